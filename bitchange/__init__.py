@@ -1,0 +1,1 @@
+"""BitChange: a spot cryptocurrency exchange."""

@@ -1,0 +1,32 @@
+"""The exchange's clock: timezone-aware UTC datetimes (SQLModel stores and returns them so).
+
+Tests that exercise hold times or expiries replace `now` through `freeze`; production code
+always asks this module, never `datetime.now()` directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+
+def _system_now() -> datetime:
+    return datetime.now(UTC)
+
+
+_source: Callable[[], datetime] = _system_now
+
+
+def now() -> datetime:
+    return _source()
+
+
+@contextmanager
+def freeze(source: Callable[[], datetime]) -> Iterator[None]:
+    global _source
+    previous, _source = _source, source
+    try:
+        yield
+    finally:
+        _source = previous

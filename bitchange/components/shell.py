@@ -1,0 +1,116 @@
+"""The app shell: top bar with the market list and account links, and the page frame."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from bitchange import routes
+from bitchange.state.auth import SessionState
+from bitchange.state.markets import MarketsState
+
+
+def brand() -> rx.Component:
+    return rx.link(
+        rx.hstack(
+            rx.icon("chart-candlestick", size=22, color=rx.color("amber", 9)),
+            rx.text("BitChange", weight="bold", size="5"),
+            spacing="2", align="center",
+        ),
+        href=routes.HOME, underline="none", color_scheme="gray", high_contrast=True,
+    )
+
+
+def market_menu() -> rx.Component:
+    return rx.menu.root(
+        rx.menu.trigger(rx.button("Markets", rx.icon("chevron-down", size=14), variant="ghost",
+                                  id="markets-menu")),
+        rx.menu.content(
+            rx.foreach(
+                MarketsState.rows,
+                lambda row: rx.menu.item(
+                    rx.link(row["symbol"], href=row["href"], underline="none"),
+                ),
+            ),
+            rx.menu.separator(),
+            rx.menu.item(rx.link("All markets", href=routes.MARKETS, underline="none")),
+        ),
+    )
+
+
+def account_links() -> rx.Component:
+    return rx.cond(
+        SessionState.signed_in,
+        rx.hstack(
+            rx.cond(SessionState.is_admin, rx.link("Admin", href=routes.ADMIN, id="nav-admin")),
+            rx.tooltip(rx.link("Wallet", href="#", color_scheme="gray"), content="Coming soon"),
+            rx.tooltip(rx.link("Orders", href="#", color_scheme="gray"), content="Coming soon"),
+            rx.text(SessionState.email, size="2", color_scheme="gray", id="nav-email"),
+            rx.button("Log out", variant="soft", size="1", on_click=SessionState.logout,
+                      id="logout"),
+            spacing="4", align="center",
+        ),
+        rx.hstack(
+            rx.link(rx.button("Log in", variant="soft", size="2"), href=routes.LOGIN,
+                    id="nav-login"),
+            rx.tooltip(rx.button("Sign up", size="2", disabled=True), content="Coming soon"),
+            spacing="3",
+        ),
+    )
+
+
+def top_bar() -> rx.Component:
+    return rx.box(
+        rx.hstack(
+            rx.hstack(brand(), market_menu(),
+                      rx.link("Markets", href=routes.MARKETS, color_scheme="gray"),
+                      spacing="5", align="center"),
+            account_links(),
+            justify="between", align="center", width="100%",
+        ),
+        padding_x="1.5em", padding_y="0.75em",
+        border_bottom=f"1px solid {rx.color('gray', 5)}",
+        background_color=rx.color("gray", 2),
+        position="sticky", top="0", z_index="10",
+    )
+
+
+def page(*children: rx.Component, max_width: str = "1200px") -> rx.Component:
+    """Every page: top bar, then the content in a centred column."""
+    return rx.box(
+        top_bar(),
+        rx.box(*children, max_width=max_width, margin_x="auto", padding="1.5em", width="100%"),
+        rx.box(
+            rx.text("BitChange — spot exchange. Trading crypto assets carries risk.",
+                    size="1", color_scheme="gray"),
+            padding="1.5em", text_align="center",
+        ),
+        min_height="100vh", background_color=rx.color("gray", 1),
+    )
+
+
+def market_table(rows, *, detailed: bool) -> rx.Component:  # type: ignore[no-untyped-def]
+    headers = ["Market", "Last price", "24h change", "24h volume"]
+    if detailed:
+        headers += ["Tick", "Lot", "Status"]
+
+    def row(r) -> rx.Component:  # type: ignore[no-untyped-def]
+        cells = [
+            rx.table.cell(rx.link(rx.text(r["symbol"], weight="bold"), href=r["href"])),
+            rx.table.cell(r["last"]),
+            rx.table.cell(r["change"]),
+            rx.table.cell(r["volume"]),
+        ]
+        if detailed:
+            cells += [
+                rx.table.cell(r["tick"]),
+                rx.table.cell(r["lot"]),
+                rx.table.cell(rx.badge(r["status"], color_scheme=rx.cond(
+                    r["status"] == "active", "green", "red"))),
+            ]
+        return rx.table.row(*cells, class_name="market-row")
+
+    return rx.table.root(
+        rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in headers])),
+        rx.table.body(rx.foreach(rows, row)),
+        variant="surface", width="100%", id="markets-table",
+    )

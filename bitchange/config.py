@@ -1,0 +1,114 @@
+"""Settings from the environment (and a `.env` file), in one place.
+
+Every knob the exchange has is read here; nothing else reads `os.environ` for configuration.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# Values shipped in the example env files: a production start refuses them.
+EXAMPLE_SECRET_MARKERS = ("change-me", "example", "changeme", "dev-secret")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", env_prefix=""
+    )
+
+    env: Literal["development", "test", "production"] = Field(
+        "development", alias="BITCHANGE_ENV"
+    )
+    secret_key: str = Field("dev-secret-not-for-production", alias="SECRET_KEY")
+    database_url: str = Field("", alias="DATABASE_URL")
+    data_dir: Path = Field(PROJECT_ROOT / "data", alias="DATA_DIR")
+    public_url: str = Field("http://localhost:3000", alias="PUBLIC_URL")
+    port: int = Field(3000, alias="PORT")
+
+    session_idle_minutes: int = Field(30, alias="SESSION_IDLE_MINUTES")
+    session_absolute_hours: int = Field(24, alias="SESSION_ABSOLUTE_HOURS")
+
+    smtp_host: str = Field("", alias="SMTP_HOST")
+    smtp_port: int = Field(587, alias="SMTP_PORT")
+    smtp_tls: Literal["none", "starttls", "ssl"] = Field("starttls", alias="SMTP_TLS")
+    smtp_user: str = Field("", alias="SMTP_USER")
+    smtp_password: str = Field("", alias="SMTP_PASSWORD")
+    mail_from: str = Field("BitChange <no-reply@localhost>", alias="MAIL_FROM")
+
+    s3_endpoint_url: str = Field("", alias="S3_ENDPOINT_URL")
+    s3_region: str = Field("us-east-1", alias="S3_REGION")
+    s3_bucket: str = Field("", alias="S3_BUCKET")
+    s3_prefix: str = Field("bitchange/", alias="S3_PREFIX")
+    s3_access_key_id: str = Field("", alias="S3_ACCESS_KEY_ID")
+    s3_secret_access_key: str = Field("", alias="S3_SECRET_ACCESS_KEY")
+    backup_encryption_key: str = Field("", alias="BACKUP_ENCRYPTION_KEY")
+
+    redis_url: str = Field("", alias="REFLEX_REDIS_URL")
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'bitchange.db'}"
+
+    @property
+    def cookie_secure(self) -> bool:
+        return self.public_url.startswith("https://")
+
+
+def _is_weak_secret(value: str) -> bool:
+    lowered = value.lower()
+    return len(value) < 32 or any(marker in lowered for marker in EXAMPLE_SECRET_MARKERS)
+
+
+def production_problems(settings: Settings) -> list[str]:
+    """What stops a production start: missing, weak or example secrets, unsafe URLs."""
+    problems: list[str] = []
+    if _is_weak_secret(settings.secret_key):
+        problems.append(
+            "SECRET_KEY is missing, shorter than 32 characters or still the example value; "
+            "generate one with: python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+        )
+    if not settings.public_url.startswith("https://"):
+        problems.append("PUBLIC_URL must be the https:// address users open")
+    if not settings.smtp_host:
+        problems.append("SMTP_HOST is required: login alerts and recovery emails need it")
+    elif settings.smtp_user and _is_weak_secret(settings.smtp_password + "x" * 24):
+        problems.append("SMTP_PASSWORD is missing or still the example value")
+    if settings.s3_bucket and (
+        not settings.s3_secret_access_key
+        or any(m in settings.s3_secret_access_key.lower() for m in EXAMPLE_SECRET_MARKERS)
+    ):
+        problems.append("S3_SECRET_ACCESS_KEY is missing or still the example value")
+    if settings.backup_encryption_key and _is_weak_secret(settings.backup_encryption_key):
+        problems.append("BACKUP_ENCRYPTION_KEY is weak or still the example value")
+    return problems
+
+
+class ConfigurationError(RuntimeError):
+    """The settings are not safe to run with; the message says what to fix."""
+
+
+def check_production(settings: Settings) -> None:
+    if settings.is_production and (problems := production_problems(settings)):
+        lines = "\n  - ".join(problems)
+        raise ConfigurationError(f"Refusing to start in production:\n  - {lines}")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
+
+
+def reload_settings() -> Settings:
+    get_settings.cache_clear()
+    return get_settings()

@@ -1,0 +1,84 @@
+"""Database engine and transactions.
+
+SQLite by default (WAL, foreign keys, busy timeout, durable commits); any SQLAlchemy URL through
+`DATABASE_URL`. Writers open their transaction with `write()`: on SQLite that is `BEGIN IMMEDIATE`,
+so two writers queue on the database lock up front instead of deadlocking on a lock upgrade; on
+PostgreSQL the services take row locks (`FOR UPDATE`) themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import make_url
+
+from bitchange.config import get_settings
+
+_WRITE_OPTION = "bitchange_write"
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        # Let SQLAlchemy's "begin" event decide how transactions start (pysqlite would
+        # otherwise begin lazily and defer the write lock).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        if conn.get_execution_options().get(_WRITE_OPTION):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            conn.exec_driver_sql("BEGIN")
+
+
+@lru_cache
+def _engine_for(url: str) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        _configure_sqlite(engine)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+
+
+def get_engine() -> Engine:
+    return _engine_for(get_settings().resolved_database_url)
+
+
+def is_sqlite(engine: Engine | None = None) -> bool:
+    return (engine or get_engine()).dialect.name == "sqlite"
+
+
+@contextmanager
+def write() -> Iterator[Connection]:
+    """One write transaction: commits on success, rolls back everything on any error."""
+    engine = get_engine().execution_options(**{_WRITE_OPTION: True})
+    with engine.begin() as conn:
+        yield conn
+
+
+@contextmanager
+def read() -> Iterator[Connection]:
+    """A read-only snapshot; never writes."""
+    with get_engine().connect() as conn, conn.begin():
+        yield conn
+
+
+def dispose() -> None:
+    """Forget pooled connections (after a fork, or when tests switch databases)."""
+    if _engine_for.cache_info().currsize:
+        get_engine().dispose()
+    _engine_for.cache_clear()

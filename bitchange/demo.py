@@ -1,0 +1,44 @@
+"""Demo data for development and the README's run command: never in production."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Connection
+
+from bitchange import ledger
+from bitchange.accounts.users import create_user, get_user_by_email
+from bitchange.trading.markets import assets
+
+DEMO_PASSWORD = "demo-password-123"  # noqa: S105 - printed for the demo on purpose
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    email: str
+    password: str
+    role: str
+
+
+DEMO_USERS = [
+    # email, admin, balances in whole units
+    ("alice@demo.bitchange.local", False, {"BTC": 2, "ETH": 30, "USDT": 150_000}),
+    ("bob@demo.bitchange.local", False, {"BTC": 3, "ETH": 40, "USDT": 100_000}),
+    ("admin@demo.bitchange.local", True, {}),
+]
+
+
+def seed_demo(conn: Connection) -> list[DemoLogin]:
+    """Create the demo traders and admin once, funded through the ledger like a real deposit."""
+    precisions = assets(conn)
+    logins = []
+    for email, is_admin, funds in DEMO_USERS:
+        if get_user_by_email(conn, email) is None:
+            user_id = create_user(conn, email, DEMO_PASSWORD, is_admin=is_admin, verified=True)
+            account = ledger.account_for_user(conn, user_id)
+            for asset, whole_units in funds.items():
+                ledger.credit_deposit(conn, account, asset,
+                                      whole_units * 10 ** precisions[asset].precision,
+                                      ref_type="demo", ref_id=email, memo="demo funds")
+        logins.append(DemoLogin(email, DEMO_PASSWORD, "admin" if is_admin else "trader"))
+    return logins

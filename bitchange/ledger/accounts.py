@@ -1,0 +1,37 @@
+"""Ledger accounts: one per user, plus system accounts for the outside world and fees."""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, insert, select
+
+from bitchange.db.models import LedgerAccount
+
+EXTERNAL = "external"  # the outside world: deposits come from it, withdrawals go to it
+FEES = "fees"  # trading and withdrawal fees collected by the exchange
+SYSTEM_ACCOUNTS = {EXTERNAL: True, FEES: False}  # code -> may go negative
+
+_accounts = LedgerAccount.__table__
+
+
+def ensure_system_accounts(conn: Connection, extra: dict[str, bool] | None = None) -> None:
+    wanted = SYSTEM_ACCOUNTS | (extra or {})
+    existing = set(conn.scalars(select(_accounts.c.system_code).where(
+        _accounts.c.system_code.is_not(None))))
+    for code, allow_negative in wanted.items():
+        if code not in existing:
+            conn.execute(insert(_accounts).values(system_code=code, allow_negative=allow_negative))
+
+
+def system_account(conn: Connection, code: str) -> int:
+    account_id = conn.scalar(select(_accounts.c.id).where(_accounts.c.system_code == code))
+    if account_id is None:
+        raise LookupError(f"System account {code!r} does not exist; run migrate")
+    return account_id
+
+
+def account_for_user(conn: Connection, user_id: int) -> int:
+    """The user's ledger account, created on first use."""
+    account_id = conn.scalar(select(_accounts.c.id).where(_accounts.c.user_id == user_id))
+    if account_id is None:
+        account_id = conn.execute(insert(_accounts).values(user_id=user_id)).inserted_primary_key[0]
+    return account_id

@@ -1,0 +1,242 @@
+"""Atomic money operations. Each takes the caller's open write transaction (`db.write()`), so a
+service can combine several (hold, settle, release...) into one commit; if any raises, the caller's
+transaction rolls back and nothing of it persists.
+
+Statements are SQLAlchemy Core built once at import: this is the hot path of order placement.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, and_, bindparam, insert, literal_column, or_, select, update
+
+from bitchange.clock import now
+from bitchange.db.models import Balance, LedgerAccount, LedgerEntry, LedgerTransaction
+from bitchange.ledger.accounts import EXTERNAL, FEES, system_account
+from bitchange.ledger.errors import InsufficientFunds, LedgerError, UnbalancedTransaction
+
+AVAILABLE = "available"
+LOCKED = "locked"
+
+_balances = Balance.__table__
+_accounts = LedgerAccount.__table__
+_entries = LedgerEntry.__table__
+_transactions = LedgerTransaction.__table__
+
+
+def _bucket_update(column: str):  # type: ignore[no-untyped-def]
+    col = _balances.c[column]
+    return (
+        update(_balances)
+        .where(
+            and_(
+                _balances.c.account_id == bindparam("b_account"),
+                _balances.c.asset == bindparam("b_asset"),
+                or_(_balances.c.allow_negative, col + bindparam("b_amount") >= 0),
+            )
+        )
+        .values({column: col + bindparam("b_amount")})
+    )
+
+
+_UPDATE = {AVAILABLE: _bucket_update(AVAILABLE), LOCKED: _bucket_update(LOCKED)}
+_INSERT_BALANCE = insert(_balances).from_select(
+    ["account_id", "asset", "available", "locked", "allow_negative"],
+    select(
+        _accounts.c.id,
+        bindparam("b_asset"),
+        bindparam("b_available"),
+        bindparam("b_locked"),
+        _accounts.c.allow_negative,
+    ).where(
+        and_(
+            _accounts.c.id == bindparam("b_account"),
+            or_(_accounts.c.allow_negative, literal_column("1") == bindparam("b_positive")),
+        )
+    ),
+)
+_INSERT_TRANSACTION = insert(_transactions)
+_INSERT_ENTRIES = insert(_entries)
+
+
+@dataclass(frozen=True, slots=True)
+class Movement:
+    """A signed change of one bucket of one balance."""
+
+    account_id: int
+    asset: str
+    bucket: str
+    amount: int
+
+
+def _check_amount(amount: int) -> None:
+    if type(amount) is not int or amount <= 0:
+        raise LedgerError(f"Amount must be a positive integer of minor units, got {amount!r}")
+
+
+def _check_balanced(movements: list[Movement]) -> None:
+    totals: dict[str, int] = defaultdict(int)
+    for m in movements:
+        if type(m.amount) is not int or m.amount == 0:
+            raise UnbalancedTransaction(f"Entry amount must be a non-zero int: {m!r}")
+        if m.bucket not in (AVAILABLE, LOCKED):
+            raise UnbalancedTransaction(f"Unknown bucket {m.bucket!r}")
+        totals[m.asset] += m.amount
+    if not movements or any(totals.values()):
+        raise UnbalancedTransaction(f"Entries must sum to zero per asset: {dict(totals)}")
+
+
+def _apply(conn: Connection, m: Movement) -> None:
+    params = {"b_account": m.account_id, "b_asset": m.asset, "b_amount": m.amount}
+    if conn.execute(_UPDATE[m.bucket], params).rowcount == 1:
+        return
+    exists = conn.scalar(
+        select(_balances.c.account_id).where(
+            _balances.c.account_id == m.account_id, _balances.c.asset == m.asset
+        )
+    )
+    if exists is None:
+        inserted = conn.execute(
+            _INSERT_BALANCE,
+            {
+                "b_account": m.account_id,
+                "b_asset": m.asset,
+                "b_available": m.amount if m.bucket == AVAILABLE else 0,
+                "b_locked": m.amount if m.bucket == LOCKED else 0,
+                "b_positive": 1 if m.amount > 0 else 0,
+            },
+        )
+        if inserted.rowcount == 1:
+            return
+    raise InsufficientFunds(m.account_id, m.asset, m.bucket, -m.amount)
+
+
+def post(
+    conn: Connection,
+    kind: str,
+    movements: Iterable[Movement],
+    *,
+    ref_type: str = "",
+    ref_id: str | int = "",
+    memo: str = "",
+) -> int:
+    """Write one balanced ledger transaction and apply it to the balances; returns its id.
+
+    Debits are applied before credits so an insufficient balance fails before anything else.
+    """
+    ordered = sorted(movements, key=lambda m: m.amount > 0)
+    _check_balanced(ordered)
+    for m in ordered:
+        _apply(conn, m)
+    tx_id = conn.execute(
+        _INSERT_TRANSACTION,
+        {"kind": kind, "ref_type": ref_type, "ref_id": str(ref_id), "memo": memo,
+         "created_at": now()},
+    ).inserted_primary_key[0]
+    conn.execute(
+        _INSERT_ENTRIES,
+        [
+            {"transaction_id": tx_id, "account_id": m.account_id, "asset": m.asset,
+             "bucket": m.bucket, "amount": m.amount}
+            for m in ordered
+        ],
+    )
+    return tx_id
+
+
+def credit_deposit(
+    conn: Connection, account_id: int, asset: str, amount: int, *, ref_type: str = "deposit",
+    ref_id: str | int = "", memo: str = "",
+) -> int:
+    _check_amount(amount)
+    external = system_account(conn, EXTERNAL)
+    return post(conn, "deposit", [
+        Movement(external, asset, AVAILABLE, -amount),
+        Movement(account_id, asset, AVAILABLE, amount),
+    ], ref_type=ref_type, ref_id=ref_id, memo=memo)
+
+
+def hold(
+    conn: Connection, account_id: int, asset: str, amount: int, *, ref_type: str = "",
+    ref_id: str | int = "",
+) -> int:
+    """Available -> locked, e.g. for an open order or a pending withdrawal."""
+    _check_amount(amount)
+    return post(conn, "hold", [
+        Movement(account_id, asset, AVAILABLE, -amount),
+        Movement(account_id, asset, LOCKED, amount),
+    ], ref_type=ref_type, ref_id=ref_id)
+
+
+def release(
+    conn: Connection, account_id: int, asset: str, amount: int, *, ref_type: str = "",
+    ref_id: str | int = "",
+) -> int:
+    """Locked -> available, e.g. when an order is cancelled."""
+    _check_amount(amount)
+    return post(conn, "release", [
+        Movement(account_id, asset, LOCKED, -amount),
+        Movement(account_id, asset, AVAILABLE, amount),
+    ], ref_type=ref_type, ref_id=ref_id)
+
+
+def settle(
+    conn: Connection, from_account: int, to_account: int, asset: str, amount: int, *,
+    fee: int = 0, ref_type: str = "", ref_id: str | int = "",
+) -> int:
+    """Move `amount` of one owner's locked funds to another's available; `fee` of it goes to
+    the fee account instead."""
+    _check_amount(amount)
+    if type(fee) is not int or not 0 <= fee <= amount:
+        raise LedgerError(f"Fee must be an int between 0 and the amount, got {fee!r}")
+    movements = [Movement(from_account, asset, LOCKED, -amount)]
+    if amount - fee:
+        movements.append(Movement(to_account, asset, AVAILABLE, amount - fee))
+    if fee:
+        movements.append(Movement(system_account(conn, FEES), asset, AVAILABLE, fee))
+    return post(conn, "settle", movements, ref_type=ref_type, ref_id=ref_id)
+
+
+def debit_withdrawal(
+    conn: Connection, account_id: int, asset: str, amount: int, *, fee: int = 0,
+    ref_type: str = "withdrawal", ref_id: str | int = "",
+) -> int:
+    """Pay out held funds: `amount` leaves the user's locked balance, `fee` of it is the
+    exchange's, the rest goes to the outside world."""
+    _check_amount(amount)
+    if type(fee) is not int or not 0 <= fee < amount:
+        raise LedgerError(f"Fee must be an int below the amount, got {fee!r}")
+    movements = [
+        Movement(account_id, asset, LOCKED, -amount),
+        Movement(system_account(conn, EXTERNAL), asset, AVAILABLE, amount - fee),
+    ]
+    if fee:
+        movements.append(Movement(system_account(conn, FEES), asset, AVAILABLE, fee))
+    return post(conn, "withdrawal", movements, ref_type=ref_type, ref_id=ref_id)
+
+
+def transfer(
+    conn: Connection, from_account: int, to_account: int, asset: str, amount: int, *,
+    ref_type: str = "transfer", ref_id: str | int = "", memo: str = "",
+) -> int:
+    """Available of one owner -> available of another."""
+    _check_amount(amount)
+    if from_account == to_account:
+        raise LedgerError("Cannot transfer to the same account")
+    return post(conn, "transfer", [
+        Movement(from_account, asset, AVAILABLE, -amount),
+        Movement(to_account, asset, AVAILABLE, amount),
+    ], ref_type=ref_type, ref_id=ref_id, memo=memo)
+
+
+def balances_of(conn: Connection, account_id: int) -> dict[str, tuple[int, int]]:
+    """asset -> (available, locked)."""
+    rows = conn.execute(
+        select(_balances.c.asset, _balances.c.available, _balances.c.locked).where(
+            _balances.c.account_id == account_id
+        )
+    )
+    return {asset: (available, locked) for asset, available, locked in rows}

@@ -1,0 +1,13 @@
+"""Bringing a database to the current schema and reference data (used by the CLI and tests)."""
+
+from bitchange import db, ledger
+from bitchange.db.migrate import upgrade
+from bitchange.trading.markets import seed_reference
+
+
+def prepare_database() -> None:
+    """Migrate, then insert whatever reference data is missing. Idempotent."""
+    upgrade()
+    with db.write() as conn:
+        seed_reference(conn)
+        ledger.ensure_system_accounts(conn)

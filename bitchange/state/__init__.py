@@ -1,0 +1,1 @@
+"""Reflex states: thin. Each handler checks the server-side session and calls a service."""

@@ -1,0 +1,1 @@
+"""Trading: markets, orders, settlement and market data."""

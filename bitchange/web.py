@@ -1,0 +1,66 @@
+"""Backend HTTP routes mounted beside the Reflex app: the session cookie and health."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse
+from starlette.routing import Route
+
+from bitchange import db, routes
+from bitchange.accounts.sessions import (
+    activate_session,
+    cookie_name,
+    revoke_token,
+    token_from_cookie_header,
+)
+from bitchange.config import get_settings
+
+
+def _no_store(response: RedirectResponse) -> RedirectResponse:
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+async def session_from_ticket(request: Request) -> RedirectResponse:
+    ticket = request.query_params.get("ticket", "")
+    target = routes.safe_next(request.query_params.get("next"))
+    with db.write() as conn:
+        token = activate_session(conn, ticket) if ticket else None
+    if token is None:
+        return _no_store(RedirectResponse(routes.login(target), status_code=303))
+    settings = get_settings()
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(
+        cookie_name(), token, max_age=settings.session_absolute_hours * 3600, path="/",
+        httponly=True, secure=settings.cookie_secure, samesite="lax",
+    )
+    return _no_store(response)
+
+
+async def logout(request: Request) -> RedirectResponse:
+    token = token_from_cookie_header(request.headers.get("cookie", ""))
+    if token:
+        with db.write() as conn:
+            revoke_token(conn, token)
+    response = RedirectResponse(routes.HOME, status_code=303)
+    response.delete_cookie(cookie_name(), path="/", secure=get_settings().cookie_secure,
+                           httponly=True, samesite="lax")
+    return _no_store(response)
+
+
+async def healthz(_request: Request) -> JSONResponse:
+    try:
+        with db.read() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as exc:
+        return JSONResponse({"status": "error", "database": str(exc)[:200]}, status_code=503)
+    return JSONResponse({"status": "ok", "database": "ok"})
+
+
+api = Starlette(routes=[
+    Route(routes.AUTH_SESSION, session_from_ticket, methods=["GET"]),
+    Route(routes.AUTH_LOGOUT, logout, methods=["GET", "POST"]),
+    Route(routes.HEALTHZ, healthz, methods=["GET"]),
+])
