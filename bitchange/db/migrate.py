@@ -22,4 +22,4 @@ def upgrade() -> None:
     cfg = alembic_config()
     with get_engine().begin() as connection:
         cfg.attributes["connection"] = connection
-        command.upgrade(cfg, "head")
+        command.upgrade(cfg, "heads")

@@ -77,7 +77,7 @@ def reconcile_card() -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.hstack(
-                rx.heading("Ledger reconciliation", size="4"),
+                rx.heading("Ledger reconciliation", size="4", as_="h2"),
                 rx.cond(AdminState.reconcile_ok,
                         rx.badge("Balanced", color_scheme="green", id="reconcile-status"),
                         rx.badge("Discrepancies", color_scheme="red", id="reconcile-status")),

@@ -9,7 +9,7 @@ def feature(icon: str, title: str, text: str) -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.icon(icon, size=24, color=rx.color("amber", 9)),
-            rx.heading(title, size="4"),
+            rx.heading(title, size="4", as_="h3"),
             rx.text(text, color_scheme="gray", size="2"),
             spacing="2",
         ),
@@ -45,6 +45,6 @@ def home() -> rx.Component:
                     "Server-side sessions, two-factor authentication and alerts on new devices."),
             columns="3", spacing="4", width="100%",
         ),
-        rx.heading("Markets", size="5", margin_top="2em", margin_bottom="0.75em"),
+        rx.heading("Markets", size="5", as_="h2", margin_top="2em", margin_bottom="0.75em"),
         market_table(MarketsState.rows, detailed=False),
     )

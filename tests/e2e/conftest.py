@@ -1,0 +1,173 @@
+"""Browser tests: the real app (production build, one port) on a fresh database, driven by
+Playwright in Debian's Chromium.
+
+Run them in their own pytest invocation (`pytest tests/e2e`): pytest-playwright's event loop
+clashes with pytest-asyncio. Each test session builds into its own web directory
+(`BITCHANGE_E2E_WEBDIR`, default `.web-e2e`), because a Reflex build bakes in its port.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, sync_playwright
+
+from bitchange.config import PROJECT_ROOT
+
+CHROMIUM = os.environ.get("BITCHANGE_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic",
+]
+BUILD_TIMEOUT = 900  # seconds: a cold build installs the frontend's npm packages
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class RunningApp:
+    url: str
+    database_url: str
+    data_dir: Path
+    log: Path
+    env: dict[str, str] = field(default_factory=dict)
+
+
+def wait_until_serving(url: str, process: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + BUILD_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"The app exited early:\n{log.read_text()[-4000:]}")
+        try:
+            with urllib.request.urlopen(url + "/healthz", timeout=2) as r:  # noqa: S310
+                if r.status == 200:
+                    with urllib.request.urlopen(url + "/", timeout=5) as page:  # noqa: S310
+                        if page.status == 200:
+                            return
+        except OSError:
+            pass
+        time.sleep(0.5)  # polling a starting server, not synchronising test steps
+    raise RuntimeError(f"The app did not start in {BUILD_TIMEOUT}s:\n{log.read_text()[-4000:]}")
+
+
+def start_app(
+    tmp: Path, extra_env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen, RunningApp]:
+    port = free_port()
+    data_dir = tmp / "data"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    database_url = f"sqlite:///{data_dir / 'bitchange.db'}"
+    env = {
+        **os.environ,
+        "BITCHANGE_ENV": "test",
+        "DATA_DIR": str(data_dir),
+        "DATABASE_URL": database_url,
+        "PUBLIC_URL": f"http://localhost:{port}",
+        "REFLEX_WEB_WORKDIR": os.environ.get("BITCHANGE_E2E_WEBDIR", ".web-e2e"),
+        "REFLEX_STATES_WORKDIR": str(tmp / "states"),
+        **(extra_env or {}),
+    }
+    log = tmp / "app.log"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bitchange", "run", "--port", str(port), "--host", "127.0.0.1"],
+        cwd=PROJECT_ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    app = RunningApp(f"http://localhost:{port}", database_url, data_dir, log, env)
+    try:
+        wait_until_serving(app.url, process, log)
+    except Exception:
+        stop_app(process)
+        raise
+    return process, app
+
+
+def stop_app(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
+    process, running = start_app(tmp_path_factory.mktemp("app"))
+    yield running
+    stop_app(process)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}; the README's test command installs it")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+class ConsoleWatch:
+    """Collects browser console errors and uncaught page errors of one or more pages."""
+
+    def __init__(self) -> None:
+        self.errors: list[str] = []
+
+    def attach(self, page: Page) -> Page:
+        page.on("console", self._on_console)
+        page.on("pageerror", lambda exc: self.errors.append(f"pageerror: {exc}"))
+        return page
+
+    def _on_console(self, message: ConsoleMessage) -> None:
+        if message.type == "error":
+            self.errors.append(f"console: {message.text} @ {message.location.get('url', '')}")
+
+
+@pytest.fixture
+def console() -> ConsoleWatch:
+    return ConsoleWatch()
+
+
+@pytest.fixture
+def new_context(browser: Browser, console: ConsoleWatch) -> Iterator:
+    """Factory of isolated browser contexts (separate cookies), e.g. two traders at once."""
+    contexts: list[BrowserContext] = []
+
+    def make() -> BrowserContext:
+        context = browser.new_context(viewport={"width": 1300, "height": 900})
+        context.on("page", console.attach)
+        contexts.append(context)
+        return context
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(new_context) -> Page:  # type: ignore[no-untyped-def]
+    return new_context().new_page()
+
+
+def log_in(page: Page, app: RunningApp, email: str, password: str, next_path: str = "") -> None:
+    page.goto(app.url + "/login" + (f"?next={next_path}" if next_path else ""))
+    page.fill("#login-email", email)
+    page.fill("#login-password", password)
+    page.click("#login-submit")
+    page.wait_for_selector("#nav-email")
