@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Install everything the tests need (Chromium, Caddy, Python packages) and run the whole suite:
+# lint, unit/service tests, browser tests, benchmark smoke. With CI=true nothing may be skipped.
+source "$(dirname "$0")/_env.sh" "[test]"
+apt_install chromium caddy
+
+# PostgreSQL and Redis: used by the tests that are about the database or multi-worker state.
+if command -v pg_isready >/dev/null && ! pg_isready -q -h 127.0.0.1; then
+  as_root pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql)" main start || true
+fi
+if command -v redis-cli >/dev/null && ! redis-cli -h 127.0.0.1 ping >/dev/null 2>&1; then
+  as_root redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no \
+    >/dev/null || true
+fi
+
+status=0
+echo "==> ruff"
+ruff check . || status=1
+echo "==> unit and service tests"
+pytest -q -p no:cacheprovider --ignore=tests/e2e || status=1
+echo "==> browser tests (Playwright + Chromium against the production build)"
+pytest -q -p no:cacheprovider tests/e2e || status=1
+if [ -d benchmarks ]; then
+  echo "==> benchmark smoke (tiny sizes; figures only, no timing assertions)"
+  for bench in benchmarks/*.py; do
+    python "$bench" --smoke || status=1
+  done
+fi
+exit $status
