@@ -15,7 +15,7 @@ from bitchange.clock import now
 
 
 def _money(**kwargs) -> Field:  # type: ignore[valid-type]
-    return Field(default=0, sa_column=Column(BigInteger, nullable=False, **kwargs))
+    return Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0, **kwargs))
 
 
 class Asset(SQLModel, table=True):
@@ -59,6 +59,16 @@ class User(SQLModel, table=True):
     email_verified_at: datetime | None = None
     frozen_at: datetime | None = None
     created_at: datetime = Field(default_factory=now)
+    # Why the account is frozen ("not me" link, support action); empty when not frozen.
+    frozen_reason: str | None = Field(default=None, max_length=200)
+    password_changed_at: datetime | None = None
+    # TOTP: the secret is written at enrolment and counts only once `totp_enabled_at` is set.
+    totp_secret: str | None = Field(default=None, max_length=64)
+    totp_enabled_at: datetime | None = None
+    # The last accepted time step: a code for this step or an earlier one is refused (replay).
+    totp_last_step: int | None = None
+    # Printed in every email we send this user, so they can tell a phishing copy apart.
+    anti_phishing_code: str | None = Field(default=None, max_length=40)
 
 
 class UserSession(SQLModel, table=True):
@@ -79,6 +89,8 @@ class UserSession(SQLModel, table=True):
     revoked_at: datetime | None = None
     ip: str = Field(default="", max_length=64)
     user_agent: str = Field(default="", max_length=512)
+    # "Firefox on Windows", parsed from the user agent when the session starts.
+    device: str | None = Field(default=None, max_length=100)
 
 
 class LedgerAccount(SQLModel, table=True):

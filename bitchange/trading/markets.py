@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, insert, select
 
 from bitchange.db.models import Asset, Market
+from bitchange.trading.tables import MarketSequence
 
 _assets = Asset.__table__
 _markets = Market.__table__
+_sequences = MarketSequence.__table__
 
 # code, name, precision (minor-unit decimals), decimals shown to traders
 REFERENCE_ASSETS = [
@@ -83,6 +85,10 @@ def seed_reference(conn: Connection) -> None:
             check_market_filters(market["tick_size"], market["lot_size"],
                                  precisions[market["base"]].precision)
             conn.execute(insert(_markets).values(status="active", **market))
+    have_sequences = set(conn.scalars(select(_sequences.c.symbol)))
+    for symbol in conn.scalars(select(_markets.c.symbol)):
+        if symbol not in have_sequences:
+            conn.execute(insert(_sequences).values(symbol=symbol, seq=0))
 
 
 def assets(conn: Connection) -> dict[str, AssetInfo]:

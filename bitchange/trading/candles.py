@@ -1,0 +1,49 @@
+"""OHLCV candles, kept incrementally: each order's fills update one candle per interval."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import Connection, case
+
+from bitchange.engine import Trade
+from bitchange.trading.tables import Candle
+from bitchange.trading.upsert import insert_for
+
+_candles = Candle.__table__
+
+INTERVALS: dict[str, int] = {
+    "1m": 60, "5m": 300, "15m": 900, "1h": 3_600, "4h": 14_400, "1d": 86_400,
+}
+
+
+def bucket(moment: datetime, interval: str) -> int:
+    seconds = INTERVALS[interval]
+    stamp = int(moment.timestamp())
+    return stamp - stamp % seconds
+
+
+def record_trades(conn: Connection, symbol: str, trades: Sequence[Trade],
+                  moment: datetime) -> None:
+    prices = [t.price for t in trades]
+    volume = sum(t.quantity for t in trades)
+    quote_volume = sum(t.notional for t in trades)
+    statement = insert_for(conn, _candles)
+    excluded = statement.excluded
+    statement = statement.on_conflict_do_update(
+        index_elements=["symbol", "interval", "open_time"],
+        set_={
+            "high": case((excluded.high > _candles.c.high, excluded.high), else_=_candles.c.high),
+            "low": case((excluded.low < _candles.c.low, excluded.low), else_=_candles.c.low),
+            "close": excluded.close,
+            "volume": _candles.c.volume + excluded.volume,
+            "quote_volume": _candles.c.quote_volume + excluded.quote_volume,
+        },
+    )
+    conn.execute(statement, [
+        {"symbol": symbol, "interval": interval, "open_time": bucket(moment, interval),
+         "open": prices[0], "high": max(prices), "low": min(prices), "close": prices[-1],
+         "volume": volume, "quote_volume": quote_volume}
+        for interval in INTERVALS
+    ])

@@ -1,0 +1,506 @@
+"""Orders: validate, hold, match, settle, persist — all of one order in one transaction.
+
+One writer per market, across threads, processes and app nodes:
+- a process serialises its own threads on the market's in-memory book with a lock;
+- every writer locks the market's `market_sequences` row (`FOR UPDATE` on PostgreSQL; SQLite's
+  `BEGIN IMMEDIATE` already holds the database's write lock) before reading or changing the book;
+- the row's `seq` grows with every change of the book, so a process whose in-memory book has
+  another `seq` knows it is stale and rebuilds it from the open orders in the database;
+- if anything fails after the engine was touched, the transaction rolls back and the process
+  drops its in-memory book, which is rebuilt from the database on next use.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, bindparam, insert, select, update
+
+from bitchange import db, ledger
+from bitchange.accounts.users import get_user
+from bitchange.clock import now
+from bitchange.engine import (
+    Expired,
+    MarketRules,
+    OrderBook,
+    Rejected,
+    RestingOrder,
+    Side,
+    Status,
+    TimeInForce,
+    Trade,
+)
+from bitchange.ledger import InsufficientFunds
+from bitchange.money import format_amount, format_step
+from bitchange.trading.candles import record_trades
+from bitchange.trading.markets import AssetInfo, MarketInfo, assets, get_market
+from bitchange.trading.tables import MarketSequence, Order
+from bitchange.trading.tables import Trade as TradeRow
+
+_orders = Order.__table__
+_trades = TradeRow.__table__
+_sequences = MarketSequence.__table__
+
+OPEN_STATUSES = ("open", "partially_filled")
+_STATUS = {
+    Status.NEW: "open",
+    Status.PARTIALLY_FILLED: "partially_filled",
+    Status.FILLED: "filled",
+    Status.EXPIRED: "expired",
+}
+
+
+class TradingError(ValueError):
+    """A refused order or cancel; the message is shown to the trader. Nothing was written."""
+
+
+@dataclass(frozen=True)
+class OrderRequest:
+    side: str  # BUY | SELL
+    kind: str  # limit | market
+    price: int | None = None  # quote minor units per whole base unit
+    quantity: int | None = None  # base minor units
+    quote_amount: int | None = None  # market buy: quote minor units to spend
+    tif: str = "GTC"
+    post_only: bool = False
+
+
+@dataclass(frozen=True)
+class PlacedOrder:
+    order_id: int
+    status: str
+    filled: int
+    quote: int
+    fee: int
+    remaining: int
+    trades: int
+    affected_users: frozenset[int]
+
+
+class _LiveBook:
+    """A process's copy of one market's book, valid while `seq` equals the database's."""
+
+    __slots__ = ("book", "lock", "seq", "touched")
+
+    def __init__(self) -> None:
+        self.book: OrderBook | None = None
+        self.seq = -1
+        self.lock = threading.Lock()
+        self.touched = False
+
+
+_books: dict[str, _LiveBook] = {}
+_books_guard = threading.Lock()
+
+
+def _live(symbol: str) -> _LiveBook:
+    with _books_guard:
+        return _books.setdefault(symbol, _LiveBook())
+
+
+def forget_books() -> None:
+    """Drop every in-memory book (tests simulate a restart with it)."""
+    with _books_guard:
+        _books.clear()
+
+
+def _lock_market(conn: Connection, symbol: str) -> int:
+    seq = conn.execute(
+        select(_sequences.c.seq).where(_sequences.c.symbol == symbol).with_for_update()
+    ).scalar()
+    if seq is None:
+        raise TradingError(f"Unknown market {symbol}")
+    return seq
+
+
+def rules_for(market: MarketInfo, base: AssetInfo) -> MarketRules:
+    return MarketRules(
+        tick_size=market.tick_size, lot_size=market.lot_size, min_notional=market.min_notional,
+        base_scale=10**base.precision, maker_fee_bps=market.maker_fee_bps,
+        taker_fee_bps=market.taker_fee_bps,
+    )
+
+
+def open_orders_of_market(conn: Connection, symbol: str) -> list[RestingOrder]:
+    rows = conn.execute(
+        select(_orders.c.id, _orders.c.user_id, _orders.c.side, _orders.c.price,
+               _orders.c.quantity, _orders.c.remaining)
+        .where(_orders.c.symbol == symbol, _orders.c.status.in_(OPEN_STATUSES))
+        .order_by(_orders.c.id)
+    )
+    return [RestingOrder(r.id, r.user_id, Side(r.side), r.price, r.quantity, r.remaining)
+            for r in rows]
+
+
+def _book(conn: Connection, live: _LiveBook, market: MarketInfo, base: AssetInfo,
+          seq: int) -> OrderBook:
+    """The in-memory book, rebuilt from the database if another writer moved the market."""
+    if live.book is None or live.seq != seq:
+        book = OrderBook(rules_for(market, base))
+        book.load(open_orders_of_market(conn, market.symbol))
+        live.book, live.seq = book, seq
+    return live.book
+
+
+def _bump(conn: Connection, live: _LiveBook, symbol: str, seq: int) -> None:
+    conn.execute(update(_sequences).where(_sequences.c.symbol == symbol).values(seq=seq + 1))
+    live.seq = seq + 1
+
+
+def _run_on_market(symbol: str, work):  # type: ignore[no-untyped-def]
+    """Run `work(conn, live, seq)` as the market's only writer, in one transaction."""
+    live = _live(symbol)
+    with live.lock:
+        live.touched = False
+        try:
+            with db.write() as conn:
+                seq = _lock_market(conn, symbol)
+                return work(conn, live, seq)
+        except BaseException:
+            if live.touched:  # the engine moved but the database did not: rebuild next time
+                live.book, live.seq = None, -1
+            raise
+
+
+# --- validation with messages in the trader's units ----------------------------------------
+
+
+def _validate(request: OrderRequest, market: MarketInfo, base: AssetInfo,
+              quote: AssetInfo) -> None:
+    if request.side not in ("BUY", "SELL"):
+        raise TradingError("Choose buy or sell")
+    if request.kind not in ("limit", "market"):
+        raise TradingError("Choose a limit or a market order")
+    if request.tif not in ("GTC", "IOC", "FOK"):
+        raise TradingError("Time in force must be GTC, IOC or FOK")
+    lot = format_step(market.lot_size, base.precision)
+    if request.kind == "limit":
+        if request.price is None or request.price <= 0:
+            raise TradingError("Enter a price")
+        if request.quantity is None or request.quantity <= 0:
+            raise TradingError("Enter an amount")
+        if request.price % market.tick_size:
+            tick = format_step(market.tick_size, quote.precision)
+            raise TradingError(f"Price must be a multiple of {tick} {quote.code}")
+        if request.quantity % market.lot_size:
+            raise TradingError(f"Amount must be a multiple of {lot} {base.code}")
+        if request.post_only and request.tif != "GTC":
+            raise TradingError("Post-only orders rest in the book, so they must be GTC")
+        notional = request.price * request.quantity // 10**base.precision
+        if notional < market.min_notional:
+            minimum = format_amount(market.min_notional, quote.precision, quote.display_decimals)
+            raise TradingError(f"Order total must be at least {minimum} {quote.code}")
+        return
+    if request.post_only:
+        raise TradingError("Market orders cannot be post-only")
+    if request.quote_amount is not None:
+        if request.side != "BUY" or request.quantity is not None:
+            raise TradingError("Only a market buy can be sized by the amount to spend")
+        if request.quote_amount < max(market.min_notional, 1):
+            minimum = format_amount(market.min_notional, quote.precision, quote.display_decimals)
+            raise TradingError(f"Spend at least {minimum} {quote.code}")
+        return
+    if request.quantity is None or request.quantity <= 0:
+        raise TradingError("Enter an amount")
+    if request.quantity % market.lot_size:
+        raise TradingError(f"Amount must be a multiple of {lot} {base.code}")
+
+
+def _hold_needed(request: OrderRequest, book: OrderBook, user_id: int, market: MarketInfo,
+                 base: AssetInfo, quote: AssetInfo) -> tuple[str, int]:
+    if request.side == "SELL":
+        return base.code, request.quantity or 0
+    if request.kind == "limit":
+        return quote.code, request.price * request.quantity // 10**base.precision  # type: ignore[operator]
+    if request.quote_amount is not None:
+        return quote.code, request.quote_amount
+    fillable, cost = book.market_buy_cost(request.quantity or 0, owner=user_id)
+    if not fillable:
+        raise TradingError(f"No sell orders in {market.symbol} to buy from")
+    return quote.code, cost
+
+
+# --- placing --------------------------------------------------------------------------------
+
+
+def place_order(user_id: int, symbol: str, request: OrderRequest) -> PlacedOrder:
+    """Place an order for a signed-in user. Raises `TradingError` with the reason if refused."""
+    return _run_on_market(symbol, lambda conn, live, seq: _place(conn, live, seq, user_id,
+                                                                 symbol, request))
+
+
+def _check_trader(conn: Connection, user_id: int) -> None:
+    user = get_user(conn, user_id)
+    if user is None:
+        raise TradingError("Sign in to trade")
+    if user.frozen:
+        raise TradingError("Your account is frozen; contact support")
+    if not user.email_verified:
+        raise TradingError("Verify your email address before trading")
+
+
+def _place(conn: Connection, live: _LiveBook, seq: int, user_id: int, symbol: str,
+           request: OrderRequest) -> PlacedOrder:
+    _check_trader(conn, user_id)
+    market = get_market(conn, symbol)
+    if market is None:
+        raise TradingError(f"Unknown market {symbol}")
+    if not market.is_active:
+        raise TradingError(f"{symbol} is halted: new orders are not accepted")
+    infos = assets(conn)
+    base, quote = infos[market.base], infos[market.quote]
+    _validate(request, market, base, quote)
+    book = _book(conn, live, market, base, seq)
+    held_asset, hold = _hold_needed(request, book, user_id, market, base, quote)
+
+    account = ledger.account_for_user(conn, user_id)
+    moment = now()
+    order_id = conn.execute(insert(_orders).values(
+        symbol=symbol, user_id=user_id, side=request.side, kind=request.kind, tif=request.tif,
+        post_only=request.post_only, price=request.price, quantity=request.quantity,
+        quote_amount=request.quote_amount, remaining=0, held_asset=held_asset,
+        held_amount=hold, status="open", created_at=moment, updated_at=moment,
+    )).inserted_primary_key[0]
+    try:
+        ledger.hold(conn, account, held_asset, hold, ref_type="order", ref_id=order_id)
+    except InsufficientFunds:
+        available = ledger.balances_of(conn, account).get(held_asset, (0, 0))[0]
+        precision = infos[held_asset]
+        raise TradingError(
+            f"Insufficient {held_asset}: the order needs "
+            f"{format_amount(hold, precision.precision)}, you have "
+            f"{format_amount(available, precision.precision)} available"
+        ) from None
+
+    live.touched = True
+    side = Side(request.side)
+    if request.kind == "limit":
+        result = book.submit_limit(order_id, user_id, side, request.price, request.quantity,
+                                   TimeInForce(request.tif), request.post_only)
+    else:
+        result = book.submit_market(order_id, user_id, side, request.quantity,
+                                    request.quote_amount)
+    if result.status is Status.REJECTED:
+        rejected = next(e for e in result.events if isinstance(e, Rejected))
+        raise TradingError(rejected.message)
+
+    trades = [e for e in result.events if isinstance(e, Trade)]
+    affected = {user_id}
+    if trades:
+        affected |= _settle(conn, trades, market, account, user_id, moment)
+        record_trades(conn, symbol, trades, moment)
+    for event in result.events:
+        if isinstance(event, Expired) and event.order_id != order_id:
+            affected.add(_expire_maker(conn, event.order_id, moment))
+
+    spent = result.quote if side is Side.BUY else result.filled
+    still_held = 0
+    if result.resting:
+        still_held = (result.remaining * request.price // 10**base.precision  # type: ignore[operator]
+                      if side is Side.BUY else result.remaining)
+    release = hold - spent - still_held
+    if release < 0:
+        raise RuntimeError(f"order {order_id} spent more than it held ({spent} > {hold})")
+    if release:
+        ledger.release(conn, account, held_asset, release, ref_type="order", ref_id=order_id)
+    conn.execute(update(_orders).where(_orders.c.id == order_id).values(
+        filled_quantity=result.filled, filled_quote=result.quote, fee_total=result.fee,
+        remaining=result.remaining if result.resting else 0, held_amount=still_held,
+        status=_STATUS[result.status], updated_at=moment,
+    ))
+    _bump(conn, live, symbol, seq)
+    return PlacedOrder(order_id, _STATUS[result.status], result.filled, result.quote,
+                       result.fee, result.remaining, len(trades), frozenset(affected))
+
+
+_MAKER_FILL = (
+    update(_orders)
+    .where(_orders.c.id == bindparam("m_id"))
+    .values(
+        filled_quantity=_orders.c.filled_quantity + bindparam("m_qty"),
+        filled_quote=_orders.c.filled_quote + bindparam("m_quote"),
+        fee_total=_orders.c.fee_total + bindparam("m_fee"),
+        remaining=bindparam("m_remaining"),
+        held_amount=_orders.c.held_amount - bindparam("m_spent"),
+        status=bindparam("m_status"),
+        updated_at=bindparam("m_at"),
+    )
+)
+
+
+def _settle(conn: Connection, trades: list[Trade], market: MarketInfo, taker_account: int,
+            taker_id: int, moment) -> set[int]:  # type: ignore[no-untyped-def]
+    """Move base and quote for every fill, fees to the fee account; update the makers."""
+    accounts = {taker_id: taker_account}
+    makers: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    rows = []
+    for t in trades:
+        maker_account = accounts.get(t.maker_owner)
+        if maker_account is None:
+            maker_account = accounts[t.maker_owner] = ledger.account_for_user(conn, t.maker_owner)
+        taker_buys = t.taker_side is Side.BUY
+        buyer, seller = ((taker_account, maker_account) if taker_buys
+                         else (maker_account, taker_account))
+        buyer_fee, seller_fee = ((t.taker_fee, t.maker_fee) if taker_buys
+                                 else (t.maker_fee, t.taker_fee))
+        ledger.settle(conn, seller, buyer, market.base, t.quantity, fee=buyer_fee,
+                      ref_type="trade", ref_id=t.taker_order_id)
+        ledger.settle(conn, buyer, seller, market.quote, t.notional, fee=seller_fee,
+                      ref_type="trade", ref_id=t.taker_order_id)
+        maker = makers[t.maker_order_id]
+        maker["qty"] += t.quantity
+        maker["quote"] += t.notional
+        maker["fee"] += t.maker_fee
+        maker["spent"] += t.quantity if taker_buys else t.notional  # maker sold base / paid quote
+        maker["remaining"] = t.maker_remaining
+        rows.append({
+            "symbol": market.symbol, "maker_order_id": t.maker_order_id,
+            "taker_order_id": t.taker_order_id, "maker_user_id": t.maker_owner,
+            "taker_user_id": t.taker_owner, "taker_side": t.taker_side.value, "price": t.price,
+            "quantity": t.quantity, "notional": t.notional, "maker_fee": t.maker_fee,
+            "taker_fee": t.taker_fee, "created_at": moment,
+        })
+    conn.execute(insert(_trades), rows)
+    conn.execute(_MAKER_FILL, [
+        {"m_id": order_id, "m_qty": m["qty"], "m_quote": m["quote"], "m_fee": m["fee"],
+         "m_remaining": m["remaining"], "m_spent": m["spent"],
+         "m_status": "partially_filled" if m["remaining"] else "filled", "m_at": moment}
+        for order_id, m in makers.items()
+    ])
+    return {t.maker_owner for t in trades}
+
+
+def _expire_maker(conn: Connection, order_id: int, moment) -> int:  # type: ignore[no-untyped-def]
+    """A resting order removed by self-trade prevention: release what it still holds."""
+    return _close_order(conn, order_id, "expired", moment)
+
+
+def _close_order(conn: Connection, order_id: int, status: str, moment) -> int:  # type: ignore[no-untyped-def]
+    row = conn.execute(select(_orders.c.user_id, _orders.c.held_asset, _orders.c.held_amount)
+                       .where(_orders.c.id == order_id)).one()
+    if row.held_amount:
+        ledger.release(conn, ledger.account_for_user(conn, row.user_id), row.held_asset,
+                       row.held_amount, ref_type="order", ref_id=order_id)
+    conn.execute(update(_orders).where(_orders.c.id == order_id).values(
+        status=status, remaining=0, held_amount=0, updated_at=moment))
+    return row.user_id
+
+
+# --- cancelling -----------------------------------------------------------------------------
+
+
+def cancel_order(user_id: int, order_id: int) -> None:
+    """Cancel one of the user's open orders. Another user's order is "not found"."""
+    with db.read() as conn:
+        symbol = conn.scalar(select(_orders.c.symbol).where(
+            _orders.c.id == order_id, _orders.c.user_id == user_id))
+    if symbol is None:
+        raise TradingError("Order not found")
+
+    def work(conn: Connection, live: _LiveBook, seq: int) -> None:
+        status = conn.scalar(select(_orders.c.status).where(_orders.c.id == order_id))
+        if status not in OPEN_STATUSES:
+            raise TradingError(f"The order is already {status}")
+        _cancel_in_book(conn, live, seq, symbol, [order_id])
+
+    _run_on_market(symbol, work)
+
+
+def _cancel_in_book(conn: Connection, live: _LiveBook, seq: int, symbol: str,
+                    order_ids: list[int]) -> None:
+    market = get_market(conn, symbol)
+    book = _book(conn, live, market, assets(conn)[market.base], seq)  # type: ignore[arg-type]
+    live.touched = True
+    moment = now()
+    for order_id in order_ids:
+        outcome = book.cancel(order_id)
+        if isinstance(outcome, Rejected):
+            raise RuntimeError(f"order {order_id} is open in the database but not in the book")
+        _close_order(conn, order_id, "cancelled", moment)
+    _bump(conn, live, symbol, seq)
+
+
+def cancel_all(user_id: int | None, symbol: str | None = None) -> int:
+    """Cancel every open order of a user (or, with `user_id=None`, of everyone: an admin
+    action) in one market or everywhere. Returns how many were cancelled."""
+    with db.read() as conn:
+        query = select(_orders.c.symbol).where(_orders.c.status.in_(OPEN_STATUSES)).distinct()
+        if user_id is not None:
+            query = query.where(_orders.c.user_id == user_id)
+        if symbol is not None:
+            query = query.where(_orders.c.symbol == symbol)
+        symbols = sorted(conn.scalars(query))
+    total = 0
+    for market_symbol in symbols:
+        def work(conn: Connection, live: _LiveBook, seq: int, s: str = market_symbol) -> int:
+            query = select(_orders.c.id).where(
+                _orders.c.symbol == s, _orders.c.status.in_(OPEN_STATUSES)).order_by(_orders.c.id)
+            if user_id is not None:
+                query = query.where(_orders.c.user_id == user_id)
+            ids = list(conn.scalars(query))
+            if ids:
+                _cancel_in_book(conn, live, seq, s, ids)
+            return len(ids)
+
+        total += _run_on_market(market_symbol, work)
+    return total
+
+
+# --- market administration ------------------------------------------------------------------
+
+
+def set_market_status(symbol: str, status: str) -> None:
+    """Halt or resume a market. Halted markets refuse new orders but allow cancels."""
+    if status not in ("active", "halted"):
+        raise TradingError("Status must be active or halted")
+    from bitchange.db.models import Market
+
+    def work(conn: Connection, live: _LiveBook, seq: int) -> None:
+        conn.execute(update(Market.__table__).where(Market.__table__.c.symbol == symbol)
+                     .values(status=status))
+        _bump(conn, live, symbol, seq)
+
+    _run_on_market(symbol, work)
+
+
+def update_market_rules(symbol: str, *, tick_size: int, lot_size: int, min_notional: int,
+                        maker_fee_bps: int, taker_fee_bps: int) -> None:
+    """Edit a market's filters and fees; resting orders keep their prices and quantities."""
+    from bitchange.db.models import Market
+    from bitchange.trading.markets import MarketConfigError, check_market_filters
+
+    for fee in (maker_fee_bps, taker_fee_bps):
+        if not 0 <= fee <= 1000:
+            raise TradingError("Fees must be between 0 and 1000 basis points")
+    if min_notional < 0:
+        raise TradingError("Minimum order total cannot be negative")
+
+    def work(conn: Connection, live: _LiveBook, seq: int) -> None:
+        market = get_market(conn, symbol)
+        try:
+            check_market_filters(tick_size, lot_size, assets(conn)[market.base].precision)  # type: ignore[union-attr]
+        except MarketConfigError as exc:
+            raise TradingError(str(exc)) from None
+        conn.execute(update(Market.__table__).where(Market.__table__.c.symbol == symbol).values(
+            tick_size=tick_size, lot_size=lot_size, min_notional=min_notional,
+            maker_fee_bps=maker_fee_bps, taker_fee_bps=taker_fee_bps))
+        live.book = None  # new rules: rebuild with them
+        _bump(conn, live, symbol, seq)
+
+    _run_on_market(symbol, work)
+
+
+def depth(symbol: str, levels: int = 20) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """Aggregated (price, quantity) levels, best first, from the current book."""
+    def work(conn: Connection, live: _LiveBook, seq: int):  # type: ignore[no-untyped-def]
+        market = get_market(conn, symbol)
+        return _book(conn, live, market, assets(conn)[market.base], seq).depth(levels)  # type: ignore[union-attr]
+
+    live = _live(symbol)
+    with live.lock, db.read() as conn:
+        seq = conn.scalar(select(_sequences.c.seq).where(_sequences.c.symbol == symbol))
+        if seq is None:
+            raise TradingError(f"Unknown market {symbol}")
+        return work(conn, live, seq)
