@@ -31,7 +31,8 @@ def _seed_demo(_args: argparse.Namespace) -> int:
     with db.write() as conn:
         logins = seed_demo(conn)
     for login in logins:
-        print(f"  {login.role:7} {login.email}  password: {login.password}")
+        print(f"  {login.role:7} {login.email}  password: {login.password}"
+              + (f"  2FA secret: {login.totp_secret}" if login.totp_secret else ""))
     return 0
 
 
@@ -65,6 +66,100 @@ def _reconcile(_args: argparse.Namespace) -> int:
         report = reconcile(conn)
     print(report.summary())
     return 0 if report.ok else 1
+
+
+def _backup(args: argparse.Namespace) -> int:
+    from bitchange.ops.backup import BackupError, run_backup
+    from bitchange.ops.logs import configure_logging
+    from bitchange.setup import prepare_database
+
+    configure_logging()
+    prepare_database()
+    try:
+        result = run_backup(args.trigger)
+    except BackupError as exc:
+        print(f"Backup FAILED (the admins were alerted): {exc}", file=sys.stderr)
+        return 1
+    print(f"Backup ok: {result.path} ({result.size} bytes, sha256 {result.sha256})")
+    print(f"  uploaded to {result.remote_key}" if result.remote_key else "  local only")
+    for name in result.pruned:
+        print(f"  pruned {name}")
+    return 0
+
+
+def _backups(_args: argparse.Namespace) -> int:
+    from bitchange.ops.restore import list_backups
+
+    entries = list_backups()
+    if not entries:
+        print("No backups found.")
+    for entry in entries:
+        where = "+".join(w for w, present in (("local", entry.local), ("remote", entry.remote))
+                         if present)
+        print(f"{entry.name}  {entry.taken_at:%Y-%m-%d %H:%M} UTC  {entry.size:>12} bytes  "
+              f"{where}")
+    return 0
+
+
+def _restore(args: argparse.Namespace) -> int:
+    from bitchange.ops.restore import RestoreError, list_backups, restore
+
+    name = args.name
+    if name == "latest":
+        entries = list_backups()
+        if not entries:
+            print("No backups found.", file=sys.stderr)
+            return 2
+        name = entries[0].name
+    try:
+        result = restore(name, Path(args.to), force=args.force, source=args.source,
+                         into_url=args.into_database_url)
+    except RestoreError as exc:
+        print(f"Restore refused: {exc}", file=sys.stderr)
+        return 2
+    print(f"Restored {result.name} ({result.source}, sha256 {result.sha256} verified, integrity "
+          f"ok) to {result.target}")
+    return 0
+
+
+def _reflex_env() -> dict[str, str]:
+    bin_dir = str(Path(sys.executable).parent)
+    return {**os.environ, "REFLEX_USE_NPM": "1",
+            "PATH": bin_dir + os.pathsep + os.environ.get("PATH", "")}
+
+
+def _build(_args: argparse.Namespace) -> int:
+    """Compile the frontend once (the Docker image's build stage); `serve` then serves it."""
+    import subprocess
+
+    command = [sys.executable, "-m", "reflex", "export", "--env", "prod", "--frontend-only",
+               "--no-zip"]
+    return subprocess.run(command, cwd=PROJECT_ROOT, env=_reflex_env(), check=False).returncode
+
+
+def _serve(args: argparse.Namespace) -> int:
+    """Migrate and serve the frontend compiled by `build` with the backend on one port, without
+    compiling anything at start (the container's command)."""
+    settings = get_settings()
+    try:
+        check_production(settings)
+    except ConfigurationError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    _migrate(args)
+    os.chdir(PROJECT_ROOT)
+    from reflex.utils import exec as reflex_exec
+    from reflex_base import constants
+    from reflex_base.config import get_config
+    from reflex_base.environment import environment
+
+    port = args.port or settings.port
+    environment.REFLEX_ENV_MODE.set(constants.Env.PROD)
+    environment.REFLEX_SKIP_COMPILE.set(True)
+    get_config()._set_persistent(frontend_port=port, backend_port=port)
+    reflex_exec.run_backend_prod(args.host, port, constants.LogLevel.INFO,
+                                 mount_frontend_compiled_app=True)
+    return 0
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -109,6 +204,26 @@ def main(argv: list[str] | None = None) -> int:
     admin.set_defaults(func=_create_admin)
     commands.add_parser("reconcile", help="prove per-asset conservation").set_defaults(
         func=_reconcile)
+    backup = commands.add_parser("backup", help="back up the database now (and upload, prune)")
+    backup.add_argument("--trigger", default="manual", choices=["manual", "cron"])
+    backup.set_defaults(func=_backup)
+    commands.add_parser("backups", help="list local and off-site backups").set_defaults(
+        func=_backups)
+    restore = commands.add_parser("restore", help="verify and restore a backup to a path")
+    restore.add_argument("name", help="a backup name from `backups`, or `latest`")
+    restore.add_argument("--to", required=True, help="where to write the restored database")
+    restore.add_argument("--force", action="store_true",
+                         help="overwrite an existing file, even the live database")
+    restore.add_argument("--source", default="auto", choices=["auto", "local", "remote"])
+    restore.add_argument("--into-database-url", default="",
+                         help="PostgreSQL only: also pg_restore into this database")
+    restore.set_defaults(func=_restore)
+    commands.add_parser("build", help="compile the frontend (for `serve`, e.g. in Docker)"
+                        ).set_defaults(func=_build)
+    serve = commands.add_parser("serve", help="migrate and serve the frontend built by `build`")
+    serve.add_argument("--port", type=int, default=None)
+    serve.add_argument("--host", default="0.0.0.0")  # noqa: S104 - the container's listener
+    serve.set_defaults(func=_serve)
     run = commands.add_parser("run", help="migrate, seed (outside production) and serve")
     run.add_argument("--port", type=int, default=None)
     run.add_argument("--host", default="0.0.0.0")  # noqa: S104 - the container's listener

@@ -7,10 +7,13 @@ from dataclasses import dataclass
 from sqlalchemy import Connection
 
 from bitchange import ledger
+from bitchange.accounts import totp
 from bitchange.accounts.users import create_user, get_user_by_email
 from bitchange.trading.markets import assets
 
 DEMO_PASSWORD = "demo-password-123"  # noqa: S105 - printed for the demo on purpose
+# Admins must have 2FA: the demo admin's authenticator secret is fixed and printed by `run`.
+DEMO_ADMIN_TOTP_SECRET = "BITCHANGEDEMOADMINTOTPSECRETXXXX"  # noqa: S105 - demo only
 
 
 @dataclass(frozen=True)
@@ -18,6 +21,7 @@ class DemoLogin:
     email: str
     password: str
     role: str
+    totp_secret: str = ""
 
 
 DEMO_USERS = [
@@ -40,5 +44,12 @@ def seed_demo(conn: Connection) -> list[DemoLogin]:
                 ledger.credit_deposit(conn, account, asset,
                                       whole_units * 10 ** precisions[asset].precision,
                                       ref_type="demo", ref_id=email, memo="demo funds")
-        logins.append(DemoLogin(email, DEMO_PASSWORD, "admin" if is_admin else "trader"))
+        secret = ""
+        if is_admin:
+            user = get_user_by_email(conn, email)
+            if user is not None and not totp.is_enabled(conn, user.id):
+                totp.enable_with_secret(conn, user.id, DEMO_ADMIN_TOTP_SECRET)
+            secret = DEMO_ADMIN_TOTP_SECRET
+        logins.append(DemoLogin(email, DEMO_PASSWORD, "admin" if is_admin else "trader",
+                                secret))
     return logins

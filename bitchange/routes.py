@@ -4,6 +4,17 @@ HOME = "/"
 MARKETS = "/markets"
 LOGIN = "/login"
 ADMIN = "/admin"
+SIGNUP = "/signup"
+VERIFY_EMAIL = "/verify-email"
+FORGOT_PASSWORD = "/forgot-password"  # noqa: S105 - a route, not a secret
+RESET_PASSWORD = "/reset-password"  # noqa: S105 - a route, not a secret
+NOT_ME = "/not-me"
+SECURITY = "/security"
+LOGIN_HISTORY = "/security/history"
+ADMIN_USERS = "/admin/users"
+ADMIN_USER = "/admin/user"  # ?id=<user id>
+ADMIN_AUDIT = "/admin/audit"
+ADMIN_OUTBOX = "/admin/outbox"
 NOT_FOUND = "404"
 
 # Backend (Starlette) routes.
@@ -14,6 +25,10 @@ HEALTHZ = "/healthz"
 
 def trade(symbol: str) -> str:
     return f"/trade/{symbol}"
+
+
+def admin_user(user_id: int) -> str:
+    return f"{ADMIN_USER}?id={user_id}"
 
 
 def login(next_path: str = "") -> str:

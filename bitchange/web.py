@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from sqlalchemy import text
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse
 from starlette.routing import Route
@@ -50,13 +50,16 @@ async def logout(request: Request) -> RedirectResponse:
     return _no_store(response)
 
 
-async def healthz(_request: Request) -> JSONResponse:
-    try:
-        with db.read() as conn:
-            conn.execute(text("SELECT 1"))
-    except Exception as exc:
-        return JSONResponse({"status": "error", "database": str(exc)[:200]}, status_code=503)
-    return JSONResponse({"status": "ok", "database": "ok"})
+async def healthz(request: Request) -> JSONResponse:
+    """Database reachable (else 503), scheduler alive, age of the last good backup. With
+    `?strict=1` a degraded state (stale backup, no live scheduler) is a 503 too, for monitors."""
+    from bitchange.ops.health import health_report
+
+    reachable, report = await run_in_threadpool(health_report)
+    strict = request.query_params.get("strict") in ("1", "true")
+    healthy = reachable and (report["status"] == "ok" or not strict)
+    return JSONResponse(report, status_code=200 if healthy else 503,
+                        headers={"Cache-Control": "no-store"})
 
 
 api = Starlette(routes=[

@@ -10,6 +10,7 @@ import pytest
 
 from bitchange import db
 from bitchange.config import reload_settings
+from tests.mailbox import SmtpServer, running_smtp_server
 
 
 @pytest.fixture
@@ -26,4 +27,18 @@ def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     yield url
     db.dispose()
     monkeypatch.delenv("DATABASE_URL")
+    reload_settings()
+
+
+@pytest.fixture
+def smtp_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[SmtpServer]:
+    """A real SMTP server (aiosmtpd); the settings point at it. `.messages` holds what arrived
+    as `email.message.EmailMessage`; `.wait_for(address, subject)` polls with a deadline."""
+    with running_smtp_server() as server:
+        monkeypatch.setenv("SMTP_HOST", server.host)
+        monkeypatch.setenv("SMTP_PORT", str(server.port))
+        monkeypatch.setenv("SMTP_TLS", "none")
+        monkeypatch.setenv("SMTP_USER", "")
+        reload_settings()
+        yield server
     reload_settings()

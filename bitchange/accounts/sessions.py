@@ -10,11 +10,12 @@ sends the browser to `/auth/session?ticket=...`, which swaps the ticket for the 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from http.cookies import CookieError, SimpleCookie
 
 from sqlalchemy import Connection, insert, select, update
 
+from bitchange.accounts.devices import describe
 from bitchange.accounts.tokens import new_token, token_hash
 from bitchange.clock import now
 from bitchange.config import get_settings
@@ -40,6 +41,7 @@ class CurrentUser:
     email_verified: bool
     session_id: int
     needs_touch: bool = False
+    mfa_enabled: bool = False
 
 
 def start_session(conn: Connection, user_id: int, *, ip: str = "", user_agent: str = "") -> str:
@@ -49,7 +51,7 @@ def start_session(conn: Connection, user_id: int, *, ip: str = "", user_agent: s
     conn.execute(insert(_sessions).values(
         user_id=user_id, activation_hash=token_hash(ticket), created_at=now(),
         last_seen_at=now(), expires_at=now() + timedelta(hours=settings.session_absolute_hours),
-        ip=ip[:64], user_agent=user_agent[:512],
+        ip=ip[:64], user_agent=user_agent[:512], device=describe(user_agent),
     ))
     return ticket
 
@@ -86,7 +88,7 @@ def resolve_session(conn: Connection, token: str) -> CurrentUser | None:
     row = conn.execute(
         select(_sessions.c.id, _sessions.c.last_seen_at, _sessions.c.expires_at,
                _users.c.id.label("user_id"), _users.c.email, _users.c.is_admin,
-               _users.c.email_verified_at, _users.c.frozen_at)
+               _users.c.email_verified_at, _users.c.frozen_at, _users.c.totp_enabled_at)
         .join(_users, _users.c.id == _sessions.c.user_id)
         .where(_sessions.c.token_hash == token_hash(token), _sessions.c.revoked_at.is_(None))
     ).first()
@@ -98,7 +100,8 @@ def resolve_session(conn: Connection, token: str) -> CurrentUser | None:
         return None
     return CurrentUser(row.user_id, row.email, bool(row.is_admin),
                        row.email_verified_at is not None, row.id,
-                       moment - row.last_seen_at >= TOUCH_EVERY)
+                       moment - row.last_seen_at >= TOUCH_EVERY,
+                       row.totp_enabled_at is not None)
 
 
 def touch(conn: Connection, session_id: int) -> None:
@@ -115,3 +118,44 @@ def revoke_token(conn: Connection, token: str) -> None:
         conn.execute(update(_sessions).where(
             _sessions.c.token_hash == token_hash(token), _sessions.c.revoked_at.is_(None)
         ).values(revoked_at=now()))
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    id: int
+    device: str
+    ip: str
+    first_seen: datetime
+    last_seen: datetime
+
+
+def _active(moment: datetime):  # type: ignore[no-untyped-def]
+    idle = timedelta(minutes=get_settings().session_idle_minutes)
+    return (_sessions.c.token_hash.is_not(None), _sessions.c.revoked_at.is_(None),
+            _sessions.c.expires_at > moment, _sessions.c.last_seen_at > moment - idle)
+
+
+def list_sessions(conn: Connection, user_id: int) -> list[SessionInfo]:
+    """The user's active sessions, most recently used first."""
+    rows = conn.execute(select(_sessions).where(
+        _sessions.c.user_id == user_id, *_active(now())).order_by(
+        _sessions.c.last_seen_at.desc(), _sessions.c.id.desc()))
+    return [SessionInfo(r.id, r.device or describe(r.user_agent), r.ip, r.created_at,
+                        r.last_seen_at) for r in rows]
+
+
+def revoke_user_session(conn: Connection, user_id: int, session_id: int) -> bool:
+    """End one of *this user's* sessions; False if it is not theirs or already ended."""
+    result = conn.execute(update(_sessions).where(
+        _sessions.c.id == session_id, _sessions.c.user_id == user_id,
+        _sessions.c.revoked_at.is_(None)).values(revoked_at=now()))
+    return result.rowcount == 1
+
+
+def revoke_all_sessions(conn: Connection, user_id: int, *, keep: int | None = None) -> int:
+    """End every session of the user (except `keep`); returns how many ended."""
+    query = update(_sessions).where(_sessions.c.user_id == user_id,
+                                    _sessions.c.revoked_at.is_(None))
+    if keep is not None:
+        query = query.where(_sessions.c.id != keep)
+    return conn.execute(query.values(revoked_at=now())).rowcount

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, insert, select, update
 
-from bitchange.accounts.passwords import hash_password, verify_password
+from bitchange.accounts.passwords import hash_password, is_common, verify_password
 from bitchange.clock import now
 from bitchange.db.models import User
 from bitchange.ledger import account_for_user
@@ -42,6 +42,8 @@ def check_password_policy(password: str, email: str) -> None:
         raise AccountError(f"Password must be at least {MIN_PASSWORD_LENGTH} characters")
     if password.strip().lower() == email.lower():
         raise AccountError("Password must not be your email address")
+    if is_common(password):
+        raise AccountError("This password is too common; choose another one")
 
 
 def create_user(

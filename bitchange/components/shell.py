@@ -44,6 +44,7 @@ def account_links() -> rx.Component:
             rx.cond(SessionState.is_admin, rx.link("Admin", href=routes.ADMIN, id="nav-admin")),
             rx.tooltip(rx.link("Wallet", href="#", color_scheme="gray"), content="Coming soon"),
             rx.tooltip(rx.link("Orders", href="#", color_scheme="gray"), content="Coming soon"),
+            rx.link("Security", href=routes.SECURITY, id="nav-security"),
             rx.text(SessionState.email, size="2", color_scheme="gray", id="nav-email"),
             rx.button("Log out", variant="soft", size="1", on_click=SessionState.logout,
                       id="logout"),
@@ -52,7 +53,7 @@ def account_links() -> rx.Component:
         rx.hstack(
             rx.link(rx.button("Log in", variant="soft", size="2"), href=routes.LOGIN,
                     id="nav-login"),
-            rx.tooltip(rx.button("Sign up", size="2", disabled=True), content="Coming soon"),
+            rx.link(rx.button("Sign up", size="2"), href=routes.SIGNUP, id="nav-signup"),
             spacing="3",
         ),
     )
@@ -74,10 +75,28 @@ def top_bar() -> rx.Component:
     )
 
 
+def unverified_banner() -> rx.Component:
+    """Why a signed-in but unverified account cannot trade or withdraw."""
+    return rx.cond(
+        SessionState.signed_in & ~SessionState.email_verified,
+        rx.callout(
+            rx.hstack(
+                rx.text("Confirm your email address to trade and withdraw. "
+                        "We sent you a link when you signed up."),
+                rx.link("Send a new link", href=routes.SECURITY),
+                spacing="2",
+            ),
+            icon="mail-warning", color_scheme="amber", id="unverified-banner",
+            margin_x="auto", max_width="1200px", margin_top="1em",
+        ),
+    )
+
+
 def page(*children: rx.Component, max_width: str = "1200px") -> rx.Component:
     """Every page: top bar, then the content in a centred column."""
     return rx.box(
         top_bar(),
+        unverified_banner(),
         rx.box(*children, max_width=max_width, margin_x="auto", padding="1.5em", width="100%"),
         rx.box(
             rx.text("BitChange — spot exchange. Trading crypto assets carries risk.",

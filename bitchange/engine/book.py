@@ -1,18 +1,22 @@
 """Price-time priority limit order book for one market.
 
-Data layout (chosen for speed and for the garbage collector, see ``gc_policy``):
+Data layout (chosen for speed, short pauses and the garbage collector, see
+``gc_policy``):
 
 * A price level is a ``deque`` of order ids (ints) in time priority plus its total
   open quantity. Levels live in ONE dict keyed by a signed key: ``+price`` for bids,
   ``-price`` for asks. Each side keeps its keys in an ascending list, so the best
   level of either side is ``keys[-1]`` and "crosses a limit" is ``key >= -own_key``;
   one matching loop serves both sides.
-* Per-order state lives in four ``dict[int, int]`` (remaining, owner, key, original
-  quantity). CPython does not GC-track dicts holding only ints, so 300k resting
-  orders add no objects to the cyclic collector (only one deque per level).
-* Cancel is O(1): the id is removed from the dicts and left in its deque as a
-  tombstone; matching drops tombstones when it meets them, and a level compacts
-  itself when tombstones outnumber live ids. An empty level is removed at once.
+* Per-order state is an immutable tuple ``(remaining, owner, key, quantity)`` of
+  ints in a dict keyed by order id. Tuples of ints are untracked by CPython's GC
+  after the first young collection, so resting orders cost the cyclic GC nothing.
+  The id map is split into ``_SHARDS`` dicts by the id's low bits: a Python dict
+  doubles by copying all entries, which at 300k orders is a ~10 ms stall; shards
+  keep each copy small (and spread in time).
+* Cancel is O(1): the id leaves the map and stays in its deque as a tombstone;
+  matching drops tombstones when it meets them, and a level compacts itself when
+  tombstones outnumber live ids. An empty level is removed at once.
 
 Order ids come from the caller and must be strictly increasing across submits
 (id order = time priority); that also means a tombstone can never be mistaken for
@@ -42,7 +46,7 @@ from bitchange.engine.types import (
     Trade,
 )
 
-# Locals for the hot paths (attribute lookups on enum classes are slow-ish).
+# Module-level aliases for the hot paths (attribute lookups on enum classes cost).
 BUY = Side.BUY
 SELL = Side.SELL
 GTC = TimeInForce.GTC
@@ -61,10 +65,14 @@ _REJECTED = Status.REJECTED
 _BPS = BPS_DENOMINATOR
 _NO_LIMIT = -(1 << 256)  # below every key: "match at any price" (kept an int)
 _COMPACT_MIN = 32  # tombstones tolerated per level before compaction is considered
+_SHARDS = 64  # id-map shards (power of two); see module doc
+_MASK = _SHARDS - 1
 
 # Snapshot image of one side: levels best first, (price, ((id, owner, qty, remaining),..)).
 SideImage = tuple[tuple[int, tuple[tuple[int, int, int, int], ...]], ...]
 Snapshot = tuple[SideImage, SideImage]
+# Per-order state: (remaining, owner, key, quantity); key = +price bid / -price ask.
+_OrderState = tuple[int, int, int, int]
 
 # NamedTuple.__new__ is a Python function; tuple.__new__ builds the same object faster.
 _new = tuple.__new__
@@ -82,15 +90,12 @@ class OrderBook:
     __slots__ = (
         "_ask_keys",
         "_bid_keys",
-        "_key",
         "_last_id",
         "_levels",
         "_lot",
         "_maker_bps",
         "_min_pq",
-        "_owner",
-        "_qty",
-        "_rem",
+        "_orders",
         "_scale",
         "_taker_bps",
         "_tick",
@@ -109,10 +114,7 @@ class OrderBook:
         self._levels: dict[int, _Level] = {}
         self._bid_keys: list[int] = []  # +price ascending, best bid last
         self._ask_keys: list[int] = []  # -price ascending, best ask last
-        self._rem: dict[int, int] = {}
-        self._owner: dict[int, int] = {}
-        self._key: dict[int, int] = {}
-        self._qty: dict[int, int] = {}
+        self._orders: tuple[dict[int, _OrderState], ...] = tuple({} for _ in range(_SHARDS))
         self._last_id = -1
 
     # --- commands -----------------------------------------------------------------
@@ -128,42 +130,56 @@ class OrderBook:
         post_only: bool = False,
         stp: STP = EXPIRE_TAKER,
     ) -> SubmitResult:
-        """Validate, match and (GTC) rest a limit order. Never raises for bad input
-        values (returns a ``Rejected``); raises ``TypeError`` for non-int numbers."""
-        if (type(price) is not int or type(quantity) is not int
-                or type(order_id) is not int or type(owner) is not int):
+        """Validate, match and (GTC) rest a limit order.
+
+        Bad values are answered with a ``Rejected`` event (status REJECTED); only
+        non-int numbers raise (``TypeError``: a caller bug, not user input)."""
+        if (
+            type(price) is not int
+            or type(quantity) is not int
+            or type(order_id) is not int
+            or type(owner) is not int
+        ):
             raise TypeError("order_id, owner, price and quantity must be int")
         if order_id <= self._last_id:
-            return _reject(order_id, "ORDER_ID_NOT_INCREASING",
-                           f"Order id must be greater than {self._last_id}")
+            return self._reject_id(order_id)
         self._last_id = order_id
         # One combined test for the common valid case; diagnose only on failure.
-        if (price <= 0 or quantity <= 0 or price % self._tick or quantity % self._lot
-                or price * quantity < self._min_pq or tif not in _TIFS or stp not in _STPS
-                or (side != BUY and side != SELL) or (post_only and tif != GTC)):
+        if (
+            price <= 0
+            or quantity <= 0
+            or price % self._tick
+            or quantity % self._lot
+            or price * quantity < self._min_pq
+            or tif not in _TIFS
+            or stp not in _STPS
+            or (side != BUY and side != SELL)
+            or (post_only and tif != GTC)
+        ):
             return self._diagnose_limit(order_id, side, price, quantity, tif, post_only, stp)
 
         key = price if side == BUY else -price
         opp_keys = self._ask_keys if key > 0 else self._bid_keys
         if opp_keys and opp_keys[-1] >= -key:  # crosses the best opposite level
             if post_only:
-                return _reject(order_id, "POST_ONLY_WOULD_TAKE",
-                               "Post-only order would trade immediately")
+                return _reject(
+                    order_id, "POST_ONLY_WOULD_TAKE", "Post-only order would trade immediately"
+                )
             events: list[Event] = [_new(Accepted, (order_id,))]
             if tif == FOK and not self._fillable(key > 0, -key, quantity, owner, stp):
                 events.append(_new(Expired, (order_id, quantity, "FOK")))
-                return _new(SubmitResult,
-                            (order_id, _EXPIRED, 0, 0, 0, quantity, False, events))
+                return _new(SubmitResult, (order_id, _EXPIRED, 0, 0, 0, quantity, False, events))
             left, quote, fee, stopped = self._take(
-                order_id, owner, key > 0, -key, quantity, stp, events)
+                order_id, owner, key > 0, -key, quantity, stp, events
+            )
             filled = quantity - left
             if stopped:
                 events.append(_new(Expired, (order_id, left, "STP")))
-                return _new(SubmitResult,
-                            (order_id, _EXPIRED, filled, quote, fee, left, False, events))
+                return _new(
+                    SubmitResult, (order_id, _EXPIRED, filled, quote, fee, left, False, events)
+                )
             if not left:
-                return _new(SubmitResult,
-                            (order_id, _FILLED, filled, quote, fee, 0, False, events))
+                return _new(SubmitResult, (order_id, _FILLED, filled, quote, fee, 0, False, events))
         else:
             events = [_new(Accepted, (order_id,))]
             left = quantity
@@ -171,29 +187,19 @@ class OrderBook:
 
         if tif != GTC:
             events.append(_new(Expired, (order_id, left, "IOC" if tif == IOC else "FOK")))
-            return _new(SubmitResult,
-                        (order_id, _EXPIRED, filled, quote, fee, left, False, events))
+            return _new(SubmitResult, (order_id, _EXPIRED, filled, quote, fee, left, False, events))
 
         # Rest the remainder (inlined: this is the most frequent path).
-        levels = self._levels
-        level = levels.get(key)
+        level = self._levels.get(key)
         if level is None:
-            level = levels[key] = _Level()
-            level.qty = 0
-            level.dead = 0
-            keys = self._bid_keys if key > 0 else self._ask_keys
-            if not keys or key > keys[-1]:
-                keys.append(key)
-            else:
-                insort(keys, key)
+            level = self._new_level(key)
         level.append(order_id)
         level.qty += left
-        self._rem[order_id] = left
-        self._owner[order_id] = owner
-        self._key[order_id] = key
-        self._qty[order_id] = quantity
-        return _new(SubmitResult, (order_id, _PARTIAL if filled else _NEW,
-                                   filled, quote, fee, left, True, events))
+        self._orders[order_id & _MASK][order_id] = (left, owner, key, quantity)
+        return _new(
+            SubmitResult,
+            (order_id, _PARTIAL if filled else _NEW, filled, quote, fee, left, True, events),
+        )
 
     def submit_market(
         self,
@@ -209,41 +215,35 @@ class OrderBook:
         if type(order_id) is not int or type(owner) is not int:
             raise TypeError("order_id and owner must be int")
         if not (quantity is None or type(quantity) is int) or not (
-                quote_amount is None or type(quote_amount) is int):
+            quote_amount is None or type(quote_amount) is int
+        ):
             raise TypeError("quantity and quote_amount must be int or None")
         if order_id <= self._last_id:
-            return _reject(order_id, "ORDER_ID_NOT_INCREASING",
-                           f"Order id must be greater than {self._last_id}")
+            return self._reject_id(order_id)
         self._last_id = order_id
         bad = self._diagnose_market(order_id, side, quantity, quote_amount, stp)
         if bad is not None:
             return bad
-        is_buy = side == BUY
         events: list[Event] = [_new(Accepted, (order_id,))]
-        if quantity is not None:
-            left, quote, fee, stopped = self._take(
-                order_id, owner, is_buy, _NO_LIMIT, quantity, stp, events)
-            filled = quantity - left
-            if not left:
-                return _new(SubmitResult,
-                            (order_id, _FILLED, filled, quote, fee, 0, False, events))
-            reason = "STP" if stopped else "MARKET_NO_LIQUIDITY"
-            events.append(_new(Expired, (order_id, left, reason)))
-            return _new(SubmitResult,
-                        (order_id, _EXPIRED, filled, quote, fee, left, False, events))
-        assert quote_amount is not None  # guaranteed by _diagnose_market
-        return self._market_buy_quote(order_id, owner, quote_amount, stp, events)
+        if quantity is None:
+            assert quote_amount is not None  # guaranteed by _diagnose_market
+            return self._market_buy_quote(order_id, owner, quote_amount, stp, events)
+        left, quote, fee, stopped = self._take(
+            order_id, owner, side == BUY, _NO_LIMIT, quantity, stp, events
+        )
+        filled = quantity - left
+        if not left:
+            return _new(SubmitResult, (order_id, _FILLED, filled, quote, fee, 0, False, events))
+        events.append(_new(Expired, (order_id, left, "STP" if stopped else "MARKET_NO_LIQUIDITY")))
+        return _new(SubmitResult, (order_id, _EXPIRED, filled, quote, fee, left, False, events))
 
     def cancel(self, order_id: int, reason: str = "USER") -> Cancelled | Rejected:
         """Remove a resting order. Unknown, filled, expired or already cancelled
         orders are rejected with code ``ORDER_NOT_OPEN`` (the book keeps no history)."""
-        left = self._rem.pop(order_id, None)
-        if left is None:
-            return _new(Rejected, (order_id, "ORDER_NOT_OPEN",
-                                   f"Order {order_id} is not open"))
-        key = self._key.pop(order_id)
-        del self._owner[order_id]
-        del self._qty[order_id]
+        state = self._orders[order_id & _MASK].pop(order_id, None)
+        if state is None:
+            return _new(Rejected, (order_id, "ORDER_NOT_OPEN", f"Order {order_id} is not open"))
+        left, _, key, _ = state
         level = self._levels[key]
         level.qty -= left
         if not level.qty:
@@ -253,11 +253,7 @@ class OrderBook:
         else:
             level.dead += 1
             if level.dead > _COMPACT_MIN and level.dead * 2 > len(level):
-                rem = self._rem
-                live = [i for i in level if i in rem]
-                level.clear()
-                level.extend(live)
-                level.dead = 0
+                self._compact(level)
         return _new(Cancelled, (order_id, left, reason))
 
     # --- rebuilding ---------------------------------------------------------------
@@ -272,7 +268,7 @@ class OrderBook:
         for v in (order_id, owner, price, quantity, remaining):
             if type(v) is not int:
                 raise TypeError(f"restore: integer fields expected in {order!r}")
-        if order_id in self._rem:
+        if order_id in self:
             raise ValueError(f"restore: order {order_id} is already in the book")
         if side != BUY and side != SELL:
             raise ValueError(f"restore: bad side in {order!r}")
@@ -284,19 +280,13 @@ class OrderBook:
             raise ValueError(f"restore: order {order_id} would cross the book")
         level = self._levels.get(key)
         if level is None:
-            level = self._levels[key] = _Level()
-            level.qty = 0
-            level.dead = 0
-            insort(self._bid_keys if key > 0 else self._ask_keys, key)
+            level = self._new_level(key)
         if not level or level[-1] < order_id:
             level.append(order_id)
         else:
             insort(level, order_id)  # ids in a level are sorted, tombstones included
         level.qty += remaining
-        self._rem[order_id] = remaining
-        self._owner[order_id] = owner
-        self._key[order_id] = key
-        self._qty[order_id] = quantity
+        self._orders[order_id & _MASK][order_id] = (remaining, owner, key, quantity)
         if order_id > self._last_id:
             self._last_id = order_id
 
@@ -316,36 +306,39 @@ class OrderBook:
     def depth(self, n: int) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
         """Top ``n`` aggregated levels ``(bids, asks)``, each ``[(price, total_qty)]``
         best first."""
+        if n <= 0:
+            return [], []
         levels = self._levels
-        bids = [(k, levels[k].qty) for k in self._bid_keys[:-n - 1:-1]] if n > 0 else []
-        asks = [(-k, levels[k].qty) for k in self._ask_keys[:-n - 1:-1]] if n > 0 else []
+        bids = [(k, levels[k].qty) for k in self._bid_keys[: -n - 1 : -1]]
+        asks = [(-k, levels[k].qty) for k in self._ask_keys[: -n - 1 : -1]]
         return bids, asks
 
     def get(self, order_id: int) -> RestingOrder | None:
         """The resting order ``order_id``, or None if it is not open."""
-        remaining = self._rem.get(order_id)
-        if remaining is None:
+        state = self._orders[order_id & _MASK].get(order_id)
+        if state is None:
             return None
-        key = self._key[order_id]
-        return RestingOrder(order_id, self._owner[order_id], BUY if key > 0 else SELL,
-                            abs(key), self._qty[order_id], remaining)
+        remaining, owner, key, quantity = state
+        return RestingOrder(
+            order_id, owner, BUY if key > 0 else SELL, abs(key), quantity, remaining
+        )
 
     def orders_of(self, owner: int) -> list[RestingOrder]:
         """Resting orders of ``owner`` by id (O(resting orders); not for hot paths)."""
-        out = []
-        for order_id, o in self._owner.items():
-            if o == owner:
-                order = self.get(order_id)
-                assert order is not None
-                out.append(order)
+        out = [
+            RestingOrder(i, o, BUY if k > 0 else SELL, abs(k), q, r)
+            for shard in self._orders
+            for i, (r, o, k, q) in shard.items()
+            if o == owner
+        ]
         out.sort()
         return out
 
     def __len__(self) -> int:
-        return len(self._rem)
+        return sum(map(len, self._orders))
 
     def __contains__(self, order_id: object) -> bool:
-        return order_id in self._rem
+        return type(order_id) is int and order_id in self._orders[order_id & _MASK]
 
     def market_buy_cost(self, quantity: int, owner: int | None = None) -> tuple[int, int]:
         """``(fillable_qty, quote_cost)`` of a market BUY of ``quantity`` now, without
@@ -354,55 +347,54 @@ class OrderBook:
         will spend in every STP mode. Call it under the same lock as the submit."""
         left = quantity
         cost = 0
-        scale = self._scale
-        levels = self._levels
-        rem = self._rem
-        owners = self._owner
+        orders = self._orders
         for key in reversed(self._ask_keys):
             if left <= 0:
                 break
-            level = levels[key]
+            level = self._levels[key]
             if owner is None:
                 take = min(level.qty, left)
             else:
                 take = 0
                 for order_id in level:
-                    r = rem.get(order_id)
-                    if r is not None and owners[order_id] != owner:
-                        take += r
+                    state = orders[order_id & _MASK].get(order_id)
+                    if state is not None and state[1] != owner:
+                        take += state[0]
                 take = min(take, left)
             # Per-level floor >= sum of per-fill floors, so this never under-holds.
-            cost += -key * take // scale
+            cost += -key * take // self._scale
             left -= take
         return quantity - left, cost
 
     def snapshot(self) -> Snapshot:
         """Comparable image ``(bids, asks)``: levels best first, each
         ``(price, ((order_id, owner, quantity, remaining), ...))`` in queue order."""
-        rem = self._rem
-        owners = self._owner
-        qty = self._qty
 
         def side(keys: list[int], sign: int) -> SideImage:
             return tuple(
-                (sign * k, tuple((i, owners[i], qty[i], rem[i])
-                                 for i in self._levels[k] if i in rem))
-                for k in reversed(keys))
+                (sign * k, tuple((i, o, q, r) for i, (r, o, _, q) in self._live(k)))
+                for k in reversed(keys)
+            )
 
         return side(self._bid_keys, 1), side(self._ask_keys, -1)
 
     # --- internals ----------------------------------------------------------------
 
-    def _take(self, taker_id: int, owner: int, is_buy: bool, threshold: int, quantity: int,
-              stp: STP, events: list[Event]) -> tuple[int, int, int, bool]:
+    def _take(
+        self,
+        taker_id: int,
+        owner: int,
+        is_buy: bool,
+        threshold: int,
+        quantity: int,
+        stp: STP,
+        events: list[Event],
+    ) -> tuple[int, int, int, bool]:
         """Match ``quantity`` against the opposite side on levels whose key is
         ``>= threshold``. Returns ``(left, quote, taker_fee, stopped_by_stp)``."""
         keys = self._ask_keys if is_buy else self._bid_keys
         levels = self._levels
-        rem = self._rem
-        owners = self._owner
-        key_of = self._key
-        qty_of = self._qty
+        orders = self._orders
         scale = self._scale
         maker_bps = self._maker_bps
         taker_bps = self._taker_bps
@@ -419,18 +411,19 @@ class OrderBook:
             price = -key if is_buy else key
             while True:
                 maker_id = level[0]
-                maker_left = rem.get(maker_id)
-                if maker_left is None:  # tombstone of a cancelled order
+                shard = orders[maker_id & _MASK]
+                state = shard.get(maker_id)
+                if state is None:  # tombstone of a cancelled order
                     level.popleft()
                     level.dead -= 1
                     continue
-                maker_owner = owners[maker_id]
+                maker_left, maker_owner, _, maker_qty = state
                 if maker_owner == owner:
                     if stp == EXPIRE_TAKER:
                         stopped = True
                         break
                     level.popleft()
-                    del rem[maker_id], owners[maker_id], key_of[maker_id], qty_of[maker_id]
+                    del shard[maker_id]
                     level.qty -= maker_left
                     events.append(_new(Expired, (maker_id, maker_left, "STP")))
                     stopped = stp == EXPIRE_BOTH
@@ -439,11 +432,11 @@ class OrderBook:
                         fill = maker_left
                         maker_after = 0
                         level.popleft()
-                        del rem[maker_id], owners[maker_id], key_of[maker_id], qty_of[maker_id]
+                        del shard[maker_id]
                     else:
                         fill = left
                         maker_after = maker_left - left
-                        rem[maker_id] = maker_after
+                        shard[maker_id] = (maker_after, maker_owner, key, maker_qty)
                     left -= fill
                     level.qty -= fill
                     notional = price * fill // scale
@@ -457,9 +450,13 @@ class OrderBook:
                         maker_fee = -(-fill * maker_bps // _BPS)
                     quote += notional
                     fee += taker_fee
-                    events.append(_new(Trade, (maker_id, taker_id, maker_owner, owner, side,
-                                               price, fill, notional, maker_fee, taker_fee,
-                                               maker_after)))
+                    events.append(
+                        _new(
+                            Trade,
+                            (maker_id, taker_id, maker_owner, owner, side, price, fill,
+                             notional, maker_fee, taker_fee, maker_after),
+                        )
+                    )  # fmt: skip
                 if not level.qty:
                     del levels[key]
                     keys.pop()
@@ -470,12 +467,11 @@ class OrderBook:
                 break
         return left, quote, fee, stopped
 
-    def _market_buy_quote(self, order_id: int, owner: int, budget: int, stp: STP,
-                          events: list[Event]) -> SubmitResult:
+    def _market_buy_quote(
+        self, order_id: int, owner: int, budget: int, stp: STP, events: list[Event]
+    ) -> SubmitResult:
         """Spend up to ``budget`` quote, level by level, in whole lots."""
         keys = self._ask_keys
-        scale = self._scale
-        lot = self._lot
         spent = filled = fee = 0
         reason: str | None
         while True:
@@ -483,12 +479,12 @@ class OrderBook:
                 reason = "MARKET_NO_LIQUIDITY"
                 break
             key = keys[-1]
-            cap = (budget - spent) * scale // -key // lot * lot
+            cap = (budget - spent) * self._scale // -key // self._lot * self._lot
             if not cap:
-                # Budget left cannot buy one lot: done (dust stays with the buyer).
+                # The rest cannot buy one lot: done (the dust stays with the buyer).
                 reason = None if filled else "INSUFFICIENT_BUDGET"
                 break
-            # threshold=key restricts this pass to the best level (constant price).
+            # threshold=key restricts this pass to the best level (a single price).
             left, quote, f, stopped = self._take(order_id, owner, True, key, cap, stp, events)
             filled += cap - left
             spent += quote
@@ -497,35 +493,48 @@ class OrderBook:
                 reason = "STP"
                 break
         unspent = budget - spent
-        if reason is None:
-            return _new(SubmitResult,
-                        (order_id, _FILLED, filled, spent, fee, unspent, False, events))
-        events.append(_new(Expired, (order_id, unspent, reason)))
-        return _new(SubmitResult,
-                    (order_id, _EXPIRED, filled, spent, fee, unspent, False, events))
+        status = _FILLED
+        if reason is not None:
+            status = _EXPIRED
+            events.append(_new(Expired, (order_id, unspent, reason)))
+        return _new(SubmitResult, (order_id, status, filled, spent, fee, unspent, False, events))
 
-    def _fillable(self, is_buy: bool, threshold: int, quantity: int, owner: int,
-                  stp: STP) -> bool:
+    def _fillable(self, is_buy: bool, threshold: int, quantity: int, owner: int, stp: STP) -> bool:
         """Dry run of ``_take`` for FOK: would ``quantity`` fill completely?"""
         need = quantity
-        levels = self._levels
-        rem = self._rem
-        owners = self._owner
         for key in reversed(self._ask_keys if is_buy else self._bid_keys):
             if key < threshold:
                 return False
-            for order_id in levels[key]:
-                r = rem.get(order_id)
-                if r is None:
-                    continue
-                if owners[order_id] == owner:
+            for _, (left, maker_owner, _, _) in self._live(key):
+                if maker_owner == owner:
                     if stp == EXPIRE_MAKER:
                         continue  # would be expired, matching goes on
                     return False  # the taker would expire here
-                need -= r
+                need -= left
                 if need <= 0:
                     return True
         return False
+
+    def _live(self, key: int) -> list[tuple[int, _OrderState]]:
+        """``(order_id, state)`` of the live orders of a level, in queue order."""
+        orders = self._orders
+        out = []
+        for order_id in self._levels[key]:
+            state = orders[order_id & _MASK].get(order_id)
+            if state is not None:
+                out.append((order_id, state))
+        return out
+
+    def _new_level(self, key: int) -> _Level:
+        level = self._levels[key] = _Level()
+        level.qty = 0
+        level.dead = 0
+        keys = self._bid_keys if key > 0 else self._ask_keys
+        if not keys or key > keys[-1]:
+            keys.append(key)  # a new best price: the common case near the spread
+        else:
+            insort(keys, key)
+        return level
 
     def _drop_level(self, key: int) -> None:
         del self._levels[key]
@@ -535,8 +544,29 @@ class OrderBook:
         else:
             del keys[bisect_left(keys, key)]
 
-    def _diagnose_limit(self, order_id: int, side: object, price: int, quantity: int,
-                        tif: object, post_only: bool, stp: object) -> SubmitResult:
+    def _compact(self, level: _Level) -> None:
+        """Drop a level's tombstones (bounded memory for long-lived deep levels)."""
+        orders = self._orders
+        live = [i for i in level if i in orders[i & _MASK]]
+        level.clear()
+        level.extend(live)
+        level.dead = 0
+
+    def _reject_id(self, order_id: int) -> SubmitResult:
+        return _reject(
+            order_id, "ORDER_ID_NOT_INCREASING", f"Order id must be greater than {self._last_id}"
+        )
+
+    def _diagnose_limit(
+        self,
+        order_id: int,
+        side: object,
+        price: int,
+        quantity: int,
+        tif: object,
+        post_only: bool,
+        stp: object,
+    ) -> SubmitResult:
         if side != BUY and side != SELL:
             return _reject(order_id, "INVALID_SIDE", f"Side must be BUY or SELL, got {side!r}")
         if tif not in _TIFS:
@@ -548,23 +578,28 @@ class OrderBook:
         if price <= 0:
             return _reject(order_id, "PRICE_NON_POSITIVE", "Price must be positive")
         if price % self._tick:
-            return _reject(order_id, "PRICE_TICK",
-                           f"Price must be a multiple of {self._tick}")
+            return _reject(order_id, "PRICE_TICK", f"Price must be a multiple of {self._tick}")
         bad = self._check_quantity(order_id, quantity)
         if bad is not None:
             return bad
-        return _reject(order_id, "MIN_NOTIONAL",
-                       f"Order value must be at least {self.rules.min_notional}")
+        return _reject(
+            order_id, "MIN_NOTIONAL", f"Order value must be at least {self.rules.min_notional}"
+        )
 
-    def _diagnose_market(self, order_id: int, side: object, quantity: int | None,
-                         quote_amount: int | None, stp: object) -> SubmitResult | None:
+    def _diagnose_market(
+        self,
+        order_id: int,
+        side: object,
+        quantity: int | None,
+        quote_amount: int | None,
+        stp: object,
+    ) -> SubmitResult | None:
         if side != BUY and side != SELL:
             return _reject(order_id, "INVALID_SIDE", f"Side must be BUY or SELL, got {side!r}")
         if stp not in _STPS:
             return _reject(order_id, "INVALID_STP", f"Unknown self-trade prevention {stp!r}")
         if (quantity is None) == (quote_amount is None):
-            return _reject(order_id, "MARKET_SIZE",
-                           "Give exactly one of quantity and quote_amount")
+            return _reject(order_id, "MARKET_SIZE", "Give exactly one of quantity and quote_amount")
         if quantity is not None:
             return self._check_quantity(order_id, quantity)
         assert quote_amount is not None
@@ -573,19 +608,19 @@ class OrderBook:
         if quote_amount <= 0:
             return _reject(order_id, "QUOTE_NON_POSITIVE", "Amount must be positive")
         if quote_amount < self.rules.min_notional:
-            return _reject(order_id, "MIN_NOTIONAL",
-                           f"Amount must be at least {self.rules.min_notional}")
+            return _reject(
+                order_id, "MIN_NOTIONAL", f"Amount must be at least {self.rules.min_notional}"
+            )
         return None
 
     def _check_quantity(self, order_id: int, quantity: int) -> SubmitResult | None:
         if quantity <= 0:
             return _reject(order_id, "QUANTITY_NON_POSITIVE", "Quantity must be positive")
         if quantity % self._lot:
-            return _reject(order_id, "QUANTITY_LOT",
-                           f"Quantity must be a multiple of {self._lot}")
+            return _reject(order_id, "QUANTITY_LOT", f"Quantity must be a multiple of {self._lot}")
         return None
 
 
 def _reject(order_id: int, code: str, message: str) -> SubmitResult:
-    return _new(SubmitResult, (order_id, _REJECTED, 0, 0, 0, 0, False,
-                               [_new(Rejected, (order_id, code, message))]))
+    rejected = _new(Rejected, (order_id, code, message))
+    return _new(SubmitResult, (order_id, _REJECTED, 0, 0, 0, 0, False, [rejected]))

@@ -70,8 +70,14 @@ class MarketRules:
     taker_fee_bps: int = 0
 
     def __post_init__(self) -> None:
-        for name in ("tick_size", "lot_size", "min_notional", "base_scale",
-                     "maker_fee_bps", "taker_fee_bps"):
+        for name in (
+            "tick_size",
+            "lot_size",
+            "min_notional",
+            "base_scale",
+            "maker_fee_bps",
+            "taker_fee_bps",
+        ):
             value = getattr(self, name)
             if type(value) is not int:
                 raise TypeError(f"{name} must be an int, got {type(value).__name__}")

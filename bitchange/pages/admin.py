@@ -8,7 +8,7 @@ from bitchange import db, routes
 from bitchange.components.shell import page
 from bitchange.ledger import reconcile
 from bitchange.money import format_amount
-from bitchange.state.auth import current_user, navigate
+from bitchange.state.auth import current_admin, current_user, navigate
 from bitchange.trading.markets import assets
 
 
@@ -19,15 +19,24 @@ class AdminState(rx.State):
     reconcile_summary: str = ""
     reconcile_lines: list[str] = []
     totals: list[dict[str, str]] = []
+    # Operations: backups and scheduled jobs (bitchange.ops.health.operations_view).
+    backup_last_ok: str = ""
+    backup_age: str = ""
+    backup_stale: bool = False
+    backup_last_error: str = ""
+    scheduler_alive: bool = False
+    scheduler_leader: str = ""
+    jobs: list[dict[str, str]] = []
 
     def _deny(self) -> None:
         self.access = "denied"
         self.reconcile_ok, self.reconcile_summary = False, ""
         self.reconcile_lines, self.totals = [], []
+        self.backup_last_ok, self.backup_age, self.backup_last_error = "", "", ""
+        self.scheduler_leader, self.jobs = "", []
 
     def _is_admin(self) -> bool:
-        user = current_user(self)
-        return bool(user and user.is_admin)
+        return current_admin(self) is not None
 
     @rx.event
     def load(self) -> rx.event.EventSpec | None:
@@ -38,9 +47,30 @@ class AdminState(rx.State):
         if not user.is_admin:
             self._deny()
             return None
+        if not user.mfa_enabled:  # admins must have 2FA before the admin area opens
+            self._deny()
+            self.access = "needs_2fa"
+            return None
         self.access = "admin"
         self._run_reconcile()
+        self._load_operations()
         return None
+
+    @rx.event
+    def refresh_operations(self) -> None:
+        if not self._is_admin():
+            self._deny()
+            return
+        self._load_operations()
+
+    def _load_operations(self) -> None:
+        from bitchange.ops.health import operations_view
+
+        view = operations_view()
+        self.backup_last_ok, self.backup_age = view.backup_last_ok, view.backup_age
+        self.backup_stale, self.backup_last_error = view.backup_stale, view.backup_last_error
+        self.scheduler_alive, self.scheduler_leader = view.scheduler_alive, view.scheduler_leader
+        self.jobs = view.jobs
 
     @rx.event
     def run_reconcile(self) -> None:
@@ -101,12 +131,71 @@ def reconcile_card() -> rx.Component:
     )
 
 
+def operations_card() -> rx.Component:
+    status_color = rx.cond(AdminState.backup_stale, "red", "green")
+    return rx.card(
+        rx.vstack(
+            rx.hstack(
+                rx.heading("Backups and jobs", size="4", as_="h2"),
+                rx.cond(AdminState.backup_stale,
+                        rx.badge("Backup overdue", color_scheme="red", id="backup-status"),
+                        rx.badge("Backup fresh", color_scheme="green", id="backup-status")),
+                justify="between", width="100%",
+            ),
+            rx.text("Last good backup: ", AdminState.backup_last_ok, size="2",
+                    id="backup-last-ok"),
+            rx.text("Age: ", AdminState.backup_age, size="2", color_scheme=status_color,
+                    weight="bold", id="backup-age"),
+            rx.cond(AdminState.backup_last_error != "",
+                    rx.callout("Last backup FAILED: " + AdminState.backup_last_error,
+                               icon="triangle-alert", color_scheme="red", size="1",
+                               id="backup-failed")),
+            rx.text("Scheduler leader: ", AdminState.scheduler_leader,
+                    rx.cond(AdminState.scheduler_alive, " (alive)", " (NOT running)"),
+                    size="2", color_scheme=rx.cond(AdminState.scheduler_alive, "gray", "red"),
+                    id="scheduler-status"),
+            rx.table.root(
+                rx.table.header(rx.table.row(
+                    rx.table.column_header_cell("Job"), rx.table.column_header_cell("Last run"),
+                    rx.table.column_header_cell("Outcome"))),
+                rx.table.body(rx.foreach(AdminState.jobs, lambda j: rx.table.row(
+                    rx.table.cell(j["job"]), rx.table.cell(j["started"]),
+                    rx.table.cell(rx.badge(j["status"], color_scheme=rx.match(
+                        j["status"], ("ok", "green"), ("failed", "red"), "gray"),
+                        title=j["detail"])),
+                    class_name="job-row"))),
+                size="1", width="100%", id="jobs-table",
+            ),
+            rx.button("Refresh", on_click=AdminState.refresh_operations, size="1",
+                      variant="soft", id="operations-refresh"),
+            spacing="3", width="100%",
+        ),
+        width="100%", max_width="620px",
+    )
+
+
+def admin_nav() -> rx.Component:
+    return rx.hstack(
+        rx.link("Dashboard", href=routes.ADMIN),
+        rx.link("Users", href=routes.ADMIN_USERS, id="admin-nav-users"),
+        rx.link("Audit log", href=routes.ADMIN_AUDIT, id="admin-nav-audit"),
+        rx.link("Outbox", href=routes.ADMIN_OUTBOX, id="admin-nav-outbox"),
+        spacing="4",
+    )
+
+
 def admin() -> rx.Component:
     return page(
         rx.match(
             AdminState.access,
-            ("admin", rx.vstack(rx.heading("Admin dashboard", size="7"), reconcile_card(),
-                                spacing="4")),
+            ("needs_2fa", rx.callout(
+                rx.hstack(rx.text("Admin accounts must have two-factor authentication. Turn it "
+                                  "on in the security centre, then come back."),
+                          rx.link("Security centre", href=routes.SECURITY)),
+                icon="shield-alert", color_scheme="amber", id="admin-needs-2fa")),
+            ("admin", rx.vstack(rx.heading("Admin dashboard", size="7"), admin_nav(),
+                                reconcile_card(),
+                                operations_card(), spacing="4")),
             ("denied", rx.callout(
                 "Admins only. Your account does not have access to this area.",
                 icon="shield-alert", color_scheme="red", id="admin-denied")),

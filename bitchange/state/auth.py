@@ -33,6 +33,20 @@ def current_user(state: rx.State) -> CurrentUser | None:
     return user
 
 
+def client_ip(state: rx.State) -> str:
+    return state.router.session.client_ip or ""
+
+
+def user_agent(state: rx.State) -> str:
+    return state.router.headers.user_agent or ""
+
+
+def current_admin(state: rx.State) -> CurrentUser | None:
+    """The caller if they are an admin *with 2FA on* (admins must have it), else None."""
+    user = current_user(state)
+    return user if user is not None and user.is_admin and user.mfa_enabled else None
+
+
 def navigate(path: str) -> rx.event.EventSpec:
     """A full page load (not client-side routing), so the browser sends a fresh cookie."""
     return rx.call_script(f"window.location.assign({json.dumps(path)})")
@@ -44,6 +58,7 @@ class SessionState(rx.State):
     signed_in: bool = False
     email: str = ""
     is_admin: bool = False
+    email_verified: bool = True
 
     @rx.event
     def refresh(self) -> None:
@@ -51,6 +66,7 @@ class SessionState(rx.State):
         self.signed_in = user is not None
         self.email = user.email if user else ""
         self.is_admin = bool(user and user.is_admin)
+        self.email_verified = bool(user is None or user.email_verified)
 
     @rx.event
     def logout(self) -> rx.event.EventSpec:

@@ -17,12 +17,15 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
+import pyotp
 import pytest
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, sync_playwright
 
 from bitchange.config import PROJECT_ROOT
+from tests.mailbox import SmtpServer, running_smtp_server
 
 CHROMIUM = os.environ.get("BITCHANGE_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -107,8 +110,20 @@ def stop_app(process: subprocess.Popen) -> None:
 
 
 @pytest.fixture(scope="session")
-def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
-    process, running = start_app(tmp_path_factory.mktemp("app"))
+def mailbox() -> Iterator[SmtpServer]:
+    """The real SMTP server (aiosmtpd) the app under test sends its email to."""
+    with running_smtp_server() as server:
+        yield server
+
+
+def smtp_env(server: SmtpServer) -> dict[str, str]:
+    return {"SMTP_HOST": server.host, "SMTP_PORT": str(server.port), "SMTP_TLS": "none",
+            "SMTP_USER": "", "OUTBOX_INTERVAL_SECONDS": "1"}
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory: pytest.TempPathFactory, mailbox: SmtpServer) -> Iterator[RunningApp]:
+    process, running = start_app(tmp_path_factory.mktemp("app"), smtp_env(mailbox))
     yield running
     stop_app(process)
 
@@ -165,9 +180,28 @@ def page(new_context) -> Page:  # type: ignore[no-untyped-def]
     return new_context().new_page()
 
 
-def log_in(page: Page, app: RunningApp, email: str, password: str, next_path: str = "") -> None:
+_last_totp_step: dict[str, int] = {}
+
+
+def totp_code(secret: str) -> str:
+    """A TOTP code the app has not seen yet: it refuses a replayed step, and accepts one step
+    ahead, so consecutive logins in one 30-second window use the next step's code."""
+    otp = pyotp.TOTP(secret)
+    step = max(otp.timecode(datetime.now(UTC)), _last_totp_step.get(secret, -1) + 1)
+    while step > otp.timecode(datetime.now(UTC)) + 1:  # waiting for the clock, not the app
+        time.sleep(1)
+    _last_totp_step[secret] = step
+    return otp.generate_otp(step)
+
+
+def log_in(page: Page, app: RunningApp, email: str, password: str, next_path: str = "",
+           *, totp_secret: str = "", recovery_code: str = "") -> None:
     page.goto(app.url + "/login" + (f"?next={next_path}" if next_path else ""))
     page.fill("#login-email", email)
     page.fill("#login-password", password)
     page.click("#login-submit")
+    if totp_secret or recovery_code:
+        page.wait_for_selector("#login-code")
+        page.fill("#login-code", recovery_code or totp_code(totp_secret))
+        page.click("#login-code-submit")
     page.wait_for_selector("#nav-email")

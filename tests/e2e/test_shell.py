@@ -5,7 +5,7 @@ import re
 
 from playwright.sync_api import expect
 
-from bitchange.demo import DEMO_PASSWORD
+from bitchange.demo import DEMO_ADMIN_TOTP_SECRET, DEMO_PASSWORD
 from tests.e2e.conftest import log_in
 
 SEEDED = ["BTC-USDT", "ETH-USDT", "ETH-BTC"]
@@ -48,7 +48,8 @@ def test_admin_area_refuses_anonymous_and_non_admin(app, page, console):
 
 
 def test_admin_sees_reconciliation(app, page, console):
-    log_in(page, app, "admin@demo.bitchange.local", DEMO_PASSWORD, next_path="/admin")
+    log_in(page, app, "admin@demo.bitchange.local", DEMO_PASSWORD, next_path="/admin",
+           totp_secret=DEMO_ADMIN_TOTP_SECRET)
     expect(page).to_have_url(re.compile(r".*/admin/?$"))
     expect(page.locator("#reconcile-status")).to_have_text("Balanced")
     expect(page.locator("#reconcile-summary")).to_contain_text("3 assets conserved")

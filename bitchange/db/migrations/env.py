@@ -3,7 +3,11 @@
 from alembic import context
 from sqlmodel import SQLModel
 
-import bitchange.db.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+import bitchange.accounts.tables
+import bitchange.db.models
+import bitchange.mail.tables
+import bitchange.ops.tables
+import bitchange.trading.tables  # noqa: F401
 from bitchange.db import get_engine
 
 target_metadata = SQLModel.metadata

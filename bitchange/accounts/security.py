@@ -1,0 +1,369 @@
+"""The account lifecycle: sign-up, verification, login (with 2FA, throttling and alerts),
+password change and reset, "this wasn't me", anti-phishing code, 2FA on/off.
+
+Every function takes the caller's connection (one transaction): the emails it queues exist only
+if the change commits. Messages returned to the UI are generic where a difference would reveal
+whether an account exists.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection, insert, select, update
+
+from bitchange import routes
+from bitchange.accounts import email_tokens, history, throttle, totp
+from bitchange.accounts.devices import describe
+from bitchange.accounts.notices import notify
+from bitchange.accounts.passwords import hash_password, verify_password
+from bitchange.accounts.sessions import revoke_all_sessions, start_session
+from bitchange.accounts.tables import PasswordHistory
+from bitchange.accounts.users import (
+    AccountError,
+    authenticate,
+    check_password_policy,
+    create_user,
+    normalize_email,
+)
+from bitchange.clock import now
+from bitchange.db.models import User
+from bitchange.mail.templates import Link, public_link
+
+_users = User.__table__
+_history = PasswordHistory.__table__
+PASSWORD_HISTORY = 5  # the current password and the four before it cannot be reused
+GENERIC_LOGIN_FAILURE = "Incorrect email or password."
+GENERIC_CODE_FAILURE = "That code is not valid. Use a new code from your app."
+FROZEN_MESSAGE = ("This account is frozen for your protection. Contact support to unfreeze it.")
+CHECK_INBOX = ("If the address can receive email from us, a message is on its way. "
+               "Check your inbox.")
+
+
+def _fmt(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
+# --- sign-up and verification ----------------------------------------------------------------
+
+def sign_up(conn: Connection, email: str, password: str, *, ip: str = "") -> str:
+    """Create an account (unverified) and send the verification link.
+
+    Raises AccountError for an invalid address or password. For an address that already has an
+    account nothing is created; its owner gets a notice instead, and the caller shows the same
+    "check your inbox" message, so the form does not reveal who is a customer."""
+    email = normalize_email(email)
+    check_password_policy(password, email)
+    wait = throttle.first_blocked(conn, [("email_ip", ip)])
+    if wait:
+        raise AccountError(f"Too many requests. Try again in {throttle.describe_wait(wait)}.")
+    throttle.hit(conn, "email_ip", ip)
+    existing = conn.scalar(select(_users.c.id).where(_users.c.email == email))
+    if existing is not None:
+        hash_password(password)  # same cost as creating the account
+        notify(conn, existing, "signup_existing", "Someone tried to sign up with your email", [
+            "Someone tried to create a BitChange account with this email address, which "
+            "already has one. If it was you, log in or reset your password.",
+            "If it was not you, you can ignore this message.",
+        ], link=Link("Reset your password", public_link(routes.FORGOT_PASSWORD)))
+        return CHECK_INBOX
+    user_id = create_user(conn, email, password)
+    _remember_password(conn, user_id, None)
+    send_verification(conn, user_id)
+    return CHECK_INBOX
+
+
+def send_verification(conn: Connection, user_id: int) -> None:
+    token = email_tokens.issue(conn, user_id, "verify")
+    notify(conn, user_id, "verify_email", "Confirm your email address", [
+        "Welcome to BitChange. Confirm your email address to start trading and withdrawing.",
+        "The link works once and expires in 24 hours.",
+    ], link=Link("Confirm my email", public_link(routes.VERIFY_EMAIL, token=token)))
+
+
+def resend_verification(conn: Connection, user_id: int, *, ip: str = "") -> str:
+    row = conn.execute(select(_users.c.email, _users.c.email_verified_at).where(
+        _users.c.id == user_id)).one()
+    if row.email_verified_at is not None:
+        return "Your email address is already confirmed."
+    wait = throttle.first_blocked(conn, [("email_account", row.email), ("email_ip", ip)])
+    if wait:
+        return f"Too many requests. Try again in {throttle.describe_wait(wait)}."
+    throttle.hit(conn, "email_account", row.email)
+    throttle.hit(conn, "email_ip", ip)
+    send_verification(conn, user_id)
+    return "We sent you a new confirmation link."
+
+
+def verify_email(conn: Connection, token: str) -> bool:
+    user_id = email_tokens.consume(conn, token, "verify")
+    if user_id is None:
+        return False
+    conn.execute(update(_users).where(_users.c.id == user_id, _users.c.email_verified_at.is_(
+        None)).values(email_verified_at=now()))
+    return True
+
+
+# --- login -------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class LoginOutcome:
+    # "ok" (ticket set) | "need_code" (user_id set) | "failed" | "throttled" | "frozen"
+    status: str
+    message: str = ""
+    user_id: int | None = None
+    ticket: str | None = None
+
+
+def _blocked(conn: Connection, email: str, ip: str) -> timedelta | None:
+    return throttle.first_blocked(conn, [("login_account", email), ("login_ip", ip)])
+
+
+def _fail(conn: Connection, user_id: int | None, email: str, ip: str, user_agent: str,
+          reason: str) -> None:
+    throttle.hit(conn, "login_account", email)
+    throttle.hit(conn, "login_ip", ip)
+    history.record(conn, user_id, success=False, reason=reason, ip=ip, user_agent=user_agent)
+
+
+def login_password(conn: Connection, email: str, password: str, *, ip: str,
+                   user_agent: str) -> LoginOutcome:
+    """First step: the password. Same messages and the same hashing cost for unknown emails."""
+    wanted = (email or "").strip().lower()
+    wait = _blocked(conn, wanted, ip)
+    if wait:
+        user_id = conn.scalar(select(_users.c.id).where(_users.c.email == wanted))
+        history.record(conn, user_id, success=False, reason="throttled", ip=ip,
+                       user_agent=user_agent)
+        return LoginOutcome("throttled", "Too many attempts. Try again in "
+                                         f"{throttle.describe_wait(wait)}.")
+    user = authenticate(conn, wanted, password)
+    if user is None:
+        user_id = conn.scalar(select(_users.c.id).where(_users.c.email == wanted))
+        _fail(conn, user_id, wanted, ip, user_agent, "bad_password")
+        return LoginOutcome("failed", GENERIC_LOGIN_FAILURE)
+    if user.frozen:
+        history.record(conn, user.id, success=False, reason="frozen", ip=ip,
+                       user_agent=user_agent)
+        return LoginOutcome("frozen", FROZEN_MESSAGE)
+    if totp.is_enabled(conn, user.id):
+        return LoginOutcome("need_code", user_id=user.id)
+    return LoginOutcome("ok", ticket=finish_login(conn, user.id, ip=ip, user_agent=user_agent))
+
+
+def login_code(conn: Connection, user_id: int, code: str, *, ip: str,
+               user_agent: str) -> LoginOutcome:
+    """Second step: a TOTP or recovery code for a user whose password was just accepted."""
+    row = conn.execute(select(_users.c.email, _users.c.frozen_at).where(
+        _users.c.id == user_id)).one()
+    wait = _blocked(conn, row.email, ip)
+    if wait:
+        history.record(conn, user_id, success=False, reason="throttled", ip=ip,
+                       user_agent=user_agent)
+        return LoginOutcome("throttled", "Too many attempts. Try again in "
+                                         f"{throttle.describe_wait(wait)}.")
+    if row.frozen_at is not None:
+        return LoginOutcome("frozen", FROZEN_MESSAGE)
+    if not totp.verify(conn, user_id, code):
+        _fail(conn, user_id, row.email, ip, user_agent, "bad_code")
+        return LoginOutcome("failed", GENERIC_CODE_FAILURE, user_id=user_id)
+    return LoginOutcome("ok", ticket=finish_login(conn, user_id, ip=ip, user_agent=user_agent))
+
+
+def finish_login(conn: Connection, user_id: int, *, ip: str, user_agent: str) -> str:
+    """Both factors passed: record the login, alert on a new device or IP, start the session."""
+    email = conn.scalar(select(_users.c.email).where(_users.c.id == user_id))
+    throttle.clear(conn, "login_account", email)
+    new_place = history.is_new_device_or_ip(conn, user_id, ip, user_agent)
+    history.record(conn, user_id, success=True, reason="ok", ip=ip, user_agent=user_agent)
+    if new_place:
+        token = email_tokens.issue(conn, user_id, "not_me")
+        notify(conn, user_id, "login_alert", "New login to your BitChange account", [
+            "Your account was just accessed from a device or network we have not seen before.",
+            f"Time: {_fmt(now())}",
+            f"IP address: {ip or 'unknown'}",
+            f"Device: {describe(user_agent)}",
+            "If this was you, there is nothing to do.",
+        ], footer_link=Link(
+            "This wasn't me: end all sessions and freeze my account",
+            public_link(routes.NOT_ME, token=token)))
+    return start_session(conn, user_id, ip=ip, user_agent=user_agent)
+
+
+def report_not_me(conn: Connection, token: str) -> bool:
+    """The "this wasn't me" link: end every session and freeze the account."""
+    user_id = email_tokens.consume(conn, token, "not_me")
+    if user_id is None:
+        return False
+    conn.execute(update(_users).where(_users.c.id == user_id).values(
+        frozen_at=now(), frozen_reason="owner reported a login that was not theirs"))
+    revoke_all_sessions(conn, user_id)
+    email_tokens.void_all(conn, user_id, "reset")
+    notify(conn, user_id, "account_frozen", "Your account is frozen", [
+        "You told us a login was not yours. We ended every session and froze your account: "
+        "nobody can log in or withdraw until support unfreezes it.",
+        "Contact support from the address this email was sent to.",
+    ])
+    return True
+
+
+# --- passwords -------------------------------------------------------------------------------
+
+def _remember_password(conn: Connection, user_id: int, old_hash: str | None) -> None:
+    if old_hash:
+        conn.execute(insert(_history).values(user_id=user_id, password_hash=old_hash,
+                                             created_at=now()))
+
+
+def _check_not_reused(conn: Connection, user_id: int, password: str, current_hash: str) -> None:
+    earlier = list(conn.scalars(select(_history.c.password_hash).where(
+        _history.c.user_id == user_id).order_by(_history.c.id.desc()).limit(
+        PASSWORD_HISTORY - 1)))
+    for stored in [current_hash, *earlier]:
+        if verify_password(password, stored)[0]:
+            raise AccountError(
+                f"Choose a password you have not used recently (last {PASSWORD_HISTORY}).")
+
+
+def _set_password(conn: Connection, user_id: int, new_password: str, why: str) -> None:
+    row = conn.execute(select(_users.c.email, _users.c.password_hash).where(
+        _users.c.id == user_id)).one()
+    check_password_policy(new_password, row.email)
+    _check_not_reused(conn, user_id, new_password, row.password_hash)
+    _remember_password(conn, user_id, row.password_hash)
+    conn.execute(update(_users).where(_users.c.id == user_id).values(
+        password_hash=hash_password(new_password), password_changed_at=now()))
+    revoke_all_sessions(conn, user_id)
+    email_tokens.void_all(conn, user_id, "reset")
+    notify(conn, user_id, "password_changed", "Your password was changed", [
+        f"The password of your BitChange account was {why} at {_fmt(now())}.",
+        "Every session was ended; log in again with the new password.",
+        "If you did not do this, reset your password now and contact support.",
+    ], link=Link("Reset my password", public_link(routes.FORGOT_PASSWORD)))
+
+
+def change_password(conn: Connection, user_id: int, current: str, new: str) -> None:
+    row = conn.execute(select(_users.c.email, _users.c.password_hash).where(
+        _users.c.id == user_id)).one()
+    wait = throttle.retry_after(conn, "reauth", row.email)
+    if wait:
+        raise AccountError(f"Too many attempts. Try again in {throttle.describe_wait(wait)}.")
+    if not verify_password(current, row.password_hash)[0]:
+        throttle.hit(conn, "reauth", row.email)
+        raise AccountError("Your current password is not correct.")
+    _set_password(conn, user_id, new, "changed in the security centre")
+
+
+def request_reset(conn: Connection, email: str, *, ip: str) -> str:
+    """Send a reset link if the account exists. The answer is the same either way."""
+    wanted = (email or "").strip().lower()
+    wait = throttle.first_blocked(conn, [("email_account", wanted), ("email_ip", ip)])
+    if wait:
+        return f"Too many requests. Try again in {throttle.describe_wait(wait)}."
+    throttle.hit(conn, "email_account", wanted)
+    throttle.hit(conn, "email_ip", ip)
+    user_id = conn.scalar(select(_users.c.id).where(_users.c.email == wanted))
+    if user_id is not None:
+        token = email_tokens.issue(conn, user_id, "reset")
+        notify(conn, user_id, "password_reset", "Reset your BitChange password", [
+            "Someone (hopefully you) asked to reset the password of your BitChange account.",
+            "The link works once and expires in 30 minutes. If you did not ask for it, ignore "
+            "this message: your password stays the same.",
+        ], link=Link("Choose a new password", public_link(routes.RESET_PASSWORD, token=token)))
+    return CHECK_INBOX
+
+
+def reset_token_valid(conn: Connection, token: str) -> bool:
+    return email_tokens.peek(conn, token, "reset") is not None
+
+
+def reset_password(conn: Connection, token: str, new_password: str) -> None:
+    """Set a new password from a reset link. Raises AccountError (the token stays usable when
+    only the new password was refused)."""
+    user_id = email_tokens.peek(conn, token, "reset")
+    if user_id is None:
+        raise AccountError("This reset link is invalid, used or expired. Ask for a new one.")
+    row = conn.execute(select(_users.c.email).where(_users.c.id == user_id)).one()
+    check_password_policy(new_password, row.email)
+    if email_tokens.consume(conn, token, "reset") is None:
+        raise AccountError("This reset link is invalid, used or expired. Ask for a new one.")
+    _set_password(conn, user_id, new_password, "reset with an emailed link")
+
+
+# --- 2FA and the anti-phishing code -----------------------------------------------------------
+
+def confirm_two_factor(conn: Connection, user_id: int, code: str) -> list[str] | None:
+    codes = totp.confirm_enrolment(conn, user_id, code)
+    if codes is not None:
+        notify(conn, user_id, "2fa_enabled", "Two-factor authentication is on", [
+            f"Two-factor authentication was turned on for your account at {_fmt(now())}.",
+            "If you did not do this, contact support immediately.",
+        ])
+    return codes
+
+
+def disable_two_factor(conn: Connection, user_id: int, password: str, code: str) -> None:
+    row = conn.execute(select(_users.c.email, _users.c.password_hash, _users.c.is_admin).where(
+        _users.c.id == user_id)).one()
+    if row.is_admin:
+        raise AccountError("Admin accounts must keep two-factor authentication on.")
+    wait = throttle.retry_after(conn, "reauth", row.email)
+    if wait:
+        raise AccountError(f"Too many attempts. Try again in {throttle.describe_wait(wait)}.")
+    if not verify_password(password, row.password_hash)[0] or not totp.verify(conn, user_id,
+                                                                              code):
+        throttle.hit(conn, "reauth", row.email)
+        raise AccountError("The password or the code is not correct.")
+    totp.disable(conn, user_id)
+    notify(conn, user_id, "2fa_disabled", "Two-factor authentication is off", [
+        f"Two-factor authentication was turned off for your account at {_fmt(now())}.",
+        "Your account is now protected by your password only. If you did not do this, "
+        "reset your password and contact support immediately.",
+    ])
+
+
+def set_anti_phishing_code(conn: Connection, user_id: int, phrase: str) -> None:
+    phrase = " ".join((phrase or "").split())
+    if not 4 <= len(phrase) <= 40:
+        raise AccountError("The anti-phishing code must be 4 to 40 characters.")
+    conn.execute(update(_users).where(_users.c.id == user_id).values(anti_phishing_code=phrase))
+    notify(conn, user_id, "anti_phishing_changed", "Your anti-phishing code was changed", [
+        "From now on every email from BitChange shows the code printed above.",
+        "If you did not change it, contact support.",
+    ])
+
+
+# --- what the security centre shows -----------------------------------------------------------
+
+@dataclass(frozen=True)
+class SecurityOverview:
+    email: str
+    email_verified: bool
+    two_factor: bool
+    two_factor_pending: bool
+    recovery_codes_left: int
+    anti_phishing_code: str
+    password_changed_at: datetime | None
+    last_login: history.LoginRecord | None
+    restrictions: list[str] = field(default_factory=list)
+
+
+def restrictions(email_verified: bool, frozen: bool) -> list[str]:
+    """Why the user cannot trade or withdraw (empty when they can)."""
+    reasons = []
+    if frozen:
+        reasons.append(FROZEN_MESSAGE)
+    if not email_verified:
+        reasons.append("Confirm your email address to trade and withdraw.")
+    return reasons
+
+
+def overview(conn: Connection, user_id: int) -> SecurityOverview:
+    row = conn.execute(select(_users).where(_users.c.id == user_id)).one()
+    return SecurityOverview(
+        row.email, row.email_verified_at is not None, row.totp_enabled_at is not None,
+        row.totp_secret is not None and row.totp_enabled_at is None,
+        totp.remaining_recovery_codes(conn, user_id), row.anti_phishing_code or "",
+        row.password_changed_at, history.last_success_before(conn, user_id),
+        restrictions(row.email_verified_at is not None, row.frozen_at is not None))

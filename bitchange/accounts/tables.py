@@ -1,0 +1,78 @@
+"""Tables owned by `bitchange.accounts` (besides `users` and `user_sessions` in db.models).
+
+Written only by the modules of this package.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, Index
+from sqlmodel import Field, SQLModel
+
+from bitchange.clock import now
+
+
+class EmailToken(SQLModel, table=True):
+    """A single-use token sent by email (verify, reset, "this wasn't me"); only its hash is kept."""
+
+    __tablename__ = "email_tokens"
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    purpose: str = Field(max_length=16)
+    token_hash: str = Field(max_length=64, sa_column_kwargs={"unique": True})
+    created_at: datetime = Field(default_factory=now)
+    expires_at: datetime
+    used_at: datetime | None = None
+    __table_args__ = (
+        CheckConstraint("purpose IN ('verify', 'reset', 'not_me')", name="ck_email_token_purpose"),
+    )
+
+
+class PasswordHistory(SQLModel, table=True):
+    """Previous password hashes, so recent passwords are not reused."""
+
+    __tablename__ = "password_history"
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    password_hash: str
+    created_at: datetime = Field(default_factory=now)
+
+
+class RecoveryCode(SQLModel, table=True):
+    """One-time 2FA recovery codes (SHA-256 of a random code; shown to the user once)."""
+
+    __tablename__ = "recovery_codes"
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    code_hash: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=now)
+    used_at: datetime | None = None
+
+
+class LoginEvent(SQLModel, table=True):
+    """Login history: every attempt, successful or not, with where it came from."""
+
+    __tablename__ = "login_events"
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int | None = Field(default=None, foreign_key="users.id")
+    success: bool
+    # ok | bad_password | bad_code | throttled | frozen
+    reason: str = Field(max_length=16)
+    ip: str = Field(default="", max_length=64)
+    user_agent: str = Field(default="", max_length=512)
+    device: str = Field(default="", max_length=100)
+    created_at: datetime = Field(default_factory=now)
+    __table_args__ = (Index("ix_login_events_user_time", "user_id", "created_at"),)
+
+
+class ThrottleEvent(SQLModel, table=True):
+    """One counted attempt (a failed login, a reset request...) against a throttle key."""
+
+    __tablename__ = "throttle_events"
+    id: int | None = Field(default=None, primary_key=True)
+    scope: str = Field(max_length=24)
+    # SHA-256 of the subject (an email or an IP), so the table holds no addresses.
+    key_hash: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=now)
+    __table_args__ = (Index("ix_throttle_scope_key_time", "scope", "key_hash", "created_at"),)

@@ -1,0 +1,72 @@
+"""What the scheduler runs. Each task returns a one-line summary, or raises (a failed run)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from sqlalchemy import delete, or_
+
+from bitchange import db
+from bitchange.clock import now
+from bitchange.db.models import UserSession
+
+log = logging.getLogger(__name__)
+
+SESSION_GRACE = timedelta(days=7)  # ended sessions stay visible in the security centre a while
+TOKEN_GRACE = timedelta(days=1)
+
+
+class ReconcileFailed(RuntimeError):
+    """The books do not balance; the admins were alerted."""
+
+
+def outbox() -> str:
+    from bitchange.mail.outbox import deliver_due
+
+    return f"{deliver_due()} delivered"
+
+
+def backup() -> str:
+    from bitchange.ops.backup import run_backup
+
+    result = run_backup("schedule")
+    return f"{result.name} ({result.size} bytes){' uploaded' if result.remote_key else ''}"
+
+
+def reconcile() -> str:
+    from bitchange.ledger import reconcile as prove
+    from bitchange.ops.alerts import alert_admins
+
+    with db.read() as conn:
+        report = prove(conn)
+    if report.ok:
+        return report.summary()
+    summary = report.summary()
+    with db.write() as conn:
+        alert_admins(conn, "BitChange ledger reconciliation found discrepancies",
+                     "The scheduled reconciliation found discrepancies in the books:\n\n"
+                     f"{summary}\n\nInvestigate before processing withdrawals (admin dashboard, "
+                     "`python -m bitchange reconcile`).")
+    raise ReconcileFailed(summary)
+
+
+def cleanup() -> str:
+    """Forget sessions and email tokens that can no longer be used, and old throttle records."""
+    from bitchange.accounts import throttle
+    from bitchange.accounts.tables import EmailToken
+
+    sessions, tokens = UserSession.__table__, EmailToken.__table__
+    moment = now()
+    with db.write() as conn:
+        gone_sessions = conn.execute(delete(sessions).where(or_(
+            sessions.c.expires_at < moment - SESSION_GRACE,
+            sessions.c.revoked_at < moment - SESSION_GRACE,
+        ))).rowcount
+        gone_tokens = conn.execute(delete(tokens).where(or_(
+            tokens.c.expires_at < moment - TOKEN_GRACE,
+            tokens.c.used_at < moment - TOKEN_GRACE,
+        ))).rowcount
+        gone_throttle = throttle.prune(conn)
+    return (f"{gone_sessions} sessions, {gone_tokens} email tokens, "
+            f"{gone_throttle} throttle records removed")

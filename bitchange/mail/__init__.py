@@ -1,0 +1,1 @@
+"""Email: the outbox (written in the transaction of the change), templates and delivery."""

@@ -1,0 +1,72 @@
+"""Admin: the audit log of admin actions, filterable by action, admin and target."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from bitchange import db, routes
+from bitchange.accounts import audit
+from bitchange.pages.admin_users import admin_frame, gate
+from bitchange.pages.security import when
+from bitchange.state.auth import current_admin
+
+
+class AdminAuditState(rx.State):
+    access: str = "unknown"
+    rows: list[dict[str, str]] = []
+    action: str = ""
+    admin: str = ""
+    target: str = ""
+
+    def _search(self) -> None:
+        with db.read() as conn:
+            entries = audit.search(conn, action=self.action, admin=self.admin,
+                                   target=self.target)
+        self.rows = [{"time": when(e.created_at), "admin": e.admin_email, "action": e.action,
+                      "target": e.target, "detail": e.detail, "ip": e.ip} for e in entries]
+
+    @rx.event
+    def load(self) -> rx.event.EventSpec | None:
+        user, redirect = gate(self, routes.ADMIN_AUDIT)
+        if user is None:
+            self.access, self.rows = "denied", []
+            return redirect
+        self.access = "admin"
+        self._search()
+        return None
+
+    @rx.event
+    def filter(self, form: dict) -> None:
+        if current_admin(self) is None:
+            self.access, self.rows = "denied", []
+            return
+        action = str(form.get("action", ""))
+        self.action = action if action in audit.ACTIONS else ""
+        self.admin = str(form.get("admin", ""))[:100]
+        self.target = str(form.get("target", ""))[:100]
+        self._search()
+
+
+def admin_audit() -> rx.Component:
+    S = AdminAuditState
+    return admin_frame(S.access, rx.vstack(
+        rx.heading("Audit log", size="7"),
+        rx.form(rx.hstack(
+            rx.el.select(rx.el.option("any action", value=""),
+                         *[rx.el.option(a, value=a) for a in audit.ACTIONS],
+                         name="action", id="audit-action"),
+            rx.input(name="admin", placeholder="admin email", id="audit-admin"),
+            rx.input(name="target", placeholder="target (user id or email)", id="audit-target"),
+            rx.button("Filter", type="submit", id="audit-filter"),
+        ), on_submit=S.filter, reset_on_submit=False),
+        rx.table.root(
+            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
+                                           ["Time", "Admin", "Action", "Target", "Detail",
+                                            "IP"]])),
+            rx.table.body(rx.foreach(S.rows, lambda r: rx.table.row(
+                *[rx.table.cell(r[k]) for k in ["time", "admin", "action", "target", "detail",
+                                                 "ip"]], class_name="audit-row"))),
+            width="100%", id="audit-table",
+        ),
+        spacing="3", width="100%",
+    ))

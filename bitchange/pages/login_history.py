@@ -1,0 +1,46 @@
+"""Login history: successful and failed attempts with time, IP and device."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from bitchange import db, routes
+from bitchange.accounts import history
+from bitchange.components.shell import page
+from bitchange.pages.security import when
+from bitchange.state.auth import current_user, navigate
+
+
+class LoginHistoryState(rx.State):
+    rows: list[dict[str, str]] = []
+
+    @rx.event
+    def load(self) -> rx.event.EventSpec | None:
+        user = current_user(self)
+        if user is None:
+            self.rows = []
+            return navigate(routes.login(routes.LOGIN_HISTORY))
+        with db.read() as conn:
+            records = history.for_user(conn, user.user_id)
+        self.rows = [{"time": when(r.created_at), "result": "success" if r.success else "failed",
+                      "reason": r.reason, "ip": r.ip or "—", "device": r.device}
+                     for r in records]
+        return None
+
+
+def login_history() -> rx.Component:
+    return page(
+        rx.heading("Login history", size="7", margin_bottom="0.5em"),
+        rx.link("Back to the security centre", href=routes.SECURITY),
+        rx.table.root(
+            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
+                                           ["Time", "Result", "IP", "Device"]])),
+            rx.table.body(rx.foreach(LoginHistoryState.rows, lambda r: rx.table.row(
+                rx.table.cell(r["time"]),
+                rx.table.cell(rx.badge(r["result"], color_scheme=rx.cond(
+                    r["result"] == "success", "green", "red"))),
+                rx.table.cell(r["ip"]), rx.table.cell(r["device"]),
+                class_name="history-row"))),
+            width="100%", margin_top="1em", id="history-table",
+        ),
+    )

@@ -1,0 +1,40 @@
+"""The "this wasn't me" link of a login alert: ends every session and freezes the account.
+
+It acts on load (one click from the email). Link scanners that only fetch the page do not run
+its script, so they do not trigger it; one that does would freeze the account, which fails safe.
+"""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from bitchange import db
+from bitchange.accounts import security
+from bitchange.pages.signup import card
+
+
+class NotMeState(rx.State):
+    status: str = "checking"
+
+    @rx.event
+    def load(self) -> None:
+        token = self.router.url.query_parameters.get("token", "")
+        with db.write() as conn:
+            self.status = "ok" if security.report_not_me(conn, token) else "invalid"
+
+
+def not_me() -> rx.Component:
+    return card(
+        rx.heading("Secure my account", size="6"),
+        rx.match(
+            NotMeState.status,
+            ("ok", rx.callout("Done: every session is ended and your account is frozen. "
+                              "Nobody can log in or withdraw until support unfreezes it. "
+                              "Contact support to continue.", icon="shield-check",
+                              color_scheme="green", id="not-me-ok")),
+            ("invalid", rx.callout("This link is invalid, used or expired. If you think "
+                                   "someone else is in your account, contact support now.",
+                                   icon="triangle-alert", color_scheme="red", id="not-me-bad")),
+            rx.text("Securing your account…"),
+        ),
+    )

@@ -1,0 +1,418 @@
+"""What the trading screen shows, as small JSON-ready rows: no Reflex here, so it is testable
+without a browser and shared by the page's handlers and the live-update watcher.
+
+Public views (book, tape, ticker, candles) carry no user ids. Private views (balances, orders,
+the user's trades) are built only for the user they belong to.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, select
+
+from bitchange import db
+from bitchange.db.models import LedgerAccount
+from bitchange.ledger import balances_of
+from bitchange.money import AmountError, format_amount, format_step, parse_amount
+from bitchange.trading import market_data
+from bitchange.trading.candles import INTERVALS
+from bitchange.trading.markets import assets, get_market
+from bitchange.trading.service import OrderRequest, depth
+from bitchange.trading.tables import MarketSequence, Trade
+
+BOOK_LEVELS = 20
+TAPE_SIZE = 40
+CANDLES = 300
+PRIVATE_ROWS = 30
+NO_DATA = "—"
+
+_sequences = MarketSequence.__table__
+_trades = Trade.__table__
+_accounts = LedgerAccount.__table__
+
+
+def _decimals(step_text: str) -> int:
+    return len(step_text.split(".")[1]) if "." in step_text else 0
+
+
+@dataclass(frozen=True)
+class MarketView:
+    """A market with the precisions needed to parse and show its numbers."""
+
+    symbol: str
+    base: str
+    quote: str
+    base_precision: int
+    quote_precision: int
+    base_decimals: int  # shown for balances
+    quote_decimals: int
+    price_decimals: int  # from the tick size
+    amount_decimals: int  # from the lot size
+    tick_size: int
+    lot_size: int
+    min_notional: int
+    maker_fee_bps: int
+    taker_fee_bps: int
+    status: str
+
+    @property
+    def base_scale(self) -> int:
+        return 10**self.base_precision
+
+    def price(self, minor: int | None) -> str:
+        if minor is None:
+            return NO_DATA
+        return format_amount(minor, self.quote_precision, self.price_decimals)
+
+    def plain_price(self, minor: int) -> str:
+        """A price as typed into the form: no thousands separators."""
+        return self.price(minor).replace(",", "")
+
+    def amount(self, minor: int | None) -> str:
+        if minor is None:
+            return NO_DATA
+        return format_amount(minor, self.base_precision, self.amount_decimals)
+
+    def quote_amount(self, minor: int) -> str:
+        return format_amount(minor, self.quote_precision, self.quote_decimals)
+
+    def base_amount(self, minor: int) -> str:
+        return format_amount(minor, self.base_precision, self.base_decimals)
+
+    def notional(self, price: int, quantity: int) -> int:
+        return price * quantity // self.base_scale
+
+    def info(self) -> dict[str, str]:
+        return {
+            "symbol": self.symbol, "base": self.base, "quote": self.quote,
+            "tick": format_step(self.tick_size, self.quote_precision),
+            "lot": format_step(self.lot_size, self.base_precision),
+            "min_notional": f"{self.quote_amount(self.min_notional)} {self.quote}",
+            "maker_fee": bps_text(self.maker_fee_bps), "taker_fee": bps_text(self.taker_fee_bps),
+            "status": self.status,
+        }
+
+
+def bps_text(bps: int) -> str:
+    return f"{bps / 100:.2f}%"
+
+
+def market_view(conn: Connection, symbol: str) -> MarketView | None:
+    market = get_market(conn, symbol)
+    if market is None:
+        return None
+    infos = assets(conn)
+    base, quote = infos[market.base], infos[market.quote]
+    return MarketView(
+        symbol=market.symbol, base=market.base, quote=market.quote,
+        base_precision=base.precision, quote_precision=quote.precision,
+        base_decimals=base.display_decimals, quote_decimals=quote.display_decimals,
+        price_decimals=_decimals(format_step(market.tick_size, quote.precision)),
+        amount_decimals=_decimals(format_step(market.lot_size, base.precision)),
+        tick_size=market.tick_size, lot_size=market.lot_size, min_notional=market.min_notional,
+        maker_fee_bps=market.maker_fee_bps, taker_fee_bps=market.taker_fee_bps,
+        status=market.status,
+    )
+
+
+def market_seq(conn: Connection, symbol: str) -> int:
+    return conn.scalar(select(_sequences.c.seq).where(_sequences.c.symbol == symbol)) or 0
+
+
+def all_seqs(conn: Connection) -> dict[str, int]:
+    """Every market's sequence number: the one query the live watcher runs per tick."""
+    return dict(conn.execute(select(_sequences.c.symbol, _sequences.c.seq)).all())
+
+
+# --- public views ---------------------------------------------------------------------------
+
+
+def book_rows(bids: list[tuple[int, int]], asks: list[tuple[int, int]],
+              mv: MarketView) -> tuple[list[dict[str, str]], list[dict[str, str]], str]:
+    """Bids best first; asks highest first (best ask next to the spread); with depth bars."""
+    def side(levels: list[tuple[int, int]]) -> list[dict[str, str]]:
+        rows, running = [], 0
+        for price, quantity in levels:
+            running += quantity
+            rows.append({"price": mv.price(price), "p": mv.plain_price(price),
+                         "amount": mv.amount(quantity), "total": mv.amount(running),
+                         "cum": running})
+        return rows  # type: ignore[return-value]
+
+    bid_rows, ask_rows = side(bids), side(asks)
+    deepest = max([r["cum"] for r in bid_rows + ask_rows] or [1]) or 1
+    for r in bid_rows + ask_rows:
+        r["depth"] = f"{int(r.pop('cum')) * 100 // deepest}%"  # type: ignore[call-overload]
+    spread = NO_DATA
+    if bids and asks:
+        gap = asks[0][0] - bids[0][0]
+        spread = f"{mv.price(gap)} ({gap * 10_000 // asks[0][0] / 100:.2f}%)"
+    return bid_rows, list(reversed(ask_rows)), spread
+
+
+def _clock(moment: datetime) -> str:
+    return moment.strftime("%H:%M:%S")
+
+
+def tape_rows(rows: list, mv: MarketView) -> list[dict[str, str]]:  # type: ignore[type-arg]
+    return [{"id": str(r.id), "price": mv.price(r.price), "amount": mv.amount(r.quantity),
+             "time": _clock(r.created_at), "side": r.taker_side.lower()} for r in rows]
+
+
+def candle_points(rows: list, mv: MarketView) -> list[dict[str, float]]:  # type: ignore[type-arg]
+    """Candles for the chart (floats are for drawing only; money stays integer elsewhere)."""
+    q, b = 10**mv.quote_precision, mv.base_scale
+    return [{"time": r.open_time, "open": r.open / q, "high": r.high / q, "low": r.low / q,
+             "close": r.close / q, "volume": r.volume / b} for r in rows]
+
+
+def ticker_view(conn: Connection, mv: MarketView) -> dict[str, str]:
+    t = market_data.ticker(conn, mv.symbol)
+    change = t.change_bps
+    return {
+        "last": mv.price(t.last),
+        "change": NO_DATA if change is None else f"{change / 100:+.2f}%",
+        "direction": "flat" if not change else ("up" if change > 0 else "down"),
+        "high": mv.price(t.high), "low": mv.price(t.low),
+        "volume": f"{mv.amount(t.volume)} {mv.base}" if t.volume else NO_DATA,
+        "quote_volume": f"{mv.quote_amount(t.quote_volume)} {mv.quote}" if t.volume else NO_DATA,
+    }
+
+
+@dataclass(frozen=True)
+class MarketSnapshot:
+    """Everything public about one market at one sequence number."""
+
+    seq: int
+    info: dict[str, str]
+    bids: list[dict[str, str]]
+    asks: list[dict[str, str]]
+    spread: str
+    trades: list[dict[str, str]]
+    ticker: dict[str, str]
+    last_trade_id: int
+
+
+def market_snapshot(symbol: str) -> MarketSnapshot | None:
+    """Read the seq first: a change that lands while this runs moves the seq again, so the
+    watcher pushes once more and nobody is left on a stale view."""
+    with db.read() as conn:
+        seq = market_seq(conn, symbol)
+        mv = market_view(conn, symbol)
+    if mv is None:
+        return None
+    bids, asks = depth(symbol, BOOK_LEVELS)
+    with db.read() as conn:
+        tape = market_data.recent_trades(conn, symbol, TAPE_SIZE)
+        ticker = ticker_view(conn, mv)
+    bid_rows, ask_rows, spread = book_rows(bids, asks, mv)
+    return MarketSnapshot(seq, mv.info(), bid_rows, ask_rows, spread, tape_rows(tape, mv),
+                          ticker, tape[0].id if tape else 0)
+
+
+def chart(conn: Connection, mv: MarketView, interval: str,
+          limit: int = CANDLES) -> list[dict[str, float]]:
+    return candle_points(market_data.candles(conn, mv.symbol, interval, limit), mv)
+
+
+def trade_parties_since(conn: Connection, symbol: str, after_id: int) -> set[int]:
+    """Users on either side of the market's trades after `after_id` (server-side only)."""
+    rows = conn.execute(select(_trades.c.maker_user_id, _trades.c.taker_user_id)
+                        .where(_trades.c.symbol == symbol, _trades.c.id > after_id))
+    return {user for row in rows for user in row}
+
+
+# --- private views --------------------------------------------------------------------------
+
+
+def balances_view(conn: Connection, user_id: int, mv: MarketView) -> dict[str, str]:
+    account = conn.scalar(select(_accounts.c.id).where(_accounts.c.user_id == user_id))
+    held = balances_of(conn, account) if account is not None else {}
+    base, quote = held.get(mv.base, (0, 0)), held.get(mv.quote, (0, 0))
+    return {"base_available": mv.base_amount(base[0]), "base_locked": mv.base_amount(base[1]),
+            "quote_available": mv.quote_amount(quote[0]),
+            "quote_locked": mv.quote_amount(quote[1]),
+            "base_raw": str(base[0]), "quote_raw": str(quote[0])}
+
+
+_STATUS_TEXT = {"open": "Open", "partially_filled": "Partly filled", "filled": "Filled",
+                "cancelled": "Cancelled", "expired": "Expired"}
+
+
+def order_rows(rows: list, mv: MarketView) -> list[dict[str, str]]:  # type: ignore[type-arg]
+    out = []
+    for r in rows:
+        average = mv.price(r.filled_quote * mv.base_scale // r.filled_quantity
+                           if r.filled_quantity else None)
+        out.append({
+            "id": str(r.id), "time": r.created_at.strftime("%m-%d %H:%M:%S"),
+            "side": r.side.lower(), "kind": r.kind if r.tif == "GTC" else f"{r.kind} {r.tif}",
+            "price": mv.price(r.price) if r.price is not None else "market",
+            "amount": (mv.amount(r.quantity) if r.quantity is not None
+                       else f"{mv.quote_amount(r.quote_amount or 0)} {mv.quote}"),
+            "filled": mv.amount(r.filled_quantity), "average": average,
+            "status": _STATUS_TEXT.get(r.status, r.status),
+        })
+    return out
+
+
+def my_trade_rows(rows: list, mv: MarketView, user_id: int) -> list[dict[str, str]]:  # type: ignore[type-arg]
+    out = []
+    for r in rows:
+        taker = r.taker_user_id == user_id
+        side = r.taker_side if taker else ("SELL" if r.taker_side == "BUY" else "BUY")
+        fee = r.taker_fee if taker else r.maker_fee
+        fee_text = (f"{mv.base_amount(fee)} {mv.base}" if side == "BUY"
+                    else f"{mv.quote_amount(fee)} {mv.quote}")
+        out.append({"id": str(r.id), "time": r.created_at.strftime("%m-%d %H:%M:%S"),
+                    "side": side.lower(), "role": "taker" if taker else "maker",
+                    "price": mv.price(r.price), "amount": mv.amount(r.quantity),
+                    "total": f"{mv.quote_amount(r.notional)} {mv.quote}", "fee": fee_text})
+    return out
+
+
+@dataclass(frozen=True)
+class PrivateView:
+    balances: dict[str, str]
+    open_orders: list[dict[str, str]]
+    history: list[dict[str, str]]
+    trades: list[dict[str, str]]
+
+
+def private_view(user_id: int, symbol: str) -> PrivateView | None:
+    with db.read() as conn:
+        mv = market_view(conn, symbol)
+        if mv is None:
+            return None
+        return PrivateView(
+            balances_view(conn, user_id, mv),
+            order_rows(market_data.orders_of(conn, user_id, symbol, open_only=True,
+                                             limit=PRIVATE_ROWS), mv),
+            order_rows(market_data.orders_of(conn, user_id, symbol, open_only=False,
+                                             limit=PRIVATE_ROWS), mv),
+            my_trade_rows(market_data.trades_of(conn, user_id, symbol, PRIVATE_ROWS), mv,
+                          user_id),
+        )
+
+
+# --- the order form -------------------------------------------------------------------------
+
+
+class FormError(ValueError):
+    """Input the form refuses before it reaches the service; the message is shown."""
+
+
+@dataclass(frozen=True)
+class OrderForm:
+    side: str = "BUY"
+    kind: str = "limit"
+    price: str = ""
+    amount: str = ""
+    total: str = ""  # market buy: quote to spend (when `sized_by` is "total")
+    sized_by: str = "amount"
+    tif: str = "GTC"
+    post_only: bool = False
+
+
+def _parse(text: str, precision: int, what: str) -> int:
+    try:
+        return parse_amount(text, precision, what=what)
+    except AmountError as exc:
+        raise FormError(str(exc)) from None
+
+
+def parse_price(text: str, mv: MarketView) -> int:
+    return _parse(text, mv.quote_precision, "Price")
+
+
+def parse_quantity(text: str, mv: MarketView) -> int:
+    return _parse(text, mv.base_precision, "Amount")
+
+
+def build_request(form: OrderForm, mv: MarketView) -> OrderRequest:
+    """The service request for what the trader typed; `FormError` says what is wrong."""
+    if form.side not in ("BUY", "SELL"):
+        raise FormError("Choose buy or sell")
+    if form.kind == "limit":
+        tif = form.tif if form.tif in ("GTC", "IOC", "FOK") else "GTC"
+        return OrderRequest(side=form.side, kind="limit", price=parse_price(form.price, mv),
+                            quantity=parse_quantity(form.amount, mv), tif=tif,
+                            post_only=form.post_only and tif == "GTC")
+    if form.kind == "market":
+        if form.side == "BUY" and form.sized_by == "total":
+            return OrderRequest(side="BUY", kind="market",
+                                quote_amount=_parse(form.total, mv.quote_precision, "Total"))
+        return OrderRequest(side=form.side, kind="market",
+                            quantity=parse_quantity(form.amount, mv))
+    raise FormError("Choose a limit or a market order")
+
+
+def field_error(text: str, precision: int, what: str) -> str:
+    """Inline validation of one field while typing: '' when fine or still empty."""
+    if not text.strip():
+        return ""
+    try:
+        parse_amount(text, precision, what=what)
+    except AmountError as exc:
+        return str(exc)
+    return ""
+
+
+def estimate(form: OrderForm, mv: MarketView) -> tuple[str, str]:
+    """(total, fee) texts for the form; the fee is the taker fee, the most it can be."""
+    bps = max(mv.taker_fee_bps, mv.maker_fee_bps)
+    try:
+        if form.kind == "market" and form.side == "BUY" and form.sized_by == "total":
+            spend = _parse(form.total, mv.quote_precision, "Total")
+            return (f"{mv.quote_amount(spend)} {mv.quote}", f"≈ {bps_text(bps)} of what you get")
+        quantity = parse_quantity(form.amount, mv)
+        if form.kind == "market":
+            return ("at market", f"≈ {bps_text(bps)} of what you get")
+        notional = mv.notional(parse_price(form.price, mv), quantity)
+    except FormError:
+        return ("", "")
+    if form.side == "BUY":
+        fee = f"≤ {mv.base_amount(-(-quantity * bps // 10_000))} {mv.base}"
+    else:
+        fee = f"≤ {mv.quote_amount(-(-notional * bps // 10_000))} {mv.quote}"
+    return (mv.quote_amount(notional).replace(",", ""), fee)
+
+
+def amount_for_total(total_text: str, price_text: str, mv: MarketView) -> str:
+    """Limit order: the amount (rounded down to the lot) that a typed total buys."""
+    try:
+        total = _parse(total_text, mv.quote_precision, "Total")
+        price = parse_price(price_text, mv)
+    except FormError:
+        return ""
+    quantity = total * mv.base_scale // price // mv.lot_size * mv.lot_size
+    return mv.amount(quantity).replace(",", "") if quantity else ""
+
+
+def fraction_of_available(form: OrderForm, percent: int, available_base: int,
+                          available_quote: int, mv: MarketView) -> OrderForm:
+    """The form with the amount (or spend) set to `percent`% of what is available."""
+    from dataclasses import replace
+
+    percent = max(0, min(100, percent))
+    if form.side == "SELL":
+        quantity = available_base * percent // 100 // mv.lot_size * mv.lot_size
+        return replace(form, amount=mv.amount(quantity).replace(",", "") if quantity else "",
+                       sized_by="amount")
+    spend = available_quote * percent // 100
+    if form.kind == "market":
+        return replace(form, total=mv.quote_amount(spend).replace(",", "") if spend else "",
+                       amount="", sized_by="total")
+    try:
+        price = parse_price(form.price, mv)
+    except FormError:
+        raise FormError("Enter a price first") from None
+    quantity = spend * mv.base_scale // price // mv.lot_size * mv.lot_size
+    return replace(form, amount=mv.amount(quantity).replace(",", "") if quantity else "",
+                   sized_by="amount")
+
+
+def valid_interval(interval: str) -> str:
+    return interval if interval in INTERVALS else "1m"
