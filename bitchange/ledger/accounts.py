@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, bindparam, insert, select
 
 from bitchange.db.models import LedgerAccount
 
@@ -11,6 +11,11 @@ FEES = "fees"  # trading and withdrawal fees collected by the exchange
 SYSTEM_ACCOUNTS = {EXTERNAL: True, FEES: False}  # code -> may go negative
 
 _accounts = LedgerAccount.__table__
+_SYSTEM_ACCOUNT = select(_accounts.c.id).where(_accounts.c.system_code == bindparam("code"))
+_USER_ACCOUNT = select(_accounts.c.id).where(_accounts.c.user_id == bindparam("user_id"))
+# (database URL, code) -> id. System accounts are created by `migrate` and never change, and
+# they sit on the hot path of every trade.
+_system_ids: dict[tuple[str, str], int] = {}
 
 
 def ensure_system_accounts(conn: Connection, extra: dict[str, bool] | None = None) -> None:
@@ -23,15 +28,19 @@ def ensure_system_accounts(conn: Connection, extra: dict[str, bool] | None = Non
 
 
 def system_account(conn: Connection, code: str) -> int:
-    account_id = conn.scalar(select(_accounts.c.id).where(_accounts.c.system_code == code))
+    key = (str(conn.engine.url), code)
+    account_id = _system_ids.get(key)
     if account_id is None:
-        raise LookupError(f"System account {code!r} does not exist; run migrate")
+        account_id = conn.scalar(_SYSTEM_ACCOUNT, {"code": code})
+        if account_id is None:
+            raise LookupError(f"System account {code!r} does not exist; run migrate")
+        _system_ids[key] = account_id
     return account_id
 
 
 def account_for_user(conn: Connection, user_id: int) -> int:
     """The user's ledger account, created on first use."""
-    account_id = conn.scalar(select(_accounts.c.id).where(_accounts.c.user_id == user_id))
+    account_id = conn.scalar(_USER_ACCOUNT, {"user_id": user_id})
     if account_id is None:
         account_id = conn.execute(insert(_accounts).values(user_id=user_id)).inserted_primary_key[0]
     return account_id

@@ -24,11 +24,17 @@ def bucket(moment: datetime, interval: str) -> int:
     return stamp - stamp % seconds
 
 
-def record_trades(conn: Connection, symbol: str, trades: Sequence[Trade],
-                  moment: datetime) -> None:
-    prices = [t.price for t in trades]
-    volume = sum(t.quantity for t in trades)
-    quote_volume = sum(t.notional for t in trades)
+_upserts: dict[str, object] = {}  # dialect name -> statement, built once
+
+
+def _upsert(conn: Connection):  # type: ignore[no-untyped-def]
+    statement = _upserts.get(conn.dialect.name)
+    if statement is None:
+        statement = _upserts[conn.dialect.name] = _build_upsert(conn)
+    return statement
+
+
+def _build_upsert(conn: Connection):  # type: ignore[no-untyped-def]
     statement = insert_for(conn, _candles)
     excluded = statement.excluded
     statement = statement.on_conflict_do_update(
@@ -41,7 +47,15 @@ def record_trades(conn: Connection, symbol: str, trades: Sequence[Trade],
             "quote_volume": _candles.c.quote_volume + excluded.quote_volume,
         },
     )
-    conn.execute(statement, [
+    return statement
+
+
+def record_trades(conn: Connection, symbol: str, trades: Sequence[Trade],
+                  moment: datetime) -> None:
+    prices = [t.price for t in trades]
+    volume = sum(t.quantity for t in trades)
+    quote_volume = sum(t.notional for t in trades)
+    conn.execute(_upsert(conn), [
         {"symbol": symbol, "interval": interval, "open_time": bucket(moment, interval),
          "open": prices[0], "high": max(prices), "low": min(prices), "close": prices[-1],
          "volume": volume, "quote_volume": quote_volume}

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, bindparam, insert, select, update
 
 from bitchange import db, ledger
-from bitchange.accounts.users import get_user
 from bitchange.clock import now
+from bitchange.db.models import User
 from bitchange.engine import (
     Expired,
     MarketRules,
@@ -42,6 +42,7 @@ from bitchange.trading.tables import Trade as TradeRow
 _orders = Order.__table__
 _trades = TradeRow.__table__
 _sequences = MarketSequence.__table__
+_users = User.__table__
 
 OPEN_STATUSES = ("open", "partially_filled")
 _STATUS = {
@@ -82,10 +83,14 @@ class PlacedOrder:
 class _LiveBook:
     """A process's copy of one market's book, valid while `seq` equals the database's."""
 
-    __slots__ = ("book", "lock", "seq", "touched")
+    __slots__ = ("base", "book", "lock", "market", "quote", "seq", "touched")
 
     def __init__(self) -> None:
         self.book: OrderBook | None = None
+        # The market's rules and assets as of `seq` (rule and status changes bump it).
+        self.market: MarketInfo | None = None
+        self.base: AssetInfo | None = None
+        self.quote: AssetInfo | None = None
         self.seq = -1
         self.lock = threading.Lock()
         self.touched = False
@@ -106,10 +111,12 @@ def forget_books() -> None:
         _books.clear()
 
 
+_LOCK_MARKET = (select(_sequences.c.seq).where(_sequences.c.symbol == bindparam("symbol"))
+                .with_for_update())
+
+
 def _lock_market(conn: Connection, symbol: str) -> int:
-    seq = conn.execute(
-        select(_sequences.c.seq).where(_sequences.c.symbol == symbol).with_for_update()
-    ).scalar()
+    seq = conn.execute(_LOCK_MARKET, {"symbol": symbol}).scalar()
     if seq is None:
         raise TradingError(f"Unknown market {symbol}")
     return seq
@@ -134,18 +141,27 @@ def open_orders_of_market(conn: Connection, symbol: str) -> list[RestingOrder]:
             for r in rows]
 
 
-def _book(conn: Connection, live: _LiveBook, market: MarketInfo, base: AssetInfo,
-          seq: int) -> OrderBook:
+def _book(conn: Connection, live: _LiveBook, symbol: str, seq: int) -> OrderBook:
     """The in-memory book, rebuilt from the database if another writer moved the market."""
     if live.book is None or live.seq != seq:
+        market = get_market(conn, symbol)
+        if market is None:
+            raise TradingError(f"Unknown market {symbol}")
+        infos = assets(conn)
+        base, quote = infos[market.base], infos[market.quote]
         book = OrderBook(rules_for(market, base))
-        book.load(open_orders_of_market(conn, market.symbol))
+        book.load(open_orders_of_market(conn, symbol))
         live.book, live.seq = book, seq
+        live.market, live.base, live.quote = market, base, quote
     return live.book
 
 
+_BUMP = update(_sequences).where(_sequences.c.symbol == bindparam("b_symbol")).values(
+    seq=bindparam("b_seq"))
+
+
 def _bump(conn: Connection, live: _LiveBook, symbol: str, seq: int) -> None:
-    conn.execute(update(_sequences).where(_sequences.c.symbol == symbol).values(seq=seq + 1))
+    conn.execute(_BUMP, {"b_symbol": symbol, "b_seq": seq + 1})
     live.seq = seq + 1
 
 
@@ -231,43 +247,45 @@ def place_order(user_id: int, symbol: str, request: OrderRequest) -> PlacedOrder
                                                                  symbol, request))
 
 
+_TRADER = select(_users.c.email_verified_at, _users.c.frozen_at).where(
+    _users.c.id == bindparam("user_id"))
+
+
 def _check_trader(conn: Connection, user_id: int) -> None:
-    user = get_user(conn, user_id)
+    user = conn.execute(_TRADER, {"user_id": user_id}).first()
     if user is None:
         raise TradingError("Sign in to trade")
-    if user.frozen:
+    if user.frozen_at is not None:
         raise TradingError("Your account is frozen; contact support")
-    if not user.email_verified:
+    if user.email_verified_at is None:
         raise TradingError("Verify your email address before trading")
 
 
 def _place(conn: Connection, live: _LiveBook, seq: int, user_id: int, symbol: str,
            request: OrderRequest) -> PlacedOrder:
     _check_trader(conn, user_id)
-    market = get_market(conn, symbol)
-    if market is None:
-        raise TradingError(f"Unknown market {symbol}")
+    book = _book(conn, live, symbol, seq)
+    market, base, quote = live.market, live.base, live.quote
+    assert market is not None and base is not None and quote is not None
     if not market.is_active:
         raise TradingError(f"{symbol} is halted: new orders are not accepted")
-    infos = assets(conn)
-    base, quote = infos[market.base], infos[market.quote]
     _validate(request, market, base, quote)
-    book = _book(conn, live, market, base, seq)
     held_asset, hold = _hold_needed(request, book, user_id, market, base, quote)
 
     account = ledger.account_for_user(conn, user_id)
     moment = now()
-    order_id = conn.execute(insert(_orders).values(
-        symbol=symbol, user_id=user_id, side=request.side, kind=request.kind, tif=request.tif,
-        post_only=request.post_only, price=request.price, quantity=request.quantity,
-        quote_amount=request.quote_amount, remaining=0, held_asset=held_asset,
-        held_amount=hold, status="open", created_at=moment, updated_at=moment,
-    )).inserted_primary_key[0]
+    order_id = conn.execute(_NEW_ORDER, {
+        "symbol": symbol, "user_id": user_id, "side": request.side, "kind": request.kind,
+        "tif": request.tif, "post_only": request.post_only, "price": request.price,
+        "quantity": request.quantity, "quote_amount": request.quote_amount, "remaining": 0,
+        "filled_quantity": 0, "filled_quote": 0, "fee_total": 0, "held_asset": held_asset,
+        "held_amount": hold, "status": "open", "created_at": moment, "updated_at": moment,
+    }).inserted_primary_key[0]
     try:
         ledger.hold(conn, account, held_asset, hold, ref_type="order", ref_id=order_id)
     except InsufficientFunds:
         available = ledger.balances_of(conn, account).get(held_asset, (0, 0))[0]
-        precision = infos[held_asset]
+        precision = base if held_asset == base.code else quote
         raise TradingError(
             f"Insufficient {held_asset}: the order needs "
             f"{format_amount(hold, precision.precision)}, you have "
@@ -305,16 +323,22 @@ def _place(conn: Connection, live: _LiveBook, seq: int, user_id: int, symbol: st
         raise RuntimeError(f"order {order_id} spent more than it held ({spent} > {hold})")
     if release:
         ledger.release(conn, account, held_asset, release, ref_type="order", ref_id=order_id)
-    conn.execute(update(_orders).where(_orders.c.id == order_id).values(
-        filled_quantity=result.filled, filled_quote=result.quote, fee_total=result.fee,
-        remaining=result.remaining if result.resting else 0, held_amount=still_held,
-        status=_STATUS[result.status], updated_at=moment,
-    ))
+    conn.execute(_TAKER_DONE, {
+        "t_id": order_id, "t_filled": result.filled, "t_quote": result.quote,
+        "t_fee": result.fee, "t_remaining": result.remaining if result.resting else 0,
+        "t_held": still_held, "t_status": _STATUS[result.status], "t_at": moment,
+    })
     _bump(conn, live, symbol, seq)
     return PlacedOrder(order_id, _STATUS[result.status], result.filled, result.quote,
                        result.fee, result.remaining, len(trades), frozenset(affected))
 
 
+_NEW_ORDER = insert(_orders)
+_TAKER_DONE = update(_orders).where(_orders.c.id == bindparam("t_id")).values(
+    filled_quantity=bindparam("t_filled"), filled_quote=bindparam("t_quote"),
+    fee_total=bindparam("t_fee"), remaining=bindparam("t_remaining"),
+    held_amount=bindparam("t_held"), status=bindparam("t_status"), updated_at=bindparam("t_at"),
+)
 _MAKER_FILL = (
     update(_orders)
     .where(_orders.c.id == bindparam("m_id"))
@@ -410,8 +434,7 @@ def cancel_order(user_id: int, order_id: int) -> None:
 
 def _cancel_in_book(conn: Connection, live: _LiveBook, seq: int, symbol: str,
                     order_ids: list[int]) -> None:
-    market = get_market(conn, symbol)
-    book = _book(conn, live, market, assets(conn)[market.base], seq)  # type: ignore[arg-type]
+    book = _book(conn, live, symbol, seq)
     live.touched = True
     moment = now()
     for order_id in order_ids:
@@ -460,6 +483,7 @@ def set_market_status(symbol: str, status: str) -> None:
     def work(conn: Connection, live: _LiveBook, seq: int) -> None:
         conn.execute(update(Market.__table__).where(Market.__table__.c.symbol == symbol)
                      .values(status=status))
+        live.book = None  # reload the market with its new status
         _bump(conn, live, symbol, seq)
 
     _run_on_market(symbol, work)
@@ -494,13 +518,9 @@ def update_market_rules(symbol: str, *, tick_size: int, lot_size: int, min_notio
 
 def depth(symbol: str, levels: int = 20) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
     """Aggregated (price, quantity) levels, best first, from the current book."""
-    def work(conn: Connection, live: _LiveBook, seq: int):  # type: ignore[no-untyped-def]
-        market = get_market(conn, symbol)
-        return _book(conn, live, market, assets(conn)[market.base], seq).depth(levels)  # type: ignore[union-attr]
-
     live = _live(symbol)
     with live.lock, db.read() as conn:
         seq = conn.scalar(select(_sequences.c.seq).where(_sequences.c.symbol == symbol))
         if seq is None:
             raise TradingError(f"Unknown market {symbol}")
-        return work(conn, live, seq)
+        return _book(conn, live, symbol, seq).depth(levels)
