@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Connection, bindparam, insert, select
 
 from bitchange.db.models import LedgerAccount
+from bitchange.db.prepared import Prepared
 
 EXTERNAL = "external"  # the outside world: deposits come from it, withdrawals go to it
 FEES = "fees"  # trading and withdrawal fees collected by the exchange
@@ -12,7 +13,7 @@ SYSTEM_ACCOUNTS = {EXTERNAL: True, FEES: False}  # code -> may go negative
 
 _accounts = LedgerAccount.__table__
 _SYSTEM_ACCOUNT = select(_accounts.c.id).where(_accounts.c.system_code == bindparam("code"))
-_USER_ACCOUNT = select(_accounts.c.id).where(_accounts.c.user_id == bindparam("user_id"))
+_USER_ACCOUNT = Prepared(select(_accounts.c.id).where(_accounts.c.user_id == bindparam("user_id")))
 # (database URL, code) -> id. System accounts are created by `migrate` and never change, and
 # they sit on the hot path of every trade.
 _system_ids: dict[tuple[str, str], int] = {}
@@ -40,7 +41,7 @@ def system_account(conn: Connection, code: str) -> int:
 
 def account_for_user(conn: Connection, user_id: int) -> int:
     """The user's ledger account, created on first use."""
-    account_id = conn.scalar(_USER_ACCOUNT, {"user_id": user_id})
+    account_id = _USER_ACCOUNT.scalar(conn, {"user_id": user_id})
     if account_id is None:
         account_id = conn.execute(insert(_accounts).values(user_id=user_id)).inserted_primary_key[0]
     return account_id

@@ -15,6 +15,7 @@ from sqlalchemy import Connection, and_, bindparam, insert, literal_column, or_,
 
 from bitchange.clock import now
 from bitchange.db.models import Balance, LedgerAccount, LedgerEntry, LedgerTransaction
+from bitchange.db.prepared import Prepared, insert_row
 from bitchange.ledger.accounts import EXTERNAL, FEES, system_account
 from bitchange.ledger.errors import InsufficientFunds, LedgerError, UnbalancedTransaction
 
@@ -42,7 +43,8 @@ def _bucket_update(column: str):  # type: ignore[no-untyped-def]
     )
 
 
-_UPDATE = {AVAILABLE: _bucket_update(AVAILABLE), LOCKED: _bucket_update(LOCKED)}
+_UPDATE = {AVAILABLE: Prepared(_bucket_update(AVAILABLE)),
+           LOCKED: Prepared(_bucket_update(LOCKED))}
 _INSERT_BALANCE = insert(_balances).from_select(
     ["account_id", "asset", "available", "locked", "allow_negative"],
     select(
@@ -58,8 +60,10 @@ _INSERT_BALANCE = insert(_balances).from_select(
         )
     ),
 )
-_INSERT_TRANSACTION = insert(_transactions)
-_INSERT_ENTRIES = insert(_entries)
+_INSERT_TRANSACTION = insert_row(
+    _transactions, ["kind", "ref_type", "ref_id", "memo", "created_at"], returning="id")
+_INSERT_ENTRIES = insert_row(
+    _entries, ["transaction_id", "account_id", "asset", "bucket", "amount"])
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +95,7 @@ def _check_balanced(movements: list[Movement]) -> None:
 
 def _apply(conn: Connection, m: Movement) -> None:
     params = {"b_account": m.account_id, "b_asset": m.asset, "b_amount": m.amount}
-    if conn.execute(_UPDATE[m.bucket], params).rowcount == 1:
+    if _UPDATE[m.bucket].rowcount(conn, params) == 1:
         return
     exists = conn.scalar(
         select(_balances.c.account_id).where(
@@ -131,13 +135,11 @@ def post(
     _check_balanced(ordered)
     for m in ordered:
         _apply(conn, m)
-    tx_id = conn.execute(
-        _INSERT_TRANSACTION,
-        {"kind": kind, "ref_type": ref_type, "ref_id": str(ref_id), "memo": memo,
-         "created_at": now()},
-    ).inserted_primary_key[0]
-    conn.execute(
-        _INSERT_ENTRIES,
+    tx_id = _INSERT_TRANSACTION.scalar(conn, {
+        "kind": kind, "ref_type": ref_type, "ref_id": str(ref_id), "memo": memo,
+        "created_at": now()})
+    _INSERT_ENTRIES.executemany(
+        conn,
         [
             {"transaction_id": tx_id, "account_id": m.account_id, "asset": m.asset,
              "bucket": m.bucket, "amount": m.amount}

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, case
+from sqlalchemy import Connection, bindparam, case
 
+from bitchange.db.prepared import Prepared
 from bitchange.engine import Trade
 from bitchange.trading.tables import Candle
 from bitchange.trading.upsert import insert_for
@@ -24,18 +25,20 @@ def bucket(moment: datetime, interval: str) -> int:
     return stamp - stamp % seconds
 
 
-_upserts: dict[str, object] = {}  # dialect name -> statement, built once
+_upserts: dict[str, Prepared] = {}  # dialect name -> statement, built once
 
 
-def _upsert(conn: Connection):  # type: ignore[no-untyped-def]
+def _upsert(conn: Connection) -> Prepared:
     statement = _upserts.get(conn.dialect.name)
     if statement is None:
-        statement = _upserts[conn.dialect.name] = _build_upsert(conn)
+        statement = _upserts[conn.dialect.name] = Prepared(_build_upsert(conn))
     return statement
 
 
 def _build_upsert(conn: Connection):  # type: ignore[no-untyped-def]
-    statement = insert_for(conn, _candles)
+    statement = insert_for(conn, _candles).values(
+        {name: bindparam(name) for name in ("symbol", "interval", "open_time", "open", "high",
+                                            "low", "close", "volume", "quote_volume")})
     excluded = statement.excluded
     statement = statement.on_conflict_do_update(
         index_elements=["symbol", "interval", "open_time"],
@@ -55,7 +58,7 @@ def record_trades(conn: Connection, symbol: str, trades: Sequence[Trade],
     prices = [t.price for t in trades]
     volume = sum(t.quantity for t in trades)
     quote_volume = sum(t.notional for t in trades)
-    conn.execute(_upsert(conn), [
+    _upsert(conn).executemany(conn, [
         {"symbol": symbol, "interval": interval, "open_time": bucket(moment, interval),
          "open": prices[0], "high": max(prices), "low": min(prices), "close": prices[-1],
          "volume": volume, "quote_volume": quote_volume}

@@ -16,11 +16,12 @@ import threading
 from collections import defaultdict
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, select, update
 
 from bitchange import db, ledger
 from bitchange.clock import now
 from bitchange.db.models import User
+from bitchange.db.prepared import Prepared, insert_row
 from bitchange.engine import (
     Expired,
     MarketRules,
@@ -111,12 +112,12 @@ def forget_books() -> None:
         _books.clear()
 
 
-_LOCK_MARKET = (select(_sequences.c.seq).where(_sequences.c.symbol == bindparam("symbol"))
-                .with_for_update())
+_LOCK_MARKET = Prepared(select(_sequences.c.seq)
+                        .where(_sequences.c.symbol == bindparam("symbol")).with_for_update())
 
 
 def _lock_market(conn: Connection, symbol: str) -> int:
-    seq = conn.execute(_LOCK_MARKET, {"symbol": symbol}).scalar()
+    seq = _LOCK_MARKET.scalar(conn, {"symbol": symbol})
     if seq is None:
         raise TradingError(f"Unknown market {symbol}")
     return seq
@@ -156,12 +157,12 @@ def _book(conn: Connection, live: _LiveBook, symbol: str, seq: int) -> OrderBook
     return live.book
 
 
-_BUMP = update(_sequences).where(_sequences.c.symbol == bindparam("b_symbol")).values(
-    seq=bindparam("b_seq"))
+_BUMP = Prepared(update(_sequences).where(_sequences.c.symbol == bindparam("b_symbol"))
+                 .values(seq=bindparam("b_seq")))
 
 
 def _bump(conn: Connection, live: _LiveBook, symbol: str, seq: int) -> None:
-    conn.execute(_BUMP, {"b_symbol": symbol, "b_seq": seq + 1})
+    _BUMP.execute(conn, {"b_symbol": symbol, "b_seq": seq + 1})
     live.seq = seq + 1
 
 
@@ -247,17 +248,18 @@ def place_order(user_id: int, symbol: str, request: OrderRequest) -> PlacedOrder
                                                                  symbol, request))
 
 
-_TRADER = select(_users.c.email_verified_at, _users.c.frozen_at).where(
-    _users.c.id == bindparam("user_id"))
+_TRADER = Prepared(select(_users.c.email_verified_at, _users.c.frozen_at).where(
+    _users.c.id == bindparam("user_id")))
 
 
 def _check_trader(conn: Connection, user_id: int) -> None:
-    user = conn.execute(_TRADER, {"user_id": user_id}).first()
+    user = _TRADER.first(conn, {"user_id": user_id})
     if user is None:
         raise TradingError("Sign in to trade")
-    if user.frozen_at is not None:
+    verified_at, frozen_at = user
+    if frozen_at is not None:
         raise TradingError("Your account is frozen; contact support")
-    if user.email_verified_at is None:
+    if verified_at is None:
         raise TradingError("Verify your email address before trading")
 
 
@@ -274,13 +276,13 @@ def _place(conn: Connection, live: _LiveBook, seq: int, user_id: int, symbol: st
 
     account = ledger.account_for_user(conn, user_id)
     moment = now()
-    order_id = conn.execute(_NEW_ORDER, {
+    order_id = _NEW_ORDER.scalar(conn, {
         "symbol": symbol, "user_id": user_id, "side": request.side, "kind": request.kind,
         "tif": request.tif, "post_only": request.post_only, "price": request.price,
         "quantity": request.quantity, "quote_amount": request.quote_amount, "remaining": 0,
         "filled_quantity": 0, "filled_quote": 0, "fee_total": 0, "held_asset": held_asset,
         "held_amount": hold, "status": "open", "created_at": moment, "updated_at": moment,
-    }).inserted_primary_key[0]
+    })
     try:
         ledger.hold(conn, account, held_asset, hold, ref_type="order", ref_id=order_id)
     except InsufficientFunds:
@@ -323,7 +325,7 @@ def _place(conn: Connection, live: _LiveBook, seq: int, user_id: int, symbol: st
         raise RuntimeError(f"order {order_id} spent more than it held ({spent} > {hold})")
     if release:
         ledger.release(conn, account, held_asset, release, ref_type="order", ref_id=order_id)
-    conn.execute(_TAKER_DONE, {
+    _TAKER_DONE.execute(conn, {
         "t_id": order_id, "t_filled": result.filled, "t_quote": result.quote,
         "t_fee": result.fee, "t_remaining": result.remaining if result.resting else 0,
         "t_held": still_held, "t_status": _STATUS[result.status], "t_at": moment,
@@ -333,13 +335,19 @@ def _place(conn: Connection, live: _LiveBook, seq: int, user_id: int, symbol: st
                        result.fee, result.remaining, len(trades), frozenset(affected))
 
 
-_NEW_ORDER = insert(_orders)
-_TAKER_DONE = update(_orders).where(_orders.c.id == bindparam("t_id")).values(
+_NEW_ORDER = insert_row(_orders, [
+    "symbol", "user_id", "side", "kind", "tif", "post_only", "price", "quantity", "quote_amount",
+    "remaining", "filled_quantity", "filled_quote", "fee_total", "held_asset", "held_amount",
+    "status", "created_at", "updated_at"], returning="id")
+_TAKER_DONE = Prepared(update(_orders).where(_orders.c.id == bindparam("t_id")).values(
     filled_quantity=bindparam("t_filled"), filled_quote=bindparam("t_quote"),
     fee_total=bindparam("t_fee"), remaining=bindparam("t_remaining"),
     held_amount=bindparam("t_held"), status=bindparam("t_status"), updated_at=bindparam("t_at"),
-)
-_MAKER_FILL = (
+))
+_NEW_TRADES = insert_row(_trades, [
+    "symbol", "maker_order_id", "taker_order_id", "maker_user_id", "taker_user_id",
+    "taker_side", "price", "quantity", "notional", "maker_fee", "taker_fee", "created_at"])
+_MAKER_FILL = Prepared(
     update(_orders)
     .where(_orders.c.id == bindparam("m_id"))
     .values(
@@ -386,8 +394,8 @@ def _settle(conn: Connection, trades: list[Trade], market: MarketInfo, taker_acc
             "quantity": t.quantity, "notional": t.notional, "maker_fee": t.maker_fee,
             "taker_fee": t.taker_fee, "created_at": moment,
         })
-    conn.execute(insert(_trades), rows)
-    conn.execute(_MAKER_FILL, [
+    _NEW_TRADES.executemany(conn, rows)
+    _MAKER_FILL.executemany(conn, [
         {"m_id": order_id, "m_qty": m["qty"], "m_quote": m["quote"], "m_fee": m["fee"],
          "m_remaining": m["remaining"], "m_spent": m["spent"],
          "m_status": "partially_filled" if m["remaining"] else "filled", "m_at": moment}

@@ -91,7 +91,7 @@ class MarketView:
             "lot": format_step(self.lot_size, self.base_precision),
             "min_notional": f"{self.quote_amount(self.min_notional)} {self.quote}",
             "maker_fee": bps_text(self.maker_fee_bps), "taker_fee": bps_text(self.taker_fee_bps),
-            "status": self.status,
+            "status": self.status, "price_decimals": str(self.price_decimals),
         }
 
 

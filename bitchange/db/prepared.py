@@ -1,0 +1,93 @@
+"""Statements for the hot path: a Core statement compiled once per dialect and run on the
+DB-API cursor of the caller's connection, inside its transaction.
+
+SQLAlchemy spends ~60 us per `execute` on cache keys, parameter processing and result setup;
+the placement of one order runs ~20 statements, so that overhead alone was 5x the raw cost of
+the transaction (see benchmarks/placement_bench.py). Statements stay portable Core (SQLite and
+PostgreSQL); only their execution skips the per-call machinery. Type conversions still apply:
+each parameter goes through its column type's bind processor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from sqlalchemy import Connection
+from sqlalchemy.sql import Executable
+
+_Compiled = tuple[str, list[str] | None, dict[str, Any], dict[str, Callable[[Any], Any]]]
+
+
+class Prepared:
+    __slots__ = ("_compiled", "statement")
+
+    def __init__(self, statement: Executable) -> None:
+        self.statement = statement
+        self._compiled: dict[str, _Compiled] = {}
+
+    def _for(self, conn: Connection) -> _Compiled:
+        dialect = conn.dialect
+        entry = self._compiled.get(dialect.name)
+        if entry is None:
+            compiled = self.statement.compile(dialect=dialect)
+            defaults = {k: v for k, v in compiled.construct_params(_check=False).items()
+                        if v is not None}  # literal values such as the 0 in `x >= 0`
+            processors = {}
+            for bind in compiled.binds.values():
+                processor = bind.type.bind_processor(dialect)
+                if processor is not None:
+                    processors[bind.key] = processor
+            names = list(compiled.positiontup) if compiled.positional else None
+            entry = self._compiled[dialect.name] = (compiled.string, names, defaults, processors)
+        return entry
+
+    @staticmethod
+    def _args(entry: _Compiled, params: Mapping[str, Any]):  # type: ignore[no-untyped-def]
+        _, names, defaults, processors = entry
+        values = {**defaults, **params} if defaults else dict(params)
+        for key, processor in processors.items():
+            if key in values and values[key] is not None:
+                values[key] = processor(values[key])
+        return tuple(values[n] for n in names) if names is not None else values
+
+    def execute(self, conn: Connection, params: Mapping[str, Any]):  # type: ignore[no-untyped-def]
+        """Run once; returns the DB-API cursor (rowcount, fetchone...)."""
+        entry = self._for(conn)
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        cursor.execute(entry[0], self._args(entry, params))
+        return cursor
+
+    def executemany(self, conn: Connection, rows: Iterable[Mapping[str, Any]]) -> None:
+        entry = self._for(conn)
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        cursor.executemany(entry[0], [self._args(entry, row) for row in rows])
+        cursor.close()
+
+    def scalar(self, conn: Connection, params: Mapping[str, Any]) -> Any:
+        cursor = self.execute(conn, params)
+        row = cursor.fetchone()
+        cursor.close()
+        return None if row is None else row[0]
+
+    def first(self, conn: Connection, params: Mapping[str, Any]) -> tuple | None:  # type: ignore[type-arg]
+        cursor = self.execute(conn, params)
+        row = cursor.fetchone()
+        cursor.close()
+        return row
+
+    def rowcount(self, conn: Connection, params: Mapping[str, Any]) -> int:
+        cursor = self.execute(conn, params)
+        count = cursor.rowcount
+        cursor.close()
+        return count
+
+
+def insert_row(table, columns: Iterable[str], *, returning: str | None = None) -> Prepared:  # type: ignore[no-untyped-def]
+    """INSERT of the named columns, each bound under its own name (optionally RETURNING)."""
+    from sqlalchemy import bindparam, insert
+
+    statement = insert(table).values({name: bindparam(name) for name in columns})
+    if returning is not None:
+        statement = statement.returning(table.c[returning])
+    return Prepared(statement)
