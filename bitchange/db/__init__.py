@@ -8,6 +8,8 @@ PostgreSQL the services take row locks (`FOR UPDATE`) themselves.
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -19,6 +21,35 @@ from sqlalchemy.engine import make_url
 from bitchange.config import get_settings
 
 _WRITE_OPTION = "bitchange_write"
+CHECKPOINT_EVERY_SECONDS = 1.0
+
+
+class _Checkpointer(threading.Thread):
+    """Moves SQLite's WAL checkpoints off the commit path.
+
+    With automatic checkpoints, the commit that crosses the WAL threshold copies pages back
+    into the database file and pays 10-20 ms for it. Connections disable them; this thread
+    runs a PASSIVE checkpoint (never blocks writers or readers) on its own connection.
+    """
+
+    def __init__(self, path: str) -> None:
+        super().__init__(name=f"sqlite-checkpoint:{path}", daemon=True)
+        self.path = path
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        connection = sqlite3.connect(self.path, timeout=1, check_same_thread=False)
+        try:
+            while not self.stopped.wait(CHECKPOINT_EVERY_SECONDS):
+                try:
+                    connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                except sqlite3.Error:
+                    continue  # busy or locked: the next round catches up
+        finally:
+            connection.close()
+
+
+_checkpointers: list[_Checkpointer] = []
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -32,6 +63,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA wal_autocheckpoint=0")  # see _Checkpointer
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -50,12 +82,21 @@ def _engine_for(url: str) -> Engine:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         _configure_sqlite(engine)
+        if parsed.database and parsed.database != ":memory:":
+            checkpointer = _Checkpointer(parsed.database)
+            checkpointer.start()
+            _checkpointers.append(checkpointer)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
 
 def get_engine() -> Engine:
     return _engine_for(get_settings().resolved_database_url)
+
+
+@lru_cache
+def _writer_for(url: str) -> Engine:
+    return _engine_for(url).execution_options(**{_WRITE_OPTION: True})
 
 
 def is_sqlite(engine: Engine | None = None) -> bool:
@@ -65,8 +106,7 @@ def is_sqlite(engine: Engine | None = None) -> bool:
 @contextmanager
 def write() -> Iterator[Connection]:
     """One write transaction: commits on success, rolls back everything on any error."""
-    engine = get_engine().execution_options(**{_WRITE_OPTION: True})
-    with engine.begin() as conn:
+    with _writer_for(get_settings().resolved_database_url).begin() as conn:
         yield conn
 
 
@@ -81,4 +121,8 @@ def dispose() -> None:
     """Forget pooled connections (after a fork, or when tests switch databases)."""
     if _engine_for.cache_info().currsize:
         get_engine().dispose()
+    for checkpointer in _checkpointers:
+        checkpointer.stopped.set()
+    _checkpointers.clear()
+    _writer_for.cache_clear()
     _engine_for.cache_clear()
