@@ -20,10 +20,7 @@ echo "==> unit and service tests"
 pytest -q -p no:cacheprovider --ignore=tests/e2e || status=1
 echo "==> browser tests (Playwright + Chromium against the production build)"
 pytest -q -p no:cacheprovider tests/e2e || status=1
-if [ -d benchmarks ]; then
-  echo "==> benchmark smoke (tiny sizes; figures only, no timing assertions)"
-  for bench in benchmarks/*.py; do
-    python "$bench" --smoke || status=1
-  done
-fi
+echo "==> benchmark smoke (tiny sizes; figures only, no timing assertions)"
+python benchmarks/engine_bench.py --events 20000 --runs 1 || status=1
+python benchmarks/placement_bench.py --orders 200 --runs 1 || status=1
 exit $status
