@@ -122,6 +122,29 @@ def _restore(args: argparse.Namespace) -> int:
     return 0
 
 
+def _accrue_staking(args: argparse.Namespace) -> int:
+    """Pay due staking rewards now (what the daily job does). `--day` runs one day's accrual as
+    the job would at the start of the next day (a controlled clock): for tests and
+    development only, refused in production."""
+    from datetime import UTC, date, datetime, time, timedelta
+
+    from bitchange.clock import freeze
+    from bitchange.staking.accrual import accrue_day, accrue_due, summary
+
+    if args.day is None:
+        print(summary(accrue_due()))
+        return 0
+    if get_settings().is_production:
+        print("Refusing --day in production: the scheduled job pays every due day.",
+              file=sys.stderr)
+        return 2
+    day = date.fromisoformat(args.day)
+    moment = datetime.combine(day + timedelta(days=1), time(0, 5), UTC)
+    with freeze(lambda: moment):
+        print(summary([accrue_day(day)]))
+    return 0
+
+
 def _reflex_env() -> dict[str, str]:
     bin_dir = str(Path(sys.executable).parent)
     return {**os.environ, "REFLEX_USE_NPM": "1",
@@ -218,6 +241,11 @@ def main(argv: list[str] | None = None) -> int:
     restore.add_argument("--into-database-url", default="",
                          help="PostgreSQL only: also pg_restore into this database")
     restore.set_defaults(func=_restore)
+    accrue = commands.add_parser("accrue-staking", help="pay due staking rewards now")
+    accrue.add_argument("--day", default=None,
+                        help="YYYY-MM-DD: accrue that day as if it had just ended "
+                             "(tests and development only)")
+    accrue.set_defaults(func=_accrue_staking)
     commands.add_parser("build", help="compile the frontend (for `serve`, e.g. in Docker)"
                         ).set_defaults(func=_build)
     serve = commands.add_parser("serve", help="migrate and serve the frontend built by `build`")

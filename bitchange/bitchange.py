@@ -8,6 +8,7 @@ from bitchange.jobs.scheduler import lifespan_task as scheduler_lifespan
 from bitchange.mail.outbox import run_forever as outbox_loop
 from bitchange.pages.admin import AdminState, admin
 from bitchange.pages.admin_audit import AdminAuditState, admin_audit
+from bitchange.pages.admin_markets import AdminMarketsState
 from bitchange.pages.admin_outbox import AdminOutboxState, admin_outbox
 from bitchange.pages.admin_user import AdminUserState, admin_user
 from bitchange.pages.admin_users import AdminUsersState, admin_users
@@ -21,14 +22,19 @@ from bitchange.pages.not_me import NotMeState, not_me
 from bitchange.pages.reset_password import ResetPasswordState, reset_password
 from bitchange.pages.security import SecurityState, security_page
 from bitchange.pages.signup import SignupState, signup
+from bitchange.pages.trade import trade
 from bitchange.pages.verify_email import VerifyEmailState, verify_email
 from bitchange.state.auth import SessionState
+from bitchange.state.live import watch_markets
 from bitchange.state.markets import MarketsState
+from bitchange.state.trade import TradeState
 from bitchange.web import api
 
 check_production(get_settings())
 
 app = rx.App(api_transformer=api, html_lang="en")
+# Live trading screens: one market watcher per backend process (bitchange/state/live.py).
+app.register_lifespan_task(watch_markets)
 # One scheduler across all backend processes (outbox, backups, reconcile, cleanup).
 app.register_lifespan_task(scheduler_lifespan)
 if not get_settings().scheduler_enabled:
@@ -44,7 +50,7 @@ app.add_page(markets, route=routes.MARKETS, title="Markets · BitChange", on_loa
 app.add_page(login, route=routes.LOGIN, title="Log in · BitChange",
              on_load=[*_chrome, LoginState.clear])
 app.add_page(admin, route=routes.ADMIN, title="Admin · BitChange",
-             on_load=[*_chrome, AdminState.load])
+             on_load=[*_chrome, AdminState.load, AdminMarketsState.load])
 app.add_page(not_found, route=routes.NOT_FOUND, title="Not found · BitChange", on_load=_chrome)
 
 # Accounts and security (issue #3).
@@ -70,3 +76,7 @@ app.add_page(admin_audit, route=routes.ADMIN_AUDIT, title="Audit log · Admin ·
              on_load=[*_chrome, AdminAuditState.load])
 app.add_page(admin_outbox, route=routes.ADMIN_OUTBOX, title="Outbox · Admin · BitChange",
              on_load=[*_chrome, AdminOutboxState.load])
+
+# Trading (issue #4).
+app.add_page(trade, route=routes.TRADE, title="Trade · BitChange",
+             on_load=[*_chrome, TradeState.load])

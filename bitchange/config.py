@@ -63,6 +63,36 @@ class Settings(BaseSettings):
     alert_emails: str = Field("", alias="ALERT_EMAILS")  # extra addresses, comma separated
     log_format: Literal["auto", "json", "text"] = Field("auto", alias="LOG_FORMAT")
 
+    # Wallet (bitchange.wallet). Deposit keys are watch-only, account-level extended public
+    # keys: BIP84 zpub/xpub for BTC, BIP44 xpub (m/44'/60'/n') for ETH and ERC-20 USDT; empty
+    # means deposits of that asset are unavailable. Amounts are decimal strings in whole units;
+    # per-asset lists read "BTC=0.0002,ETH=0.002,USDT=5".
+    deposit_xpub_btc: str = Field("", alias="DEPOSIT_XPUB_BTC")
+    deposit_xpub_eth: str = Field("", alias="DEPOSIT_XPUB_ETH")
+    deposit_xpub_usdt: str = Field("", alias="DEPOSIT_XPUB_USDT")
+    deposit_min_confirmations: str = Field("BTC=2,ETH=12,USDT=12",
+                                           alias="DEPOSIT_MIN_CONFIRMATIONS")
+    deposit_second_approval_usdt: str = Field("10000", alias="DEPOSIT_SECOND_APPROVAL_USDT")
+    withdrawal_fees: str = Field("BTC=0.0002,ETH=0.002,USDT=5", alias="WITHDRAWAL_FEES")
+    withdrawal_minimums: str = Field("BTC=0.001,ETH=0.01,USDT=20", alias="WITHDRAWAL_MINIMUMS")
+    withdrawal_daily_limit_usdt: str = Field("50000", alias="WITHDRAWAL_DAILY_LIMIT_USDT")
+    withdrawal_four_eyes_usdt: str = Field("10000", alias="WITHDRAWAL_FOUR_EYES_USDT")
+    withdrawal_confirm_minutes: int = Field(30, alias="WITHDRAWAL_CONFIRM_MINUTES")
+    withdrawal_address_hold_hours: float = Field(24, alias="WITHDRAWAL_ADDRESS_HOLD_HOURS")
+    withdrawal_security_lock_hours: float = Field(24, alias="WITHDRAWAL_SECURITY_LOCK_HOURS")
+    transfer_daily_limit_usdt: str = Field("50000", alias="TRANSFER_DAILY_LIMIT_USDT")
+
+    # Verification levels, staking, support, promotions (issue #7). Limits per verification
+    # level read "0=2000,1=50000,2=250000" (whole USDT per 24 hours); see bitchange.kyc.levels.
+    kyc_withdrawal_limits_usdt: str = Field("0=2000,1=50000,2=250000",
+                                            alias="KYC_WITHDRAWAL_LIMITS_USDT")
+    kyc_transfer_limits_usdt: str = Field("0=2000,1=50000,2=250000",
+                                          alias="KYC_TRANSFER_LIMITS_USDT")
+    # KYC documents and ticket attachments (JPEG, PNG or PDF), stored in DATA_DIR/private.
+    document_max_bytes: int = Field(5_000_000, alias="DOCUMENT_MAX_BYTES")
+    staking_accrual_schedule: str = Field("10 0 * * *", alias="STAKING_ACCRUAL_SCHEDULE")
+    staking_catchup_days: int = Field(7, alias="STAKING_CATCHUP_DAYS")
+
     redis_url: str = Field("", alias="REFLEX_REDIS_URL")
 
     @property
@@ -76,6 +106,12 @@ class Settings(BaseSettings):
     @property
     def resolved_backup_dir(self) -> Path:
         return self.backup_dir or self.data_dir / "backups"
+
+    @property
+    def private_dir(self) -> Path:
+        """Files only authorised routes serve (KYC documents, ticket attachments): never under
+        a publicly served folder."""
+        return self.data_dir / "private"
 
     @property
     def cookie_secure(self) -> bool:

@@ -53,3 +53,16 @@ def seed_demo(conn: Connection) -> list[DemoLogin]:
         logins.append(DemoLogin(email, DEMO_PASSWORD, "admin" if is_admin else "trader",
                                 secret))
     return logins
+
+
+# Deposit keys for development only (bitchange.wallet.chains uses them when none is configured
+# and BITCHANGE_ENV=development): the published BIP84 and BIP44 test vectors of the mnemonic
+# "abandon abandon ... about". Their private keys are public: never use them for real funds.
+DEMO_DEPOSIT_XPUBS = {
+    "BTC": "zpub6rFR7y4Q2AijBEqTUquhVz398htDFrtymD9xYYfG1m4wAcvPhXNfE3EfH1r1ADqtfSdVCToUG868RvU"
+           "UkgDKf31mGDtKsAYz2oz2AGutZYs",  # m/84'/0'/0'
+    "ETH": "xpub6DCoCpSuQZB2jawqnGMEPS63ePKWkwWPH4TU45Q7LPXWuNd8TMtVxRrgjtEshuqpK3mdhaWHPFsBngh"
+           "5GFZaM6si3yZdUsT8ddYM3PwnATt",  # m/44'/60'/0'
+    "USDT": "xpub6DCoCpSuQZB2k9PnGSMK9tinTK8kx3hcv7F4BWwhs5N2wnwGiLg17r9J7j2JcYP9gkip3sC87J1F99"
+            "YxeBHGuFMg6ejA8qQEKSuzzaKvqBR",  # m/44'/60'/1'
+}

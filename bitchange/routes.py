@@ -2,6 +2,7 @@
 
 HOME = "/"
 MARKETS = "/markets"
+TRADE = "/trade/[symbol]"  # built by trade(symbol)
 LOGIN = "/login"
 ADMIN = "/admin"
 SIGNUP = "/signup"
@@ -15,16 +16,46 @@ ADMIN_USERS = "/admin/users"
 ADMIN_USER = "/admin/user"  # ?id=<user id>
 ADMIN_AUDIT = "/admin/audit"
 ADMIN_OUTBOX = "/admin/outbox"
+# Wallet (issue #5).
+WALLET = "/wallet"
+DEPOSIT = "/wallet/deposit"  # ?asset=BTC
+WITHDRAW = "/wallet/withdraw"  # ?asset=BTC
+ADDRESS_CONFIRM = "/wallet/address/confirm"  # ?token=... (emailed)
+WITHDRAW_CONFIRM = "/wallet/withdraw/confirm"  # ?token=... (emailed)
+TRANSFER = "/wallet/transfer"
+HISTORY = "/wallet/history"
+ADMIN_DEPOSITS = "/admin/deposits"
+ADMIN_WITHDRAWALS = "/admin/withdrawals"
+# Verification, staking, support, promotions (issue #7).
+VERIFICATION = "/verification"
+STAKING = "/staking"
+SUPPORT = "/support"
+SUPPORT_TICKET = "/support/ticket"  # ?id=<ticket id>
+PROMOS = "/promos"
+ADMIN_KYC = "/admin/kyc"
+ADMIN_STAKING = "/admin/staking"
+ADMIN_SUPPORT = "/admin/support"
+ADMIN_SUPPORT_TICKET = "/admin/support/ticket"  # ?id=<ticket id>
+ADMIN_PROMOS = "/admin/promos"
 NOT_FOUND = "404"
 
 # Backend (Starlette) routes.
 AUTH_SESSION = "/auth/session"
 AUTH_LOGOUT = "/auth/logout"
 HEALTHZ = "/healthz"
+DOCUMENTS = "/documents/{token}"  # KYC documents and ticket attachments, authorised
 
 
 def trade(symbol: str) -> str:
     return f"/trade/{symbol}"
+
+
+def document(token: str) -> str:
+    return DOCUMENTS.replace("{token}", token)
+
+
+def support_ticket(ticket_id: int, *, staff: bool = False) -> str:
+    return f"{ADMIN_SUPPORT_TICKET if staff else SUPPORT_TICKET}?id={ticket_id}"
 
 
 def admin_user(user_id: int) -> str:

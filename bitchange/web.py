@@ -16,6 +16,7 @@ from bitchange.accounts.sessions import (
     token_from_cookie_header,
 )
 from bitchange.config import get_settings
+from bitchange.documents.http import serve_document
 
 
 def _no_store(response: RedirectResponse) -> RedirectResponse:
@@ -66,4 +67,5 @@ api = Starlette(routes=[
     Route(routes.AUTH_SESSION, session_from_ticket, methods=["GET"]),
     Route(routes.AUTH_LOGOUT, logout, methods=["GET", "POST"]),
     Route(routes.HEALTHZ, healthz, methods=["GET"]),
+    Route(routes.DOCUMENTS, serve_document, methods=["GET"]),
 ])

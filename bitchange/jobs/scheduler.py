@@ -60,6 +60,7 @@ def default_jobs(settings: Settings) -> list[JobSpec]:
         ("backup", tasks.backup, cron(settings.backup_schedule)),
         ("reconcile", tasks.reconcile, cron(settings.reconcile_schedule)),
         ("cleanup", tasks.cleanup, cron(settings.cleanup_schedule)),
+        ("staking_accrual", tasks.staking_accrual, cron(settings.staking_accrual_schedule)),
     ]
     return [JobSpec(name, func, trigger) for name, func, trigger in planned if trigger]
 

@@ -51,6 +51,14 @@ def reconcile() -> str:
     raise ReconcileFailed(summary)
 
 
+def staking_accrual() -> str:
+    """Pay the staking rewards of every complete day still unpaid (idempotent per position and
+    day; see bitchange.staking.accrual)."""
+    from bitchange.staking.accrual import accrue_due, summary
+
+    return summary(accrue_due())
+
+
 def cleanup() -> str:
     """Forget sessions and email tokens that can no longer be used, and old throttle records."""
     from bitchange.accounts import throttle

@@ -8,6 +8,7 @@ from bitchange import db, routes
 from bitchange.components.shell import page
 from bitchange.ledger import reconcile
 from bitchange.money import format_amount
+from bitchange.pages.admin_markets import markets_card
 from bitchange.state.auth import current_admin, current_user, navigate
 from bitchange.trading.markets import assets
 
@@ -195,7 +196,7 @@ def admin() -> rx.Component:
                 icon="shield-alert", color_scheme="amber", id="admin-needs-2fa")),
             ("admin", rx.vstack(rx.heading("Admin dashboard", size="7"), admin_nav(),
                                 reconcile_card(),
-                                operations_card(), spacing="4")),
+                                operations_card(), markets_card(), spacing="4")),
             ("denied", rx.callout(
                 "Admins only. Your account does not have access to this area.",
                 icon="shield-alert", color_scheme="red", id="admin-denied")),

@@ -28,6 +28,15 @@ class LoginState(rx.State):
 
     @rx.event
     def clear(self) -> None:
+        """On load: forget a stale half-finished login. A fresh one (password accepted less
+        than PENDING_LIFETIME ago) stays, so a load event processed after a quick submit does
+        not undo it."""
+        self.error = ""
+        if self._pending_until is None or now() > self._pending_until:
+            self.restart()
+
+    @rx.event
+    def restart(self) -> None:
         self.error, self.step = "", "password"
         self._pending_user_id = self._pending_until = None
 
@@ -61,7 +70,7 @@ class LoginState(rx.State):
     def submit_code(self, form: dict) -> rx.event.EventSpec | None:
         user_id, until = self._pending_user_id, self._pending_until
         if user_id is None or until is None or now() > until:
-            self.clear()
+            self.restart()
             self.error = "Your login timed out. Enter your password again."
             return None
         with db.write() as conn:
@@ -70,7 +79,7 @@ class LoginState(rx.State):
         if outcome.status == "ok" and outcome.ticket:
             return self._finish(outcome.ticket)
         if outcome.status in ("throttled", "frozen"):
-            self.clear()
+            self.restart()
         self.error = outcome.message
         return None
 
@@ -116,7 +125,7 @@ def code_form() -> rx.Component:
                      input_mode="numeric", auto_focus=True),
             _error(),
             rx.button("Verify", type="submit", width="100%", id="login-code-submit"),
-            rx.link("Start over", on_click=LoginState.clear, size="2", href="#"),
+            rx.link("Start over", on_click=LoginState.restart, size="2", href="#"),
             spacing="3", width="100%",
         ),
         on_submit=LoginState.submit_code,

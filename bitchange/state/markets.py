@@ -7,6 +7,7 @@ import reflex as rx
 from bitchange import db, routes
 from bitchange.money import format_step
 from bitchange.trading.markets import assets, list_markets
+from bitchange.trading.views import market_view, ticker_view
 
 NO_DATA = "—"
 
@@ -19,15 +20,17 @@ class MarketsState(rx.State):
         with db.read() as conn:
             precisions = assets(conn)
             markets = list_markets(conn)
+            tickers = {m.symbol: ticker_view(conn, market_view(conn, m.symbol))  # type: ignore[arg-type]
+                       for m in markets}
         self.rows = [
             {
                 "symbol": m.symbol,
                 "base": m.base,
                 "quote": m.quote,
                 "name": f"{precisions[m.base].name} / {precisions[m.quote].name}",
-                "last": NO_DATA,
-                "change": NO_DATA,
-                "volume": NO_DATA,
+                "last": tickers[m.symbol]["last"],
+                "change": tickers[m.symbol]["change"],
+                "volume": tickers[m.symbol]["volume"],
                 "tick": format_step(m.tick_size, precisions[m.quote].precision),
                 "lot": format_step(m.lot_size, precisions[m.base].precision),
                 "status": m.status,

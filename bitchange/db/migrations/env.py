@@ -5,9 +5,15 @@ from sqlmodel import SQLModel
 
 import bitchange.accounts.tables
 import bitchange.db.models
+import bitchange.documents.tables
+import bitchange.kyc.tables
 import bitchange.mail.tables
 import bitchange.ops.tables
-import bitchange.trading.tables  # noqa: F401
+import bitchange.promos.tables
+import bitchange.staking.tables
+import bitchange.support.tables
+import bitchange.trading.tables
+import bitchange.wallet.tables  # noqa: F401
 from bitchange.db import get_engine
 
 target_metadata = SQLModel.metadata

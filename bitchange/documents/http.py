@@ -1,0 +1,59 @@
+"""The only way to fetch a private file: `GET /documents/{token}`.
+
+Admins (with 2FA on, like the admin area) may fetch any file; a user may fetch a support
+attachment on a message they can see of their own ticket; everyone else gets a 404 (the same
+answer as for a file that does not exist). Responses are never cached.
+"""
+
+from __future__ import annotations
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from bitchange import db
+from bitchange.accounts.sessions import resolve_session, token_from_cookie_header
+from bitchange.documents import storage
+
+_HEADERS = {
+    "Cache-Control": "no-store, private",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cross-Origin-Resource-Policy": "same-origin",
+}
+
+
+def _fetch(cookie_header: str, token: str) -> tuple[storage.StoredFile, bytes] | None:
+    with db.read() as conn:
+        user = resolve_session(conn, token_from_cookie_header(cookie_header))
+        if user is None:
+            return None
+        stored = storage.by_token(conn, token)
+        if stored is None:
+            return None
+        allowed = user.is_admin and user.mfa_enabled
+        if not allowed and stored.purpose == "support":
+            from bitchange.support.service import attachment_visible_to
+
+            allowed = attachment_visible_to(conn, stored.id, user.user_id)
+    if not allowed:
+        return None
+    try:
+        return stored, storage.read_bytes(stored)
+    except OSError:
+        return None
+
+
+async def serve_document(request: Request) -> Response:
+    found = await run_in_threadpool(_fetch, request.headers.get("cookie", ""),
+                                    request.path_params.get("token", ""))
+    if found is None:
+        return Response("Not found", status_code=404, media_type="text/plain",
+                        headers=_HEADERS)
+    stored, data = found
+    extension = storage.EXTENSIONS[stored.content_type]
+    headers = {**_HEADERS,
+               "Content-Disposition": f'inline; filename="document-{stored.id}.{extension}"'}
+    if stored.content_type.startswith("image/"):
+        headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return Response(data, media_type=stored.content_type, headers=headers)

@@ -1,0 +1,339 @@
+"""The trading screen's state: one market's public view, the visitor's private view, the form.
+
+Every handler takes the user from the server-side session (`current_user`), never from event
+arguments; order ids sent to cancel are checked by the service. Pushed lists are bounded
+(`bitchange.trading.views`). Live updates arrive from `bitchange.state.live`.
+"""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from bitchange import db
+from bitchange.accounts.sessions import CurrentUser
+from bitchange.state import live
+from bitchange.state.auth import current_user
+from bitchange.trading import service
+from bitchange.trading.candles import INTERVALS
+from bitchange.trading.service import PlacedOrder, TradingError
+from bitchange.trading.views import (
+    NO_DATA,
+    FormError,
+    MarketSnapshot,
+    MarketView,
+    OrderForm,
+    PrivateView,
+    amount_for_total,
+    build_request,
+    chart,
+    estimate,
+    field_error,
+    fraction_of_available,
+    market_snapshot,
+    market_view,
+    private_view,
+    valid_interval,
+)
+
+UNVERIFIED = ("Confirm your email address to trade. We sent you a link when you signed up; "
+              "you can ask for a new one in the security centre.")
+EMPTY_BALANCES = {"base_available": NO_DATA, "base_locked": NO_DATA,
+                  "quote_available": NO_DATA, "quote_locked": NO_DATA}
+
+
+def symbol_from_path(path: str) -> str:
+    """'/trade/btc-usdt/' -> 'BTC-USDT'."""
+    parts = [p for p in (path or "").split("/") if p]
+    return parts[1].upper()[:21] if len(parts) >= 2 and parts[0] == "trade" else ""
+
+
+def describe_placed(placed: PlacedOrder, mv: MarketView, side: str) -> str:
+    verb = "Bought" if side == "BUY" else "Sold"
+    if placed.status == "open":
+        return f"Order #{placed.order_id} placed in the book"
+    if placed.filled:
+        rest = {"filled": "", "partially_filled": "; the rest rests in the book",
+                "expired": "; the rest was cancelled"}.get(placed.status, "")
+        return f"{verb} {mv.amount(placed.filled)} {mv.base}{rest}"
+    return f"Order #{placed.order_id} {placed.status}"
+
+
+class TradeState(rx.State):
+    # --- the market (public) ---
+    market: str = ""
+    found: bool = True
+    info: dict[str, str] = {}
+    bids: list[dict[str, str]] = []
+    asks: list[dict[str, str]] = []
+    spread: str = NO_DATA
+    tape: list[dict[str, str]] = []
+    ticker: dict[str, str] = {}
+    interval: str = "1m"
+    candles: list[dict[str, float]] = []
+    candle_tail: list[dict[str, float]] = []
+    # --- the visitor (private to this tab's signed-in user) ---
+    signed_in: bool = False
+    can_trade: bool = False
+    blocked_reason: str = ""
+    balances: dict[str, str] = EMPTY_BALANCES
+    open_orders: list[dict[str, str]] = []
+    history: list[dict[str, str]] = []
+    my_trades: list[dict[str, str]] = []
+    # --- the order form ---
+    side: str = "BUY"
+    kind: str = "limit"
+    price: str = ""
+    amount: str = ""
+    total: str = ""
+    sized_by: str = "amount"
+    tif: str = "GTC"
+    post_only: bool = False
+    price_error: str = ""
+    amount_error: str = ""
+    total_error: str = ""
+    est_total: str = ""
+    est_fee: str = ""
+    form_error: str = ""
+    notice: str = ""
+    # Backend only: what the percent buttons may use.
+    _available_base: int = 0
+    _available_quote: int = 0
+
+    # --- helpers (not events) ---
+
+    def _token(self) -> str:
+        return self.router.session.client_token
+
+    def _watching(self, symbol: str) -> bool:
+        """Is this tab still on `symbol`'s trading page? (The watcher prunes it if not.)"""
+        return self.market == symbol and symbol_from_path(self.router.url.path) == symbol
+
+    def _view(self) -> MarketView | None:
+        with db.read() as conn:
+            return market_view(conn, self.market)
+
+    def _form(self) -> OrderForm:
+        return OrderForm(self.side, self.kind, self.price, self.amount, self.total,
+                         self.sized_by, self.tif, self.post_only)
+
+    def _apply_market(self, snap: MarketSnapshot) -> None:
+        self.info, self.bids, self.asks, self.spread = snap.info, snap.bids, snap.asks, snap.spread
+        self.tape, self.ticker = snap.trades, snap.ticker
+
+    def _refresh_market(self) -> None:
+        snap = market_snapshot(self.market)
+        if snap is not None:
+            self._apply_market(snap)
+            live.mark_seen(self._token(), snap)
+
+    def _load_chart(self) -> None:
+        mv = self._view()
+        with db.read() as conn:
+            self.candles = chart(conn, mv, self.interval) if mv else []  # type: ignore[arg-type]
+        self.candle_tail = []
+
+    def _load_private(self) -> tuple[CurrentUser | None, PrivateView | None]:
+        """Blocking: the signed-in user of this tab and their view of this market."""
+        user = current_user(self)
+        if user is None or not self.market:
+            return user, None
+        return user, private_view(user.user_id, self.market)
+
+    def _set_private(self, user: CurrentUser | None, view: PrivateView | None) -> None:
+        self.signed_in = user is not None
+        self.can_trade = bool(user and user.email_verified)
+        self.blocked_reason = UNVERIFIED if user is not None and not user.email_verified else ""
+        if user is None or view is None:
+            self.balances, self._available_base, self._available_quote = EMPTY_BALANCES, 0, 0
+            self.open_orders, self.history, self.my_trades = [], [], []
+            return
+        balances = dict(view.balances)
+        self._available_base = int(balances.pop("base_raw"))
+        self._available_quote = int(balances.pop("quote_raw"))
+        self.balances = balances
+        self.open_orders, self.history, self.my_trades = (view.open_orders, view.history,
+                                                          view.trades)
+
+    def _refresh_private(self) -> CurrentUser | None:
+        user, view = self._load_private()
+        self._set_private(user, view)
+        return user
+
+    def _revalidate(self) -> None:
+        mv = self._view()
+        if mv is None:
+            return
+        self.price_error = (field_error(self.price, mv.quote_precision, "Price")
+                            if self.kind == "limit" else "")
+        self.amount_error = field_error(self.amount, mv.base_precision, "Amount")
+        self.total_error = field_error(self.total, mv.quote_precision, "Total")
+        self.est_total, self.est_fee = estimate(self._form(), mv)
+        if self.kind == "limit" and not self.total_error and self.sized_by == "amount":
+            self.total = self.est_total
+        self.form_error = ""
+
+    # --- page load ---
+
+    @rx.event
+    def load(self) -> None:
+        symbol = symbol_from_path(self.router.url.path)
+        with db.read() as conn:
+            mv = market_view(conn, symbol) if symbol else None
+        if mv is None:
+            live.unsubscribe(self._token())
+            self.found, self.market = False, ""
+            self.bids = self.asks = self.tape = self.candles = self.candle_tail = []
+            self._set_private(None, None)
+            return
+        if symbol != self.market:
+            self.price = self.amount = self.total = ""
+            self.form_error = self.notice = ""
+        self.found, self.market = True, symbol
+        self.interval = valid_interval(self.interval)
+        user = self._refresh_private()
+        # Subscribe before reading the snapshot: a change in between moves the seq again.
+        live.subscribe(self._token(), symbol, user.user_id if user else None, self.interval)
+        self._refresh_market()
+        self._load_chart()
+        self._revalidate()
+
+    @rx.event
+    def set_chart_interval(self, interval: str) -> None:
+        if interval not in INTERVALS or not self.market:
+            return
+        self.interval = interval
+        live.set_interval(self._token(), interval)
+        self._load_chart()
+
+    # --- the form ---
+
+    @rx.event
+    def set_side(self, side: str) -> None:
+        self.side = "SELL" if side == "SELL" else "BUY"
+        if self.kind == "market" and self.side == "SELL":
+            self.sized_by = "amount"
+        self.notice = ""
+        self._revalidate()
+
+    @rx.event
+    def set_kind(self, kind: str) -> None:
+        self.kind = "market" if kind == "market" else "limit"
+        self.sized_by = "amount"
+        if self.kind == "market":
+            self.post_only, self.tif, self.total = False, "GTC", ""
+        self._revalidate()
+
+    @rx.event
+    def set_price(self, value: str) -> None:
+        self.price = value[:40]
+        self._revalidate()
+
+    @rx.event
+    def set_amount(self, value: str) -> None:
+        self.amount, self.sized_by = value[:40], "amount"
+        self._revalidate()
+
+    @rx.event
+    def set_total(self, value: str) -> None:
+        self.total = value[:40]
+        mv = self._view()
+        if mv is None:
+            return
+        if self.kind == "market":
+            if self.side == "BUY":
+                self.sized_by, self.amount = "total", ""
+        else:
+            # A typed total sets the amount (down to the lot) and is kept as typed.
+            self.amount, self.sized_by = amount_for_total(self.total, self.price, mv), "total"
+        self._revalidate()
+        if self.kind == "limit":
+            self.sized_by = "amount"
+
+    @rx.event
+    def set_tif(self, tif: str) -> None:
+        self.tif = tif if tif in ("GTC", "IOC", "FOK") else "GTC"
+        if self.tif != "GTC":
+            self.post_only = False
+
+    @rx.event
+    def set_post_only(self, checked: bool) -> None:
+        self.post_only = bool(checked)
+        if self.post_only:
+            self.tif = "GTC"
+
+    @rx.event
+    def pick_price(self, price: str) -> None:
+        """A click on a book level or a trade: its price goes into the form."""
+        self.kind = "limit"
+        self.price = price.replace(",", "")[:40]
+        self._revalidate()
+
+    @rx.event
+    def pick_percent(self, percent: int) -> None:
+        mv = self._view()
+        if mv is None or not self.signed_in or str(percent) not in ("25", "50", "75", "100"):
+            return
+        try:
+            form = fraction_of_available(self._form(), int(percent), self._available_base,
+                                         self._available_quote, mv)
+        except FormError as exc:
+            self.form_error = str(exc)
+            return
+        self.amount, self.total, self.sized_by = form.amount, form.total, form.sized_by
+        self._revalidate()
+
+    # --- orders ---
+
+    @rx.event
+    def place_order(self) -> None:
+        self.notice = ""
+        user = current_user(self)
+        if user is None:
+            self._set_private(None, None)
+            self.form_error = "Log in to trade"
+            return
+        mv = self._view()
+        if mv is None:
+            self.form_error = "Unknown market"
+            return
+        try:
+            request = build_request(self._form(), mv)
+            placed = service.place_order(user.user_id, self.market, request)
+        except (FormError, TradingError) as exc:
+            self.form_error = str(exc)
+            self._refresh_private()
+            return
+        self.form_error = ""
+        self.notice = describe_placed(placed, mv, request.side)
+        self.amount = self.total = ""
+        self.est_total = self.est_fee = ""
+        self._refresh_private()
+        self._refresh_market()
+
+    @rx.event
+    def cancel_order(self, order_id: str) -> None:
+        user = current_user(self)
+        if user is None:
+            self._set_private(None, None)
+            self.form_error = "Log in to trade"
+            return
+        try:
+            service.cancel_order(user.user_id, int(order_id))
+            self.notice, self.form_error = f"Order #{int(order_id)} cancelled", ""
+        except (TradingError, ValueError) as exc:
+            self.form_error = str(exc) if isinstance(exc, TradingError) else "Order not found"
+        self._refresh_private()
+        self._refresh_market()
+
+    @rx.event
+    def cancel_all(self) -> None:
+        user = current_user(self)
+        if user is None:
+            self._set_private(None, None)
+            self.form_error = "Log in to trade"
+            return
+        count = service.cancel_all(user.user_id, self.market)
+        self.notice = f"{count} order{'s' if count != 1 else ''} cancelled"
+        self.form_error = ""
+        self._refresh_private()
+        self._refresh_market()

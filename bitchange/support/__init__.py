@@ -1,0 +1,2 @@
+"""Support tickets: users open, reply and close; staff triage, reply and write internal notes
+that users never see."""

@@ -1,0 +1,350 @@
+"""The trading screen's logic without a browser: view models, the order form, the Reflex
+handlers (called on a real state tree with a real session cookie), and the live watcher."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import replace
+
+import pytest
+import reflex as rx
+from reflex.istate.data import RouterData
+from sqlalchemy import func, select
+
+from bitchange import db
+from bitchange.accounts.sessions import activate_session, cookie_name, start_session
+from bitchange.db.models import AdminAuditLog
+from bitchange.trading import service
+from bitchange.trading.service import OrderRequest
+from bitchange.trading.tables import Order
+from bitchange.trading.views import (
+    FormError,
+    OrderForm,
+    book_rows,
+    build_request,
+    estimate,
+    fraction_of_available,
+    market_snapshot,
+    market_view,
+    private_view,
+)
+from tests.trading.conftest import USDT, make_trader, price, qty
+
+SYMBOL = "BTC-USDT"
+
+
+@pytest.fixture
+def mv(market):
+    with db.read() as conn:
+        return market_view(conn, SYMBOL)
+
+
+def open_orders() -> int:
+    orders = Order.__table__
+    with db.read() as conn:
+        return conn.scalar(select(func.count()).select_from(orders))
+
+
+# --- view models ----------------------------------------------------------------------------
+
+
+def test_book_rows_accumulate_depth_and_put_the_best_ask_next_to_the_spread(mv):
+    bids = [(price("59990"), qty("0.5")), (price("59980"), qty("1.5"))]
+    asks = [(price("60010"), qty("1")), (price("60020"), qty("1"))]
+    bid_rows, ask_rows, spread = book_rows(bids, asks, mv)
+    assert [r["price"] for r in ask_rows] == ["60,020.00", "60,010.00"]  # best ask last
+    assert [r["total"] for r in bid_rows] == ["0.5000", "2.0000"]
+    assert bid_rows[-1]["depth"] == "100%" and ask_rows[-1]["depth"] == "50%"
+    assert bid_rows[0]["p"] == "59990.00"  # what a click puts in the price field
+    assert spread.startswith("20.00 (")
+
+
+def test_form_refuses_excess_decimals_and_junk(mv):
+    form = OrderForm(side="BUY", kind="limit", price="60000.0000001", amount="0.1")
+    with pytest.raises(FormError, match="Price can have at most 6 decimal places"):
+        build_request(form, mv)
+    with pytest.raises(FormError, match="Amount must be a number"):
+        build_request(replace(form, price="60000", amount="abc"), mv)
+    request = build_request(replace(form, price="60,000.5", amount="0.25", post_only=True), mv)
+    assert request == OrderRequest(side="BUY", kind="limit", price=price("60000.5"),
+                                   quantity=qty("0.25"), tif="GTC", post_only=True)
+    # Post-only only with GTC; a market buy can be sized by what to spend.
+    assert build_request(replace(form, price="1", tif="IOC", post_only=True), mv).post_only is False
+    spend = build_request(OrderForm(side="BUY", kind="market", total="100", sized_by="total"), mv)
+    assert (spend.quote_amount, spend.quantity) == (100 * USDT, None)
+
+
+def test_estimate_shows_total_and_worst_case_fee(mv):
+    total, fee = estimate(OrderForm("BUY", "limit", "60000", "0.5"), mv)
+    assert total == "30000.00"
+    assert fee == "≤ 0.00100000 BTC"  # 0.2% taker fee of 0.5 BTC, paid in what a buyer gets
+    total, fee = estimate(OrderForm("SELL", "limit", "60000", "0.5"), mv)
+    assert fee == "≤ 60.00 USDT"
+    assert estimate(OrderForm("SELL", "limit", "", "0.5"), mv) == ("", "")
+
+
+def test_percent_of_available_rounds_down_to_the_lot(mv):
+    form = OrderForm("BUY", "limit", "60000", "")
+    assert fraction_of_available(form, 50, 0, 1_000 * USDT, mv).amount == "0.0083"
+    assert fraction_of_available(replace(form, side="SELL"), 25, qty("1.23456789"), 0,
+                                 mv).amount == "0.3086"
+    market_buy = fraction_of_available(replace(form, kind="market"), 100, 0, 1_000 * USDT, mv)
+    assert (market_buy.total, market_buy.sized_by) == ("1000.00", "total")
+    with pytest.raises(FormError, match="Enter a price first"):
+        fraction_of_available(replace(form, price=""), 50, 0, 1_000 * USDT, mv)
+
+
+def test_public_snapshot_and_private_view_carry_no_other_users_ids(alice, bob):
+    service.place_order(alice.user_id, SYMBOL, OrderRequest("SELL", "limit", price("60000"),
+                                                            qty("0.5")))
+    service.place_order(bob.user_id, SYMBOL, OrderRequest("BUY", "limit", price("60000"),
+                                                          qty("0.2")))
+    snap = market_snapshot(SYMBOL)
+    assert snap is not None and len(snap.trades) == 1 and len(snap.asks) == 1
+    assert set(snap.trades[0]) == {"id", "price", "amount", "time", "side"}
+    assert snap.asks[0]["amount"] == "0.3000"
+    view = private_view(bob.user_id, SYMBOL)
+    assert view is not None
+    assert view.trades[0]["role"] == "taker" and view.trades[0]["side"] == "buy"
+    assert view.balances["base_available"] == "10.19960000"  # 10 + 0.2 - 0.2% fee
+    for row in view.trades + view.history + view.open_orders:
+        assert not {"user_id", "maker_user_id", "taker_user_id"} & set(row)
+    assert private_view(alice.user_id, SYMBOL).open_orders[0]["filled"] == "0.2000"  # type: ignore[union-attr]
+
+
+# --- handlers on a real state tree ----------------------------------------------------------
+
+
+def cookie_for(user_id: int) -> str:
+    with db.write() as conn:
+        ticket = start_session(conn, user_id, ip="127.0.0.1", user_agent="pytest")
+        token = activate_session(conn, ticket)
+    return f"{cookie_name()}={token}"
+
+
+def trade_state(tab: str = "tab-1", cookie: str = "", symbol: str = SYMBOL):
+    import bitchange.bitchange  # noqa: F401 - registers every state, as the app does
+    from bitchange.state.trade import TradeState
+
+    root = rx.State(_reflex_internal_init=True)
+    root.router = RouterData.from_router_data({
+        "token": tab, "pathname": "/trade/[symbol]", "asPath": f"/trade/{symbol}",
+        "query": {"symbol": symbol}, "headers": {"cookie": cookie, "origin": "http://t"},
+    })
+    return root, root.substates[TradeState.get_name()]
+
+
+def call(state, handler: str, *args):  # type: ignore[no-untyped-def]
+    return getattr(type(state), handler).fn(state, *args)
+
+
+@pytest.fixture
+def no_subscribers():
+    from bitchange.state import live
+
+    live._subscribers.clear()
+    yield live
+    live._subscribers.clear()
+
+
+def test_anonymous_visitor_sees_the_market_and_cannot_place_orders(alice, no_subscribers):
+    service.place_order(alice.user_id, SYMBOL, OrderRequest("SELL", "limit", price("60000"),
+                                                            qty("0.5")))
+    _, state = trade_state()
+    call(state, "load")
+    assert state.found and state.market == SYMBOL and len(state.asks) == 1
+    assert (state.signed_in, state.can_trade, state.open_orders) == (False, False, [])
+    before = open_orders()
+    call(state, "set_price", "61000")
+    call(state, "set_amount", "0.1")
+    call(state, "place_order")  # invoked anyway, as a crafted event would
+    assert state.form_error == "Log in to trade"
+    call(state, "cancel_all")
+    assert open_orders() == before
+    assert no_subscribers.subscribers()["tab-1"].user_id is None
+
+
+def test_unverified_user_is_told_why_and_the_service_refuses(market, no_subscribers):
+    carol = make_trader("carol@example.com", {"USDT": 1_000 * USDT}, verified=False)
+    _, state = trade_state(cookie=cookie_for(carol.user_id))
+    call(state, "load")
+    assert state.signed_in and not state.can_trade
+    assert "Confirm your email" in state.blocked_reason
+    call(state, "set_price", "100")
+    call(state, "set_amount", "0.1")
+    call(state, "place_order")
+    assert state.form_error == "Verify your email address before trading"
+    assert open_orders() == 0
+
+
+def test_invalid_order_shows_the_error_and_changes_nothing(alice, bob, no_subscribers):
+    _, state = trade_state(cookie=cookie_for(bob.user_id))
+    call(state, "load")
+    balances = dict(state.balances)
+    call(state, "set_price", "60000.0000001")
+    assert state.price_error == "Price can have at most 6 decimal places"
+    call(state, "place_order")
+    assert state.form_error == "Price can have at most 6 decimal places"
+    call(state, "set_price", "60000.005")  # valid decimals, not on the 0.01 tick
+    call(state, "set_amount", "0.1")
+    call(state, "place_order")
+    assert state.form_error == "Price must be a multiple of 0.01 USDT"
+    call(state, "set_amount", "100")
+    call(state, "set_price", "60000")
+    call(state, "place_order")
+    assert state.form_error.startswith("Insufficient USDT")
+    assert open_orders() == 0 and state.balances == balances
+
+
+def test_place_and_cancel_through_the_handlers(alice, bob, no_subscribers):
+    _, state = trade_state(cookie=cookie_for(bob.user_id))
+    call(state, "load")
+    call(state, "set_price", "59000")
+    call(state, "pick_percent", 100)
+    assert state.amount == "16.9491"  # 1,000,000 USDT / 59,000, down to the lot
+    call(state, "set_amount", "1")
+    call(state, "place_order")
+    assert state.form_error == "" and "placed" in state.notice
+    assert len(state.open_orders) == 1 and state.bids[0]["price"] == "59,000.00"
+    assert state.balances["quote_locked"] == "59,000.00"
+    # Another user's order id is "not found", and nothing moves.
+    alices = service.place_order(alice.user_id, SYMBOL, OrderRequest(
+        "SELL", "limit", price("61000"), qty("1")))
+    call(state, "cancel_order", str(alices.order_id))
+    assert state.form_error == "Order not found"
+    call(state, "cancel_order", "not-a-number")
+    assert state.form_error == "Order not found"
+    call(state, "cancel_order", state.open_orders[0]["id"])
+    assert state.open_orders == [] and state.balances["quote_locked"] == "0.00"
+    assert state.history[0]["status"] == "Cancelled"
+
+
+def test_unknown_market_is_not_found(no_subscribers, market):
+    _, state = trade_state(symbol="NOPE-USDT")
+    call(state, "load")
+    assert state.found is False and no_subscribers.subscribers() == {}
+
+
+# --- the live watcher -----------------------------------------------------------------------
+
+
+class FakeApp:
+    """`modify_state` over states held in memory, as the real app does over its manager."""
+
+    event_namespace = None
+
+    def __init__(self, roots: dict[str, rx.State]) -> None:
+        self.roots = roots
+        self.pushed: list[str] = []
+
+    @contextlib.asynccontextmanager
+    async def modify_state(self, token):  # type: ignore[no-untyped-def]
+        self.pushed.append(token.ident)
+        yield self.roots[token.ident]
+
+
+def test_watcher_pushes_book_trades_and_balances_to_subscribed_tabs(alice, bob, no_subscribers):
+    alice_root, alice_tab = trade_state("tab-alice", cookie_for(alice.user_id))
+    bob_root, bob_tab = trade_state("tab-bob", cookie_for(bob.user_id))
+    anon_root, anon_tab = trade_state("tab-anon")
+    away_root, away_tab = trade_state("tab-away")
+    for tab in (alice_tab, bob_tab, anon_tab, away_tab):
+        call(tab, "load")
+    away_root.router = RouterData.from_router_data({"token": "tab-away", "asPath": "/markets",
+                                                    "pathname": "/markets"})
+    app = FakeApp({"tab-alice": alice_root, "tab-bob": bob_root, "tab-anon": anon_root,
+                   "tab-away": away_root})
+    checked: dict = {}
+    assert asyncio.run(no_subscribers.tick(app, checked)) == 0  # nothing changed yet
+
+    # Trades made elsewhere (another process, the CLI): only the database knows.
+    service.place_order(alice.user_id, SYMBOL, OrderRequest("SELL", "limit", price("60000"),
+                                                            qty("0.5")))
+    service.place_order(bob.user_id, SYMBOL, OrderRequest("BUY", "limit", price("60000"),
+                                                          qty("0.2")))
+    assert asyncio.run(no_subscribers.tick(app, checked)) == 1
+    for tab in (alice_tab, bob_tab, anon_tab):
+        assert [r["amount"] for r in tab.asks] == ["0.3000"]
+        assert tab.tape[0]["price"] == "60,000.00" and tab.ticker["last"] == "60,000.00"
+        assert tab.candle_tail and tab.candle_tail[-1]["close"] == 60000.0
+    assert alice_tab.balances["base_locked"] == "0.30000000"
+    assert alice_tab.open_orders[0]["filled"] == "0.2000"
+    assert bob_tab.my_trades[0]["role"] == "taker"
+    assert anon_tab.balances["base_available"] == "—"  # no private data for the anonymous tab
+    assert "tab-away" not in no_subscribers.subscribers()  # navigated away: pruned
+    assert away_tab.tape == []
+
+    # A cancel (no trade) still refreshes the owner's private view.
+    app.pushed.clear()
+    service.cancel_all(alice.user_id, SYMBOL)
+    asyncio.run(no_subscribers.tick(app, checked))
+    assert sorted(app.pushed) == ["tab-alice", "tab-anon", "tab-bob"]
+    assert alice_tab.open_orders == [] and alice_tab.asks == []
+    assert alice_tab.balances["base_locked"] == "0.00000000"
+    # Nothing new: no push at all.
+    app.pushed.clear()
+    asyncio.run(no_subscribers.tick(app, checked))
+    assert app.pushed == []
+
+
+# --- admin markets card ---------------------------------------------------------------------
+
+
+def test_admin_market_actions_recheck_the_admin_and_are_audited(alice, bob, no_subscribers):
+    from bitchange.accounts import totp
+    from bitchange.accounts.users import create_user
+    from bitchange.pages.admin_markets import AdminMarketsState
+
+    with db.write() as conn:
+        admin_id = create_user(conn, "root@example.com", "correct horse battery",
+                               is_admin=True, verified=True)
+        totp.enable_with_secret(conn, admin_id, "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")
+    import bitchange.bitchange  # noqa: F401
+
+    def admin_state(cookie: str):  # type: ignore[no-untyped-def]
+        root = rx.State(_reflex_internal_init=True)
+        root.router = RouterData.from_router_data({"token": "adm", "asPath": "/admin",
+                                                   "pathname": "/admin",
+                                                   "headers": {"cookie": cookie}})
+        return root.substates[AdminMarketsState.get_name()]
+
+    # A trader who crafts the event gets nothing done.
+    intruder = admin_state(cookie_for(alice.user_id))
+    call(intruder, "set_status", SYMBOL, "halted")
+    assert intruder.error == "Admins only"
+    with db.read() as conn:
+        assert market_view(conn, SYMBOL).status == "active"  # type: ignore[union-attr]
+
+    state = admin_state(cookie_for(admin_id))
+    call(state, "load")
+    assert [r["symbol"] for r in state.rows][:1] == [SYMBOL]
+    call(state, "set_status", SYMBOL, "halted")
+    assert state.rows[0]["status"] == "halted"
+    with pytest.raises(service.TradingError, match="halted"):
+        service.place_order(bob.user_id, SYMBOL, OrderRequest("BUY", "limit", price("1"),
+                                                              qty("100")))
+    call(state, "set_status", SYMBOL, "active")
+    service.place_order(bob.user_id, SYMBOL, OrderRequest("BUY", "limit", price("100"),
+                                                          qty("1")))
+    call(state, "cancel_market_orders", SYMBOL)
+    assert state.notice == "1 open orders in BTC-USDT cancelled"
+    call(state, "start_edit", SYMBOL)
+    call(state, "save_rules", {"tick": "0.001", "lot": "0.0001", "min_notional": "10",
+                               "maker": "5", "taker": "abc"})
+    assert state.error == "Taker fee must be a whole number of basis points"
+    call(state, "save_rules", {"tick": "0.001", "lot": "0.0001", "min_notional": "10",
+                               "maker": "5", "taker": "1001"})
+    assert state.error == "Fees must be between 0 and 1000 basis points"
+    call(state, "save_rules", {"tick": "0.01", "lot": "0.0001", "min_notional": "0",
+                               "maker": "5", "taker": "15"})
+    assert state.error == ""
+    assert (state.rows[0]["maker"], state.rows[0]["min_notional"]) == ("5", "0.00")
+    audit = AdminAuditLog.__table__
+    with db.read() as conn:
+        actions = list(conn.execute(select(audit.c.action, audit.c.target, audit.c.admin_id)
+                                    .order_by(audit.c.id)))
+    assert [(a, t) for a, t, _ in actions] == [
+        ("market_halt", SYMBOL), ("market_resume", SYMBOL), ("market_cancel_all", SYMBOL),
+        ("market_rules", SYMBOL)]
+    assert {admin for *_, admin in actions} == {admin_id}
