@@ -47,4 +47,5 @@ def search(conn: Connection, *, action: str = "", admin: str = "", target: str =
                        r.ip) for r in conn.execute(query)]
 
 
-ACTIONS = ["freeze", "unfreeze", "end_sessions", "reset_2fa"]
+ACTIONS = ["freeze", "unfreeze", "end_sessions", "reset_2fa", "market_halt", "market_resume",
+           "market_cancel_all", "market_rules"]
