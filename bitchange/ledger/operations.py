@@ -59,7 +59,7 @@ _INSERT_BALANCE = insert(_balances).from_select(
             or_(_accounts.c.allow_negative, literal_column("1") == bindparam("b_positive")),
         )
     ),
-)
+).returning(_balances.c.account_id)
 _INSERT_TRANSACTION = insert_row(
     _transactions, ["kind", "ref_type", "ref_id", "memo", "created_at"], returning="id")
 _INSERT_ENTRIES = insert_row(
@@ -113,7 +113,8 @@ def _apply(conn: Connection, m: Movement) -> None:
                 "b_positive": 1 if m.amount > 0 else 0,
             },
         )
-        if inserted.rowcount == 1:
+        # RETURNING, not rowcount: psycopg 3 reports -1 for INSERT ... SELECT.
+        if inserted.first() is not None:
             return
     raise InsufficientFunds(m.account_id, m.asset, m.bucket, -m.amount)
 

@@ -63,13 +63,13 @@ def shared_database(request, tmp_path, monkeypatch):
         url = f"sqlite:///{tmp_path / 'shared.db'}"
         yield from _prepared(url, monkeypatch)
         return
-    admin = create_engine("postgresql+psycopg2://postgres@127.0.0.1:5432/postgres",
+    admin = create_engine("postgresql://postgres@127.0.0.1:5432/postgres",
                           isolation_level="AUTOCOMMIT")
     name = f"bitchange_test_{uuid.uuid4().hex[:12]}"
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     try:
-        yield from _prepared(f"postgresql+psycopg2://postgres@127.0.0.1:5432/{name}", monkeypatch)
+        yield from _prepared(f"postgresql://postgres@127.0.0.1:5432/{name}", monkeypatch)
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
