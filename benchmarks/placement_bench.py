@@ -6,10 +6,11 @@ against raw `sqlite3` executing an equivalent transaction in the same run.
     .venv/bin/python benchmarks/placement_bench.py --orders 200 --runs 1   # CI smoke
 
 The stream alternates a resting limit sell and a limit buy that crosses it, so half the orders
-rest and half trade (one fill each). The baseline performs the statements such a pair needs —
-order rows, balance updates for hold/settle/release, ledger transactions and entries, the trade
-row, candle upserts, the market sequence bump — as prepared `sqlite3` statements, one durable
-commit per order, like the service. Prints figures only; asserts nothing.
+rest and half trade (one fill each). The baseline writes the same rows into the same schema
+(a database migrated like the service's, with its indexes and constraints) with hand-written
+`sqlite3` statements: order rows, conditional balance updates for hold/settle/release, ledger
+transactions and entries, the trade row, candle upserts, the market sequence bump, one durable
+commit per order. Prints figures only; asserts nothing.
 """
 
 from __future__ import annotations
@@ -35,14 +36,14 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def run_service(orders: int, workdir: Path) -> list[float]:
-    os.environ["DATABASE_URL"] = f"sqlite:///{workdir / 'service.db'}"
+def _prepare(path: Path) -> dict[str, int]:
+    """A migrated database with a funded seller and buyer; returns their ids and accounts."""
+    os.environ["DATABASE_URL"] = f"sqlite:///{path}"
     from bitchange import db, ledger
     from bitchange.accounts.users import create_user
     from bitchange.config import reload_settings
     from bitchange.setup import prepare_database
     from bitchange.trading import service
-    from bitchange.trading.service import OrderRequest
 
     reload_settings()
     db.dispose()
@@ -51,13 +52,30 @@ def run_service(orders: int, workdir: Path) -> list[float]:
     with db.write() as conn:
         seller = create_user(conn, "seller@bench.local", "benchmark password", verified=True)
         buyer = create_user(conn, "buyer@bench.local", "benchmark password", verified=True)
-        ledger.credit_deposit(conn, ledger.account_for_user(conn, seller), "BTC", 10**15)
-        ledger.credit_deposit(conn, ledger.account_for_user(conn, buyer), "USDT", 10**17)
+        ids = {"seller": seller, "buyer": buyer,
+               "seller_account": ledger.account_for_user(conn, seller),
+               "buyer_account": ledger.account_for_user(conn, buyer),
+               "fees": ledger.system_account(conn, ledger.FEES)}
+        for account, asset, amount in ((ids["seller_account"], "BTC", 10**15),
+                                       (ids["buyer_account"], "USDT", 10**17),
+                                       (ids["seller_account"], "USDT", 1),
+                                       (ids["buyer_account"], "BTC", 1),
+                                       (ids["fees"], "BTC", 1), (ids["fees"], "USDT", 1)):
+            ledger.credit_deposit(conn, account, asset, amount)
+    return ids
+
+
+def run_service(orders: int, workdir: Path) -> list[float]:
+    ids = _prepare(workdir / "service.db")
+    from bitchange import db, ledger
+    from bitchange.trading import service
+    from bitchange.trading.service import OrderRequest
+
     sell = OrderRequest(side="SELL", kind="limit", price=60_000 * 10**6, quantity=10**6)
     buy = OrderRequest(side="BUY", kind="limit", price=60_001 * 10**6, quantity=10**6)
     latencies = []
     for i in range(orders):
-        user, request = (seller, sell) if i % 2 == 0 else (buyer, buy)
+        user, request = (ids["seller"], sell) if i % 2 == 0 else (ids["buyer"], buy)
         start = time.perf_counter()
         service.place_order(user, SYMBOL, request)
         latencies.append(time.perf_counter() - start)
@@ -67,88 +85,91 @@ def run_service(orders: int, workdir: Path) -> list[float]:
     return latencies
 
 
-BASELINE_SCHEMA = """
-CREATE TABLE balances (account INTEGER, asset TEXT, available INTEGER, locked INTEGER,
-                       PRIMARY KEY (account, asset));
-CREATE TABLE orders (id INTEGER PRIMARY KEY, symbol TEXT, user_id INTEGER, side TEXT,
-                     price INTEGER, quantity INTEGER, filled INTEGER, remaining INTEGER,
-                     held INTEGER, status TEXT, created_at TEXT);
-CREATE TABLE ledger_tx (id INTEGER PRIMARY KEY, kind TEXT, ref TEXT, created_at TEXT);
-CREATE TABLE ledger_entries (id INTEGER PRIMARY KEY, tx INTEGER, account INTEGER, asset TEXT,
-                             bucket TEXT, amount INTEGER);
-CREATE TABLE trades (id INTEGER PRIMARY KEY, maker INTEGER, taker INTEGER, price INTEGER,
-                     quantity INTEGER, notional INTEGER, created_at TEXT);
-CREATE TABLE candles (symbol TEXT, interval TEXT, open_time INTEGER, open INTEGER,
-                      high INTEGER, low INTEGER, close INTEGER, volume INTEGER,
-                      PRIMARY KEY (symbol, interval, open_time));
-CREATE TABLE seq (symbol TEXT PRIMARY KEY, seq INTEGER);
-"""
-
-
 def run_baseline(orders: int, workdir: Path) -> list[float]:
-    conn = sqlite3.connect(workdir / "baseline.db", isolation_level=None)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=FULL")
-    conn.executescript(BASELINE_SCHEMA)
-    conn.executemany("INSERT INTO balances VALUES (?, ?, ?, ?)", [
-        (a, asset, 10**17, 0) for a in (1, 2, 3) for asset in ("BTC", "USDT")])
-    conn.execute("INSERT INTO seq VALUES (?, 0)", (SYMBOL,))
-    bucket_update = ("UPDATE balances SET {b} = {b} + ? WHERE account = ? AND asset = ? "
-                     "AND {b} + ? >= 0")
-    avail = bucket_update.format(b="available")
-    locked = bucket_update.format(b="locked")
+    """The same rows in the same schema (tables, indexes, constraints), written by hand-written
+    SQL through `sqlite3`: the floor for what the service does per order."""
+    path = workdir / "baseline.db"
+    ids = _prepare(path)
+    from bitchange import db
 
-    def post(entries: list[tuple[int, str, str, int]], now: str) -> None:
+    db.dispose()
+    conn = sqlite3.connect(path, isolation_level=None)
+    for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON"):
+        conn.execute(f"PRAGMA {pragma}")
+    seller, buyer, fees = ids["seller_account"], ids["buyer_account"], ids["fees"]
+    update = ("UPDATE balances SET {b} = {b} + ? WHERE account_id = ? AND asset = ? "
+              "AND (allow_negative OR {b} + ? >= 0)")
+    bucket_sql = {"available": update.format(b="available"), "locked": update.format(b="locked")}
+
+    def post(entries: list[tuple[int, str, str, int]], kind: str, ref: int, now: str) -> None:
         for account, asset, bucket, amount in entries:
-            conn.execute(avail if bucket == "available" else locked,
-                         (amount, account, asset, amount))
-        tx = conn.execute("INSERT INTO ledger_tx (kind, ref, created_at) VALUES (?, ?, ?)",
-                          ("op", "1", now)).lastrowid
-        conn.executemany("INSERT INTO ledger_entries (tx, account, asset, bucket, amount) "
-                         "VALUES (?, ?, ?, ?, ?)", [(tx, *e) for e in entries])
+            cursor = conn.execute(bucket_sql[bucket], (amount, account, asset, amount))
+            assert cursor.rowcount == 1
+        tx = conn.execute("INSERT INTO ledger_transactions (kind, ref_type, ref_id, memo, "
+                          "created_at) VALUES (?, 'order', ?, '', ?)", (kind, str(ref), now)
+                          ).lastrowid
+        conn.executemany("INSERT INTO ledger_entries (transaction_id, account_id, asset, bucket, "
+                         "amount) VALUES (?, ?, ?, ?, ?)", [(tx, *e) for e in entries])
 
+    new_order = ("INSERT INTO orders (symbol, user_id, side, kind, tif, post_only, price, "
+                 "quantity, quote_amount, filled_quantity, filled_quote, fee_total, remaining, "
+                 "held_asset, held_amount, status, created_at, updated_at) VALUES "
+                 "(?, ?, ?, 'limit', 'GTC', 0, ?, ?, NULL, 0, 0, 0, 0, ?, ?, 'open', ?, ?)")
+    intervals = (("1m", 60), ("5m", 300), ("15m", 900), ("1h", 3600), ("4h", 14400),
+                 ("1d", 86400))
     latencies = []
-    resting = None
+    resting = 0
+    qty, notional, price = 10**6, 600_000_000, 60_000 * 10**6
     for i in range(orders):
         start = time.perf_counter()
-        now = time.strftime("%Y-%m-%d %H:%M:%S")
+        now = time.strftime("%Y-%m-%d %H:%M:%S.000000")
         conn.execute("BEGIN IMMEDIATE")
-        conn.execute("SELECT seq FROM seq WHERE symbol = ?", (SYMBOL,)).fetchone()
-        if i % 2 == 0:  # resting sell: order row, hold
-            resting = conn.execute(
-                "INSERT INTO orders (symbol, user_id, side, price, quantity, filled, remaining, "
-                "held, status, created_at) VALUES (?, 1, 'SELL', ?, ?, 0, 0, ?, 'open', ?)",
-                (SYMBOL, 60_000, 10**6, 10**6, now)).lastrowid
-            post([(1, "BTC", "available", -10**6), (1, "BTC", "locked", 10**6)], now)
-            conn.execute("UPDATE orders SET remaining = ?, status = 'open' WHERE id = ?",
-                         (10**6, resting))
-        else:  # crossing buy: order row, hold, two settlements, trade, maker, release, candles
-            taker = conn.execute(
-                "INSERT INTO orders (symbol, user_id, side, price, quantity, filled, remaining, "
-                "held, status, created_at) VALUES (?, 2, 'BUY', ?, ?, 0, 0, ?, 'open', ?)",
-                (SYMBOL, 60_001, 10**6, 600_010_000, now)).lastrowid
-            post([(2, "USDT", "available", -600_010_000), (2, "USDT", "locked", 600_010_000)],
-                 now)
-            post([(1, "BTC", "locked", -10**6), (2, "BTC", "available", 10**6 - 200),
-                  (3, "BTC", "available", 200)], now)
-            post([(2, "USDT", "locked", -600_000_000), (1, "USDT", "available", 599_940_000),
-                  (3, "USDT", "available", 60_000)], now)
-            conn.execute("INSERT INTO trades (maker, taker, price, quantity, notional, "
-                         "created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                         (resting, taker, 60_000, 10**6, 600_000_000, now))
-            conn.execute("UPDATE orders SET filled = filled + ?, remaining = 0, held = held - ?, "
-                         "status = 'filled' WHERE id = ?", (10**6, 10**6, resting))
-            post([(2, "USDT", "locked", -10_000), (2, "USDT", "available", 10_000)], now)
+        conn.execute("SELECT seq FROM market_sequences WHERE symbol = ?", (SYMBOL,)).fetchone()
+        conn.execute("SELECT email_verified_at, frozen_at FROM users WHERE id = ?",
+                     (ids["seller"],)).fetchone()
+        if i % 2 == 0:  # resting sell: order row, hold, order update
+            resting = conn.execute(new_order, (SYMBOL, ids["seller"], "SELL", price, qty, "BTC",
+                                               qty, now, now)).lastrowid
+            post([(seller, "BTC", "available", -qty), (seller, "BTC", "locked", qty)],
+                 "hold", resting, now)
+            conn.execute("UPDATE orders SET remaining = ?, held_amount = ?, updated_at = ? "
+                         "WHERE id = ?", (qty, qty, now, resting))
+        else:  # crossing buy: order, hold, two settlements, trade, maker, candles, release
+            taker = conn.execute(new_order, (SYMBOL, ids["buyer"], "BUY", price + 10**6, qty,
+                                             "USDT", 600_010_000, now, now)).lastrowid
+            post([(buyer, "USDT", "available", -600_010_000),
+                  (buyer, "USDT", "locked", 600_010_000)], "hold", taker, now)
+            post([(seller, "BTC", "locked", -qty), (buyer, "BTC", "available", qty - 200),
+                  (fees, "BTC", "available", 200)], "settle", taker, now)
+            post([(buyer, "USDT", "locked", -notional),
+                  (seller, "USDT", "available", notional - 60_000),
+                  (fees, "USDT", "available", 60_000)], "settle", taker, now)
+            conn.execute("INSERT INTO trades (symbol, maker_order_id, taker_order_id, "
+                         "maker_user_id, taker_user_id, taker_side, price, quantity, notional, "
+                         "maker_fee, taker_fee, created_at) VALUES "
+                         "(?, ?, ?, ?, ?, 'BUY', ?, ?, ?, ?, ?, ?)",
+                         (SYMBOL, resting, taker, ids["seller"], ids["buyer"], price, qty,
+                          notional, 60_000, 200, now))
+            conn.execute("UPDATE orders SET filled_quantity = filled_quantity + ?, "
+                         "filled_quote = filled_quote + ?, fee_total = fee_total + ?, "
+                         "remaining = 0, held_amount = held_amount - ?, status = 'filled', "
+                         "updated_at = ? WHERE id = ?", (qty, notional, 60_000, qty, now, resting))
+            stamp = int(time.time())
             conn.executemany(
-                "INSERT INTO candles VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET "
-                "high = max(high, excluded.high), low = min(low, excluded.low), "
-                "close = excluded.close, volume = volume + excluded.volume",
-                [(SYMBOL, iv, int(time.time()) // s * s, 60_000, 60_000, 60_000, 60_000, 10**6)
-                 for iv, s in (("1m", 60), ("5m", 300), ("15m", 900), ("1h", 3600),
-                               ("4h", 14400), ("1d", 86400))])
-            conn.execute("UPDATE orders SET filled = ?, status = 'filled', held = 0 WHERE id = ?",
-                         (10**6, taker))
-        conn.execute("UPDATE seq SET seq = seq + 1 WHERE symbol = ?", (SYMBOL,))
+                "INSERT INTO candles (symbol, interval, open_time, open, high, low, close, "
+                "volume, quote_volume) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (symbol, interval, open_time) DO UPDATE SET "
+                "high = max(candles.high, excluded.high), low = min(candles.low, excluded.low), "
+                "close = excluded.close, volume = candles.volume + excluded.volume, "
+                "quote_volume = candles.quote_volume + excluded.quote_volume",
+                [(SYMBOL, name, stamp - stamp % seconds, price, price, price, price, qty,
+                  notional) for name, seconds in intervals])
+            post([(buyer, "USDT", "locked", -10_000), (buyer, "USDT", "available", 10_000)],
+                 "release", taker, now)
+            conn.execute("UPDATE orders SET filled_quantity = ?, filled_quote = ?, "
+                         "fee_total = ?, status = 'filled', held_amount = 0, updated_at = ? "
+                         "WHERE id = ?", (qty, notional, 200, now, taker))
+        conn.execute("UPDATE market_sequences SET seq = seq + 1 WHERE symbol = ?", (SYMBOL,))
         conn.execute("COMMIT")
         latencies.append(time.perf_counter() - start)
     conn.close()
