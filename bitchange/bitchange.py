@@ -8,11 +8,15 @@ from bitchange.jobs.scheduler import lifespan_task as scheduler_lifespan
 from bitchange.mail.outbox import run_forever as outbox_loop
 from bitchange.pages.admin import AdminState, admin
 from bitchange.pages.admin_audit import AdminAuditState, admin_audit
+from bitchange.pages.admin_deposits import AdminDepositsState, admin_deposits
 from bitchange.pages.admin_markets import AdminMarketsState
 from bitchange.pages.admin_outbox import AdminOutboxState, admin_outbox
 from bitchange.pages.admin_user import AdminUserState, admin_user
 from bitchange.pages.admin_users import AdminUsersState, admin_users
+from bitchange.pages.admin_withdrawals import AdminWithdrawalsState, admin_withdrawals
+from bitchange.pages.deposit import DepositState, deposit_page
 from bitchange.pages.forgot_password import ForgotPasswordState, forgot_password
+from bitchange.pages.history import HistoryState, history_page
 from bitchange.pages.home import home
 from bitchange.pages.login import LoginState, login
 from bitchange.pages.login_history import LoginHistoryState, login_history
@@ -23,7 +27,17 @@ from bitchange.pages.reset_password import ResetPasswordState, reset_password
 from bitchange.pages.security import SecurityState, security_page
 from bitchange.pages.signup import SignupState, signup
 from bitchange.pages.trade import trade
+from bitchange.pages.transfer import TransferState, transfer_page
 from bitchange.pages.verify_email import VerifyEmailState, verify_email
+from bitchange.pages.wallet import WalletState, wallet_page
+from bitchange.pages.withdraw import (
+    AddressConfirmState,
+    WithdrawConfirmState,
+    WithdrawState,
+    address_confirm_page,
+    withdraw_confirm_page,
+    withdraw_page,
+)
 from bitchange.state.auth import SessionState
 from bitchange.state.live import watch_markets
 from bitchange.state.markets import MarketsState
@@ -80,3 +94,61 @@ app.add_page(admin_outbox, route=routes.ADMIN_OUTBOX, title="Outbox · Admin · 
 # Trading (issue #4).
 app.add_page(trade, route=routes.TRADE, title="Trade · BitChange",
              on_load=[*_chrome, TradeState.load])
+
+# Verification, staking, support, promo codes (issue #7).
+from bitchange.pages.admin_kyc import AdminKycState, admin_kyc  # noqa: E402
+from bitchange.pages.admin_promos import AdminPromosState, admin_promos  # noqa: E402
+from bitchange.pages.admin_staking import AdminStakingState, admin_staking  # noqa: E402
+from bitchange.pages.admin_support import (  # noqa: E402
+    AdminSupportState,
+    AdminTicketState,
+    admin_support,
+    admin_support_ticket,
+)
+from bitchange.pages.promos import PromosState, promos_page  # noqa: E402
+from bitchange.pages.staking import StakingState, staking_page  # noqa: E402
+from bitchange.pages.support import SupportState, TicketState, support_page, support_ticket  # noqa: E402
+from bitchange.pages.verification import VerificationState, verification  # noqa: E402
+
+app.add_page(verification, route=routes.VERIFICATION, title="Verification · BitChange",
+             on_load=[*_chrome, VerificationState.load])
+app.add_page(staking_page, route=routes.STAKING, title="Staking · BitChange",
+             on_load=[*_chrome, StakingState.load])
+app.add_page(support_page, route=routes.SUPPORT, title="Support · BitChange",
+             on_load=[*_chrome, SupportState.load])
+app.add_page(support_ticket, route=routes.SUPPORT_TICKET, title="Ticket · BitChange",
+             on_load=[*_chrome, TicketState.load])
+app.add_page(promos_page, route=routes.PROMOS, title="Promo codes · BitChange",
+             on_load=[*_chrome, PromosState.load])
+app.add_page(admin_kyc, route=routes.ADMIN_KYC, title="Verification · Admin · BitChange",
+             on_load=[*_chrome, AdminKycState.load])
+app.add_page(admin_staking, route=routes.ADMIN_STAKING, title="Staking · Admin · BitChange",
+             on_load=[*_chrome, AdminStakingState.load])
+app.add_page(admin_support, route=routes.ADMIN_SUPPORT, title="Support · Admin · BitChange",
+             on_load=[*_chrome, AdminSupportState.load])
+app.add_page(admin_support_ticket, route=routes.ADMIN_SUPPORT_TICKET,
+             title="Ticket · Admin · BitChange", on_load=[*_chrome, AdminTicketState.load])
+app.add_page(admin_promos, route=routes.ADMIN_PROMOS, title="Promo codes · Admin · BitChange",
+             on_load=[*_chrome, AdminPromosState.load])
+
+# Wallet (issue #5).
+app.add_page(wallet_page, route=routes.WALLET, title="Wallet · BitChange",
+             on_load=[*_chrome, WalletState.load])
+app.add_page(deposit_page, route=routes.DEPOSIT, title="Deposit · BitChange",
+             on_load=[*_chrome, DepositState.load])
+app.add_page(withdraw_page, route=routes.WITHDRAW, title="Withdraw · BitChange",
+             on_load=[*_chrome, WithdrawState.load])
+app.add_page(address_confirm_page, route=routes.ADDRESS_CONFIRM,
+             title="Confirm address · BitChange", on_load=[*_chrome, AddressConfirmState.load])
+app.add_page(withdraw_confirm_page, route=routes.WITHDRAW_CONFIRM,
+             title="Confirm withdrawal · BitChange",
+             on_load=[*_chrome, WithdrawConfirmState.load])
+app.add_page(transfer_page, route=routes.TRANSFER, title="Transfer · BitChange",
+             on_load=[*_chrome, TransferState.load])
+app.add_page(history_page, route=routes.HISTORY, title="History · BitChange",
+             on_load=[*_chrome, HistoryState.load])
+app.add_page(admin_deposits, route=routes.ADMIN_DEPOSITS, title="Deposits · Admin · BitChange",
+             on_load=[*_chrome, AdminDepositsState.load])
+app.add_page(admin_withdrawals, route=routes.ADMIN_WITHDRAWALS,
+             title="Withdrawals · Admin · BitChange",
+             on_load=[*_chrome, AdminWithdrawalsState.load])

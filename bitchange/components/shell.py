@@ -42,8 +42,21 @@ def account_links() -> rx.Component:
         SessionState.signed_in,
         rx.hstack(
             rx.cond(SessionState.is_admin, rx.link("Admin", href=routes.ADMIN, id="nav-admin")),
-            rx.tooltip(rx.link("Wallet", href="#", color_scheme="gray"), content="Coming soon"),
+            rx.link("Wallet", href=routes.WALLET, id="nav-wallet"),
             rx.tooltip(rx.link("Orders", href="#", color_scheme="gray"), content="Coming soon"),
+            rx.link("Staking", href=routes.STAKING, id="nav-staking"),
+            rx.menu.root(
+                rx.menu.trigger(rx.button("Account", rx.icon("chevron-down", size=14),
+                                          variant="ghost", id="nav-account")),
+                rx.menu.content(
+                    rx.menu.item(rx.link("Verification", href=routes.VERIFICATION,
+                                         underline="none", id="nav-verification")),
+                    rx.menu.item(rx.link("Promo codes", href=routes.PROMOS, underline="none",
+                                         id="nav-promos")),
+                    rx.menu.item(rx.link("Support", href=routes.SUPPORT, underline="none",
+                                         id="nav-support")),
+                ),
+            ),
             rx.link("Security", href=routes.SECURITY, id="nav-security"),
             rx.text(SessionState.email, size="2", color_scheme="gray", id="nav-email"),
             rx.button("Log out", variant="soft", size="1", on_click=SessionState.logout,

@@ -9,6 +9,7 @@ from bitchange.components.shell import page
 from bitchange.ledger import reconcile
 from bitchange.money import format_amount
 from bitchange.pages.admin_markets import markets_card
+from bitchange.pages.wallet_controls import withdrawal_switches_card
 from bitchange.state.auth import current_admin, current_user, navigate
 from bitchange.trading.markets import assets
 
@@ -181,6 +182,12 @@ def admin_nav() -> rx.Component:
         rx.link("Users", href=routes.ADMIN_USERS, id="admin-nav-users"),
         rx.link("Audit log", href=routes.ADMIN_AUDIT, id="admin-nav-audit"),
         rx.link("Outbox", href=routes.ADMIN_OUTBOX, id="admin-nav-outbox"),
+        rx.link("Deposits", href=routes.ADMIN_DEPOSITS, id="admin-nav-deposits"),
+        rx.link("Withdrawals", href=routes.ADMIN_WITHDRAWALS, id="admin-nav-withdrawals"),
+        rx.link("Verification", href=routes.ADMIN_KYC, id="admin-nav-kyc"),
+        rx.link("Staking", href=routes.ADMIN_STAKING, id="admin-nav-staking"),
+        rx.link("Support", href=routes.ADMIN_SUPPORT, id="admin-nav-support"),
+        rx.link("Promo codes", href=routes.ADMIN_PROMOS, id="admin-nav-promos"),
         spacing="4",
     )
 
@@ -196,7 +203,8 @@ def admin() -> rx.Component:
                 icon="shield-alert", color_scheme="amber", id="admin-needs-2fa")),
             ("admin", rx.vstack(rx.heading("Admin dashboard", size="7"), admin_nav(),
                                 reconcile_card(),
-                                operations_card(), markets_card(), spacing="4")),
+                                operations_card(), markets_card(),
+                                withdrawal_switches_card(), spacing="4")),
             ("denied", rx.callout(
                 "Admins only. Your account does not have access to this area.",
                 icon="shield-alert", color_scheme="red", id="admin-denied")),

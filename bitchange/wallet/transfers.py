@@ -1,6 +1,7 @@
 """Internal transfers to another BitChange user, by email: 2FA, the same account checks as a
 withdrawal, a daily limit in USDT (`TRANSFER_DAILY_LIMIT_USDT`), a note. Instant, through the
-ledger; both sides get an email.
+ledger; both sides get an email. The limit is the lower of that cap and the user's verification
+level's (`bitchange.kyc`).
 
 Weakness (noted): the recipient lookup tells a signed-in, 2FA-verified sender whether an email
 has an account. Throttled by the 2FA code check, but still an enumeration channel.
@@ -24,6 +25,13 @@ from bitchange.wallet.tables import Transfer
 
 _transfers = Transfer.__table__
 _users = User.__table__
+
+
+def daily_limit(conn: Connection, user_id: int) -> int:
+    """The lower of the operator's cap and the user's verification level's transfer limit."""
+    from bitchange.kyc import transfer_limit_usdt
+
+    return min(rules.transfer_daily_limit(), transfer_limit_usdt(conn, user_id))
 
 
 def used_today(conn: Connection, user_id: int) -> int:
@@ -55,7 +63,7 @@ def _send(conn: Connection, user_id: int, recipient_email: str, asset: str, amou
     if value is None:
         raise WalletError(f"{asset} has no market price yet, so it cannot be checked against "
                           "your daily transfer limit.")
-    limit, used = rules.transfer_daily_limit(), used_today(conn, user_id)
+    limit, used = daily_limit(conn, user_id), used_today(conn, user_id)
     if used + value > limit:
         raise WalletError(
             f"This exceeds your daily transfer limit of {format_amount(limit, 6, 2)} USDT per "

@@ -9,10 +9,11 @@ conditional UPDATE on the expected current status (so two admins racing cannot b
 ledger movement it implies, a `withdrawal_events` row, an email to the user, and for admins an
 audit-log entry, all in the caller's transaction.
 
-The daily limit is the sum of the USDT value (at request time, from the last trade price) of
-the user's withdrawals requested in the last 24 hours that were not rejected or cancelled. An
-asset without a trade price cannot be valued, so its withdrawals are refused with that reason
-(never valued at zero).
+The daily limit (the lower of the operator's cap and the user's verification level's, see
+`bitchange.kyc`) is checked against the sum of the USDT value (at request time, from the last
+trade price) of the user's withdrawals requested in the last 24 hours that were not rejected or
+cancelled. An asset without a trade price cannot be valued, so its withdrawals are refused with
+that reason (never valued at zero).
 """
 
 from __future__ import annotations
@@ -161,6 +162,14 @@ class Quote:
     price: int | None
 
 
+def daily_limit(conn: Connection, user_id: int) -> int:
+    """The user's withdrawal limit per rolling 24 hours in USDT minor units: the operator's
+    cap (`WITHDRAWAL_DAILY_LIMIT_USDT`) or the user's verification level's, whichever is lower."""
+    from bitchange.kyc import daily_withdrawal_limit_usdt
+
+    return min(rules.withdrawal_daily_limit(), daily_withdrawal_limit_usdt(conn, user_id))
+
+
 def used_today(conn: Connection, user_id: int) -> int:
     since = now() - rules.DAY
     return int(conn.scalar(select(func.coalesce(func.sum(_w.c.value_usdt), 0)).where(
@@ -173,7 +182,7 @@ def quote(conn: Connection, user_id: int, asset: str) -> Quote:
 
     precision = assets(conn)[asset].precision
     return Quote(asset, rules.withdrawal_fee(asset, precision),
-                 rules.withdrawal_minimum(asset, precision), rules.withdrawal_daily_limit(),
+                 rules.withdrawal_minimum(asset, precision), daily_limit(conn, user_id),
                  used_today(conn, user_id), last_price(conn, asset))
 
 
@@ -209,7 +218,7 @@ def _request(conn: Connection, user_id: int, address_id: int, amount: int, code:
         raise WalletError(f"{asset} has no market price yet, so it cannot be checked against "
                           "your daily withdrawal limit. Try again once it trades, or contact "
                           "support.")
-    limit, used = rules.withdrawal_daily_limit(), used_today(conn, user_id)
+    limit, used = daily_limit(conn, user_id), used_today(conn, user_id)
     if used + value > limit:
         raise WalletError(
             f"This exceeds your daily withdrawal limit: {_usdt(limit)} per 24 hours, of which "
@@ -448,6 +457,6 @@ def review_queue(conn: Connection, *, statuses: tuple[str, ...] = (PENDING_REVIE
         items.append(ReviewItem(
             _view(row), user.email, (moment - user.created_at).days, security,
             int((moment - added).total_seconds() // 3600) if added else 0,
-            used_today(conn, row.user_id), rules.withdrawal_daily_limit(), sent_before,
+            used_today(conn, row.user_id), daily_limit(conn, row.user_id), sent_before,
             first or "", events))
     return items

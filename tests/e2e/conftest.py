@@ -121,9 +121,23 @@ def smtp_env(server: SmtpServer) -> dict[str, str]:
             "SMTP_USER": "", "OUTBOX_INTERVAL_SECONDS": "1"}
 
 
+# The wallet journey (test_wallet.py): deposit keys (the public BIP test vectors), and no
+# address hold or post-2FA lock, since the journey turns 2FA on and adds an address minutes
+# before withdrawing. The rules themselves are tested with a controlled clock in tests/wallet.
+WALLET_ENV = {
+    "DEPOSIT_XPUB_BTC": "zpub6rFR7y4Q2AijBEqTUquhVz398htDFrtymD9xYYfG1m4wAcvPhXNfE3EfH1r1ADqtfSd"
+                        "VCToUG868RvUUkgDKf31mGDtKsAYz2oz2AGutZYs",
+    "DEPOSIT_XPUB_USDT": "xpub6DCoCpSuQZB2k9PnGSMK9tinTK8kx3hcv7F4BWwhs5N2wnwGiLg17r9J7j2JcYP9gk"
+                         "ip3sC87J1F99YxeBHGuFMg6ejA8qQEKSuzzaKvqBR",
+    "WITHDRAWAL_ADDRESS_HOLD_HOURS": "0",
+    "WITHDRAWAL_SECURITY_LOCK_HOURS": "0",
+}
+
+
 @pytest.fixture(scope="session")
 def app(tmp_path_factory: pytest.TempPathFactory, mailbox: SmtpServer) -> Iterator[RunningApp]:
-    process, running = start_app(tmp_path_factory.mktemp("app"), smtp_env(mailbox))
+    process, running = start_app(tmp_path_factory.mktemp("app"),
+                                 {**smtp_env(mailbox), **WALLET_ENV})
     yield running
     stop_app(process)
 

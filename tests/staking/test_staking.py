@@ -3,6 +3,7 @@ documented rounding, and rewards that stop when the rewards account runs dry."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from datetime import date
 
@@ -10,8 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bitchange import db
-from bitchange.staking import STAKING, STAKING_REWARDS
-from bitchange.staking import accrual, service
+from bitchange.staking import STAKING, STAKING_REWARDS, accrual, service
 from bitchange.staking.service import StakingError
 from bitchange.staking.tables import StakingAccrual
 from tests.staking.conftest import USDT, available, make_user, system_balance
@@ -216,10 +216,8 @@ def test_concurrent_stakes_never_exceed_the_capacity(admin, clock):
 
     def go(user: int) -> None:
         barrier.wait()
-        try:
+        with contextlib.suppress(StakingError):
             accepted.append(stake(user, small, 300 * USDT))
-        except StakingError:
-            pass
 
     threads = [threading.Thread(target=go, args=(u,)) for u in users]
     for t in threads:
@@ -232,9 +230,8 @@ def test_concurrent_stakes_never_exceed_the_capacity(admin, clock):
 
 def test_funding_and_admin_totals(admin, clock):
     alice = make_user("alice@example.com", {"USDT": 1_000 * USDT})
-    with pytest.raises(StakingError, match="fees account does not hold"):
-        with db.write() as conn:
-            service.fund_rewards(conn, admin, "USDT", 5 * USDT, source="fees")
+    with pytest.raises(StakingError, match="fees account does not hold"), db.write() as conn:
+        service.fund_rewards(conn, admin, "USDT", 5 * USDT, source="fees")
     fund(admin, 50 * USDT)
     flexible = product(admin)
     stake(alice, flexible, 1_000 * USDT)

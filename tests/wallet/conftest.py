@@ -120,6 +120,9 @@ def world(clock_: Clock, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
     for name in ("DEPOSIT_XPUB_BTC", "DEPOSIT_XPUB_ETH", "DEPOSIT_XPUB_USDT"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("BITCHANGE_ENV", "test")
+    # Verification-level limits (bitchange.kyc) out of the way; test_kyc_limits puts them back.
+    monkeypatch.setenv("KYC_WITHDRAWAL_LIMITS_USDT", "0=100000000,1=100000000,2=100000000")
+    monkeypatch.setenv("KYC_TRANSFER_LIMITS_USDT", "0=100000000,1=100000000,2=100000000")
     reload_settings()
     service.forget_books()
     alice = make_person("alice@example.com", funds={"BTC": 2 * BTC, "USDT": 100_000 * USDT})

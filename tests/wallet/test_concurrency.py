@@ -42,6 +42,7 @@ def _request(database_url: str, user_id: int, address_id: int, code: str, barrie
 @pytest.fixture(params=["sqlite", "postgresql"])
 def shared_database(request, tmp_path, monkeypatch, _fast_password_hashing):  # type: ignore[no-untyped-def]
     monkeypatch.setenv("WITHDRAWAL_DAILY_LIMIT_USDT", "100000000")
+    monkeypatch.setenv("KYC_WITHDRAWAL_LIMITS_USDT", "0=100000000,1=100000000,2=100000000")
     monkeypatch.setenv("BITCHANGE_ENV", "test")
     if request.param == "sqlite":
         yield from _prepared(f"sqlite:///{tmp_path / 'shared.db'}", monkeypatch)

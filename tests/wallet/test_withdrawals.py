@@ -348,7 +348,7 @@ def test_unconfirmed_or_held_addresses_cannot_be_used(w):
 
 def test_daily_limit_is_a_rolling_24_hours_and_ignores_cancelled(w):
     first = request(w, BTC // 2)  # 30,000 USDT
-    with pytest.raises(WalletError, match="30,000.00 USDT is used"):
+    with pytest.raises(WalletError, match=r"30,000\.00 USDT is used"):
         request(w, BTC // 2)
     act(withdrawals.cancel, w.alice.user_id, first)
     second = request(w, BTC // 2)
@@ -384,3 +384,15 @@ def test_resuming_a_pause_allows_withdrawals_again_and_is_audited(w):
 def test_throttle_scope_is_shared_with_the_security_centre(w):
     with db.read() as conn:
         assert throttle.retry_after(conn, "reauth", w.alice.email) is None
+
+
+def test_the_verification_level_limit_applies_when_lower(w, settings):
+    settings(KYC_WITHDRAWAL_LIMITS_USDT="0=2000,1=50000,2=250000",
+             KYC_TRANSFER_LIMITS_USDT="0=100,1=50000,2=250000")
+    with pytest.raises(WalletError, match=r"2,000\.00 USDT per 24 hours"):
+        request(w, BTC // 10)  # 6,000 USDT at level 0
+    request(w, BTC // 100)  # 600 USDT
+    from bitchange.wallet import transfers
+
+    with pytest.raises(WalletError, match=r"daily transfer limit of 100\.00 USDT"):
+        transfers.send(w.alice.user_id, w.bob.email, "USDT", 101 * USDT, "", w.clock.code())

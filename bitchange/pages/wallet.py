@@ -1,0 +1,68 @@
+"""The wallet: balances per asset (total, available, in orders, pending withdrawal) and the
+estimated total value in USDT from last prices."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from bitchange import db, routes
+from bitchange.money import format_amount
+from bitchange.pages.wallet_common import frame, table
+from bitchange.state.auth import current_user, navigate
+from bitchange.wallet.overview import overview
+
+
+class WalletState(rx.State):
+    access: str = "unknown"
+    rows: list[dict[str, str]] = []
+    total_usdt: str = ""
+    unpriced: str = ""
+
+    @rx.event
+    def load(self) -> rx.event.EventSpec | None:
+        user = current_user(self)
+        if user is None:
+            self.access, self.rows, self.total_usdt = "denied", [], ""
+            return navigate(routes.login(routes.WALLET))
+        with db.read() as conn:
+            view = overview(conn, user.user_id)
+        self.access = "ok"
+
+        def fmt(amount: int, line) -> str:  # type: ignore[no-untyped-def]
+            return format_amount(amount, line.precision, line.decimals)
+
+        self.rows = [{
+            "asset": line.asset, "name": line.name, "total": fmt(line.total, line),
+            "available": fmt(line.available, line), "in_orders": fmt(line.in_orders, line),
+            "pending": fmt(line.pending_withdrawal, line),
+            "value": "no price" if line.value_usdt is None else format_amount(
+                line.value_usdt, 6, 2),
+            "deposit": f"{routes.DEPOSIT}?asset={line.asset}",
+            "withdraw": f"{routes.WITHDRAW}?asset={line.asset}",
+            "trade": routes.trade(f"{line.asset}-USDT") if line.asset != "USDT" else
+            routes.trade("BTC-USDT"),
+        } for line in view.lines]
+        self.total_usdt = format_amount(view.total_usdt, 6, 2)
+        self.unpriced = ", ".join(view.unpriced)
+        return None
+
+
+def wallet_page() -> rx.Component:
+    S = WalletState
+    return frame(S.access, rx.vstack(
+        rx.heading("Wallet", size="7"),
+        rx.hstack(rx.text("Estimated total value:", weight="bold"),
+                  rx.text(S.total_usdt, " USDT", id="wallet-total-usdt"),
+                  rx.cond(S.unpriced != "", rx.text("(not counted, no price yet: ", S.unpriced,
+                                                    ")", size="1", color_scheme="gray")),
+                  align="center"),
+        table(["Asset", "Total", "Available", "In orders", "Pending withdrawal", "Value (USDT)",
+               ""], S.rows,
+              lambda r: [rx.text(r["asset"], weight="bold"), r["total"], r["available"],
+                         r["in_orders"], r["pending"], r["value"],
+                         rx.hstack(rx.link("Deposit", href=r["deposit"]),
+                                   rx.link("Withdraw", href=r["withdraw"]),
+                                   rx.link("Trade", href=r["trade"]), spacing="3")],
+              "wallet-row", "wallet-table"),
+        spacing="4", width="100%",
+    ))

@@ -1,0 +1,340 @@
+"""Withdraw: the address book (add, confirm by email, hold), the request form (address, amount,
+fee, 2FA code), and the user's withdrawals with their status; plus the two pages the emailed
+links open. The links act only when the button is pressed, never on load (mail scanners follow
+links)."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from bitchange import db, routes
+from bitchange.clock import now
+from bitchange.money import AmountError, format_amount, parse_amount
+from bitchange.pages.signup import card
+from bitchange.pages.wallet_common import asset_tabs, frame, messages, table, when
+from bitchange.state.auth import client_ip, current_user, navigate
+from bitchange.trading.markets import assets
+from bitchange.wallet import address_book, chains, controls, withdrawals
+from bitchange.wallet.errors import WalletError
+
+
+class WithdrawState(rx.State):
+    access: str = "unknown"
+    asset: str = "BTC"
+    assets: list[str] = list(chains.SCHEMES)
+    book: list[dict[str, str]] = []
+    ready: list[dict[str, str]] = []  # usable addresses for the form
+    rows: list[dict[str, str]] = []
+    available: str = ""
+    fee: str = ""
+    minimum: str = ""
+    limit: str = ""
+    paused: str = ""
+    notice: str = ""
+    error: str = ""
+
+    def _user(self):  # type: ignore[no-untyped-def]
+        user = current_user(self)
+        if user is None:
+            self.access, self.book, self.ready, self.rows = "denied", [], [], []
+        return user
+
+    def _refresh(self, user_id: int) -> None:
+        moment = now()
+        with db.write() as conn:
+            withdrawals.expire_stale(conn)
+        with db.read() as conn:
+            precision = assets(conn)[self.asset].precision
+            entries = address_book.entries(conn, user_id, self.asset)
+            mine = [w for w in withdrawals.of_user(conn, user_id) if w.asset == self.asset]
+            q = withdrawals.quote(conn, user_id, self.asset)
+            from bitchange import ledger
+
+            balance = ledger.balances_of(conn, ledger.account_for_user(conn, user_id))
+            self.paused = controls.paused_reason(conn, self.asset) or ""
+        self.access = "ok"
+        self.book = [{"id": str(e.id), "address": e.address, "label": e.label,
+                      "state": e.state(moment), "added": when(e.created_at)} for e in entries]
+        self.ready = [{"id": str(e.id), "text": f"{e.label} {e.address}".strip()}
+                      for e in entries if e.usable(moment)]
+        self.rows = [{
+            "id": str(w.id), "time": when(w.created_at),
+            "amount": format_amount(w.amount, precision),
+            "receive": format_amount(w.amount - w.fee, precision), "address": w.address,
+            "status": w.label, "txid": w.txid, "reason": w.reason,
+            "cancellable": "yes" if w.status in ("awaiting_email", "pending_review") else "",
+        } for w in mine]
+        self.available = format_amount(balance.get(self.asset, (0, 0))[0], precision)
+        self.fee = format_amount(q.fee, precision)
+        self.minimum = format_amount(q.minimum, precision)
+        self.limit = (f"{format_amount(q.used_today_usdt, 6, 2)} of "
+                      f"{format_amount(q.daily_limit_usdt, 6, 2)} USDT used in the last 24h")
+
+    def _done(self, user_id: int, notice: str = "", error: str = "") -> None:
+        self.notice, self.error = notice, error
+        self._refresh(user_id)
+
+    @rx.event
+    def load(self) -> rx.event.EventSpec | None:
+        self.notice = self.error = ""
+        wanted = self.router.url.query_parameters.get("asset", "BTC").upper()
+        user = self._user()
+        if user is None:
+            return navigate(routes.login(f"{routes.WITHDRAW}?asset={wanted}"))
+        self.asset = wanted if wanted in chains.SCHEMES else "BTC"
+        self._refresh(user.user_id)
+        return None
+
+    @rx.event
+    def add_address(self, form: dict) -> None:
+        user = self._user()
+        if user is None:
+            return
+        try:
+            with db.write() as conn:
+                address_book.add(conn, user.user_id, self.asset, str(form.get("address", "")),
+                                 str(form.get("label", "")))
+        except WalletError as exc:
+            self._done(user.user_id, error=str(exc))
+            return
+        self._done(user.user_id, notice="Address saved. Confirm it from the link we emailed "
+                                        "you; it can be used once the hold has passed.")
+
+    @rx.event
+    def remove_address(self, entry_id: str) -> None:
+        user = self._user()
+        if user is None:
+            return
+        try:
+            with db.write() as conn:
+                address_book.remove(conn, user.user_id, int(entry_id))
+        except (WalletError, ValueError, TypeError):
+            self._done(user.user_id, error="No such address in your address book.")
+            return
+        self._done(user.user_id, notice="Address removed.")
+
+    @rx.event
+    def request(self, form: dict) -> None:
+        user = self._user()
+        if user is None:
+            return
+        try:
+            address_id = int(str(form.get("address_id", "")) or "0")
+            with db.read() as conn:
+                precision = assets(conn)[self.asset].precision
+            amount = parse_amount(str(form.get("amount", "")), precision)
+            withdrawals.request(user.user_id, address_id, amount, str(form.get("code", "")),
+                                ip=client_ip(self))
+        except (AmountError, WalletError) as exc:
+            self._done(user.user_id, error=str(exc))
+            return
+        except ValueError:
+            self._done(user.user_id, error="Choose an address from your address book.")
+            return
+        self._done(user.user_id, notice="Check your email and confirm the withdrawal with the "
+                                        "link we sent you. The funds are held meanwhile.")
+
+    @rx.event
+    def cancel(self, withdrawal_id: str) -> None:
+        user = self._user()
+        if user is None:
+            return
+        try:
+            with db.write() as conn:
+                withdrawals.cancel(conn, user.user_id, int(withdrawal_id), ip=client_ip(self))
+        except (WalletError, ValueError, TypeError) as exc:
+            self._done(user.user_id, error=str(exc) if isinstance(exc, WalletError) else
+                       "No such withdrawal.")
+            return
+        self._done(user.user_id, notice="Withdrawal cancelled; the funds are available again.")
+
+
+def _book_card() -> rx.Component:
+    S = WithdrawState
+    return rx.card(rx.vstack(
+        rx.heading("Address book", size="4", as_="h2"),
+        table(["Label", "Address", "Added", "State", ""], S.book,
+              lambda r: [r["label"], rx.code(r["address"], size="1"), r["added"],
+                         rx.text(r["state"], class_name="book-state"),
+                         rx.button("Remove", size="1", variant="ghost", color_scheme="red",
+                                   on_click=S.remove_address(r["id"]))],
+              "book-row", "book-table"),
+        rx.form(rx.hstack(
+            rx.input(name="address", placeholder=S.asset + " address", id="book-address",
+                     width="420px"),
+            rx.input(name="label", placeholder="Label (optional)", id="book-label",
+                     width="180px"),
+            rx.button("Add address", type="submit", id="book-add"),
+            spacing="2", wrap="wrap",
+        ), on_submit=S.add_address, reset_on_submit=True),
+        rx.text("New addresses must be confirmed from an email and then wait out a security "
+                "hold before they can be used.", size="1", color_scheme="gray"),
+        spacing="3", width="100%",
+    ), width="100%")
+
+
+def _request_card() -> rx.Component:
+    S = WithdrawState
+    return rx.card(rx.form(rx.vstack(
+        rx.heading("Request a withdrawal", size="4", as_="h2"),
+        rx.cond(S.paused != "", rx.callout(S.paused, icon="pause", color_scheme="amber",
+                                           id="withdraw-paused")),
+        rx.text("Available: ", S.available, " ", S.asset, size="2", id="withdraw-available"),
+        rx.el.select(rx.el.option("Choose an address…", value=""),
+                     rx.foreach(S.ready, lambda a: rx.el.option(a["text"], value=a["id"])),
+                     name="address_id", id="withdraw-address"),
+        rx.input(name="amount", placeholder="Amount", id="withdraw-amount", width="240px"),
+        rx.text("Network fee ", S.fee, " ", S.asset, " (deducted from the amount) · minimum ",
+                S.minimum, " ", S.asset, " · ", S.limit, size="1", color_scheme="gray"),
+        rx.input(name="code", placeholder="2FA code", id="withdraw-code", width="160px",
+                 auto_complete="one-time-code"),
+        rx.button("Withdraw", type="submit", id="withdraw-submit"),
+        spacing="2",
+    ), on_submit=S.request, reset_on_submit=True), width="100%")
+
+
+def withdraw_page() -> rx.Component:
+    S = WithdrawState
+    return frame(S.access, rx.vstack(
+        rx.heading("Withdraw ", S.asset, size="7"),
+        asset_tabs(S.asset, S.assets, routes.WITHDRAW),
+        messages(S.notice, S.error),
+        _request_card(),
+        _book_card(),
+        rx.heading("Your withdrawals", size="4", as_="h2"),
+        table(["Time", "Amount", "Recipient gets", "To", "Status", "Txid / reason", ""], S.rows,
+              lambda r: [r["time"], r["amount"], r["receive"], rx.code(r["address"], size="1"),
+                         rx.badge(r["status"], class_name="withdrawal-status"),
+                         rx.text(r["txid"], r["reason"], size="1",
+                                 class_name="withdrawal-detail"),
+                         rx.cond(r["cancellable"] == "yes",
+                                 rx.button("Cancel", size="1", variant="soft",
+                                           color_scheme="red", class_name="withdrawal-cancel",
+                                           on_click=S.cancel(r["id"])))],
+              "withdrawal-row", "withdrawals-table"),
+        spacing="4", width="100%",
+    ))
+
+
+# --- the emailed links -------------------------------------------------------------------------
+
+class AddressConfirmState(rx.State):
+    # checking | valid | done | invalid
+    status: str = "checking"
+    address: str = ""
+    asset: str = ""
+
+    @rx.event
+    def load(self) -> None:
+        with db.read() as conn:
+            entry = address_book.peek_token(conn, self._token())
+        self.status = "valid" if entry else "invalid"
+        self.address, self.asset = (entry.address, entry.asset) if entry else ("", "")
+
+    def _token(self) -> str:
+        return self.router.url.query_parameters.get("token", "")
+
+    @rx.event
+    def confirm(self) -> None:
+        try:
+            with db.write() as conn:
+                address_book.confirm(conn, self._token())
+        except WalletError:
+            self.status = "invalid"
+            return
+        self.status = "done"
+
+
+def address_confirm_page() -> rx.Component:
+    S = AddressConfirmState
+    return card(
+        rx.heading("Confirm withdrawal address", size="6"),
+        rx.match(
+            S.status,
+            ("valid", rx.vstack(
+                rx.text("Add this ", S.asset, " address to your address book?"),
+                rx.code(S.address, id="confirm-address"),
+                rx.button("Confirm address", on_click=S.confirm, id="address-confirm"),
+                spacing="3")),
+            ("done", rx.callout("Address confirmed. It can be used once its security hold "
+                                "has passed.", icon="circle-check", color_scheme="green",
+                                id="address-confirmed")),
+            ("invalid", rx.callout("This link is invalid, already used or expired.",
+                                   icon="triangle-alert", color_scheme="red",
+                                   id="address-confirm-bad")),
+            rx.text("Checking your link…"),
+        ),
+        rx.link("Go to your wallet", href=routes.WALLET),
+    )
+
+
+class WithdrawConfirmState(rx.State):
+    # checking | valid | confirmed | cancelled | invalid
+    status: str = "checking"
+    summary: str = ""
+
+    def _token(self) -> str:
+        return self.router.url.query_parameters.get("token", "")
+
+    @rx.event
+    def load(self) -> None:
+        with db.read() as conn:
+            found = withdrawals.by_token(conn, self._token())
+            if found is not None:
+                precision = assets(conn)[found.asset].precision
+                self.summary = (
+                    f"{format_amount(found.amount, precision)} {found.asset} to "
+                    f"{found.address} (network fee {format_amount(found.fee, precision)}; "
+                    f"the recipient gets {format_amount(found.amount - found.fee, precision)})")
+        self.status = "valid" if found else "invalid"
+
+    @rx.event
+    def confirm(self) -> None:
+        try:
+            with db.write() as conn:
+                withdrawals.confirm(conn, self._token(), ip=client_ip(self))
+        except WalletError:
+            self.status = "invalid"
+            return
+        self.status = "confirmed"
+
+    @rx.event
+    def cancel(self) -> None:
+        try:
+            with db.write() as conn:
+                withdrawals.cancel_by_token(conn, self._token(), ip=client_ip(self))
+        except WalletError:
+            self.status = "invalid"
+            return
+        self.status = "cancelled"
+
+
+def withdraw_confirm_page() -> rx.Component:
+    S = WithdrawConfirmState
+    return card(
+        rx.heading("Confirm withdrawal", size="6"),
+        rx.match(
+            S.status,
+            ("valid", rx.vstack(
+                rx.text("You asked to withdraw:"),
+                rx.text(S.summary, weight="bold", id="withdraw-summary"),
+                rx.hstack(
+                    rx.button("Confirm withdrawal", on_click=S.confirm, id="withdraw-confirm"),
+                    rx.button("This wasn't me: cancel", on_click=S.cancel, color_scheme="red",
+                              variant="soft", id="withdraw-cancel-link"),
+                    spacing="3"),
+                spacing="3")),
+            ("confirmed", rx.callout("Confirmed. The withdrawal is now pending review; you "
+                                     "will get an email at each step.", icon="circle-check",
+                                     color_scheme="green", id="withdraw-confirmed")),
+            ("cancelled", rx.callout("Cancelled. The funds are available in your account "
+                                     "again. If this wasn't you, change your password now.",
+                                     icon="circle-x", color_scheme="amber",
+                                     id="withdraw-cancelled")),
+            ("invalid", rx.callout("This link is invalid, already used or expired.",
+                                   icon="triangle-alert", color_scheme="red",
+                                   id="withdraw-confirm-bad")),
+            rx.text("Checking your link…"),
+        ),
+        rx.link("Go to your wallet", href=routes.WALLET),
+    )

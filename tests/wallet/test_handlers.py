@@ -1,0 +1,99 @@
+"""The wallet's Reflex handlers, invoked directly as a forged websocket event would invoke them:
+anonymous callers get nothing, a trader cannot act on another user's withdrawal or use the
+admin handlers, and admins are re-checked on every event."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from bitchange import db
+from bitchange.pages.admin_deposits import AdminDepositsState
+from bitchange.pages.admin_withdrawals import AdminWithdrawalsState
+from bitchange.pages.history import HistoryState
+from bitchange.pages.transfer import TransferState
+from bitchange.pages.wallet import WalletState
+from bitchange.pages.wallet_controls import WithdrawalSwitchState
+from bitchange.pages.withdraw import WithdrawState
+from bitchange.wallet import controls, withdrawals
+from bitchange.wallet.tables import Deposit, Withdrawal
+from tests.accounts.test_handlers import session_for, state_of
+from tests.wallet.conftest import ADMIN_SECRET, BTC, USDT, set_price
+from tests.wallet.test_withdrawals import confirm_by_email, ready_address
+
+TXID = "9f" * 32
+
+
+def _status(withdrawal_id: int) -> str:
+    with db.read() as conn:
+        table = Withdrawal.__table__
+        return conn.scalar(select(table.c.status).where(table.c.id == withdrawal_id))
+
+
+def test_wallet_handlers(world):
+    w = world
+    set_price("BTC-USDT", 60_000 * USDT)
+    address_id = ready_address(w, w.alice, "BTC", "bc1qcr8te4kr609gcawutmrza0j4xv80jy8z306fyu")
+    withdrawal_id = withdrawals.request(w.alice.user_id, address_id, BTC // 10,
+                                        w.clock.code())
+    confirm_by_email(w)
+    alice_token = session_for(w.alice.email, w.clock.code())
+    bob_token = session_for(w.bob.email, w.clock.code())
+    admin_token = session_for(w.admin.email, w.clock.code(ADMIN_SECRET))
+
+    # Anonymous: nothing loads, nothing changes.
+    for cls in (WalletState, WithdrawState, HistoryState, TransferState):
+        anonymous = state_of(cls)
+        anonymous.load()
+        assert anonymous.access == "denied"
+    anonymous = state_of(WithdrawState)
+    anonymous.cancel(str(withdrawal_id))
+    anonymous.request({"address_id": str(address_id), "amount": "0.1", "code": "123456"})
+    assert anonymous.rows == [] and _status(withdrawal_id) == "pending_review"
+
+    # Bob cannot cancel Alice's withdrawal by sending its id.
+    bob = state_of(WithdrawState, bob_token, query="?asset=BTC")
+    bob.load()
+    assert bob.access == "ok" and bob.rows == []
+    bob.cancel(str(withdrawal_id))
+    assert bob.error == "No such withdrawal."
+    assert _status(withdrawal_id) == "pending_review"
+    bob.cancel("not-a-number")
+    assert bob.error == "No such withdrawal."
+
+    # A trader calling the admin handlers is refused and nothing changes.
+    for cls, calls in (
+        (AdminWithdrawalsState, [("approve", {"id": str(withdrawal_id)}),
+                                 ("reject", {"id": str(withdrawal_id), "reason": "x"})]),
+        (AdminDepositsState, [("record", {"asset": "BTC", "target": w.bob.email,
+                                          "amount": "5", "txid": TXID, "vout": "0",
+                                          "confirmations": "6"})]),
+        (WithdrawalSwitchState, [("toggle", {"scope": "*"})]),
+    ):
+        trader = state_of(cls, bob_token)
+        for name, form in calls:
+            getattr(trader, name)(form)
+    assert _status(withdrawal_id) == "pending_review"
+    with db.read() as conn:
+        assert conn.scalar(select(Deposit.__table__.c.id)) is None
+        assert controls.paused_reason(conn, "BTC") is None
+
+    # The admin can; Alice sees her withdrawal and its status.
+    admin = state_of(AdminWithdrawalsState, admin_token)
+    admin.load()
+    assert admin.access == "admin" and [r["id"] for r in admin.rows] == [str(withdrawal_id)]
+    admin.approve({"id": str(withdrawal_id)})
+    admin.mark_sent({"id": str(withdrawal_id), "txid": TXID})
+    assert _status(withdrawal_id) == "sent", admin.error
+    alice = state_of(WithdrawState, alice_token, query="?asset=BTC")
+    alice.load()
+    assert [(r["status"], r["txid"]) for r in alice.rows] == [("sent", TXID)]
+    switches = state_of(WithdrawalSwitchState, admin_token)
+    switches.toggle({"scope": "BTC", "reason": "node upgrade"})
+    with db.read() as conn:
+        assert "node upgrade" in controls.paused_reason(conn, "BTC")
+    history = state_of(HistoryState, alice_token)
+    history.load()
+    csv_event = history.export()
+    assert csv_event is not None
+    history.apply({"type": "withdrawal", "asset": "", "start": "bad", "end": ""})
+    assert "YYYY-MM-DD" in history.error
