@@ -47,5 +47,6 @@ def search(conn: Connection, *, action: str = "", admin: str = "", target: str =
                        r.ip) for r in conn.execute(query)]
 
 
-ACTIONS = ["freeze", "unfreeze", "end_sessions", "reset_2fa", "market_halt", "market_resume",
-           "market_cancel_all", "market_rules"]
+def actions(conn: Connection) -> list[str]:
+    """Every action recorded so far: the audit page filters by these, whatever area wrote them."""
+    return sorted(conn.scalars(select(_audit.c.action).distinct()))

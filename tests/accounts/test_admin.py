@@ -37,10 +37,12 @@ def test_freeze_unfreeze_end_sessions_reset_2fa_are_audited(user):
         detail = admin.user_detail(conn, user)
         assert [u.email for u in admin.search_users(conn, "trad")] == ["trader@example.com"]
         freezes = audit.search(conn, action="freeze")
+        recorded_actions = audit.actions(conn)
     assert [e.action for e in entries] == ["unfreeze", "freeze", "end_sessions", "reset_2fa"]
     assert {(e.admin_email, e.ip) for e in entries} == {("ops@example.com", "192.0.2.1")}
     assert entries[1].target == f"user:{user} trader@example.com"
     assert entries[1].detail == "chargeback review"
     assert [e.action for e in freezes] == ["freeze"]
+    assert recorded_actions == ["end_sessions", "freeze", "reset_2fa", "unfreeze"]
     assert detail.user.frozen is False and detail.user.two_factor is False
     assert [(r.success, r.reason) for r in detail.logins] == [(False, "frozen"), (True, "ok")]
