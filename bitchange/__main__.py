@@ -81,7 +81,9 @@ def _backup(args: argparse.Namespace) -> int:
         print(f"Backup FAILED (the admins were alerted): {exc}", file=sys.stderr)
         return 1
     print(f"Backup ok: {result.path} ({result.size} bytes, sha256 {result.sha256})")
-    print(f"  uploaded to {result.remote_key}" if result.remote_key else "  local only")
+    print(f"  documents: {result.documents_path} (sha256 {result.documents_sha256})")
+    print(f"  uploaded to {result.remote_key} and {result.documents_remote_key}"
+          if result.remote_key else "  local only")
     for name in result.pruned:
         print(f"  pruned {name}")
     return 0
@@ -96,8 +98,9 @@ def _backups(_args: argparse.Namespace) -> int:
     for entry in entries:
         where = "+".join(w for w, present in (("local", entry.local), ("remote", entry.remote))
                          if present)
+        documents = "+documents" if entry.documents else "NO documents archive"
         print(f"{entry.name}  {entry.taken_at:%Y-%m-%d %H:%M} UTC  {entry.size:>12} bytes  "
-              f"{where}")
+              f"{where:12}  {documents}")
     return 0
 
 
@@ -113,12 +116,16 @@ def _restore(args: argparse.Namespace) -> int:
         name = entries[0].name
     try:
         result = restore(name, Path(args.to), force=args.force, source=args.source,
-                         into_url=args.into_database_url)
+                         into_url=args.into_database_url,
+                         documents_to=Path(args.documents_to) if args.documents_to else None)
     except RestoreError as exc:
         print(f"Restore refused: {exc}", file=sys.stderr)
         return 2
     print(f"Restored {result.name} ({result.source}, sha256 {result.sha256} verified, integrity "
           f"ok) to {result.target}")
+    if result.documents_target is not None:
+        print(f"Restored {result.documents_files} documents (sha256 {result.documents_sha256} "
+              f"verified) to {result.documents_target}")
     return 0
 
 
@@ -198,6 +205,11 @@ def _run(args: argparse.Namespace) -> int:
     if not settings.is_production:
         print("Demo logins:")
         _seed_demo(args)
+        if settings.demo_liquidity:
+            from bitchange.demo_market import seed_demo_market
+
+            if placed := seed_demo_market():
+                print(f"  (demo liquidity: {placed} orders from two house accounts)")
     print(f"\nBitChange is starting: open http://localhost:{port}/ once the build finishes.\n",
           flush=True)
     bin_dir = str(Path(sys.executable).parent)
@@ -227,7 +239,8 @@ def main(argv: list[str] | None = None) -> int:
     admin.set_defaults(func=_create_admin)
     commands.add_parser("reconcile", help="prove per-asset conservation").set_defaults(
         func=_reconcile)
-    backup = commands.add_parser("backup", help="back up the database now (and upload, prune)")
+    backup = commands.add_parser("backup", help="back up the database and the private documents "
+                                 "now (and upload, prune)")
     backup.add_argument("--trigger", default="manual", choices=["manual", "cron"])
     backup.set_defaults(func=_backup)
     commands.add_parser("backups", help="list local and off-site backups").set_defaults(
@@ -235,8 +248,12 @@ def main(argv: list[str] | None = None) -> int:
     restore = commands.add_parser("restore", help="verify and restore a backup to a path")
     restore.add_argument("name", help="a backup name from `backups`, or `latest`")
     restore.add_argument("--to", required=True, help="where to write the restored database")
+    restore.add_argument("--documents-to", default="",
+                         help="also restore the run's KYC documents and attachments into this "
+                              "folder (DATA_DIR/private)")
     restore.add_argument("--force", action="store_true",
-                         help="overwrite an existing file, even the live database")
+                         help="overwrite an existing file, even the live database, and write "
+                              "into a documents folder that is not empty")
     restore.add_argument("--source", default="auto", choices=["auto", "local", "remote"])
     restore.add_argument("--into-database-url", default="",
                          help="PostgreSQL only: also pg_restore into this database")

@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     data_dir: Path = Field(PROJECT_ROOT / "data", alias="DATA_DIR")
     public_url: str = Field("http://localhost:3000", alias="PUBLIC_URL")
     port: int = Field(3000, alias="PORT")
+    # Development only: house accounts quote and trade every market (bitchange/demo_market.py).
+    demo_liquidity: bool = Field(True, alias="DEMO_LIQUIDITY")
 
     session_idle_minutes: int = Field(30, alias="SESSION_IDLE_MINUTES")
     session_absolute_hours: int = Field(24, alias="SESSION_ABSOLUTE_HOURS")

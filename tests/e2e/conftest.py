@@ -77,6 +77,7 @@ def start_app(
     env = {
         **os.environ,
         "BITCHANGE_ENV": "test",
+        "DEMO_LIQUIDITY": "0",  # tests start from empty books
         "DATA_DIR": str(data_dir),
         "DATABASE_URL": database_url,
         "PUBLIC_URL": f"http://localhost:{port}",
