@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Back up the BitChange database now: the same code as the in-app schedule (online copy,
-# integrity check, compression, encryption, upload to S3, retention, a recorded run, an email to
-# the admins on failure).
+# Back up the BitChange database and the private documents (KYC files, ticket attachments in
+# DATA_DIR/private) now: the same code as the in-app schedule (online copy, integrity check,
+# compression, encryption, upload to S3, retention, a recorded run, an email to the admins on
+# failure).
 #
 # For operators who prefer host cron to the in-app schedule (then set BACKUP_SCHEDULE=off):
 #   0 3 * * * /srv/exchange/deploy/backup_db.sh >> /var/log/bitchange-backup.log 2>&1

@@ -4,6 +4,11 @@ encrypted, kept locally and uploaded off-site, pruned by retention, and recorded
 SQLite is copied with SQLite's online backup API (one step, so the copy is one consistent
 snapshot while the app keeps writing in WAL mode); PostgreSQL with `pg_dump --format=custom`.
 The scheduler, `python -m bitchange backup` and `deploy/backup_db.sh` all call `run_backup`.
+
+Each run also archives the private files (KYC documents, ticket attachments) in
+`DATA_DIR/private` as `bitchange-<same stamp>.documents.tar.gz[.enc]`, encrypted, checksummed,
+uploaded and pruned like the database backup it goes with (a restore needs both: the database
+holds the rows that point at the files).
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import os
 import shutil
 import sqlite3
 import subprocess
+import tarfile
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +33,7 @@ from bitchange.clock import now
 from bitchange.config import Settings, get_settings
 from bitchange.ops import alerts
 from bitchange.ops.crypto import encrypt_file
-from bitchange.ops.retention import PREFIX, names_to_prune, stamp, taken_at
+from bitchange.ops.retention import PREFIX, documents_name, names_to_prune, stamp, taken_at
 from bitchange.ops.storage import RemoteStore, remote_store
 from bitchange.ops.tables import BackupRun
 
@@ -49,6 +55,13 @@ class BackupResult:
     sha256: str
     remote_key: str = ""
     pruned: list[str] = field(default_factory=list)
+    documents_path: Path | None = None  # the private files' archive of the same run
+    documents_sha256: str = ""
+    documents_remote_key: str = ""
+
+    @property
+    def documents_name(self) -> str:
+        return self.documents_path.name if self.documents_path else ""
 
 
 # --- the database snapshot ------------------------------------------------------------------
@@ -192,6 +205,66 @@ def build_artifact(settings: Settings, folder: Path, taken: str) -> tuple[Path, 
     return final, checksum, kind
 
 
+def _private_members(root: Path) -> list[tuple[Path, str]]:
+    """(path, name in the archive) of the directories and regular files under `root`, in a
+    stable order. Symbolic links and special files are left out (the app never makes any), as
+    are the `.part` files of uploads still being written."""
+    found: list[tuple[Path, str]] = []
+    if not root.is_dir():
+        return found
+    for folder, dirs, files in os.walk(root):  # does not follow links
+        here = Path(folder)
+        dirs[:] = sorted(d for d in dirs if not (here / d).is_symlink())
+        for name in dirs:
+            found.append((here / name, (here / name).relative_to(root).as_posix()))
+        for name in sorted(files):
+            path = here / name
+            if name.startswith(".") and name.endswith(".part"):
+                continue
+            if path.is_symlink() or not path.is_file():
+                log.warning("backup: skipping %s (not a regular file)", path)
+                continue
+            found.append((path, path.relative_to(root).as_posix()))
+    return found
+
+
+def tar_private_files(root: Path, target: Path) -> int:
+    """Write a tar.gz of the files under `root` (names relative to it); an empty or missing
+    `root` gives a valid, empty archive. Returns the number of files archived."""
+    count = 0
+    with tarfile.open(target, "w:gz", compresslevel=6, format=tarfile.PAX_FORMAT) as tar:
+        for path, arcname in _private_members(root):
+            if path.is_dir():
+                tar.add(path, arcname=arcname, recursive=False)
+                continue
+            try:
+                handle = path.open("rb")
+            except FileNotFoundError:  # deleted since the listing
+                continue
+            with handle:
+                info = tar.gettarinfo(arcname=arcname, fileobj=handle)
+                tar.addfile(info, handle)
+            count += 1
+    return count
+
+
+def build_documents_archive(settings: Settings, folder: Path, taken: str) -> tuple[Path, str]:
+    """Archive, compress and encrypt DATA_DIR/private; returns (final path, sha256)."""
+    encrypted = bool(settings.backup_encryption_key)
+    final = folder / documents_name(taken, encrypted)
+    with tempfile.TemporaryDirectory(dir=folder, prefix=".tmp-") as scratch:
+        packed = Path(scratch) / "documents.tar.gz"
+        tar_private_files(settings.private_dir, packed)
+        if encrypted:
+            sealed = Path(scratch) / "documents.enc"
+            encrypt_file(packed, sealed, settings.backup_encryption_key)
+            packed = sealed
+        checksum = sha256_of(packed)
+        os.replace(packed, final)
+    write_sidecar(final, checksum)
+    return final, checksum
+
+
 # --- retention ------------------------------------------------------------------------------
 
 def prune_local(folder: Path, daily: int, weekly: int) -> list[str]:
@@ -223,7 +296,8 @@ def _finish_run(run_id: int, result: BackupResult) -> None:
     with db.write() as conn:
         conn.execute(update(_runs).where(_runs.c.id == run_id).values(
             finished_at=now(), status="ok", name=result.name, remote_key=result.remote_key,
-            size_bytes=result.size, sha256=result.sha256, pruned=len(result.pruned)))
+            size_bytes=result.size, sha256=result.sha256, pruned=len(result.pruned),
+            documents_name=result.documents_name))
 
 
 def _fail_run(run_id: int, error: str) -> None:
@@ -260,12 +334,20 @@ def run_backup(trigger: str = "manual", settings: Settings | None = None) -> Bac
 def _perform(settings: Settings, run_id: int) -> BackupResult:
     folder = settings.resolved_backup_dir
     folder.mkdir(parents=True, exist_ok=True)
-    path, checksum, kind = build_artifact(settings, folder, stamp(now()))
+    taken = stamp(now())
+    path, checksum, kind = build_artifact(settings, folder, taken)
     result = BackupResult(run_id, path.name, path, path.stat().st_size, checksum)
+    # After the database snapshot: a file is written before its row commits, so every file the
+    # snapshot refers to is already there (files stored since are harmless extras).
+    result.documents_path, result.documents_sha256 = build_documents_archive(
+        settings, folder, taken)
     store = remote_store(settings)
     if store is not None:
-        result.remote_key = store.upload(path, checksum, {
-            "engine": kind, "encrypted": "1" if settings.backup_encryption_key else "0"})
+        encrypted = "1" if settings.backup_encryption_key else "0"
+        result.remote_key = store.upload(path, checksum, {"engine": kind, "encrypted": encrypted})
+        result.documents_remote_key = store.upload(
+            result.documents_path, result.documents_sha256,
+            {"content": "documents", "backup": path.name, "encrypted": encrypted})
     daily, weekly = settings.backup_keep_daily, settings.backup_keep_weekly
     result.pruned = prune_local(folder, daily, weekly)
     if store is not None:

@@ -1,4 +1,10 @@
-"""Which backups to keep: the newest of each of the last N days and of the last M ISO weeks."""
+"""Which backups to keep: the newest of each of the last N days and of the last M ISO weeks.
+
+A backup run makes a pair of files with the same timestamp: the database backup
+(`bitchange-<stamp>.sqlite.gz[.enc]` or `.pgdump.gz[.enc]`) and the archive of the private
+documents (`bitchange-<stamp>.documents.tar.gz[.enc]`). Retention decides on the database
+backups; a documents archive goes with its database backup.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,8 @@ from datetime import UTC, datetime
 
 PREFIX = "bitchange-"
 _STAMP = re.compile(r"^bitchange-(\d{8}T\d{6}Z)\.")
+DOCUMENTS = ".documents.tar.gz"
+_DOCUMENTS = re.compile(r"^bitchange-\d{8}T\d{6}Z\.documents\.tar\.gz(\.enc)?$")
 
 
 def stamp(moment: datetime) -> str:
@@ -20,6 +28,23 @@ def taken_at(name: str) -> datetime | None:
     if not match:
         return None
     return datetime.strptime(match.group(1), "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+
+
+def is_documents(name: str) -> bool:
+    """Whether `name` is a documents archive (rather than a database backup)."""
+    return _DOCUMENTS.match(name) is not None
+
+
+def documents_name(taken: str, encrypted: bool) -> str:
+    return f"{PREFIX}{taken}{DOCUMENTS}{'.enc' if encrypted else ''}"
+
+
+def documents_name_for(backup_name: str) -> str:
+    """The documents archive taken in the same run as database backup `backup_name`."""
+    match = _STAMP.match(backup_name)
+    if not match:
+        raise ValueError(f"{backup_name!r} is not a backup name")
+    return documents_name(match.group(1), backup_name.endswith(".enc"))
 
 
 def names_to_keep(names: Iterable[str], daily: int, weekly: int) -> set[str]:
@@ -41,6 +66,22 @@ def names_to_keep(names: Iterable[str], daily: int, weekly: int) -> set[str]:
 
 
 def names_to_prune(names: Iterable[str], daily: int, weekly: int) -> list[str]:
+    """What to delete among `names` (one location's files). The database backups are pruned
+    by `names_to_keep`; each documents archive goes with the database backup of its run, and
+    one without a database backup there (left by a failed run) once it is older than every
+    database backup that is kept."""
     names = list(names)
-    keep = names_to_keep(names, daily, weekly)
-    return sorted(n for n in names if n not in keep)
+    databases = [n for n in names if not is_documents(n)]
+    keep = names_to_keep(databases, daily, weekly)
+    doomed = {n for n in databases if n not in keep}
+    kept_at = {moment for n in keep if (moment := taken_at(n)) is not None}
+    doomed_at = {taken_at(n) for n in doomed}
+    oldest_kept = min(kept_at, default=None)
+    for name in filter(is_documents, names):
+        moment = taken_at(name)
+        assert moment is not None
+        if moment in kept_at:
+            continue
+        if moment in doomed_at or (oldest_kept is not None and moment < oldest_kept):
+            doomed.add(name)
+    return sorted(doomed)

@@ -30,6 +30,8 @@ class BackupRun(SQLModel, table=True):
     encrypted: bool = False
     pruned: int = 0
     error: str = Field(default="", max_length=2000)
+    # The archive of DATA_DIR/private taken in the same run (its S3 key is the prefix + this).
+    documents_name: str = Field(default="", max_length=255)
     __table_args__ = (Index("ix_backup_runs_status_started", "status", "started_at"),)
 
 

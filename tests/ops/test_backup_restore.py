@@ -16,6 +16,7 @@ from bitchange import clock, db
 from bitchange.config import get_settings, reload_settings
 from bitchange.ops.backup import BackupError, run_backup
 from bitchange.ops.restore import RestoreError, list_backups, restore
+from bitchange.ops.retention import documents_name_for
 from bitchange.ops.tables import BackupRun
 
 KEY = "test-backup-passphrase-0123456789abcdef"
@@ -78,7 +79,8 @@ def test_backup_while_writing_restores_every_committed_row(database, s3, monkeyp
         "ok", result.name, result.sha256, result.size)
     assert run.encrypted and result.name.endswith(".sqlite.gz.enc")
     assert run.remote_key == "nightly/" + result.name
-    assert s3.keys() == [run.remote_key]
+    assert run.documents_name == result.documents_name
+    assert s3.keys() == sorted([run.remote_key, "nightly/" + run.documents_name])
     head = s3.client.head_object(Bucket=s3.bucket, Key=run.remote_key)
     assert head["Metadata"]["sha256"] == result.sha256
     assert (get_settings().resolved_backup_dir / result.name).exists()
@@ -87,7 +89,8 @@ def test_backup_while_writing_restores_every_committed_row(database, s3, monkeyp
     # Restore from the off-site copy only.
     result.path.unlink()
     entries = list_backups()
-    assert [(e.name, e.local, e.remote) for e in entries] == [(result.name, False, True)]
+    assert [(e.name, e.local, e.remote, e.documents) for e in entries] == [
+        (result.name, False, True, True)]
     target = tmp_path / "restored" / "bitchange.db"
     restored = restore(result.name, target)
     assert restored.source == "remote"
@@ -154,7 +157,10 @@ def test_retention_prunes_locally_and_remotely(database, s3):
             names.append(run_backup("schedule").name)
     # 7 daily (Feb 3..9) plus the newest of 4 ISO weeks: Feb 9 (Mon, week 7), Feb 8 (Sun,
     # week 6), Feb 1 (Sun, week 5), Jan 25 (Sun, week 4).
-    expected = sorted({names[i] for i in range(33, 40)} | {names[31], names[24]})
+    kept = {names[i] for i in range(33, 40)} | {names[31], names[24]}
+    # Each database backup with the documents archive of its run: pruned and kept in pairs.
+    expected = sorted(kept | {documents_name_for(n) for n in kept})
+    assert len(expected) == 18
     folder = get_settings().resolved_backup_dir
     local = sorted(p.name for p in folder.iterdir() if not p.name.endswith(".sha256"))
     assert local == expected
