@@ -62,6 +62,8 @@ class Settings(BaseSettings):
     outbox_interval_seconds: float = Field(30, alias="OUTBOX_INTERVAL_SECONDS")
     reconcile_schedule: str = Field("15 * * * *", alias="RECONCILE_SCHEDULE")  # cron, UTC
     cleanup_schedule: str = Field("45 * * * *", alias="CLEANUP_SCHEDULE")  # cron, UTC
+    # Unconfirmed withdrawal requests past their email link's expiry release their funds.
+    withdrawal_expiry_schedule: str = Field("*/5 * * * *", alias="WITHDRAWAL_EXPIRY_SCHEDULE")
     alert_emails: str = Field("", alias="ALERT_EMAILS")  # extra addresses, comma separated
     log_format: Literal["auto", "json", "text"] = Field("auto", alias="LOG_FORMAT")
 
@@ -77,12 +79,13 @@ class Settings(BaseSettings):
     deposit_second_approval_usdt: str = Field("10000", alias="DEPOSIT_SECOND_APPROVAL_USDT")
     withdrawal_fees: str = Field("BTC=0.0002,ETH=0.002,USDT=5", alias="WITHDRAWAL_FEES")
     withdrawal_minimums: str = Field("BTC=0.001,ETH=0.01,USDT=20", alias="WITHDRAWAL_MINIMUMS")
-    withdrawal_daily_limit_usdt: str = Field("50000", alias="WITHDRAWAL_DAILY_LIMIT_USDT")
+    # The operator's ceiling over every verification level (the level's own limit applies below).
+    withdrawal_daily_limit_usdt: str = Field("250000", alias="WITHDRAWAL_DAILY_LIMIT_USDT")
     withdrawal_four_eyes_usdt: str = Field("10000", alias="WITHDRAWAL_FOUR_EYES_USDT")
     withdrawal_confirm_minutes: int = Field(30, alias="WITHDRAWAL_CONFIRM_MINUTES")
     withdrawal_address_hold_hours: float = Field(24, alias="WITHDRAWAL_ADDRESS_HOLD_HOURS")
     withdrawal_security_lock_hours: float = Field(24, alias="WITHDRAWAL_SECURITY_LOCK_HOURS")
-    transfer_daily_limit_usdt: str = Field("50000", alias="TRANSFER_DAILY_LIMIT_USDT")
+    transfer_daily_limit_usdt: str = Field("250000", alias="TRANSFER_DAILY_LIMIT_USDT")
 
     # Verification levels, staking, support, promotions (issue #7). Limits per verification
     # level read "0=2000,1=50000,2=250000" (whole USDT per 24 hours); see bitchange.kyc.levels.

@@ -61,6 +61,8 @@ def default_jobs(settings: Settings) -> list[JobSpec]:
         ("reconcile", tasks.reconcile, cron(settings.reconcile_schedule)),
         ("cleanup", tasks.cleanup, cron(settings.cleanup_schedule)),
         ("staking_accrual", tasks.staking_accrual, cron(settings.staking_accrual_schedule)),
+        ("expire_withdrawals", tasks.expire_withdrawals,
+         cron(settings.withdrawal_expiry_schedule)),
     ]
     return [JobSpec(name, func, trigger) for name, func, trigger in planned if trigger]
 

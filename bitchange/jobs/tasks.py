@@ -59,6 +59,15 @@ def staking_accrual() -> str:
     return summary(accrue_due())
 
 
+def expire_withdrawals() -> str:
+    """Cancel withdrawal requests whose email confirmation link expired, releasing the funds."""
+    from bitchange.wallet import withdrawals
+
+    with db.write() as conn:
+        expired = withdrawals.expire_stale(conn)
+    return f"{expired} unconfirmed withdrawal requests expired"
+
+
 def cleanup() -> str:
     """Forget sessions and email tokens that can no longer be used, and old throttle records."""
     from bitchange.accounts import throttle

@@ -156,6 +156,11 @@ def test_submit_review_and_levels_with_emails(database, admin, smtp_server, capl
     with db.read() as conn:
         assert level_of(conn, alice) == 2
         assert daily_withdrawal_limit_usdt(conn, alice) == 250_000 * USDT
+        # The wallet's effective limits follow the level with the default operator ceilings.
+        from bitchange.wallet import transfers, withdrawals
+
+        assert withdrawals.daily_limit(conn, alice) == 250_000 * USDT
+        assert transfers.daily_limit(conn, alice) == 250_000 * USDT
         assert kyc.status_of(conn, alice).next_level is None
     with pytest.raises(KycError, match="already fully verified"):
         submit(alice)

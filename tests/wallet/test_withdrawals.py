@@ -175,7 +175,10 @@ def test_unconfirmed_requests_expire_and_release(w):
     w.clock.advance(minutes=2)
     with pytest.raises(WalletError, match="expired"):
         act(withdrawals.confirm, token)
-    assert act(withdrawals.expire_stale) == 1
+    # The scheduled job does it (bitchange.jobs.tasks.expire_withdrawals, every 5 minutes).
+    from bitchange.jobs import tasks
+
+    assert tasks.expire_withdrawals() == "1 unconfirmed withdrawal requests expired"
     assert status(withdrawal_id) == "cancelled" and w.alice.balance("BTC") == start
     assert "email confirmation expired" in emails(w.alice.email,
                                                   "withdrawal_cancelled")[0].text_body
