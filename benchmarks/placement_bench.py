@@ -8,9 +8,10 @@ against raw `sqlite3` executing an equivalent transaction in the same run.
 The stream alternates a resting limit sell and a limit buy that crosses it, so half the orders
 rest and half trade (one fill each). The baseline writes the same rows into the same schema
 (a database migrated like the service's, with its indexes and constraints) with hand-written
-`sqlite3` statements: order rows, conditional balance updates for hold/settle/release, ledger
-transactions and entries, the trade row, candle upserts, the market sequence bump, one durable
-commit per order. Prints figures only; asserts nothing.
+`sqlite3` statements: order rows, conditional balance updates for the hold and then the netted
+settlement and release, one ledger transaction with all its entries, the trade row, candle
+upserts, the market sequence bump, one durable commit per order. Prints figures only; asserts
+nothing.
 """
 
 from __future__ import annotations
@@ -101,12 +102,18 @@ def run_baseline(orders: int, workdir: Path) -> list[float]:
               "AND (allow_negative OR {b} + ? >= 0)")
     bucket_sql = {"available": update.format(b="available"), "locked": update.format(b="locked")}
 
-    def post(entries: list[tuple[int, str, str, int]], kind: str, ref: int, now: str) -> None:
+    def apply(entries: list[tuple[int, str, str, int]]) -> None:
+        totals: dict[tuple[int, str, str], int] = {}
         for account, asset, bucket, amount in entries:
-            cursor = conn.execute(bucket_sql[bucket], (amount, account, asset, amount))
-            assert cursor.rowcount == 1
+            totals[(account, asset, bucket)] = totals.get((account, asset, bucket), 0) + amount
+        for (account, asset, bucket), amount in sorted(totals.items(), key=lambda i: i[1] > 0):
+            if amount:
+                cursor = conn.execute(bucket_sql[bucket], (amount, account, asset, amount))
+                assert cursor.rowcount == 1
+
+    def journal(entries: list[tuple[int, str, str, int]], ref: int, now: str) -> None:
         tx = conn.execute("INSERT INTO ledger_transactions (kind, ref_type, ref_id, memo, "
-                          "created_at) VALUES (?, 'order', ?, '', ?)", (kind, str(ref), now)
+                          "created_at) VALUES ('order', 'order', ?, '', ?)", (str(ref), now)
                           ).lastrowid
         conn.executemany("INSERT INTO ledger_entries (transaction_id, account_id, asset, bucket, "
                          "amount) VALUES (?, ?, ?, ?, ?)", [(tx, *e) for e in entries])
@@ -130,20 +137,23 @@ def run_baseline(orders: int, workdir: Path) -> list[float]:
         if i % 2 == 0:  # resting sell: order row, hold, order update
             resting = conn.execute(new_order, (SYMBOL, ids["seller"], "SELL", price, qty, "BTC",
                                                qty, now, now)).lastrowid
-            post([(seller, "BTC", "available", -qty), (seller, "BTC", "locked", qty)],
-                 "hold", resting, now)
+            hold = [(seller, "BTC", "available", -qty), (seller, "BTC", "locked", qty)]
+            apply(hold)
+            journal(hold, resting, now)
             conn.execute("UPDATE orders SET remaining = ?, held_amount = ?, updated_at = ? "
                          "WHERE id = ?", (qty, qty, now, resting))
         else:  # crossing buy: order, hold, two settlements, trade, maker, candles, release
             taker = conn.execute(new_order, (SYMBOL, ids["buyer"], "BUY", price + 10**6, qty,
                                              "USDT", 600_010_000, now, now)).lastrowid
-            post([(buyer, "USDT", "available", -600_010_000),
-                  (buyer, "USDT", "locked", 600_010_000)], "hold", taker, now)
-            post([(seller, "BTC", "locked", -qty), (buyer, "BTC", "available", qty - 200),
-                  (fees, "BTC", "available", 200)], "settle", taker, now)
-            post([(buyer, "USDT", "locked", -notional),
-                  (seller, "USDT", "available", notional - 60_000),
-                  (fees, "USDT", "available", 60_000)], "settle", taker, now)
+            hold = [(buyer, "USDT", "available", -600_010_000),
+                    (buyer, "USDT", "locked", 600_010_000)]
+            apply(hold)
+            settlement = [
+                (seller, "BTC", "locked", -qty), (buyer, "BTC", "available", qty - 200),
+                (fees, "BTC", "available", 200), (buyer, "USDT", "locked", -notional),
+                (seller, "USDT", "available", notional - 60_000),
+                (fees, "USDT", "available", 60_000),
+                (buyer, "USDT", "locked", -10_000), (buyer, "USDT", "available", 10_000)]
             conn.execute("INSERT INTO trades (symbol, maker_order_id, taker_order_id, "
                          "maker_user_id, taker_user_id, taker_side, price, quantity, notional, "
                          "maker_fee, taker_fee, created_at) VALUES "
@@ -164,8 +174,8 @@ def run_baseline(orders: int, workdir: Path) -> list[float]:
                 "quote_volume = candles.quote_volume + excluded.quote_volume",
                 [(SYMBOL, name, stamp - stamp % seconds, price, price, price, price, qty,
                   notional) for name, seconds in intervals])
-            post([(buyer, "USDT", "locked", -10_000), (buyer, "USDT", "available", 10_000)],
-                 "release", taker, now)
+            apply(settlement)
+            journal(hold + settlement, taker, now)
             conn.execute("UPDATE orders SET filled_quantity = ?, filled_quote = ?, "
                          "fee_total = ?, status = 'filled', held_amount = 0, updated_at = ? "
                          "WHERE id = ?", (qty, notional, 200, now, taker))

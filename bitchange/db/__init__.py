@@ -68,10 +68,10 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        if conn.get_execution_options().get(_WRITE_OPTION):
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-        else:
-            conn.exec_driver_sql("BEGIN")
+        # Straight to the driver: this runs once per transaction on the order hot path.
+        statement = ("BEGIN IMMEDIATE" if conn.get_execution_options().get(_WRITE_OPTION)
+                     else "BEGIN")
+        conn.connection.dbapi_connection.execute(statement)  # type: ignore[union-attr]
 
 
 @lru_cache

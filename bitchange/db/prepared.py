@@ -16,7 +16,10 @@ from typing import Any
 from sqlalchemy import Connection
 from sqlalchemy.sql import Executable
 
-_Compiled = tuple[str, list[str] | None, dict[str, Any], dict[str, Callable[[Any], Any]]]
+# (SQL, positional plan [(name, bind processor)] or None for named parameters, literal
+# defaults, processors by name)
+_Compiled = tuple[str, list[tuple[str, Callable[[Any], Any] | None]] | None, dict[str, Any],
+                  dict[str, Callable[[Any], Any]]]
 
 
 class Prepared:
@@ -38,18 +41,27 @@ class Prepared:
                 processor = bind.type.bind_processor(dialect)
                 if processor is not None:
                     processors[bind.key] = processor
-            names = list(compiled.positiontup) if compiled.positional else None
-            entry = self._compiled[dialect.name] = (compiled.string, names, defaults, processors)
+            plan = ([(name, processors.get(name)) for name in compiled.positiontup]
+                    if compiled.positional else None)
+            entry = self._compiled[dialect.name] = (compiled.string, plan, defaults, processors)
         return entry
 
     @staticmethod
     def _args(entry: _Compiled, params: Mapping[str, Any]):  # type: ignore[no-untyped-def]
-        _, names, defaults, processors = entry
+        _, plan, defaults, processors = entry
+        if plan is not None:
+            out = []
+            for name, processor in plan:
+                value = params[name] if name in params else defaults[name]
+                if processor is not None and value is not None:
+                    value = processor(value)
+                out.append(value)
+            return tuple(out)
         values = {**defaults, **params} if defaults else dict(params)
         for key, processor in processors.items():
             if key in values and values[key] is not None:
                 values[key] = processor(values[key])
-        return tuple(values[n] for n in names) if names is not None else values
+        return values
 
     def execute(self, conn: Connection, params: Mapping[str, Any]):  # type: ignore[no-untyped-def]
         """Run once; returns the DB-API cursor (rowcount, fetchone...)."""

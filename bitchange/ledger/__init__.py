@@ -13,14 +13,18 @@ from bitchange.ledger.accounts import (
 )
 from bitchange.ledger.errors import InsufficientFunds, LedgerError, UnbalancedTransaction
 from bitchange.ledger.operations import (
+    Journal,
     Movement,
     balances_of,
     credit_deposit,
     debit_withdrawal,
     hold,
+    hold_movements,
     post,
     release,
+    release_movements,
     settle,
+    settle_movements,
     transfer,
 )
 from bitchange.ledger.reconcile import Discrepancy, ReconcileReport, reconcile
@@ -30,6 +34,7 @@ __all__ = [
     "FEES",
     "Discrepancy",
     "InsufficientFunds",
+    "Journal",
     "LedgerError",
     "Movement",
     "ReconcileReport",
@@ -40,10 +45,13 @@ __all__ = [
     "debit_withdrawal",
     "ensure_system_accounts",
     "hold",
+    "hold_movements",
     "post",
     "reconcile",
     "release",
+    "release_movements",
     "settle",
+    "settle_movements",
     "system_account",
     "transfer",
 ]

@@ -119,6 +119,57 @@ def _apply(conn: Connection, m: Movement) -> None:
     raise InsufficientFunds(m.account_id, m.asset, m.bucket, -m.amount)
 
 
+def _netted(movements: list[Movement]) -> list[Movement]:
+    """One change per (account, asset, bucket), debits first. Inside one database transaction
+    only the committed result has to be non-negative, so netting a step's movements is safe."""
+    totals: dict[tuple[int, str, str], int] = {}
+    for m in movements:
+        key = (m.account_id, m.asset, m.bucket)
+        totals[key] = totals.get(key, 0) + m.amount
+    netted = [Movement(a, asset, bucket, amount)
+              for (a, asset, bucket), amount in totals.items() if amount]
+    return sorted(netted, key=lambda m: m.amount > 0)
+
+
+class Journal:
+    """The steps of one business operation (placing an order: the hold, then every fill's
+    settlement and the release) applied to the balances as they happen and written as ONE
+    ledger transaction when the operation closes. Each step must balance on its own; the
+    journal keeps every movement as an entry. Fewer statements than a transaction per step."""
+
+    __slots__ = ("conn", "entries", "kind", "memo", "ref_id", "ref_type")
+
+    def __init__(self, conn: Connection, kind: str, *, ref_type: str = "",
+                 ref_id: str | int = "", memo: str = "") -> None:
+        self.conn, self.kind, self.memo = conn, kind, memo
+        self.ref_type, self.ref_id = ref_type, str(ref_id)
+        self.entries: list[Movement] = []
+
+    def apply(self, movements: list[Movement]) -> None:
+        """Apply one balanced step now; raises `InsufficientFunds` before writing anything of
+        it when a debit would overdraw."""
+        _check_balanced(movements)
+        for m in _netted(movements):
+            _apply(self.conn, m)
+        self.entries.extend(movements)
+
+    def close(self) -> int | None:
+        """Write the ledger transaction and its entries; returns its id (None if empty)."""
+        if not self.entries:
+            return None
+        ordered = sorted(self.entries, key=lambda m: m.amount > 0)
+        tx_id = _INSERT_TRANSACTION.scalar(self.conn, {
+            "kind": self.kind, "ref_type": self.ref_type, "ref_id": self.ref_id,
+            "memo": self.memo, "created_at": now()})
+        _INSERT_ENTRIES.executemany(self.conn, [
+            {"transaction_id": tx_id, "account_id": m.account_id, "asset": m.asset,
+             "bucket": m.bucket, "amount": m.amount}
+            for m in ordered
+        ])
+        self.entries = []
+        return tx_id
+
+
 def post(
     conn: Connection,
     kind: str,
@@ -132,22 +183,38 @@ def post(
 
     Debits are applied before credits so an insufficient balance fails before anything else.
     """
-    ordered = sorted(movements, key=lambda m: m.amount > 0)
-    _check_balanced(ordered)
-    for m in ordered:
-        _apply(conn, m)
-    tx_id = _INSERT_TRANSACTION.scalar(conn, {
-        "kind": kind, "ref_type": ref_type, "ref_id": str(ref_id), "memo": memo,
-        "created_at": now()})
-    _INSERT_ENTRIES.executemany(
-        conn,
-        [
-            {"transaction_id": tx_id, "account_id": m.account_id, "asset": m.asset,
-             "bucket": m.bucket, "amount": m.amount}
-            for m in ordered
-        ],
-    )
+    journal = Journal(conn, kind, ref_type=ref_type, ref_id=ref_id, memo=memo)
+    journal.apply(list(movements))
+    tx_id = journal.close()
+    assert tx_id is not None  # _check_balanced refuses an empty list
     return tx_id
+
+
+def hold_movements(account_id: int, asset: str, amount: int) -> list[Movement]:
+    _check_amount(amount)
+    return [Movement(account_id, asset, AVAILABLE, -amount),
+            Movement(account_id, asset, LOCKED, amount)]
+
+
+def release_movements(account_id: int, asset: str, amount: int) -> list[Movement]:
+    _check_amount(amount)
+    return [Movement(account_id, asset, LOCKED, -amount),
+            Movement(account_id, asset, AVAILABLE, amount)]
+
+
+def settle_movements(conn: Connection, from_account: int, to_account: int, asset: str,
+                     amount: int, fee: int = 0) -> list[Movement]:
+    """`amount` of one owner's locked funds to another's available, `fee` of it to the fee
+    account instead."""
+    _check_amount(amount)
+    if type(fee) is not int or not 0 <= fee <= amount:
+        raise LedgerError(f"Fee must be an int between 0 and the amount, got {fee!r}")
+    movements = [Movement(from_account, asset, LOCKED, -amount)]
+    if amount - fee:
+        movements.append(Movement(to_account, asset, AVAILABLE, amount - fee))
+    if fee:
+        movements.append(Movement(system_account(conn, FEES), asset, AVAILABLE, fee))
+    return movements
 
 
 def credit_deposit(
@@ -167,11 +234,8 @@ def hold(
     ref_id: str | int = "",
 ) -> int:
     """Available -> locked, e.g. for an open order or a pending withdrawal."""
-    _check_amount(amount)
-    return post(conn, "hold", [
-        Movement(account_id, asset, AVAILABLE, -amount),
-        Movement(account_id, asset, LOCKED, amount),
-    ], ref_type=ref_type, ref_id=ref_id)
+    return post(conn, "hold", hold_movements(account_id, asset, amount), ref_type=ref_type,
+                ref_id=ref_id)
 
 
 def release(
@@ -179,11 +243,8 @@ def release(
     ref_id: str | int = "",
 ) -> int:
     """Locked -> available, e.g. when an order is cancelled."""
-    _check_amount(amount)
-    return post(conn, "release", [
-        Movement(account_id, asset, LOCKED, -amount),
-        Movement(account_id, asset, AVAILABLE, amount),
-    ], ref_type=ref_type, ref_id=ref_id)
+    return post(conn, "release", release_movements(account_id, asset, amount),
+                ref_type=ref_type, ref_id=ref_id)
 
 
 def settle(
@@ -192,15 +253,9 @@ def settle(
 ) -> int:
     """Move `amount` of one owner's locked funds to another's available; `fee` of it goes to
     the fee account instead."""
-    _check_amount(amount)
-    if type(fee) is not int or not 0 <= fee <= amount:
-        raise LedgerError(f"Fee must be an int between 0 and the amount, got {fee!r}")
-    movements = [Movement(from_account, asset, LOCKED, -amount)]
-    if amount - fee:
-        movements.append(Movement(to_account, asset, AVAILABLE, amount - fee))
-    if fee:
-        movements.append(Movement(system_account(conn, FEES), asset, AVAILABLE, fee))
-    return post(conn, "settle", movements, ref_type=ref_type, ref_id=ref_id)
+    return post(conn, "settle",
+                settle_movements(conn, from_account, to_account, asset, amount, fee),
+                ref_type=ref_type, ref_id=ref_id)
 
 
 def debit_withdrawal(

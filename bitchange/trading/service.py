@@ -283,8 +283,10 @@ def _place(conn: Connection, live: _LiveBook, seq: int, user_id: int, symbol: st
         "filled_quantity": 0, "filled_quote": 0, "fee_total": 0, "held_asset": held_asset,
         "held_amount": hold, "status": "open", "created_at": moment, "updated_at": moment,
     })
+    # The hold, every fill's settlement and the release: one ledger transaction per order.
+    journal = ledger.Journal(conn, "order", ref_type="order", ref_id=order_id)
     try:
-        ledger.hold(conn, account, held_asset, hold, ref_type="order", ref_id=order_id)
+        journal.apply(ledger.hold_movements(account, held_asset, hold))
     except InsufficientFunds:
         available = ledger.balances_of(conn, account).get(held_asset, (0, 0))[0]
         precision = base if held_asset == base.code else quote
@@ -308,8 +310,9 @@ def _place(conn: Connection, live: _LiveBook, seq: int, user_id: int, symbol: st
 
     trades = [e for e in result.events if isinstance(e, Trade)]
     affected = {user_id}
+    movements: list[ledger.Movement] = []
     if trades:
-        affected |= _settle(conn, trades, market, account, user_id, moment)
+        affected |= _settle(conn, trades, market, account, user_id, moment, movements)
         record_trades(conn, symbol, trades, moment)
     for event in result.events:
         if isinstance(event, Expired) and event.order_id != order_id:
@@ -324,7 +327,10 @@ def _place(conn: Connection, live: _LiveBook, seq: int, user_id: int, symbol: st
     if release < 0:
         raise RuntimeError(f"order {order_id} spent more than it held ({spent} > {hold})")
     if release:
-        ledger.release(conn, account, held_asset, release, ref_type="order", ref_id=order_id)
+        movements += ledger.release_movements(account, held_asset, release)
+    if movements:
+        journal.apply(movements)
+    journal.close()
     _TAKER_DONE.execute(conn, {
         "t_id": order_id, "t_filled": result.filled, "t_quote": result.quote,
         "t_fee": result.fee, "t_remaining": result.remaining if result.resting else 0,
@@ -363,8 +369,9 @@ _MAKER_FILL = Prepared(
 
 
 def _settle(conn: Connection, trades: list[Trade], market: MarketInfo, taker_account: int,
-            taker_id: int, moment) -> set[int]:  # type: ignore[no-untyped-def]
-    """Move base and quote for every fill, fees to the fee account; update the makers."""
+            taker_id: int, moment, movements: list[ledger.Movement]) -> set[int]:  # type: ignore[no-untyped-def]
+    """Add the base and quote movements of every fill (fees to the fee account) to
+    `movements`; write the trades and update the makers."""
     accounts = {taker_id: taker_account}
     makers: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     rows = []
@@ -377,10 +384,10 @@ def _settle(conn: Connection, trades: list[Trade], market: MarketInfo, taker_acc
                          else (maker_account, taker_account))
         buyer_fee, seller_fee = ((t.taker_fee, t.maker_fee) if taker_buys
                                  else (t.maker_fee, t.taker_fee))
-        ledger.settle(conn, seller, buyer, market.base, t.quantity, fee=buyer_fee,
-                      ref_type="trade", ref_id=t.taker_order_id)
-        ledger.settle(conn, buyer, seller, market.quote, t.notional, fee=seller_fee,
-                      ref_type="trade", ref_id=t.taker_order_id)
+        movements += ledger.settle_movements(conn, seller, buyer, market.base, t.quantity,
+                                             buyer_fee)
+        movements += ledger.settle_movements(conn, buyer, seller, market.quote, t.notional,
+                                             seller_fee)
         maker = makers[t.maker_order_id]
         maker["qty"] += t.quantity
         maker["quote"] += t.notional
