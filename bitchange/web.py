@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -24,9 +26,22 @@ def _no_store(response: RedirectResponse) -> RedirectResponse:
     return response
 
 
+def _same_site(request: Request) -> bool:
+    """Whether this navigation comes from our own pages. The login ticket and logout are only
+    ever reached by our own script (`window.location.assign`); from another site they would
+    be login/logout CSRF (e.g. logging a victim into the attacker's account)."""
+    fetch_site = request.headers.get("sec-fetch-site")
+    if fetch_site is not None:
+        return fetch_site == "same-origin"
+    referer = request.headers.get("referer", "")
+    return bool(referer) and urlsplit(referer).netloc == request.headers.get("host", "")
+
+
 async def session_from_ticket(request: Request) -> RedirectResponse:
     ticket = request.query_params.get("ticket", "")
     target = routes.safe_next(request.query_params.get("next"))
+    if not _same_site(request):
+        return _no_store(RedirectResponse(routes.login(target), status_code=303))
     with db.write() as conn:
         token = activate_session(conn, ticket) if ticket else None
     if token is None:
@@ -42,6 +57,8 @@ async def session_from_ticket(request: Request) -> RedirectResponse:
 
 async def logout(request: Request) -> RedirectResponse:
     token = token_from_cookie_header(request.headers.get("cookie", ""))
+    if not _same_site(request):
+        return _no_store(RedirectResponse(routes.HOME, status_code=303))
     if token:
         with db.write() as conn:
             revoke_token(conn, token)

@@ -65,9 +65,12 @@ def activate_session(conn: Connection, ticket: str) -> str | None:
     if row is None or now() - row.created_at > TICKET_LIFETIME:
         return None
     token = new_token()
-    conn.execute(update(_sessions).where(_sessions.c.id == row.id).values(
-        token_hash=token_hash(token), activation_hash=None, last_seen_at=now()))
-    return token
+    # Conditional on the ticket still being unused: two concurrent activations cannot both win.
+    swapped = conn.execute(update(_sessions).where(
+        _sessions.c.id == row.id, _sessions.c.activation_hash == token_hash(ticket),
+        _sessions.c.token_hash.is_(None),
+    ).values(token_hash=token_hash(token), activation_hash=None, last_seen_at=now()))
+    return token if swapped.rowcount == 1 else None
 
 
 def token_from_cookie_header(cookie_header: str) -> str:

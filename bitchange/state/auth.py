@@ -23,11 +23,14 @@ def _session_token(state: rx.State) -> str:
     return token_from_cookie_header(state.router.headers.cookie)
 
 
-def current_user(state: rx.State) -> CurrentUser | None:
-    """The signed-in user of the browser that sent this event, checked against the database."""
+def current_user(state: rx.State, *, active: bool = True) -> CurrentUser | None:
+    """The signed-in user of the browser that sent this event, checked against the database.
+
+    `active=False` for pushes the user did not cause (live updates): they must not keep an idle
+    session alive."""
     with db.read() as conn:
         user = resolve_session(conn, _session_token(state))
-    if user is not None and user.needs_touch:
+    if active and user is not None and user.needs_touch:
         with db.write() as conn:
             touch(conn, user.session_id)
     return user

@@ -169,7 +169,7 @@ async def _push(app: rx.App, token: str, sub: Subscriber, update: MarketUpdate) 
         if tail:
             state.candle_tail = tail
         if sub.user_id is not None and sub.user_id in update.touched_users:
-            user, view = await asyncio.to_thread(state._load_private)
+            user, view = await asyncio.to_thread(state._load_private, False)
             state._set_private(user, view)
     sub.seq, sub.last_trade_id = update.snapshot.seq, update.snapshot.last_trade_id
 

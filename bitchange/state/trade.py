@@ -132,9 +132,10 @@ class TradeState(rx.State):
             self.candles = chart(conn, mv, self.interval) if mv else []  # type: ignore[arg-type]
         self.candle_tail = []
 
-    def _load_private(self) -> tuple[CurrentUser | None, PrivateView | None]:
-        """Blocking: the signed-in user of this tab and their view of this market."""
-        user = current_user(self)
+    def _load_private(self, active: bool = True) -> tuple[CurrentUser | None, PrivateView | None]:
+        """Blocking: the signed-in user of this tab and their view of this market (`active`:
+        the user caused this load, so it counts as activity for the idle timeout)."""
+        user = current_user(self, active=active)
         if user is None or not self.market:
             return user, None
         return user, private_view(user.user_id, self.market)
