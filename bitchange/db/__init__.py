@@ -110,6 +110,17 @@ def write() -> Iterator[Connection]:
         yield conn
 
 
+def writer_connection() -> tuple[str, Connection]:
+    """A connection for a long-lived single writer (one per market): it opens its transactions
+    with `conn.begin()` exactly like `write()` does, without a pool round trip per order."""
+    url = get_settings().resolved_database_url
+    return url, _writer_for(url).connect()
+
+
+def current_url() -> str:
+    return get_settings().resolved_database_url
+
+
 @contextmanager
 def read() -> Iterator[Connection]:
     """A read-only snapshot; never writes."""

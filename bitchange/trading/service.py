@@ -20,7 +20,7 @@ from sqlalchemy import Connection, bindparam, select, update
 
 from bitchange import db, ledger
 from bitchange.clock import now
-from bitchange.db.models import User
+from bitchange.db.models import LedgerAccount, User
 from bitchange.db.prepared import Prepared, insert_row
 from bitchange.engine import (
     Expired,
@@ -44,6 +44,7 @@ _orders = Order.__table__
 _trades = TradeRow.__table__
 _sequences = MarketSequence.__table__
 _users = User.__table__
+_ledger_accounts = LedgerAccount.__table__
 
 OPEN_STATUSES = ("open", "partially_filled")
 _STATUS = {
@@ -84,7 +85,8 @@ class PlacedOrder:
 class _LiveBook:
     """A process's copy of one market's book, valid while `seq` equals the database's."""
 
-    __slots__ = ("base", "book", "lock", "market", "quote", "seq", "touched")
+    __slots__ = ("base", "book", "conn", "conn_url", "lock", "market", "quote", "seq",
+                 "touched")
 
     def __init__(self) -> None:
         self.book: OrderBook | None = None
@@ -95,6 +97,21 @@ class _LiveBook:
         self.seq = -1
         self.lock = threading.Lock()
         self.touched = False
+        # The market's writer connection, held across orders (no pool round trip per order).
+        self.conn: Connection | None = None
+        self.conn_url = ""
+
+    def connection(self) -> Connection:
+        conn = self.conn
+        if conn is None or conn.closed or conn.invalidated or self.conn_url != db.current_url():
+            self.close()
+            self.conn_url, self.conn = db.writer_connection()
+        return self.conn  # type: ignore[return-value]
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
 
 
 _books: dict[str, _LiveBook] = {}
@@ -109,6 +126,9 @@ def _live(symbol: str) -> _LiveBook:
 def forget_books() -> None:
     """Drop every in-memory book (tests simulate a restart with it)."""
     with _books_guard:
+        for live in _books.values():
+            with live.lock:
+                live.close()
         _books.clear()
 
 
@@ -171,8 +191,9 @@ def _run_on_market(symbol: str, work):  # type: ignore[no-untyped-def]
     live = _live(symbol)
     with live.lock:
         live.touched = False
+        conn = live.connection()
         try:
-            with db.write() as conn:
+            with conn.begin():
                 seq = _lock_market(conn, symbol)
                 return work(conn, live, seq)
         except BaseException:
@@ -248,24 +269,28 @@ def place_order(user_id: int, symbol: str, request: OrderRequest) -> PlacedOrder
                                                                  symbol, request))
 
 
-_TRADER = Prepared(select(_users.c.email_verified_at, _users.c.frozen_at).where(
-    _users.c.id == bindparam("user_id")))
+_TRADER = Prepared(
+    select(_users.c.email_verified_at, _users.c.frozen_at, _ledger_accounts.c.id)
+    .select_from(_users.outerjoin(_ledger_accounts, _ledger_accounts.c.user_id == _users.c.id))
+    .where(_users.c.id == bindparam("user_id")))
 
 
-def _check_trader(conn: Connection, user_id: int) -> None:
+def _check_trader(conn: Connection, user_id: int) -> int:
+    """Refuse unknown, frozen and unverified users; returns the trader's ledger account."""
     user = _TRADER.first(conn, {"user_id": user_id})
     if user is None:
         raise TradingError("Sign in to trade")
-    verified_at, frozen_at = user
+    verified_at, frozen_at, account = user
     if frozen_at is not None:
         raise TradingError("Your account is frozen; contact support")
     if verified_at is None:
         raise TradingError("Verify your email address before trading")
+    return account if account is not None else ledger.account_for_user(conn, user_id)
 
 
 def _place(conn: Connection, live: _LiveBook, seq: int, user_id: int, symbol: str,
            request: OrderRequest) -> PlacedOrder:
-    _check_trader(conn, user_id)
+    account = _check_trader(conn, user_id)
     book = _book(conn, live, symbol, seq)
     market, base, quote = live.market, live.base, live.quote
     assert market is not None and base is not None and quote is not None
@@ -274,7 +299,6 @@ def _place(conn: Connection, live: _LiveBook, seq: int, user_id: int, symbol: st
     _validate(request, market, base, quote)
     held_asset, hold = _hold_needed(request, book, user_id, market, base, quote)
 
-    account = ledger.account_for_user(conn, user_id)
     moment = now()
     order_id = _NEW_ORDER.scalar(conn, {
         "symbol": symbol, "user_id": user_id, "side": request.side, "kind": request.kind,
