@@ -37,6 +37,9 @@ POLICIES: dict[str, Policy] = {
     "email_ip": Policy(free=10, base=timedelta(minutes=1), cap=timedelta(minutes=15)),
     # re-entering a password or code inside the security centre
     "reauth": Policy(free=5, base=timedelta(seconds=30), cap=timedelta(minutes=15)),
+    # promo codes that do not exist (guessing), per account and per IP
+    "promo_account": Policy(free=5, base=timedelta(seconds=30), cap=timedelta(minutes=15)),
+    "promo_ip": Policy(free=20, base=timedelta(seconds=30), cap=timedelta(minutes=15)),
 }
 
 

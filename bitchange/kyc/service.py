@@ -228,13 +228,19 @@ def submission(conn: Connection, submission_id: int) -> SubmissionView | None:
 
 def _decide(conn: Connection, admin_id: int, submission_id: int, status: str,
             reason: str) -> int:
-    """Flip a pending submission (conditional UPDATE: two admins cannot both decide it)."""
+    """Flip a pending submission (conditional UPDATE: two admins cannot both decide it).
+    An admin never decides their own submission: another admin must."""
+    owner = conn.scalar(select(_submissions.c.user_id).where(_submissions.c.id == submission_id))
+    if owner is None:
+        raise KycError("Unknown submission.")
+    if owner == admin_id:
+        raise KycError("You cannot review your own verification; another admin must.")
     changed = conn.execute(update(_submissions).where(
         _submissions.c.id == submission_id, _submissions.c.status == PENDING,
     ).values(status=status, reason=reason, reviewed_by=admin_id, reviewed_at=now())).rowcount
     if changed != 1:
         raise KycError("This submission is no longer pending.")
-    return conn.scalar(select(_submissions.c.user_id).where(_submissions.c.id == submission_id))
+    return owner
 
 
 def approve(conn: Connection, admin_id: int, submission_id: int, *, ip: str) -> None:

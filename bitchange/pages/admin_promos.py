@@ -158,7 +158,7 @@ class AdminPromosState(rx.State):
                 promos.fund_promotions(conn, admin.user_id, asset,
                                        parse_amount(str(form.get("amount", "")),
                                                     known[asset].precision),
-                                       source=str(form.get("source", "external")),
+                                       source="fees",
                                        ip=client_ip(self))
             self.notice = f"Promotions account funded with {form.get('amount')} {asset}."
         except (promos.PromoError, AmountError) as exc:
@@ -223,8 +223,7 @@ def admin_promos() -> rx.Component:
         rx.form(rx.hstack(
             _asset_select("asset", "promo-fund-asset"),
             rx.input(name="amount", placeholder="Amount", id="promo-fund-amount"),
-            rx.el.select(rx.el.option("from the treasury (external)", value="external"),
-                         rx.el.option("from collected fees", value="fees"), name="source"),
+            rx.text("from collected fees", size="2", color_scheme="gray"),
             rx.button("Fund", type="submit", id="promo-fund-submit"),
         ), on_submit=S.fund, reset_on_submit=True),
         spacing="2",

@@ -116,7 +116,7 @@ class AdminStakingState(rx.State):
                     raise staking.StakingError("Choose an asset.")
                 amount = parse_amount(str(form.get("amount", "")), known[asset].precision)
                 staking.fund_rewards(conn, admin.user_id, asset, amount,
-                                     source=str(form.get("source", "external")),
+                                     source="fees",
                                      ip=client_ip(self))
             self.notice = f"Rewards account funded with {form.get('amount')} {asset}."
         except (staking.StakingError, AmountError) as exc:
@@ -178,9 +178,7 @@ def admin_staking() -> rx.Component:
         rx.form(rx.hstack(
             _asset_select("asset", "fund-asset"),
             rx.input(name="amount", placeholder="Amount", id="fund-amount"),
-            rx.el.select(rx.el.option("from the treasury (external)", value="external"),
-                         rx.el.option("from collected fees", value="fees"),
-                         name="source", id="fund-source"),
+            rx.text("from collected fees", size="2", color_scheme="gray"),
             rx.button("Fund", type="submit", id="fund-submit"),
         ), on_submit=S.fund, reset_on_submit=True),
         spacing="2",

@@ -9,7 +9,7 @@ from bitchange.components.shell import page
 from bitchange.money import format_amount
 from bitchange.pages.security import when
 from bitchange.promos import service as promos
-from bitchange.state.auth import current_user, navigate
+from bitchange.state.auth import client_ip, current_user, navigate
 from bitchange.trading.markets import assets
 
 
@@ -45,8 +45,9 @@ class PromosState(rx.State):
             return navigate(routes.login(routes.PROMOS))
         self.error = self.notice = ""
         try:
-            with db.write() as conn:
-                result = promos.redeem(conn, user.user_id, str(form.get("code", ""))[:64])
+            result = promos.redeem_code(user.user_id, str(form.get("code", ""))[:64],
+                                        ip=client_ip(self))
+            with db.read() as conn:
                 precision = assets(conn)[result.asset].precision
             self.notice = (f"Done: {format_amount(result.amount, precision)} {result.asset} "
                            "was added to your available balance.")

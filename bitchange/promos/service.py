@@ -9,6 +9,11 @@ A redemption, in one transaction:
 3. the reward moves from the `promotions` account to the user's available balance through the
    ledger (refused if the account cannot pay).
 Any refusal raises `PromoError`, and the caller's transaction rolls everything back.
+
+Guessing is throttled: a code that does not exist counts against the user (and their IP) under
+the `promo_account` / `promo_ip` throttle scopes, and while either is blocked every redemption
+is refused with the wait. The failure is recorded in its own transaction (`redeem_code`), since
+the refused one rolls back.
 """
 
 from __future__ import annotations
@@ -20,11 +25,11 @@ from datetime import datetime
 from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from bitchange import ledger
-from bitchange.accounts import audit
+from bitchange import db, ledger
+from bitchange.accounts import audit, throttle
 from bitchange.clock import now
 from bitchange.db.models import LedgerEntry, LedgerTransaction, User
-from bitchange.ledger import EXTERNAL, FEES, InsufficientFunds
+from bitchange.ledger import FEES, InsufficientFunds
 from bitchange.promos import PROMOTIONS
 from bitchange.promos.tables import PromoCode, PromoRedemption
 from bitchange.trading.markets import assets
@@ -37,12 +42,20 @@ _transactions = LedgerTransaction.__table__
 
 CONDITIONS = {"none": "No condition", "first_deposit_min": "First deposit of at least",
               "kyc_level_min": "Verification level at least"}
-FUNDING_SOURCES = {"external": EXTERNAL, "fees": FEES}
+# Only the exchange's collected fees may fund promotions. The `external` account may go
+# negative (it stands for the outside world), so funding from it would let one admin mint money
+# into the pool and redeem it; outside money enters the books only through real deposits.
+FUNDING_SOURCES = {"fees": FEES}
 _CODE = re.compile(r"^[A-Z0-9][A-Z0-9-]{2,31}$")
 
 
 class PromoError(ValueError):
     """A refused promo operation; the message is safe to show."""
+
+
+class UnknownCode(PromoError):
+    """No such code: the caller counts the attempt against the throttle in its own
+    transaction (see `redeem_code`)."""
 
 
 def normalize_code(text: str) -> str:
@@ -137,11 +150,11 @@ def set_active(conn: Connection, admin_id: int, code_id: int, active: bool, *,
 
 
 def fund_promotions(conn: Connection, admin_id: int, asset: str, amount: int, *,
-                    source: str = "external", ip: str = "") -> int:
+                    source: str = "fees", ip: str = "") -> int:
     if asset not in assets(conn):
         raise PromoError("Unknown asset.")
     if source not in FUNDING_SOURCES:
-        raise PromoError("Unknown funding source.")
+        raise PromoError("Promotions can only be funded from collected fees.")
     if type(amount) is not int or amount <= 0:
         raise PromoError("Enter an amount greater than zero.")
     try:
@@ -194,14 +207,31 @@ class Redeemed:
     amount: int
 
 
-def redeem(conn: Connection, user_id: int, text: str) -> Redeemed:
+def _throttle_checks(user_id: int, ip: str) -> list[tuple[str, str]]:
+    checks = [("promo_account", str(user_id))]
+    if ip:
+        checks.append(("promo_ip", ip))
+    return checks
+
+
+def record_unknown_code(conn: Connection, user_id: int, ip: str = "") -> None:
+    for scope, subject in _throttle_checks(user_id, ip):
+        throttle.hit(conn, scope, subject)
+
+
+def redeem(conn: Connection, user_id: int, text: str, *, ip: str = "") -> Redeemed:
+    wait = throttle.first_blocked(conn, _throttle_checks(user_id, ip))
+    if wait:
+        raise PromoError(f"Too many invalid codes. Try again in {throttle.describe_wait(wait)}.")
     try:
         code_text = normalize_code(text)
     except PromoError:
-        raise PromoError("This code is not valid.") from None
+        raise UnknownCode("This code is not valid.") from None
     row = conn.execute(select(_codes).where(_codes.c.code == code_text)).first()
     if row is None:
-        raise PromoError("This code is not valid.")
+        raise UnknownCode("This code is not valid.")
+    if row.created_by == user_id:
+        raise PromoError("You cannot redeem a code you created.")
     code = _code(row)
     moment = now()
     if not code.active or moment < code.valid_from or moment >= code.valid_until:
@@ -239,6 +269,17 @@ def redeem(conn: Connection, user_id: int, text: str) -> Redeemed:
     conn.execute(update(_redemptions).where(_redemptions.c.id == redemption_id)
                  .values(ledger_tx=tx))
     return Redeemed(redemption_id, code.asset, code.amount)
+
+
+def redeem_code(user_id: int, text: str, *, ip: str = "") -> Redeemed:
+    """Redeem in its own transaction; an unknown code is counted against the throttle."""
+    try:
+        with db.write() as conn:
+            return redeem(conn, user_id, text, ip=ip)
+    except UnknownCode:
+        with db.write() as conn:
+            record_unknown_code(conn, user_id, ip)
+        raise
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from sqlalchemy import Connection, func, insert, select, update
 from bitchange import ledger
 from bitchange.accounts import audit
 from bitchange.clock import now
-from bitchange.ledger import EXTERNAL, FEES, InsufficientFunds
+from bitchange.ledger import FEES, InsufficientFunds
 from bitchange.staking import STAKING, STAKING_REWARDS
 from bitchange.staking.tables import StakingAccrual, StakingPosition, StakingProduct
 from bitchange.trading.markets import assets
@@ -30,7 +30,10 @@ _positions = StakingPosition.__table__
 _accruals = StakingAccrual.__table__
 
 ACTIVE, CLOSED, REDEEMED = "active", "closed", "redeemed"
-FUNDING_SOURCES = {"external": EXTERNAL, "fees": FEES}
+# Only the exchange's collected fees may fund rewards. The `external` account may go negative
+# (it stands for the outside world), so funding from it would let one admin mint money into the
+# rewards pool; outside money enters the books only through real deposits.
+FUNDING_SOURCES = {"fees": FEES}
 
 
 class StakingError(ValueError):
@@ -128,13 +131,12 @@ def set_product_status(conn: Connection, admin_id: int, product_id: int, status:
 
 
 def fund_rewards(conn: Connection, admin_id: int, asset: str, amount: int, *,
-                 source: str = "external", ip: str = "") -> int:
-    """Move `amount` into the rewards account: from the outside world (the operator's treasury
-    deposit) or from the exchange's collected fees."""
+                 source: str = "fees", ip: str = "") -> int:
+    """Move `amount` of the exchange's collected fees into the rewards account."""
     if asset not in assets(conn):
         raise StakingError("Unknown asset.")
     if source not in FUNDING_SOURCES:
-        raise StakingError("Unknown funding source.")
+        raise StakingError("Rewards can only be funded from collected fees.")
     if type(amount) is not int or amount <= 0:
         raise StakingError("Enter an amount greater than zero.")
     try:

@@ -1,4 +1,5 @@
-"""Staking in a real browser: an admin funds the rewards account and opens a flexible product,
+"""Staking in a real browser: two traders trade (the exchange earns a fee), an admin funds the
+rewards account from the collected fees and opens a flexible product,
 a user stakes, one day of accrual runs (the env-gated CLI with a controlled clock, against the
 app's database), the reward shows, the user redeems."""
 
@@ -11,19 +12,20 @@ from datetime import UTC, datetime, timedelta
 from playwright.sync_api import expect
 
 from bitchange.config import PROJECT_ROOT
-from tests.e2e.extras_helpers import BOB, log_in_admin, log_in_trader
+from tests.e2e.extras_helpers import BOB, earn_trading_fees, log_in_admin, log_in_trader
 
 
 def test_stake_accrue_a_day_and_redeem(app, new_context, console):
+    earn_trading_fees(app)  # 1 USDT of fees: rewards are funded only from collected fees
     admin = new_context().new_page()
     log_in_admin(admin, app)
     admin.goto(app.url + "/admin/staking")
     admin.select_option("#fund-asset", "USDT")
-    admin.fill("#fund-amount", "1000")
+    admin.fill("#fund-amount", "1")
     admin.click("#fund-submit")
     expect(admin.locator("#staking-admin-notice")).to_contain_text("funded")
     expect(admin.locator("#rewards-pool .rewards-pool-row", has_text="USDT")).to_contain_text(
-        "1,000.000000")
+        "1.000000")
     admin.select_option("#product-asset", "USDT")
     admin.fill("#product-name", "USDT Flexible")
     admin.fill("#product-apr", "10")
@@ -65,5 +67,5 @@ def test_stake_accrue_a_day_and_redeem(app, new_context, console):
     row = admin.locator(".staking-product-row", has_text="USDT Flexible")
     expect(row).to_contain_text("0.273972")
     expect(admin.locator("#rewards-pool .rewards-pool-row", has_text="USDT")).to_contain_text(
-        "999.726028")
+        "0.726028")
     assert console.errors == []

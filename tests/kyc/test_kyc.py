@@ -229,3 +229,19 @@ def test_limits_are_configurable(database, monkeypatch):
     reload_settings()
     with pytest.raises(ValueError, match="no limit for level"):
         limits_for(0)
+
+
+def test_an_admin_cannot_decide_their_own_submission(database, admin):
+    own = submit(admin)
+    for decide in (lambda conn: kyc.approve(conn, admin, own, ip="10.0.0.1"),
+                   lambda conn: kyc.reject(conn, admin, own, "Looks fine to me", ip="")):
+        with pytest.raises(KycError, match="your own verification"), db.write() as conn:
+            decide(conn)
+    with db.read() as conn:
+        assert level_of(conn, admin) == 0
+        assert kyc.status_of(conn, admin).state == "pending"
+    other_admin = make_user("second-admin@example.com", admin=True)
+    with db.write() as conn:
+        kyc.approve(conn, other_admin, own, ip="10.0.0.1")
+    with db.read() as conn:
+        assert level_of(conn, admin) == 1

@@ -17,7 +17,14 @@ from bitchange.promos import PROMOTIONS
 from bitchange.promos import service as promos
 from bitchange.promos.service import PromoError
 from bitchange.promos.tables import PromoCode, PromoRedemption
-from tests.staking.conftest import USDT, assert_books, available, make_user, system_balance
+from tests.staking.conftest import (
+    USDT,
+    assert_books,
+    available,
+    earn_fees,
+    make_user,
+    system_balance,
+)
 
 
 def create(admin: int, code: str = "WELCOME", *, amount: int = 10 * USDT, total: int = 100,
@@ -31,6 +38,7 @@ def create(admin: int, code: str = "WELCOME", *, amount: int = 10 * USDT, total:
 
 
 def fund(admin: int, amount: int) -> None:
+    earn_fees("USDT", amount)
     with db.write() as conn:
         promos.fund_promotions(conn, admin, "USDT", amount)
 
@@ -141,6 +149,75 @@ def test_create_code_validation(admin, database):
     create(admin, "DUP")
     with pytest.raises(PromoError, match="already exists"):
         create(admin, "dup")
+
+
+def test_promotions_are_funded_only_from_collected_fees(admin, clock, books):
+    for source in ("external", "treasury"):
+        with pytest.raises(PromoError, match="only be funded from collected fees"), \
+                db.write() as conn:
+            promos.fund_promotions(conn, admin, "USDT", 1_000 * USDT, source=source)
+    with pytest.raises(PromoError, match="fees account does not hold"), db.write() as conn:
+        promos.fund_promotions(conn, admin, "USDT", 5 * USDT)
+    earn_fees("USDT", 30 * USDT)
+    with db.write() as conn:
+        promos.fund_promotions(conn, admin, "USDT", 20 * USDT)
+    assert system_balance(PROMOTIONS, "USDT") == 20 * USDT
+    assert system_balance(ledger.FEES, "USDT") == 10 * USDT
+    with db.read() as conn:
+        external = ledger.balances_of(conn, ledger.system_account(conn, ledger.EXTERNAL))
+    assert external["USDT"][0] == -30 * USDT  # only the fee payer's real deposit came in
+
+
+def test_an_admin_cannot_redeem_a_code_they_created(funded):
+    create(funded, "MINE")
+    with pytest.raises(PromoError, match="code you created"):
+        redeem(funded, "MINE")
+    assert available(funded, "USDT") == 0
+    other_admin = make_user("other-admin@example.com", admin=True)
+    redeem(other_admin, "MINE")
+    assert available(other_admin, "USDT") == 10 * USDT
+
+
+def redeem_code(user_id: int, code: str, ip: str = "") -> promos.Redeemed:
+    return promos.redeem_code(user_id, code, ip=ip)
+
+
+def test_guessing_codes_is_throttled_per_user(funded, clock):
+    create(funded)
+    alice = make_user("alice@example.com")
+    bob = make_user("bob@example.com")
+    for guess in ("GUESS1", "GUESS2", "GUESS3", "GUESS4", "<bad>"):
+        with pytest.raises(PromoError, match="not valid"):
+            redeem_code(alice, guess, "10.0.0.1")
+    # Five wrong codes: the next attempt waits, even with a valid code.
+    with pytest.raises(PromoError, match=r"Too many invalid codes\. Try again in 31 seconds"):
+        redeem_code(alice, "WELCOME", "10.0.0.2")
+    # Others are not affected, and their success does not reset Alice's count.
+    redeem_code(bob, "WELCOME", "10.0.0.3")
+    clock.moment += timedelta(seconds=29)
+    with pytest.raises(PromoError, match="Try again in 2 seconds"):
+        redeem_code(alice, "WELCOME", "10.0.0.2")
+    assert available(alice, "USDT") == 0
+    clock.moment += timedelta(seconds=1)
+    assert redeem_code(alice, "WELCOME", "10.0.0.2").amount == 10 * USDT
+    # The count is still there: one more wrong code waits twice as long.
+    with pytest.raises(PromoError, match="not valid"):
+        redeem_code(alice, "GUESS6")
+    with pytest.raises(PromoError, match="Try again in 61 seconds"):
+        redeem_code(alice, "GUESS7")
+
+
+def test_guessing_codes_is_throttled_per_ip(funded, clock):
+    create(funded)
+    guessers = [make_user(f"g{i}@example.com") for i in range(5)]
+    for user in guessers:
+        for n in range(4):  # below each account's own limit
+            with pytest.raises(PromoError, match="not valid"):
+                redeem_code(user, f"GUESS{n}", "10.6.6.6")
+    newcomer = make_user("new@example.com")
+    with pytest.raises(PromoError, match="Try again in 31 seconds"):
+        redeem_code(newcomer, "WELCOME", "10.6.6.6")
+    assert redeem_code(newcomer, "WELCOME", "10.0.0.1").amount == 10 * USDT  # another IP
 
 
 # --- concurrency -----------------------------------------------------------------------------

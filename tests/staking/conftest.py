@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -23,6 +24,17 @@ def make_user(email: str, funds: dict[str, int] | None = None, *, admin: bool = 
         for asset, amount in (funds or {}).items():
             ledger.credit_deposit(conn, ledger.account_for_user(conn, user_id), asset, amount)
     return user_id
+
+
+def earn_fees(asset: str, amount: int) -> None:
+    """Put `amount` of `asset` into the exchange's fee account the way trading does: a trader
+    deposits, the funds are held, and a settlement sends them to the fee account as a fee (the
+    only source the promotions and rewards accounts may be funded from)."""
+    payer = make_user(f"fee-payer-{uuid.uuid4().hex[:8]}@example.com", {asset: amount})
+    with db.write() as conn:
+        account = ledger.account_for_user(conn, payer)
+        ledger.hold(conn, account, asset, amount, ref_type="test")
+        ledger.settle(conn, account, account, asset, amount, fee=amount, ref_type="test")
 
 
 def available(user_id: int, asset: str) -> int:

@@ -14,7 +14,7 @@ from bitchange import db
 from bitchange.staking import STAKING, STAKING_REWARDS, accrual, service
 from bitchange.staking.service import StakingError
 from bitchange.staking.tables import StakingAccrual
-from tests.staking.conftest import USDT, available, make_user, system_balance
+from tests.staking.conftest import USDT, available, earn_fees, make_user, system_balance
 
 pytestmark = pytest.mark.usefixtures("books")
 
@@ -39,6 +39,7 @@ def redeem(user_id: int, position_id: int) -> None:
 
 
 def fund(admin: int, amount: int) -> None:
+    earn_fees("USDT", amount)
     with db.write() as conn:
         service.fund_rewards(conn, admin, "USDT", amount)
 
@@ -230,8 +231,13 @@ def test_concurrent_stakes_never_exceed_the_capacity(admin, clock):
 
 def test_funding_and_admin_totals(admin, clock):
     alice = make_user("alice@example.com", {"USDT": 1_000 * USDT})
+    # The outside world's account may go negative: one admin must not mint rewards from it.
+    with pytest.raises(StakingError, match="only be funded from collected fees"), \
+            db.write() as conn:
+        service.fund_rewards(conn, admin, "USDT", 5 * USDT, source="external")
     with pytest.raises(StakingError, match="fees account does not hold"), db.write() as conn:
-        service.fund_rewards(conn, admin, "USDT", 5 * USDT, source="fees")
+        service.fund_rewards(conn, admin, "USDT", 5 * USDT)
+    assert system_balance(STAKING_REWARDS, "USDT") == 0
     fund(admin, 50 * USDT)
     flexible = product(admin)
     stake(alice, flexible, 1_000 * USDT)
