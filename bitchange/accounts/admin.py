@@ -79,7 +79,18 @@ def freeze(conn: Connection, admin_id: int, user_id: int, *, ip: str, reason: st
     conn.execute(update(_users).where(_users.c.id == user_id).values(
         frozen_at=now(), frozen_reason=(reason or "frozen by support")[:200]))
     revoke_all_sessions(conn, user_id)
-    audit.record(conn, admin_id, "freeze", target, ip=ip, detail=reason)
+    rejected = reject_open_withdrawals(conn, user_id)
+    audit.record(conn, admin_id, "freeze", target, ip=ip, detail="; ".join(filter(None, (
+        reason, f"{rejected} open withdrawals rejected" if rejected else ""))))
+
+
+def reject_open_withdrawals(conn: Connection, user_id: int) -> int:
+    """In the freezing transaction: reject the user's open withdrawals (funds released), so
+    nothing in flight is paid out of a frozen account. Imported here, not at module level:
+    the wallet imports the accounts package."""
+    from bitchange.wallet.withdrawals import reject_for_frozen_account
+
+    return reject_for_frozen_account(conn, user_id)
 
 
 def unfreeze(conn: Connection, admin_id: int, user_id: int, *, ip: str) -> None:

@@ -15,6 +15,7 @@ from sqlalchemy import Connection, insert, select, update
 
 from bitchange import routes
 from bitchange.accounts import email_tokens, history, throttle, totp
+from bitchange.accounts.admin import reject_open_withdrawals
 from bitchange.accounts.devices import describe
 from bitchange.accounts.notices import notify
 from bitchange.accounts.passwords import hash_password, verify_password
@@ -199,6 +200,7 @@ def report_not_me(conn: Connection, token: str) -> bool:
     conn.execute(update(_users).where(_users.c.id == user_id).values(
         frozen_at=now(), frozen_reason="owner reported a login that was not theirs"))
     revoke_all_sessions(conn, user_id)
+    reject_open_withdrawals(conn, user_id)
     email_tokens.void_all(conn, user_id, "reset")
     notify(conn, user_id, "account_frozen", "Your account is frozen", [
         "You told us a login was not yours. We ended every session and froze your account: "

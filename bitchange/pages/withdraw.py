@@ -123,8 +123,10 @@ class WithdrawState(rx.State):
             with db.read() as conn:
                 precision = assets(conn)[self.asset].precision
             amount = parse_amount(str(form.get("amount", "")), precision)
+            # The amount was parsed with this page's asset: the service refuses an address
+            # (from the form) of another asset.
             withdrawals.request(user.user_id, address_id, amount, str(form.get("code", "")),
-                                ip=client_ip(self))
+                                ip=client_ip(self), asset=self.asset)
         except (AmountError, WalletError) as exc:
             self._done(user.user_id, error=str(exc))
             return

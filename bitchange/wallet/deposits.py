@@ -26,7 +26,7 @@ from bitchange.money import format_amount
 from bitchange.trading.markets import assets
 from bitchange.wallet import chains, rules
 from bitchange.wallet.errors import InvalidTransition, WalletError
-from bitchange.wallet.pricing import value_usdt
+from bitchange.wallet.pricing import limit_value_usdt
 from bitchange.wallet.tables import Deposit, DepositAddress
 
 _addresses = DepositAddress.__table__
@@ -179,7 +179,7 @@ def record(conn: Connection, *, asset: str, amount: int, txid: str, vout: int,
     if recorded_by is not None and recorded_by == user_id:
         raise WalletError("Admins cannot record deposits to their own account.")
 
-    value = value_usdt(conn, asset, amount, precision=precision)
+    value = limit_value_usdt(conn, asset, amount, precision=precision)
     needs_second = value is None or value >= rules.deposit_second_approval()
     try:
         with conn.begin_nested():

@@ -20,7 +20,7 @@ from bitchange.money import format_amount
 from bitchange.trading.markets import assets
 from bitchange.wallet import policy, rules
 from bitchange.wallet.errors import WalletError
-from bitchange.wallet.pricing import value_usdt
+from bitchange.wallet.pricing import limit_value_usdt
 from bitchange.wallet.tables import Transfer
 
 _transfers = Transfer.__table__
@@ -59,7 +59,7 @@ def _send(conn: Connection, user_id: int, recipient_email: str, asset: str, amou
         raise WalletError("You cannot transfer to yourself.")
     if recipient.frozen_at is not None:
         raise WalletError("That account cannot receive transfers right now.")
-    value = value_usdt(conn, asset, amount, precision=info.precision)
+    value = limit_value_usdt(conn, asset, amount, precision=info.precision)
     if value is None:
         raise WalletError(f"{asset} has no market price yet, so it cannot be checked against "
                           "your daily transfer limit.")

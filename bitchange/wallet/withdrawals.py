@@ -3,6 +3,10 @@
     awaiting_email --confirm--> pending_review --approve--> approved --mark_sent--> sent
     awaiting_email | pending_review --cancel (user) / expire (system)--> cancelled  (release)
     pending_review | approved --reject (admin)--> rejected                           (release)
+    awaiting_email | pending_review | approved --freeze (system)--> rejected         (release)
+
+Freezing an account (`reject_for_frozen_account`, called in the freezing transaction) rejects
+every open withdrawal of the user; confirm, approve and mark_sent refuse a frozen user's.
 
 `TRANSITIONS` is the whole list: any other step raises InvalidTransition. Each step is one
 conditional UPDATE on the expected current status (so two admins racing cannot both act), the
@@ -10,10 +14,11 @@ ledger movement it implies, a `withdrawal_events` row, an email to the user, and
 audit-log entry, all in the caller's transaction.
 
 The daily limit (the lower of the operator's cap and the user's verification level's, see
-`bitchange.kyc`) is checked against the sum of the USDT value (at request time, from the last
-trade price) of the user's withdrawals requested in the last 24 hours that were not rejected or
-cancelled. An asset without a trade price cannot be valued, so its withdrawals are refused with
-that reason (never valued at zero).
+`bitchange.kyc`) is checked against the sum of the USDT value (at request time, at
+`pricing.limit_price`, which one trade cannot push down; the four-eyes threshold too) of the
+user's withdrawals requested in the last 24 hours that were not rejected or cancelled. An asset
+without a trade price cannot be valued, so its withdrawals are refused with that reason (never
+valued at zero).
 """
 
 from __future__ import annotations
@@ -35,7 +40,7 @@ from bitchange.money import format_amount
 from bitchange.trading.markets import assets
 from bitchange.wallet import address_book, controls, policy, rules
 from bitchange.wallet.errors import InvalidTransition, WalletError
-from bitchange.wallet.pricing import value_usdt
+from bitchange.wallet.pricing import limit_value_usdt
 from bitchange.wallet.tables import Withdrawal, WithdrawalAddress, WithdrawalEvent
 
 _w = Withdrawal.__table__
@@ -63,9 +68,15 @@ TRANSITIONS: dict[tuple[str, str], str] = {
     ("reject", PENDING_REVIEW): REJECTED,
     ("reject", APPROVED): REJECTED,
     ("mark_sent", APPROVED): SENT,
+    ("freeze", AWAITING_EMAIL): REJECTED,
+    ("freeze", PENDING_REVIEW): REJECTED,
+    ("freeze", APPROVED): REJECTED,
 }
 RELEASES = {CANCELLED, REJECTED}
 TXID = re.compile(r"^(0x)?[0-9a-fA-F]{64}$")
+FROZEN_REASON = "account frozen"
+_FROZEN_ADMIN = ("The owner's account is frozen: this withdrawal cannot be {}. Reject it, or "
+                 "unfreeze the account first.")
 
 
 def _fmt_amount(conn: Connection, asset: str, amount: int) -> str:
@@ -118,7 +129,8 @@ def _transition(conn: Connection, withdrawal_id: int, action: str, *, actor_id: 
 
 def _verb(action: str) -> str:
     return {"confirm": "confirmed", "cancel": "cancelled", "expire": "expired",
-            "approve": "approved", "reject": "rejected", "mark_sent": "marked sent"}[action]
+            "approve": "approved", "reject": "rejected", "mark_sent": "marked sent",
+            "freeze": "rejected for a frozen account"}[action]
 
 
 def _email(conn: Connection, row, status: str, detail: str) -> None:  # type: ignore[no-untyped-def]
@@ -178,21 +190,24 @@ def used_today(conn: Connection, user_id: int) -> int:
 
 
 def quote(conn: Connection, user_id: int, asset: str) -> Quote:
-    from bitchange.wallet.pricing import last_price
+    from bitchange.wallet.pricing import limit_price
 
     precision = assets(conn)[asset].precision
     return Quote(asset, rules.withdrawal_fee(asset, precision),
                  rules.withdrawal_minimum(asset, precision), daily_limit(conn, user_id),
-                 used_today(conn, user_id), last_price(conn, asset))
+                 used_today(conn, user_id), limit_price(conn, asset))
 
 
 def _request(conn: Connection, user_id: int, address_id: int, amount: int, code: str,
-             ip: str) -> int:
+             ip: str, expected_asset: str | None = None) -> int:
     sender = policy.check_can_send(conn, user_id)
     entry = address_book.get(conn, user_id, address_id)
     if entry is None:
         raise WalletError("Choose an address from your address book.")
     asset = entry.asset
+    if expected_asset is not None and asset != expected_asset:
+        raise WalletError(f"That address is a {asset} address; choose one of your "
+                          f"{expected_asset} addresses.")
     reason = controls.paused_reason(conn, asset)
     if reason:
         raise WalletError(reason)
@@ -213,7 +228,7 @@ def _request(conn: Connection, user_id: int, address_id: int, amount: int, code:
     if amount <= fee:
         raise WalletError(f"The amount must be more than the network fee "
                           f"({format_amount(fee, precision)} {asset}).")
-    value = value_usdt(conn, asset, amount, precision=precision)
+    value = limit_value_usdt(conn, asset, amount, precision=precision)
     if value is None:
         raise WalletError(f"{asset} has no market price yet, so it cannot be checked against "
                           "your daily withdrawal limit. Try again once it trades, or contact "
@@ -254,12 +269,16 @@ def _request(conn: Connection, user_id: int, address_id: int, amount: int, code:
     return withdrawal_id
 
 
-def request(user_id: int, address_id: int, amount: int, code: str, *, ip: str = "") -> int:
+def request(user_id: int, address_id: int, amount: int, code: str, *, ip: str = "",
+            asset: str | None = None) -> int:
     """Request a withdrawal (own transaction): checks, 2FA, daily limit, hold, email. A wrong
-    2FA code is counted against the user's throttle even though nothing else is written."""
+    2FA code is counted against the user's throttle even though nothing else is written.
+
+    `asset`: the asset the caller parsed `amount` for (the form's); an address of another asset
+    is refused, so an amount is never read with the wrong precision."""
     try:
         with db.write() as conn:
-            return _request(conn, user_id, address_id, amount, code, ip)
+            return _request(conn, user_id, address_id, amount, code, ip, asset)
     except policy.BadCode:
         with db.write() as conn:
             policy.record_bad_code(conn, user_id)
@@ -307,10 +326,22 @@ def by_token(conn: Connection, token: str) -> WithdrawalView | None:
     return _view(row)
 
 
+def _refuse_if_frozen(conn: Connection, user_id: int, message: str) -> None:
+    """Refuse to move a frozen user's withdrawal toward payout. The user row is locked (`FOR
+    UPDATE` on PostgreSQL) so this and a concurrent freeze run in turn: either the freeze sees
+    the step done, or the step sees the freeze."""
+    frozen_at = conn.scalar(select(_users.c.frozen_at).where(_users.c.id == user_id)
+                            .with_for_update())
+    if frozen_at is not None:
+        raise WalletError(message)
+
+
 def confirm(conn: Connection, token: str, *, ip: str = "") -> WithdrawalView:
     found = by_token(conn, token)
     if found is None:
         raise WalletError("This confirmation link is invalid, used or expired.")
+    _refuse_if_frozen(conn, found.user_id, "Your account is frozen for your protection: "
+                      "withdrawals are disabled. Contact support.")
     _transition(conn, found.id, "confirm", actor_id=found.user_id, actor_role="user", ip=ip,
                 token_hash=None)
     return found
@@ -331,6 +362,18 @@ def cancel(conn: Connection, user_id: int, withdrawal_id: int, *, ip: str = "") 
     withdrawal')."""
     _transition(conn, withdrawal_id, "cancel", actor_id=user_id, actor_role="user", ip=ip,
                 user_id=user_id, token_hash=None, reason="cancelled by you")
+
+
+def reject_for_frozen_account(conn: Connection, user_id: int) -> int:
+    """Reject (system, "account frozen") every open withdrawal of `user_id`, releasing its funds.
+    Called in the transaction that freezes the account, after the user row was updated (which
+    locks it against concurrent approve / mark_sent). Returns how many were rejected."""
+    ids = list(conn.scalars(select(_w.c.id).where(_w.c.user_id == user_id,
+                                                  _w.c.status.in_(OPEN)).order_by(_w.c.id)))
+    for withdrawal_id in ids:
+        _transition(conn, withdrawal_id, "freeze", actor_id=None, actor_role="system",
+                    detail=FROZEN_REASON, reason=FROZEN_REASON, token_hash=None)
+    return len(ids)
 
 
 def expire_stale(conn: Connection) -> int:
@@ -359,6 +402,7 @@ def approve(conn: Connection, admin_id: int, withdrawal_id: int, *, ip: str = ""
     """Approve; above the four-eyes threshold the first approval is recorded and a second,
     different admin's approval moves it to approved. Returns the resulting status label."""
     row = _admin_checks(conn, admin_id, withdrawal_id)
+    _refuse_if_frozen(conn, row.user_id, _FROZEN_ADMIN.format("approved"))
     if row.status != PENDING_REVIEW:
         raise InvalidTransition(f"A withdrawal that is {LABELS[row.status]} cannot be approved.")
     if row.needs_two_approvals and row.first_approver is None:
@@ -398,7 +442,8 @@ def mark_sent(conn: Connection, admin_id: int, withdrawal_id: int, txid: str, *,
     txid = (txid or "").strip()
     if not TXID.match(txid):
         raise WalletError("The transaction id must be 64 hexadecimal characters.")
-    _admin_checks(conn, admin_id, withdrawal_id)
+    row = _admin_checks(conn, admin_id, withdrawal_id)
+    _refuse_if_frozen(conn, row.user_id, _FROZEN_ADMIN.format("marked sent"))
     _transition(conn, withdrawal_id, "mark_sent", actor_id=admin_id, actor_role="admin", ip=ip,
                 detail=txid.lower(), txid=txid.lower())
 
@@ -429,6 +474,7 @@ class ReviewItem:
     sent_before: int  # earlier withdrawals of this user that were sent
     first_approver_email: str
     events: list[str]
+    frozen: bool = False  # the owner's account is frozen: reject, never pay out
 
 
 def review_queue(conn: Connection, *, statuses: tuple[str, ...] = (PENDING_REVIEW, APPROVED,
@@ -445,6 +491,10 @@ def review_queue(conn: Connection, *, statuses: tuple[str, ...] = (PENDING_REVIE
         latest = max(changes) if changes else None
         security = (f"{latest[1]} change {latest[0].strftime('%Y-%m-%d %H:%M UTC')}"
                     if latest and moment - latest[0] < rules.DAY * 30 else "")
+        if user.frozen_at is not None:  # shown first in the row's risk context
+            security = "; ".join(filter(None, (
+                f"FROZEN {user.frozen_at.strftime('%Y-%m-%d %H:%M UTC')}: "
+                f"{user.frozen_reason or 'no reason given'}", security)))
         added = conn.scalar(select(_book.c.created_at).where(_book.c.id == row.address_id))
         sent_before = conn.scalar(select(func.count()).select_from(_w).where(
             _w.c.user_id == row.user_id, _w.c.status == SENT, _w.c.id != row.id)) or 0
@@ -458,5 +508,5 @@ def review_queue(conn: Connection, *, statuses: tuple[str, ...] = (PENDING_REVIE
             _view(row), user.email, (moment - user.created_at).days, security,
             int((moment - added).total_seconds() // 3600) if added else 0,
             used_today(conn, row.user_id), daily_limit(conn, row.user_id), sent_before,
-            first or "", events))
+            first or "", events, user.frozen_at is not None))
     return items

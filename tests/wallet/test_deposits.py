@@ -203,3 +203,15 @@ def test_a_new_user_without_an_account_row_can_still_be_credited(keys):
     _record(w.admin.user_id, user_email=carol.email, asset="USDT", amount=50 * USDT,
             txid="ef" * 32, confirmations=12)
     assert carol.balance("USDT") == (50 * USDT, 0)
+
+
+def test_a_wash_trade_at_a_low_price_does_not_skip_the_second_approval(keys):
+    w = keys
+    set_price("BTC-USDT", 60_000 * USDT)
+    set_price("BTC-USDT", 1_000 * USDT)  # a wash trade: 1 BTC would look like 1,000 USDT
+    before = w.alice.balance("BTC")
+    result = _record(w.admin.user_id, user_email=w.alice.email, amount=BTC)
+    assert result.status == "pending_approval"  # 60,000 USDT >= 10,000: a second admin
+    assert w.alice.balance("BTC") == before
+    with db.write() as conn:
+        deposits.reject(conn, w.admin2.user_id, result.deposit_id, "test")

@@ -97,3 +97,17 @@ def test_wallet_handlers(world):
     assert csv_event is not None
     history.apply({"type": "withdrawal", "asset": "", "start": "bad", "end": ""})
     assert "YYYY-MM-DD" in history.error
+
+
+def test_withdraw_form_refuses_an_address_of_another_asset(world):
+    w = world
+    set_price("BTC-USDT", 60_000 * USDT)
+    usdt_address = ready_address(w, w.alice, "USDT", "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed")
+    alice = state_of(WithdrawState, session_for(w.alice.email, w.clock.code()),
+                     query="?asset=BTC")
+    alice.load()
+    # A forged form: the BTC page's amount (8 decimals) with a USDT (6 decimals) address.
+    alice.request({"address_id": str(usdt_address), "amount": "100", "code": w.clock.code()})
+    assert alice.error == "That address is a USDT address; choose one of your BTC addresses."
+    with db.read() as conn:
+        assert conn.scalar(select(Withdrawal.__table__.c.id)) is None

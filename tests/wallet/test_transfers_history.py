@@ -164,3 +164,11 @@ def test_history_dates_must_be_iso():
     assert history.parse_day("") is None
     with pytest.raises(ValueError, match="YYYY-MM-DD"):
         history.parse_day("31/01/2030")
+
+
+def test_a_wash_trade_at_a_low_price_does_not_lower_the_transfer_limit(t):
+    set_price("BTC-USDT", 60_000 * USDT)
+    set_price("BTC-USDT", 1_000 * USDT)  # a wash trade: 1 BTC would look like 1,000 USDT
+    with pytest.raises(WalletError, match=r"this transfer is worth 12,000\.00 USDT"):
+        send(t, BTC // 5, asset="BTC")  # over the 10,000 USDT limit, not 200 USDT
+    assert _count() == 0

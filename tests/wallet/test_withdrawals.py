@@ -10,10 +10,12 @@ import pytest
 from sqlalchemy import func, select, update
 
 from bitchange import db, ledger
-from bitchange.accounts import throttle
+from bitchange.accounts import admin, email_tokens, security, throttle
 from bitchange.accounts.audit import search
 from bitchange.db.models import User
-from bitchange.wallet import address_book, controls, history, withdrawals
+from bitchange.trading import service
+from bitchange.trading.service import OrderRequest
+from bitchange.wallet import address_book, controls, history, pricing, withdrawals
 from bitchange.wallet.errors import InvalidTransition, WalletError
 from bitchange.wallet.tables import Withdrawal, WithdrawalEvent
 from bitchange.wallet.withdrawals import TRANSITIONS
@@ -23,6 +25,7 @@ from tests.wallet.conftest import (
     ETH_ADDRESS,
     USDT,
     emails,
+    make_person,
     set_price,
     token_in,
 )
@@ -203,7 +206,7 @@ def _drive_to(w, target: str) -> int:  # type: ignore[no-untyped-def]
     return withdrawal_id
 
 
-ACTIONS = ["confirm", "cancel", "expire", "approve", "reject", "mark_sent"]
+ACTIONS = ["confirm", "cancel", "expire", "approve", "reject", "mark_sent", "freeze"]
 STATUSES = ["awaiting_email", "pending_review", "approved", "sent", "rejected", "cancelled"]
 
 
@@ -244,6 +247,9 @@ def test_transition_table_is_exactly_the_documented_one():
         ("reject", "pending_review"): "rejected",
         ("reject", "approved"): "rejected",
         ("mark_sent", "approved"): "sent",
+        ("freeze", "awaiting_email"): "rejected",
+        ("freeze", "pending_review"): "rejected",
+        ("freeze", "approved"): "rejected",
     }
 
 
@@ -399,3 +405,123 @@ def test_the_verification_level_limit_applies_when_lower(w, settings):
 
     with pytest.raises(WalletError, match=r"daily transfer limit of 100\.00 USDT"):
         transfers.send(w.alice.user_id, w.bob.email, "USDT", 101 * USDT, "", w.clock.code())
+
+
+# --- security review: wash-trade pricing, frozen accounts, the form's asset -------------------
+
+def test_a_wash_trade_at_a_low_price_does_not_lower_limit_valuations(w):
+    set_price("BTC-USDT", 60_000 * USDT)  # the market today
+    set_price("BTC-USDT", 1_000 * USDT)  # two accounts trade 0.01 BTC with each other: 10 USDT
+    with db.read() as conn:
+        assert pricing.last_price(conn, "BTC") == 1_000 * USDT  # the wash trade is the last
+        assert pricing.limit_price(conn, "BTC") == 60_000 * USDT  # the 24h high
+    with pytest.raises(WalletError, match="daily withdrawal limit"):
+        request(w, BTC)  # still 60,000 USDT > 50,000, not 1,000 USDT
+    withdrawal_id = request(w, BTC // 4)
+    with db.read() as conn:
+        row = conn.execute(select(_w).where(_w.c.id == withdrawal_id)).one()
+    assert row.value_usdt == 15_000 * USDT and row.needs_two_approvals  # four-eyes stays on
+
+
+def test_the_best_open_bid_floors_the_limit_price(w):
+    w.clock.advance(hours=25)  # yesterday's trades are out of the 24h window
+    set_price("BTC-USDT", 1_000 * USDT)
+    bidder = make_person("bidder@example.com", two_factor=False,
+                         funds={"USDT": 1_000 * USDT})
+    service.place_order(bidder.user_id, "BTC-USDT",
+                        OrderRequest("BUY", "limit", 59_000 * USDT, 1_000_000))
+    with db.read() as conn:
+        assert pricing.limit_price(conn, "BTC") == 59_000 * USDT
+    with pytest.raises(WalletError, match="daily withdrawal limit"):
+        request(w, BTC)
+
+
+def _events_of(withdrawal_id: int) -> list[tuple[str, str, str]]:
+    events = WithdrawalEvent.__table__
+    with db.read() as conn:
+        return [(e.action, e.actor_role, e.detail) for e in conn.execute(
+            select(events).where(events.c.withdrawal_id == withdrawal_id)
+            .order_by(events.c.id))]
+
+
+def test_freezing_rejects_every_open_withdrawal_and_releases_the_funds(w):
+    start = w.alice.balance("BTC")
+    awaiting = request(w)
+    reviewing = request(w)
+    confirm_by_email(w)
+    approved = request(w)
+    confirm_by_email(w)
+    act(withdrawals.approve, w.admin.user_id, approved)
+    sent = request(w)
+    confirm_by_email(w)
+    act(withdrawals.approve, w.admin.user_id, sent)
+    act(withdrawals.mark_sent, w.admin.user_id, sent, TXID)
+    token = token_in(emails(w.alice.email, "withdrawal_requested")[0])  # `awaiting`'s link
+
+    act(admin.freeze, w.admin.user_id, w.alice.user_id, ip="10.9.9.9", reason="chargeback")
+
+    open_ids = (awaiting, reviewing, approved)
+    assert [status(i) for i in (*open_ids, sent)] == ["rejected"] * 3 + ["sent"]
+    assert w.alice.balance("BTC") == (start[0] - BTC // 10, start[1])  # only `sent` left
+    for withdrawal_id in open_ids:
+        assert _events_of(withdrawal_id)[-1] == ("freeze", "system", "account frozen")
+    rejected = emails(w.alice.email, "withdrawal_rejected")
+    assert len(rejected) == 3 and all("rejected: account frozen" in m.text_body
+                                      for m in rejected)
+    with db.read() as conn:
+        [entry] = search(conn, action="freeze")
+        assert withdrawals.review_queue(conn) == []
+    assert entry.detail == "chargeback; 3 open withdrawals rejected"
+    with pytest.raises(WalletError, match="invalid, used or expired"), db.write() as conn:
+        withdrawals.confirm(conn, token)
+
+
+def test_this_wasnt_me_rejects_open_withdrawals(w):
+    start = w.alice.balance("BTC")
+    withdrawal_id = request(w)
+    confirm_by_email(w)
+    with db.write() as conn:
+        assert security.report_not_me(conn, email_tokens.issue(conn, w.alice.user_id,
+                                                                "not_me"))
+    assert status(withdrawal_id) == "rejected" and w.alice.balance("BTC") == start
+    assert _events_of(withdrawal_id)[-1] == ("freeze", "system", "account frozen")
+
+
+def test_a_frozen_users_withdrawal_cannot_move_toward_payout(w):
+    awaiting = request(w)
+    approved = request(w)
+    confirm_by_email(w)
+    act(withdrawals.approve, w.admin.user_id, approved)
+    _set_user(w, frozen_at=w.clock.now(), frozen_reason="support")  # frozen without the hook
+    balance = w.alice.balance("BTC")
+    with pytest.raises(WalletError, match="frozen"):
+        act(withdrawals.mark_sent, w.admin2.user_id, approved, TXID)
+    token = token_in(emails(w.alice.email, "withdrawal_requested")[0])  # `awaiting`'s link
+    with pytest.raises(WalletError, match="frozen"), db.write() as conn:
+        withdrawals.confirm(conn, token)
+    assert (status(awaiting), status(approved)) == ("awaiting_email", "approved")
+    assert w.alice.balance("BTC") == balance
+    with db.read() as conn:
+        queue = withdrawals.review_queue(conn)
+    assert [(i.withdrawal.id, i.frozen) for i in queue] == [(awaiting, True), (approved, True)]
+    assert all(i.security_change.startswith("FROZEN") for i in queue)
+    act(withdrawals.reject, w.admin2.user_id, approved, "account frozen")  # still possible
+    assert status(approved) == "rejected"
+
+
+def test_pending_review_of_a_frozen_user_cannot_be_approved(w):
+    withdrawal_id = request(w)
+    confirm_by_email(w)
+    _set_user(w, frozen_at=w.clock.now())
+    with pytest.raises(WalletError, match="frozen"):
+        act(withdrawals.approve, w.admin.user_id, withdrawal_id)
+    assert status(withdrawal_id) == "pending_review"
+
+
+def test_an_address_of_another_asset_than_the_forms_is_refused(w):
+    usdt_address = ready_address(w, w.alice, "USDT", ETH_ADDRESS)
+    with pytest.raises(WalletError, match="That address is a USDT address; choose one of your "
+                                          "BTC addresses"):
+        withdrawals.request(w.alice.user_id, usdt_address, 100 * BTC, w.clock.code(),
+                            asset="BTC")  # "100" parsed with BTC's 8 decimals
+    assert count_withdrawals() == 0
