@@ -26,13 +26,15 @@ def _no_store(response: RedirectResponse) -> RedirectResponse:
     return response
 
 
-def _same_site(request: Request) -> bool:
+def _same_site(request: Request, *, typed_ok: bool = False) -> bool:
     """Whether this navigation comes from our own pages. The login ticket and logout are only
     ever reached by our own script (`window.location.assign`); from another site they would
-    be login/logout CSRF (e.g. logging a victim into the attacker's account)."""
+    be login/logout CSRF (e.g. logging a victim into the attacker's account). `typed_ok` also
+    accepts an address typed or opened from outside any site (harmless for logout, never for
+    a login ticket, which could arrive in a phishing link)."""
     fetch_site = request.headers.get("sec-fetch-site")
     if fetch_site is not None:
-        return fetch_site == "same-origin"
+        return fetch_site == "same-origin" or (typed_ok and fetch_site == "none")
     referer = request.headers.get("referer", "")
     return bool(referer) and urlsplit(referer).netloc == request.headers.get("host", "")
 
@@ -57,7 +59,7 @@ async def session_from_ticket(request: Request) -> RedirectResponse:
 
 async def logout(request: Request) -> RedirectResponse:
     token = token_from_cookie_header(request.headers.get("cookie", ""))
-    if not _same_site(request):
+    if not _same_site(request, typed_ok=True):
         return _no_store(RedirectResponse(routes.HOME, status_code=303))
     if token:
         with db.write() as conn:

@@ -38,6 +38,10 @@ def test_a_ticket_from_another_site_is_refused_and_stays_unused(database):
     assert "httponly" in ours.headers["set-cookie"].lower()
     again = client.get(f"/auth/session?ticket={ticket}", headers=SAME)
     assert "set-cookie" not in again.headers  # single use
+    # A ticket opened from outside any site (e.g. a link in a phishing email) is refused too.
+    pasted = client.get(f"/auth/session?ticket={_ticket('other@example.com')}",
+                        headers={"sec-fetch-site": "none"})
+    assert "set-cookie" not in pasted.headers
 
 
 def test_same_host_referer_is_accepted_without_fetch_metadata(database):
@@ -56,6 +60,6 @@ def test_cross_site_logout_does_not_end_the_session(database):
     client.get("/auth/logout", headers={"sec-fetch-site": "cross-site"})
     with db.read() as conn:
         assert resolve_session(conn, token) is not None
-    client.get("/auth/logout", headers=SAME)
+    client.get("/auth/logout", headers={"sec-fetch-site": "none"})  # typed in the address bar
     with db.read() as conn:
         assert resolve_session(conn, token) is None

@@ -72,6 +72,8 @@ def test_sign_up_verify_2fa_sessions_and_revoke(app, new_context, mailbox, conso
     mailbox.wait_for(email, "Two-factor authentication is on")
 
     first.click("#logout")
+    # Logging out is a full navigation (/auth/logout -> /): let it land before the next one.
+    first.wait_for_url(re.compile(r"^https?://[^/]+/$"))
     expect(first.locator("#nav-login")).to_be_visible()
 
     # Log in again: now a code is required (never the one used at enrolment: the helper
