@@ -290,6 +290,17 @@ def transfer(
     ], ref_type=ref_type, ref_id=ref_id, memo=memo)
 
 
+def fund_from_fees(
+    conn: Connection, pool: str, asset: str, amount: int, *, ref_type: str,
+    ref_id: str | int = "",
+) -> int:
+    """Move collected fees into a system pool (staking rewards, promotions). Fees are the only
+    source: funding a pool from the outside-world account, which may go negative, would let
+    one admin create money."""
+    return transfer(conn, system_account(conn, FEES), system_account(conn, pool), asset, amount,
+                    ref_type=ref_type, ref_id=ref_id, memo=f"{pool} funded from fees")
+
+
 def balances_of(conn: Connection, account_id: int) -> dict[str, tuple[int, int]]:
     """asset -> (available, locked)."""
     rows = conn.execute(

@@ -29,7 +29,7 @@ from bitchange import db, ledger
 from bitchange.accounts import audit, throttle
 from bitchange.clock import now
 from bitchange.db.models import LedgerEntry, LedgerTransaction, User
-from bitchange.ledger import FEES, InsufficientFunds
+from bitchange.ledger import InsufficientFunds
 from bitchange.promos import PROMOTIONS
 from bitchange.promos.tables import PromoCode, PromoRedemption
 from bitchange.trading.markets import assets
@@ -45,7 +45,6 @@ CONDITIONS = {"none": "No condition", "first_deposit_min": "First deposit of at 
 # Only the exchange's collected fees may fund promotions. The `external` account may go
 # negative (it stands for the outside world), so funding from it would let one admin mint money
 # into the pool and redeem it; outside money enters the books only through real deposits.
-FUNDING_SOURCES = {"fees": FEES}
 _CODE = re.compile(r"^[A-Z0-9][A-Z0-9-]{2,31}$")
 
 
@@ -153,15 +152,13 @@ def fund_promotions(conn: Connection, admin_id: int, asset: str, amount: int, *,
                     source: str = "fees", ip: str = "") -> int:
     if asset not in assets(conn):
         raise PromoError("Unknown asset.")
-    if source not in FUNDING_SOURCES:
+    if source != "fees":
         raise PromoError("Promotions can only be funded from collected fees.")
     if type(amount) is not int or amount <= 0:
         raise PromoError("Enter an amount greater than zero.")
     try:
-        tx = ledger.transfer(conn, ledger.system_account(conn, FUNDING_SOURCES[source]),
-                             ledger.system_account(conn, PROMOTIONS), asset, amount,
-                             ref_type="promo_funding", ref_id=admin_id,
-                             memo=f"promotions funded from {source}")
+        tx = ledger.fund_from_fees(conn, PROMOTIONS, asset, amount, ref_type="promo_funding",
+                                   ref_id=admin_id)
     except InsufficientFunds:
         raise PromoError(f"The {source} account does not hold that much {asset}.") from None
     audit.record(conn, admin_id, "promo_fund", f"promotions {asset}", ip=ip,

@@ -20,7 +20,7 @@ from sqlalchemy import Connection, func, insert, select, update
 from bitchange import ledger
 from bitchange.accounts import audit
 from bitchange.clock import now
-from bitchange.ledger import FEES, InsufficientFunds
+from bitchange.ledger import InsufficientFunds
 from bitchange.staking import STAKING, STAKING_REWARDS
 from bitchange.staking.tables import StakingAccrual, StakingPosition, StakingProduct
 from bitchange.trading.markets import assets
@@ -33,7 +33,6 @@ ACTIVE, CLOSED, REDEEMED = "active", "closed", "redeemed"
 # Only the exchange's collected fees may fund rewards. The `external` account may go negative
 # (it stands for the outside world), so funding from it would let one admin mint money into the
 # rewards pool; outside money enters the books only through real deposits.
-FUNDING_SOURCES = {"fees": FEES}
 
 
 class StakingError(ValueError):
@@ -135,15 +134,13 @@ def fund_rewards(conn: Connection, admin_id: int, asset: str, amount: int, *,
     """Move `amount` of the exchange's collected fees into the rewards account."""
     if asset not in assets(conn):
         raise StakingError("Unknown asset.")
-    if source not in FUNDING_SOURCES:
+    if source != "fees":
         raise StakingError("Rewards can only be funded from collected fees.")
     if type(amount) is not int or amount <= 0:
         raise StakingError("Enter an amount greater than zero.")
     try:
-        tx = ledger.transfer(conn, ledger.system_account(conn, FUNDING_SOURCES[source]),
-                             ledger.system_account(conn, STAKING_REWARDS), asset, amount,
-                             ref_type="staking_funding", ref_id=admin_id,
-                             memo=f"rewards funded from {source}")
+        tx = ledger.fund_from_fees(conn, STAKING_REWARDS, asset, amount, ref_type="staking_funding",
+                                   ref_id=admin_id)
     except InsufficientFunds:
         raise StakingError(f"The {source} account does not hold that much {asset}.") from None
     audit.record(conn, admin_id, "staking_fund", f"rewards {asset}", ip=ip,
