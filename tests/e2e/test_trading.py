@@ -9,6 +9,7 @@ so the tests do not depend on what other tests in the session did with the demo 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from decimal import Decimal
 
 from playwright.sync_api import Page, expect
@@ -57,7 +58,9 @@ def count_orders(app, symbol: str) -> int:  # type: ignore[no-untyped-def]
         engine.dispose()
 
 
-def test_a_trade_shows_on_both_screens_without_reload(app, new_context, console):
+def trade_journey(app, new_context, watchers: Sequence[Page] = ()) -> None:  # type: ignore[no-untyped-def]
+    """Alice rests a sell, Bob buys part of it, Alice cancels the rest: both traders' screens
+    and every watching visitor's screen follow each step live."""
     alice = open_market(new_context, app, ALICE, "BTC-USDT")
     bob = open_market(new_context, app, BOB, "BTC-USDT")
     a0, b0 = balances(alice), balances(bob)
@@ -83,7 +86,7 @@ def test_a_trade_shows_on_both_screens_without_reload(app, new_context, console)
     bob.click("#place-order")
     expect(bob.locator("#order-notice")).to_have_text("Bought 0.2000 BTC")
 
-    for page in (alice, bob):
+    for page in (alice, bob, *watchers):
         tape = page.locator("#tape .tape-row")
         expect(tape).to_have_count(1, timeout=LIVE)
         expect(tape.first).to_contain_text("60,000.00")
@@ -114,8 +117,13 @@ def test_a_trade_shows_on_both_screens_without_reload(app, new_context, console)
     # Alice cancels the rest: Bob's book empties live, her BTC is released.
     order.first.locator(".cancel-order").click()
     expect(alice.locator("#order-notice")).to_contain_text("cancelled")
-    expect(bob.locator("#book-empty")).to_be_visible(timeout=LIVE)
+    for page in (bob, *watchers):
+        expect(page.locator("#book-empty")).to_be_visible(timeout=LIVE)
     expect(alice.locator("#balance-base-locked")).to_have_text(shown(a0["base-locked"], 8))
+
+
+def test_a_trade_shows_on_both_screens_without_reload(app, new_context, console):
+    trade_journey(app, new_context)
     assert console.errors == []
 
 
