@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
 
+# Amounts and order totals the exchange accepts stay below this: they are 64-bit integers in
+# the database, with room left for sums.
+MAX_MINOR = 2**62
+
 
 class AmountError(ValueError):
     """User input that is not a valid amount; the message is shown to the user."""
@@ -31,7 +35,7 @@ def parse_amount(text: str, precision: int, *, what: str = "Amount") -> int:
     if scaled != scaled.to_integral_value():
         raise AmountError(f"{what} can have at most {precision} decimal places")
     minor = int(scaled)
-    if minor >= 2**62:
+    if minor >= MAX_MINOR:
         raise AmountError(f"{what} is too large")
     return minor
 

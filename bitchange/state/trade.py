@@ -319,8 +319,9 @@ class TradeState(rx.State):
             self.form_error = "Log in to trade"
             return
         try:
-            service.cancel_order(user.user_id, int(order_id))
-            self.notice, self.form_error = f"Order #{int(order_id)} cancelled", ""
+            number = int(str(order_id))
+            service.cancel_order(user.user_id, number)
+            self.notice, self.form_error = f"Order #{number} cancelled", ""
         except (TradingError, ValueError) as exc:
             self.form_error = str(exc) if isinstance(exc, TradingError) else "Order not found"
         self._refresh_private()

@@ -34,7 +34,7 @@ from bitchange.engine import (
     Trade,
 )
 from bitchange.ledger import InsufficientFunds
-from bitchange.money import format_amount, format_step
+from bitchange.money import MAX_MINOR, format_amount, format_step
 from bitchange.trading.candles import record_trades
 from bitchange.trading.markets import AssetInfo, MarketInfo, assets, get_market
 from bitchange.trading.tables import MarketSequence, Order
@@ -213,6 +213,9 @@ def _validate(request: OrderRequest, market: MarketInfo, base: AssetInfo,
         raise TradingError("Choose a limit or a market order")
     if request.tif not in ("GTC", "IOC", "FOK"):
         raise TradingError("Time in force must be GTC, IOC or FOK")
+    if any(value is not None and value >= MAX_MINOR
+           for value in (request.price, request.quantity, request.quote_amount)):
+        raise TradingError("The order is too large")
     lot = format_step(market.lot_size, base.precision)
     if request.kind == "limit":
         if request.price is None or request.price <= 0:
@@ -227,6 +230,8 @@ def _validate(request: OrderRequest, market: MarketInfo, base: AssetInfo,
         if request.post_only and request.tif != "GTC":
             raise TradingError("Post-only orders rest in the book, so they must be GTC")
         notional = request.price * request.quantity // 10**base.precision
+        if notional >= MAX_MINOR:
+            raise TradingError("The order is too large")
         if notional < market.min_notional:
             minimum = format_amount(market.min_notional, quote.precision, quote.display_decimals)
             raise TradingError(f"Order total must be at least {minimum} {quote.code}")
@@ -329,6 +334,7 @@ def _place(conn: Connection, live: _LiveBook, seq: int, user_id: int, symbol: st
         result = book.submit_market(order_id, user_id, side, request.quantity,
                                     request.quote_amount)
     if result.status is Status.REJECTED:
+        live.touched = False  # the engine refuses before it changes anything: keep the book
         rejected = next(e for e in result.events if isinstance(e, Rejected))
         raise TradingError(rejected.message)
 
@@ -336,7 +342,8 @@ def _place(conn: Connection, live: _LiveBook, seq: int, user_id: int, symbol: st
     affected = {user_id}
     movements: list[ledger.Movement] = []
     if trades:
-        affected |= _settle(conn, trades, market, account, user_id, moment, movements)
+        affected |= _settle(conn, trades, market, 10**base.precision, account, user_id, moment,
+                            movements)
         record_trades(conn, symbol, trades, moment)
     for event in result.events:
         if isinstance(event, Expired) and event.order_id != order_id:
@@ -392,18 +399,23 @@ _MAKER_FILL = Prepared(
 )
 
 
-def _settle(conn: Connection, trades: list[Trade], market: MarketInfo, taker_account: int,
-            taker_id: int, moment, movements: list[ledger.Movement]) -> set[int]:  # type: ignore[no-untyped-def]
+def _settle(conn: Connection, trades: list[Trade], market: MarketInfo, scale: int,  # type: ignore[no-untyped-def]
+            taker_account: int, taker_id: int, moment,
+            movements: list[ledger.Movement]) -> set[int]:
     """Add the base and quote movements of every fill (fees to the fee account) to
-    `movements`; write the trades and update the makers."""
+    `movements`; write the trades and update the makers. `scale`: base minor units per
+    whole base unit."""
     accounts = {taker_id: taker_account}
     makers: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     rows = []
+    rounded: set[int] = set()  # buy makers with a fill whose quote was rounded down
     for t in trades:
         maker_account = accounts.get(t.maker_owner)
         if maker_account is None:
             maker_account = accounts[t.maker_owner] = ledger.account_for_user(conn, t.maker_owner)
         taker_buys = t.taker_side is Side.BUY
+        if not taker_buys and t.price * t.quantity % scale:
+            rounded.add(t.maker_order_id)
         buyer, seller = ((taker_account, maker_account) if taker_buys
                          else (maker_account, taker_account))
         buyer_fee, seller_fee = ((t.taker_fee, t.maker_fee) if taker_buys
@@ -432,7 +444,24 @@ def _settle(conn: Connection, trades: list[Trade], market: MarketInfo, taker_acc
          "m_status": "partially_filled" if m["remaining"] else "filled", "m_at": moment}
         for order_id, m in makers.items()
     ])
+    done = [order_id for order_id in rounded if not makers[order_id]["remaining"]]
+    if done:
+        movements += _release_leftovers(conn, done, accounts, market.quote)
     return {t.maker_owner for t in trades}
+
+
+def _release_leftovers(conn: Connection, order_ids: list[int], accounts: dict[int, int],
+                       quote_asset: str) -> list[ledger.Movement]:
+    """A buy whose price is off the tick x lot grid (the rules changed while it rested) pays
+    each fill's quote rounded down, so a filled one can keep a few units of its hold: give
+    them back. Only such orders get here; on the grid every fill is exact."""
+    movements: list[ledger.Movement] = []
+    rows = conn.execute(select(_orders.c.id, _orders.c.user_id, _orders.c.held_amount)
+                        .where(_orders.c.id.in_(order_ids), _orders.c.held_amount > 0))
+    for order_id, owner, held in rows.all():
+        movements += ledger.release_movements(accounts[owner], quote_asset, held)
+        conn.execute(update(_orders).where(_orders.c.id == order_id).values(held_amount=0))
+    return movements
 
 
 def _expire_maker(conn: Connection, order_id: int, moment) -> int:  # type: ignore[no-untyped-def]
@@ -456,6 +485,8 @@ def _close_order(conn: Connection, order_id: int, status: str, moment) -> int:  
 
 def cancel_order(user_id: int, order_id: int) -> None:
     """Cancel one of the user's open orders. Another user's order is "not found"."""
+    if not 0 < order_id < MAX_MINOR:
+        raise TradingError("Order not found")
     with db.read() as conn:
         symbol = conn.scalar(select(_orders.c.symbol).where(
             _orders.c.id == order_id, _orders.c.user_id == user_id))
@@ -555,11 +586,22 @@ def update_market_rules(symbol: str, *, tick_size: int, lot_size: int, min_notio
     _run_on_market(symbol, work)
 
 
-def depth(symbol: str, levels: int = 20) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
-    """Aggregated (price, quantity) levels, best first, from the current book."""
+def _current_book(symbol: str, read):  # type: ignore[no-untyped-def]
+    """`read(book)` on the process's book of the market, brought up to date first."""
     live = _live(symbol)
     with live.lock, db.read() as conn:
         seq = conn.scalar(select(_sequences.c.seq).where(_sequences.c.symbol == symbol))
         if seq is None:
             raise TradingError(f"Unknown market {symbol}")
-        return _book(conn, live, symbol, seq).depth(levels)
+        return read(_book(conn, live, symbol, seq))
+
+
+def depth(symbol: str, levels: int = 20) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """Aggregated (price, quantity) levels, best first, from the current book."""
+    return _current_book(symbol, lambda book: book.depth(levels))
+
+
+def book_snapshot(symbol: str):  # type: ignore[no-untyped-def]
+    """Every resting order in queue order (see `OrderBook.snapshot`): what a rebuild from the
+    database must reproduce exactly."""
+    return _current_book(symbol, lambda book: book.snapshot())

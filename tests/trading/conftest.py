@@ -64,25 +64,42 @@ def bob(market) -> Trader:
 
 
 def assert_books_sound() -> None:
-    """Conservation holds and every locked unit is explained by an open order's hold."""
-    orders = Order.__table__
+    """Conservation holds; every locked unit is explained by an open order's hold, and each
+    open order holds exactly what it still reserves; fills agree on both sides."""
+    from bitchange.db.models import Balance, LedgerAccount
+    from bitchange.trading.markets import assets, get_market
+    from bitchange.trading.tables import Trade
+
+    orders, trades = Order.__table__, Trade.__table__
+    b, a = Balance.__table__, LedgerAccount.__table__
     with db.read() as conn:
         report = ledger.reconcile(conn)
         assert report.ok, report.summary()
-        held = dict(conn.execute(
-            select(orders.c.user_id.label("u"), func.sum(orders.c.held_amount))
-            .where(orders.c.held_asset == "USDT").group_by(orders.c.user_id)).all())
-        from bitchange.db.models import Balance, LedgerAccount
-
-        b, a = Balance.__table__, LedgerAccount.__table__
-        locked = dict(conn.execute(
-            select(a.c.user_id, b.c.locked).join(a, a.c.id == b.c.account_id)
-            .where(b.c.asset == "USDT", a.c.user_id.is_not(None))).all())
-        for user_id, amount in locked.items():
-            assert amount == held.get(user_id, 0), f"user {user_id} locked {amount} != holds"
+        held = {(user, asset): amount for user, asset, amount in conn.execute(
+            select(orders.c.user_id, orders.c.held_asset, func.sum(orders.c.held_amount))
+            .group_by(orders.c.user_id, orders.c.held_asset))}
+        locked = {(user, asset): amount for user, asset, amount in conn.execute(
+            select(a.c.user_id, b.c.asset, b.c.locked).join(a, a.c.id == b.c.account_id)
+            .where(a.c.user_id.is_not(None)))}
+        for key in held.keys() | locked.keys():
+            assert locked.get(key, 0) == held.get(key, 0), f"{key}: locked != open holds"
+        for o in conn.execute(select(orders).where(orders.c.status.in_(service.OPEN_STATUSES))):
+            if o.side == "SELL":
+                assert o.held_amount == o.remaining, f"order {o.id} holds {o.held_amount}"
+            else:
+                market = get_market(conn, o.symbol)
+                scale = 10 ** assets(conn)[market.base].precision  # type: ignore[union-attr]
+                assert o.held_amount == o.price * o.remaining // scale, f"order {o.id}"
         closed_with_hold = conn.scalar(select(func.count()).select_from(orders).where(
-            orders.c.status.not_in(("open", "partially_filled")), orders.c.held_amount != 0))
+            orders.c.status.not_in(service.OPEN_STATUSES), orders.c.held_amount != 0))
         assert closed_with_hold == 0
         overfilled = conn.scalar(select(func.count()).select_from(orders).where(
             orders.c.quantity.is_not(None), orders.c.filled_quantity > orders.c.quantity))
         assert overfilled == 0
+        fills: dict[int, int] = {}
+        for maker, taker, quantity in conn.execute(
+                select(trades.c.maker_order_id, trades.c.taker_order_id, trades.c.quantity)):
+            fills[maker] = fills.get(maker, 0) + quantity
+            fills[taker] = fills.get(taker, 0) + quantity
+        for order_id, filled in conn.execute(select(orders.c.id, orders.c.filled_quantity)):
+            assert filled == fills.get(order_id, 0), f"order {order_id}: fills disagree"

@@ -1,8 +1,9 @@
 import pytest
 from sqlalchemy import func, select
 
-from bitchange import db
+from bitchange import db, ledger
 from bitchange.trading import market_data, service
+from bitchange.trading.candles import INTERVALS
 from bitchange.trading.service import OrderRequest, TradingError
 from bitchange.trading.tables import Order
 from bitchange.trading.tables import Trade as TradeRow
@@ -43,6 +44,9 @@ def test_resting_sell_then_crossing_buy_settles_at_the_makers_price(alice, bob):
     assert alice.balance("USDT") == (1_000_000 * USDT + notional - maker_fee, 0)
     assert order_row(sell.order_id).status == "filled"
     assert order_row(sell.order_id).fee_total == maker_fee
+    with db.read() as conn:  # both fees, and nothing else, reached the fee account
+        fees = ledger.balances_of(conn, ledger.system_account(conn, ledger.FEES))
+    assert fees == {"BTC": (taker_fee, 0), "USDT": (maker_fee, 0)}
     assert_books_sound()
 
 
@@ -86,8 +90,11 @@ def test_ioc_fok_and_post_only(alice, bob):
     assert (ioc.status, ioc.filled) == ("expired", qty("0.1"))
     assert bob.balance("USDT")[1] == 0
     service.place_order(alice.user_id, SYMBOL, limit("SELL", "60000", "0.1"))
+    book = service._live(SYMBOL).book
     with pytest.raises(TradingError, match="Post-only"):
         service.place_order(bob.user_id, SYMBOL, limit("BUY", "60000", "0.1", post_only=True))
+    # The engine refused before changing anything: no rebuild from the database is needed.
+    assert service._live(SYMBOL).book is book is not None
     assert_books_sound()
 
 
@@ -112,6 +119,10 @@ def test_self_trade_is_prevented_and_holds_released(alice):
     (OrderRequest(side="BUY", kind="market", quantity=qty("1")), "No sell orders"),
     (OrderRequest(side="SELL", kind="market", quote_amount=price("100")), "Only a market buy"),
     (OrderRequest(side="HOLD", kind="limit", price=1, quantity=1), "buy or sell"),
+    # Each within what the form accepts, their product beyond a 64-bit column.
+    (OrderRequest(side="BUY", kind="limit", price=price("4000000000000"),
+                  quantity=qty("4000000000")), "too large"),
+    (OrderRequest(side="BUY", kind="market", quote_amount=2**63), "too large"),
 ])
 def test_bad_orders_are_refused_with_a_reason_and_change_nothing(alice, request_, message):
     before = (alice.balance("USDT"), alice.balance("BTC"), count(Order.__table__))
@@ -136,6 +147,12 @@ def test_halted_market_refuses_orders_but_allows_cancels(alice):
     service.set_market_status(SYMBOL, "active")
     service.place_order(alice.user_id, SYMBOL, limit("SELL", "60000", "0.1"))
     assert_books_sound()
+
+
+def test_a_cancel_of_an_impossible_order_id_is_not_found(alice):
+    for order_id in (0, -1, 10**30):
+        with pytest.raises(TradingError, match="Order not found"):
+            service.cancel_order(alice.user_id, order_id)
 
 
 def test_another_users_order_cannot_be_cancelled(alice, bob):
@@ -164,7 +181,9 @@ def test_books_rebuild_from_the_database_after_a_restart(alice, bob):
     service.place_order(bob.user_id, SYMBOL, limit("BUY", "59000", "0.4"))
     before = service.depth(SYMBOL)
     first = service.place_order(bob.user_id, SYMBOL, limit("BUY", "60000", "0.05"))
+    book = service.book_snapshot(SYMBOL)
     service.forget_books()  # a restart: nothing in memory
+    assert service.book_snapshot(SYMBOL) == book
     assert service.depth(SYMBOL) == ([(price("59000"), qty("0.4"))],
                                      [(price("60000"), qty("0.25")), (price("60100"), qty("0.3"))])
     assert before[1][0] == (price("60000"), qty("0.3"))
@@ -203,3 +222,24 @@ def test_ticker_and_candles_follow_trades(alice, bob):
     last = one_minute[-1]
     assert last.volume == sum(c.volume for c in one_minute if c.open_time == last.open_time)
     assert sum(c.volume for c in one_minute) == qty("0.3")
+    for interval, seconds in INTERVALS.items():  # every interval, kept by the same upserts
+        with db.read() as conn:
+            bars = market_data.candles(conn, SYMBOL, interval)
+        assert sum(c.volume for c in bars) == qty("0.3"), interval
+        assert all(c.open_time % seconds == 0 for c in bars), interval
+        assert max(c.high for c in bars) == price("62000")
+        assert min(c.low for c in bars) == price("60000")
+
+
+def test_a_bid_resting_across_a_rules_change_releases_its_rounding_when_filled(alice, bob):
+    # 60000.01 is on the old 0.01 tick; with the new 0.00001 lot, a fill's quote can have a
+    # fraction of a minor unit, which is rounded down: the bid keeps a unit of its hold.
+    bid = service.place_order(bob.user_id, SYMBOL, limit("BUY", "60000.01", "0.0003"))
+    service.update_market_rules(SYMBOL, tick_size=price("0.1"), lot_size=qty("0.00001"),
+                                min_notional=price("5"), maker_fee_bps=10, taker_fee_bps=20)
+    for _ in range(2):
+        service.place_order(alice.user_id, SYMBOL, limit("SELL", "60000", "0.00015"))
+    row = order_row(bid.order_id)
+    assert (row.status, row.filled_quote, row.held_amount) == ("filled", 2 * 9_000_001, 0)
+    assert bob.balance("USDT") == (1_000_000 * USDT - 2 * 9_000_001, 0)
+    assert_books_sound()
