@@ -50,7 +50,8 @@ from sqlalchemy import select
 
 from bitchange import db
 from bitchange.clock import now
-from bitchange.trading import market_data
+from bitchange.engine import gc_policy
+from bitchange.trading import market_data, service
 from bitchange.trading.tables import Order
 from bitchange.trading.views import (
     MarketSnapshot,
@@ -217,7 +218,20 @@ async def prune_disconnected(app: rx.App) -> None:
 
 
 async def watch_markets(app: rx.App) -> None:
-    """The lifespan task: runs for as long as the backend process does."""
+    """The lifespan task: runs for as long as the backend process does.
+
+    It first rebuilds every market's book from the database (recovery after a restart or
+    crash, before this process serves an order), then freezes the start-up heap for the
+    cyclic GC (`engine.gc_policy.apply`), so a full collection never walks the framework
+    and the loaded books. No periodic `checkpoint()` here: a web process keeps short-lived
+    cyclic objects (state trees of tabs), and freezing them would keep them after they die.
+    """
+    try:
+        loaded = await asyncio.to_thread(service.load_books)
+        log.info("books loaded: %d resting orders", loaded)
+    except Exception:
+        log.exception("loading the books failed; each loads on its first use instead")
+    gc_policy.apply()
     checked: dict[str, Any] = {}
     rounds = 0
     while True:

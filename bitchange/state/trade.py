@@ -1,11 +1,19 @@
 """The trading screen's state: one market's public view, the visitor's private view, the form.
 
-Every handler takes the user from the server-side session (`current_user`), never from event
-arguments; order ids sent to cancel are checked by the service. Pushed lists are bounded
-(`bitchange.trading.views`). Live updates arrive from `bitchange.state.live`.
+Every handler that reads or changes the user's data takes the user from the server-side
+session (`current_user`), never from event arguments; order ids sent to cancel are checked by
+the service. The form's field setters only edit this tab's form and read nothing private.
+Pushed lists are bounded (`bitchange.trading.views`). Live updates arrive from
+`bitchange.state.live`.
+
+Handlers that reach the database or the service run their work in a thread: a placement can
+wait for the market's writer lock, and a sync handler would hold up the worker's event loop,
+so every other tab on the worker and the live pushes with it.
 """
 
 from __future__ import annotations
+
+import asyncio
 
 import reflex as rx
 
@@ -176,7 +184,10 @@ class TradeState(rx.State):
     # --- page load ---
 
     @rx.event
-    def load(self) -> None:
+    async def load(self) -> None:
+        await asyncio.to_thread(self._load)
+
+    def _load(self) -> None:
         symbol = symbol_from_path(self.router.url.path)
         with db.read() as conn:
             mv = market_view(conn, symbol) if symbol else None
@@ -199,7 +210,10 @@ class TradeState(rx.State):
         self._revalidate()
 
     @rx.event
-    def set_chart_interval(self, interval: str) -> None:
+    async def set_chart_interval(self, interval: str) -> None:
+        await asyncio.to_thread(self._set_chart_interval, interval)
+
+    def _set_chart_interval(self, interval: str) -> None:
         if interval not in INTERVALS or not self.market:
             return
         self.interval = interval
@@ -270,9 +284,14 @@ class TradeState(rx.State):
         self._revalidate()
 
     @rx.event
-    def pick_percent(self, percent: int) -> None:
+    async def pick_percent(self, percent: int) -> None:
+        await asyncio.to_thread(self._pick_percent, percent)
+
+    def _pick_percent(self, percent: int) -> None:
         mv = self._view()
-        if mv is None or not self.signed_in or str(percent) not in ("25", "50", "75", "100"):
+        if mv is None or str(percent) not in ("25", "50", "75", "100"):
+            return
+        if self._refresh_private() is None:  # the session, and fresh balances to divide
             return
         try:
             form = fraction_of_available(self._form(), int(percent), self._available_base,
@@ -286,7 +305,10 @@ class TradeState(rx.State):
     # --- orders ---
 
     @rx.event
-    def place_order(self) -> None:
+    async def place_order(self) -> None:
+        await asyncio.to_thread(self._place_order)
+
+    def _place_order(self) -> None:
         self.notice = ""
         user = current_user(self)
         if user is None:
@@ -312,7 +334,10 @@ class TradeState(rx.State):
         self._refresh_market()
 
     @rx.event
-    def cancel_order(self, order_id: str) -> None:
+    async def cancel_order(self, order_id: str) -> None:
+        await asyncio.to_thread(self._cancel_order, order_id)
+
+    def _cancel_order(self, order_id: str) -> None:
         user = current_user(self)
         if user is None:
             self._set_private(None, None)
@@ -328,7 +353,10 @@ class TradeState(rx.State):
         self._refresh_market()
 
     @rx.event
-    def cancel_all(self) -> None:
+    async def cancel_all(self) -> None:
+        await asyncio.to_thread(self._cancel_all)
+
+    def _cancel_all(self) -> None:
         user = current_user(self)
         if user is None:
             self._set_private(None, None)

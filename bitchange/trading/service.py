@@ -601,6 +601,14 @@ def depth(symbol: str, levels: int = 20) -> tuple[list[tuple[int, int]], list[tu
     return _current_book(symbol, lambda book: book.depth(levels))
 
 
+def load_books() -> int:
+    """Rebuild every market's book from its open orders (a process's start); returns how
+    many resting orders were loaded."""
+    with db.read() as conn:
+        symbols = list(conn.scalars(select(_sequences.c.symbol)))
+    return sum(_current_book(symbol, len) for symbol in symbols)
+
+
 def book_snapshot(symbol: str):  # type: ignore[no-untyped-def]
     """Every resting order in queue order (see `OrderBook.snapshot`): what a rebuild from the
     database must reproduce exactly."""

@@ -183,6 +183,7 @@ def test_books_rebuild_from_the_database_after_a_restart(alice, bob):
     first = service.place_order(bob.user_id, SYMBOL, limit("BUY", "60000", "0.05"))
     book = service.book_snapshot(SYMBOL)
     service.forget_books()  # a restart: nothing in memory
+    assert service.load_books() == 4  # what a process does first: 3 asks, 1 bid
     assert service.book_snapshot(SYMBOL) == book
     assert service.depth(SYMBOL) == ([(price("59000"), qty("0.4"))],
                                      [(price("60000"), qty("0.25")), (price("60100"), qty("0.3"))])

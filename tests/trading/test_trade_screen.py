@@ -136,7 +136,8 @@ def trade_state(tab: str = "tab-1", cookie: str = "", symbol: str = SYMBOL):
 
 
 def call(state, handler: str, *args):  # type: ignore[no-untyped-def]
-    return getattr(type(state), handler).fn(state, *args)
+    result = getattr(type(state), handler).fn(state, *args)
+    return asyncio.run(result) if asyncio.iscoroutine(result) else result
 
 
 @pytest.fixture
