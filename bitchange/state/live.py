@@ -20,10 +20,13 @@ Design
 - Private views (balances, open orders, history, the user's trades) are refreshed only for the
   subscribed users touched by the change: both parties of the market's new trades (from the
   trades table) and the users whose orders in that market changed since the last check (cancels,
-  self-trade prevention, an admin's cancel-all). Each such view is built from that tab's own
-  server-side session, so a revoked session stops receiving private data.
-- Clients never poll: the cost is one tiny query per process per tick, plus one snapshot per
-  changed market, plus one state write per subscribed tab per change.
+  self-trade prevention, an admin's cancel-all), and any subscribed user whose balances moved
+  elsewhere (a fill in another market, a deposit, a withdrawal: found from the ledger entries
+  after the newest ledger transaction the watcher had seen). Each such view is built from that
+  tab's own server-side session, so a revoked session stops receiving private data.
+- Clients never poll: the cost is one tiny query per process per tick (the markets' seqs and
+  the newest ledger transaction id), plus one snapshot per changed market, plus one state
+  write per subscribed tab per change.
 - Stale subscriptions are pruned when pushing: a token whose socket is gone
   (`token_manager.is_token_connected`), or whose tab has navigated away from that market's
   page, is dropped. Pushes to different tabs run concurrently with a timeout, so one busy tab
@@ -42,7 +45,7 @@ import contextlib
 import logging
 import time
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -59,6 +62,8 @@ from bitchange.trading.views import (
     candle_points,
     market_snapshot,
     market_view,
+    newest_ledger_transaction,
+    owners_moved_since,
     trade_parties_since,
 )
 
@@ -151,7 +156,10 @@ def build_update(symbol: str, subs: dict[str, Subscriber],
     return MarketUpdate(snapshot, tails, frozenset(touched))
 
 
-async def _push(app: rx.App, token: str, sub: Subscriber, update: MarketUpdate) -> None:
+@contextlib.asynccontextmanager
+async def _open_tab(app: rx.App, token: str, sub: Subscriber):  # type: ignore[no-untyped-def]
+    """The tab's TradeState to change (None if the tab is gone or left the market: then it
+    is unsubscribed); the change is sent when the block ends."""
     import reflex as rx
 
     from bitchange.state.trade import TradeState
@@ -159,52 +167,99 @@ async def _push(app: rx.App, token: str, sub: Subscriber, update: MarketUpdate) 
     namespace = app.event_namespace
     if namespace is not None and not await namespace._token_manager.is_token_connected(token):
         unsubscribe(token)
+        yield None
         return
     async with app.modify_state(rx.BaseStateToken(ident=token, cls=TradeState)) as root:
         state = await root.get_state(TradeState)
         if not state._watching(sub.symbol):
             unsubscribe(token)
+            state = None
+        yield state
+
+
+async def _refresh_private(state) -> None:  # type: ignore[no-untyped-def]
+    user, view = await asyncio.to_thread(state._load_private, False)
+    state._set_private(user, view)
+
+
+async def _push(app: rx.App, token: str, sub: Subscriber, update: MarketUpdate) -> None:
+    async with _open_tab(app, token, sub) as state:
+        if state is None:
             return
         state._apply_market(update.snapshot)
         tail = update.tails.get(state.interval)
         if tail:
             state.candle_tail = tail
         if sub.user_id is not None and sub.user_id in update.touched_users:
-            user, view = await asyncio.to_thread(state._load_private, False)
-            state._set_private(user, view)
+            await _refresh_private(state)
     sub.seq, sub.last_trade_id = update.snapshot.seq, update.snapshot.last_trade_id
 
 
-async def _push_all(app: rx.App, subs: dict[str, Subscriber], update: MarketUpdate) -> None:
-    async def one(token: str, sub: Subscriber) -> None:
+async def _push_private(app: rx.App, token: str, sub: Subscriber) -> None:
+    async with _open_tab(app, token, sub) as state:
+        if state is not None:
+            await _refresh_private(state)
+
+
+async def _each(pushes) -> None:  # type: ignore[no-untyped-def]
+    async def one(push) -> None:  # type: ignore[no-untyped-def]
         try:
-            await asyncio.wait_for(_push(app, token, sub, update), PUSH_TIMEOUT)
+            await asyncio.wait_for(push, PUSH_TIMEOUT)
         except Exception:  # one tab's failure must not stop the others or the watcher
             log.warning("live update to a client failed", exc_info=True)
 
-    await asyncio.gather(*(one(token, sub) for token, sub in subs.items()))
+    await asyncio.gather(*(one(push) for push in pushes))
 
 
 async def tick(app: rx.App, checked: dict[str, Any]) -> int:
-    """One round of the watcher; returns how many markets were pushed."""
+    """One round of the watcher; returns how many markets were pushed.
+
+    Besides the markets that moved, a tab's balances follow its user's other ledger activity
+    (a fill in another market, a deposit, a withdrawal): the newest ledger transaction id is
+    the second mark read per round, and only when it moved are the subscribed users among
+    its new entries looked up."""
     if not _subscribers:
         return 0
-    seqs = await asyncio.to_thread(_read_seqs)
+    seqs, newest = await asyncio.to_thread(_read_marks)
+    moved = await _balances_moved(checked, newest)
     pushed = 0
-    for symbol, subs in stale_by_market(seqs).items():
+    stale = stale_by_market(seqs)
+    for symbol, subs in stale.items():
         started = now()
         update = await asyncio.to_thread(build_update, symbol, subs,
                                          checked.get(symbol, started))
         checked[symbol] = started
         if update is not None:
-            await _push_all(app, subs, update)
+            update = replace(update, touched_users=update.touched_users | moved)
+            await _each(_push(app, token, sub, update) for token, sub in subs.items())
             pushed += 1
+    if moved:
+        pushed_tabs = {token for subs in stale.values() for token in subs}
+        await _each(_push_private(app, token, sub) for token, sub in list(_subscribers.items())
+                    if sub.user_id in moved and token not in pushed_tabs)
     return pushed
 
 
-def _read_seqs() -> dict[str, int]:
+LEDGER_MARK = "#ledger"  # key in the watcher's `checked`: the newest ledger transaction seen
+
+
+async def _balances_moved(checked: dict[str, Any], newest: int) -> frozenset[int]:
+    since = checked.get(LEDGER_MARK, newest)
+    checked[LEDGER_MARK] = newest
+    users = {sub.user_id for sub in list(_subscribers.values()) if sub.user_id is not None}
+    if newest <= since or not users:
+        return frozenset()
+    return frozenset(await asyncio.to_thread(_owners_moved, since, users))
+
+
+def _owners_moved(since: int, users: set[int]) -> set[int]:
     with db.read() as conn:
-        return all_seqs(conn)
+        return owners_moved_since(conn, since, users)
+
+
+def _read_marks() -> tuple[dict[str, int], int]:
+    with db.read() as conn:
+        return all_seqs(conn), newest_ledger_transaction(conn)
 
 
 async def prune_disconnected(app: rx.App) -> None:

@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 
 from bitchange import db
-from bitchange.db.models import LedgerAccount
+from bitchange.db.models import LedgerAccount, LedgerEntry, LedgerTransaction
 from bitchange.ledger import balances_of
 from bitchange.money import AmountError, format_amount, format_step, parse_amount
 from bitchange.trading import market_data
@@ -31,6 +31,8 @@ NO_DATA = "—"
 _sequences = MarketSequence.__table__
 _trades = Trade.__table__
 _accounts = LedgerAccount.__table__
+_entries = LedgerEntry.__table__
+_ledger_transactions = LedgerTransaction.__table__
 
 
 def _decimals(step_text: str) -> int:
@@ -222,6 +224,19 @@ def trade_parties_since(conn: Connection, symbol: str, after_id: int) -> set[int
     rows = conn.execute(select(_trades.c.maker_user_id, _trades.c.taker_user_id)
                         .where(_trades.c.symbol == symbol, _trades.c.id > after_id))
     return {user for row in rows for user in row}
+
+
+def newest_ledger_transaction(conn: Connection) -> int:
+    return conn.scalar(select(func.max(_ledger_transactions.c.id))) or 0
+
+
+def owners_moved_since(conn: Connection, after_id: int, users: set[int]) -> set[int]:
+    """Which of `users` had a balance change in a ledger transaction after `after_id` (a fill
+    in another market, a deposit, a withdrawal...)."""
+    return set(conn.scalars(
+        select(_accounts.c.user_id).distinct()
+        .select_from(_entries.join(_accounts, _accounts.c.id == _entries.c.account_id))
+        .where(_entries.c.transaction_id > after_id, _accounts.c.user_id.in_(users))))
 
 
 # --- private views --------------------------------------------------------------------------

@@ -289,6 +289,41 @@ def test_watcher_pushes_book_trades_and_balances_to_subscribed_tabs(alice, bob, 
     assert app.pushed == []
 
 
+def test_a_tab_follows_its_users_balances_moved_elsewhere(alice, bob, no_subscribers):
+    from bitchange import ledger
+
+    alice_root, alice_tab = trade_state("tab-alice", cookie_for(alice.user_id))
+    bob_root, bob_tab = trade_state("tab-bob", cookie_for(bob.user_id))
+    for tab in (alice_tab, bob_tab):
+        call(tab, "load")
+    app = FakeApp({"tab-alice": alice_root, "tab-bob": bob_root})
+    checked: dict = {}
+    asyncio.run(no_subscribers.tick(app, checked))
+    assert alice_tab.balances["quote_available"] == "1,000,000.00"
+
+    # A trade in another market moves Alice's USDT; BTC-USDT's book did not change.
+    carol = make_trader("carol@example.com", {"ETH": 10**8})
+    service.place_order(carol.user_id, "ETH-USDT", OrderRequest("SELL", "limit", price("3000"),
+                                                                10**8))
+    service.place_order(alice.user_id, "ETH-USDT", OrderRequest("BUY", "limit", price("3000"),
+                                                                10**8))
+    app.pushed.clear()
+    assert asyncio.run(no_subscribers.tick(app, checked)) == 0  # no market of a tab moved
+    assert app.pushed == ["tab-alice"]  # only the user whose balances moved
+    assert alice_tab.balances["quote_available"] == "997,000.00"
+
+    # A deposit is a balance change too; nothing new afterwards means no push.
+    with db.write() as conn:
+        ledger.credit_deposit(conn, bob.account, "USDT", 5 * USDT)
+    app.pushed.clear()
+    asyncio.run(no_subscribers.tick(app, checked))
+    assert app.pushed == ["tab-bob"]
+    assert bob_tab.balances["quote_available"] == "1,000,005.00"
+    app.pushed.clear()
+    asyncio.run(no_subscribers.tick(app, checked))
+    assert app.pushed == []
+
+
 # --- admin markets card ---------------------------------------------------------------------
 
 
