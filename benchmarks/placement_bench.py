@@ -120,8 +120,8 @@ def run_baseline(orders: int, workdir: Path) -> list[float]:
 
     new_order = ("INSERT INTO orders (symbol, user_id, side, kind, tif, post_only, price, "
                  "quantity, quote_amount, filled_quantity, filled_quote, fee_total, remaining, "
-                 "held_asset, held_amount, status, created_at, updated_at) VALUES "
-                 "(?, ?, ?, 'limit', 'GTC', 0, ?, ?, NULL, 0, 0, 0, 0, ?, ?, 'open', ?, ?)")
+                 "held_asset, held_amount, status, book_seq, created_at, updated_at) VALUES "
+                 "(?, ?, ?, 'limit', 'GTC', 0, ?, ?, NULL, 0, 0, 0, 0, ?, ?, 'open', ?, ?, ?)")
     intervals = (("1m", 60), ("5m", 300), ("15m", 900), ("1h", 3600), ("4h", 14400),
                  ("1d", 86400))
     latencies = []
@@ -131,20 +131,21 @@ def run_baseline(orders: int, workdir: Path) -> list[float]:
         start = time.perf_counter()
         now = time.strftime("%Y-%m-%d %H:%M:%S.000000")
         conn.execute("BEGIN IMMEDIATE")
-        conn.execute("SELECT seq FROM market_sequences WHERE symbol = ?", (SYMBOL,)).fetchone()
+        seq = conn.execute("SELECT seq FROM market_sequences WHERE symbol = ?",
+                           (SYMBOL,)).fetchone()[0]
         conn.execute("SELECT email_verified_at, frozen_at FROM users WHERE id = ?",
                      (ids["seller"],)).fetchone()
         if i % 2 == 0:  # resting sell: order row, hold, order update
             resting = conn.execute(new_order, (SYMBOL, ids["seller"], "SELL", price, qty, "BTC",
-                                               qty, now, now)).lastrowid
+                                               qty, seq + 1, now, now)).lastrowid
             hold = [(seller, "BTC", "available", -qty), (seller, "BTC", "locked", qty)]
             apply(hold)
             journal(hold, resting, now)
-            conn.execute("UPDATE orders SET remaining = ?, held_amount = ?, updated_at = ? "
-                         "WHERE id = ?", (qty, qty, now, resting))
+            conn.execute("UPDATE orders SET remaining = ?, held_amount = ?, updated_at = ?, "
+                         "book_seq = ? WHERE id = ?", (qty, qty, now, seq + 1, resting))
         else:  # crossing buy: order, hold, two settlements, trade, maker, candles, release
             taker = conn.execute(new_order, (SYMBOL, ids["buyer"], "BUY", price + 10**6, qty,
-                                             "USDT", 600_010_000, now, now)).lastrowid
+                                             "USDT", 600_010_000, seq + 1, now, now)).lastrowid
             hold = [(buyer, "USDT", "available", -600_010_000),
                     (buyer, "USDT", "locked", 600_010_000)]
             apply(hold)
@@ -163,7 +164,8 @@ def run_baseline(orders: int, workdir: Path) -> list[float]:
             conn.execute("UPDATE orders SET filled_quantity = filled_quantity + ?, "
                          "filled_quote = filled_quote + ?, fee_total = fee_total + ?, "
                          "remaining = 0, held_amount = held_amount - ?, status = 'filled', "
-                         "updated_at = ? WHERE id = ?", (qty, notional, 60_000, qty, now, resting))
+                         "updated_at = ?, book_seq = ? WHERE id = ?",
+                         (qty, notional, 60_000, qty, now, seq + 1, resting))
             stamp = int(time.time())
             conn.executemany(
                 "INSERT INTO candles (symbol, interval, open_time, open, high, low, close, "
@@ -177,9 +179,9 @@ def run_baseline(orders: int, workdir: Path) -> list[float]:
             apply(settlement)
             journal(hold + settlement, taker, now)
             conn.execute("UPDATE orders SET filled_quantity = ?, filled_quote = ?, "
-                         "fee_total = ?, status = 'filled', held_amount = 0, updated_at = ? "
-                         "WHERE id = ?", (qty, notional, 200, now, taker))
-        conn.execute("UPDATE market_sequences SET seq = seq + 1 WHERE symbol = ?", (SYMBOL,))
+                         "fee_total = ?, status = 'filled', held_amount = 0, updated_at = ?, "
+                         "book_seq = ? WHERE id = ?", (qty, notional, 200, now, seq + 1, taker))
+        conn.execute("UPDATE market_sequences SET seq = ? WHERE symbol = ?", (seq + 1, SYMBOL))
         conn.execute("COMMIT")
         latencies.append(time.perf_counter() - start)
     conn.close()

@@ -290,6 +290,20 @@ class OrderBook:
         if order_id > self._last_id:
             self._last_id = order_id
 
+    def reduce(self, order_id: int, remaining: int) -> None:
+        """Lower a resting order's open quantity WITHOUT matching, keeping its place in the
+        queue: fills applied by another process's copy of this book. Raises ``ValueError``
+        if the order is not resting or ``remaining`` is not in ``(0, current]``."""
+        shard = self._orders[order_id & _MASK]
+        state = shard.get(order_id)
+        if state is None:
+            raise ValueError(f"reduce: order {order_id} is not in the book")
+        left, owner, key, quantity = state
+        if type(remaining) is not int or not 0 < remaining <= left:
+            raise ValueError(f"reduce: order {order_id} has {left} open, not {remaining!r}")
+        self._levels[key].qty -= left - remaining
+        shard[order_id] = (remaining, owner, key, quantity)
+
     def load(self, orders: Iterable[RestingOrder]) -> None:
         """Bulk ``restore`` (any input order; queue order comes from the ids)."""
         for order in sorted(orders, key=lambda o: o[0]):

@@ -12,6 +12,7 @@ One writer per market, across threads, processes and app nodes:
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import defaultdict
 from dataclasses import dataclass
@@ -40,6 +41,7 @@ from bitchange.trading.markets import AssetInfo, MarketInfo, assets, get_market
 from bitchange.trading.tables import MarketSequence, Order
 from bitchange.trading.tables import Trade as TradeRow
 
+log = logging.getLogger(__name__)
 _orders = Order.__table__
 _trades = TradeRow.__table__
 _sequences = MarketSequence.__table__
@@ -163,7 +165,22 @@ def open_orders_of_market(conn: Connection, symbol: str) -> list[RestingOrder]:
 
 
 def _book(conn: Connection, live: _LiveBook, symbol: str, seq: int) -> OrderBook:
-    """The in-memory book, rebuilt from the database if another writer moved the market."""
+    """The in-memory book as of the database's `seq`: if other writers moved the market, the
+    orders they changed are applied to it; after a rules change, or when that fails, it is
+    reloaded whole."""
+    if live.book is not None and live.seq != seq:
+        rules_seq = conn.scalar(select(_sequences.c.rules_seq)
+                                .where(_sequences.c.symbol == symbol))
+        if rules_seq is not None and rules_seq <= live.seq:
+            try:
+                _catch_up(conn, live.book, symbol, live.seq)
+                live.seq = seq
+            except ValueError:
+                log.warning("catching up the %s book failed; reloading it", symbol,
+                            exc_info=True)
+                live.book = None
+        else:
+            live.book = None
     if live.book is None or live.seq != seq:
         market = get_market(conn, symbol)
         if market is None:
@@ -177,12 +194,41 @@ def _book(conn: Connection, live: _LiveBook, symbol: str, seq: int) -> OrderBook
     return live.book
 
 
+def _catch_up(conn: Connection, book: OrderBook, symbol: str, since: int) -> None:
+    """Make the book match the orders changed after seq `since`: each is set to its row's
+    state, so applying a change twice is harmless. Removals and fills first, then the new
+    orders in id order (a new bid may rest where a removed ask was)."""
+    rows = conn.execute(
+        select(_orders.c.id, _orders.c.user_id, _orders.c.side, _orders.c.price,
+               _orders.c.quantity, _orders.c.remaining, _orders.c.status)
+        .where(_orders.c.symbol == symbol, _orders.c.book_seq > since)
+        .order_by(_orders.c.id)).all()
+    added = []
+    for r in rows:
+        resting = book.get(r.id)
+        if r.status not in OPEN_STATUSES:
+            if resting is not None:
+                book.cancel(r.id)
+        elif resting is None:
+            added.append(RestingOrder(r.id, r.user_id, Side(r.side), r.price, r.quantity,
+                                      r.remaining))
+        elif resting.remaining != r.remaining:
+            book.reduce(r.id, r.remaining)
+    for order in added:
+        book.restore(order)
+
+
 _BUMP = Prepared(update(_sequences).where(_sequences.c.symbol == bindparam("b_symbol"))
                  .values(seq=bindparam("b_seq")))
+_BUMP_RULES = Prepared(update(_sequences).where(_sequences.c.symbol == bindparam("b_symbol"))
+                       .values(seq=bindparam("b_seq"), rules_seq=bindparam("b_seq")))
 
 
-def _bump(conn: Connection, live: _LiveBook, symbol: str, seq: int) -> None:
-    _BUMP.execute(conn, {"b_symbol": symbol, "b_seq": seq + 1})
+def _bump(conn: Connection, live: _LiveBook, symbol: str, seq: int, *,
+          rules: bool = False) -> None:
+    """The market moved to `seq + 1`; `rules`: its rules or status changed, so other
+    processes reload it rather than catch up."""
+    (_BUMP_RULES if rules else _BUMP).execute(conn, {"b_symbol": symbol, "b_seq": seq + 1})
     live.seq = seq + 1
 
 
@@ -310,7 +356,8 @@ def _place(conn: Connection, live: _LiveBook, seq: int, user_id: int, symbol: st
         "tif": request.tif, "post_only": request.post_only, "price": request.price,
         "quantity": request.quantity, "quote_amount": request.quote_amount, "remaining": 0,
         "filled_quantity": 0, "filled_quote": 0, "fee_total": 0, "held_asset": held_asset,
-        "held_amount": hold, "status": "open", "created_at": moment, "updated_at": moment,
+        "held_amount": hold, "status": "open", "book_seq": seq + 1, "created_at": moment,
+        "updated_at": moment,
     })
     # The hold, every fill's settlement and the release: one ledger transaction per order.
     journal = ledger.Journal(conn, "order", ref_type="order", ref_id=order_id)
@@ -343,11 +390,11 @@ def _place(conn: Connection, live: _LiveBook, seq: int, user_id: int, symbol: st
     movements: list[ledger.Movement] = []
     if trades:
         affected |= _settle(conn, trades, market, 10**base.precision, account, user_id, moment,
-                            movements)
+                            seq + 1, movements)
         record_trades(conn, symbol, trades, moment)
     for event in result.events:
         if isinstance(event, Expired) and event.order_id != order_id:
-            affected.add(_expire_maker(conn, event.order_id, moment))
+            affected.add(_close_order(conn, event.order_id, "expired", moment, seq + 1))
 
     spent = result.quote if side is Side.BUY else result.filled
     still_held = 0
@@ -366,6 +413,7 @@ def _place(conn: Connection, live: _LiveBook, seq: int, user_id: int, symbol: st
         "t_id": order_id, "t_filled": result.filled, "t_quote": result.quote,
         "t_fee": result.fee, "t_remaining": result.remaining if result.resting else 0,
         "t_held": still_held, "t_status": _STATUS[result.status], "t_at": moment,
+        "t_book_seq": seq + 1,
     })
     _bump(conn, live, symbol, seq)
     return PlacedOrder(order_id, _STATUS[result.status], result.filled, result.quote,
@@ -375,11 +423,12 @@ def _place(conn: Connection, live: _LiveBook, seq: int, user_id: int, symbol: st
 _NEW_ORDER = insert_row(_orders, [
     "symbol", "user_id", "side", "kind", "tif", "post_only", "price", "quantity", "quote_amount",
     "remaining", "filled_quantity", "filled_quote", "fee_total", "held_asset", "held_amount",
-    "status", "created_at", "updated_at"], returning="id")
+    "status", "book_seq", "created_at", "updated_at"], returning="id")
 _TAKER_DONE = Prepared(update(_orders).where(_orders.c.id == bindparam("t_id")).values(
     filled_quantity=bindparam("t_filled"), filled_quote=bindparam("t_quote"),
     fee_total=bindparam("t_fee"), remaining=bindparam("t_remaining"),
     held_amount=bindparam("t_held"), status=bindparam("t_status"), updated_at=bindparam("t_at"),
+    book_seq=bindparam("t_book_seq"),
 ))
 _NEW_TRADES = insert_row(_trades, [
     "symbol", "maker_order_id", "taker_order_id", "maker_user_id", "taker_user_id",
@@ -395,16 +444,17 @@ _MAKER_FILL = Prepared(
         held_amount=_orders.c.held_amount - bindparam("m_spent"),
         status=bindparam("m_status"),
         updated_at=bindparam("m_at"),
+        book_seq=bindparam("m_book_seq"),
     )
 )
 
 
 def _settle(conn: Connection, trades: list[Trade], market: MarketInfo, scale: int,  # type: ignore[no-untyped-def]
-            taker_account: int, taker_id: int, moment,
+            taker_account: int, taker_id: int, moment, book_seq: int,
             movements: list[ledger.Movement]) -> set[int]:
     """Add the base and quote movements of every fill (fees to the fee account) to
     `movements`; write the trades and update the makers. `scale`: base minor units per
-    whole base unit."""
+    whole base unit; `book_seq`: the market's seq after this order."""
     accounts = {taker_id: taker_account}
     makers: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     rows = []
@@ -441,7 +491,8 @@ def _settle(conn: Connection, trades: list[Trade], market: MarketInfo, scale: in
     _MAKER_FILL.executemany(conn, [
         {"m_id": order_id, "m_qty": m["qty"], "m_quote": m["quote"], "m_fee": m["fee"],
          "m_remaining": m["remaining"], "m_spent": m["spent"],
-         "m_status": "partially_filled" if m["remaining"] else "filled", "m_at": moment}
+         "m_status": "partially_filled" if m["remaining"] else "filled", "m_at": moment,
+         "m_book_seq": book_seq}
         for order_id, m in makers.items()
     ])
     done = [order_id for order_id in rounded if not makers[order_id]["remaining"]]
@@ -464,19 +515,16 @@ def _release_leftovers(conn: Connection, order_ids: list[int], accounts: dict[in
     return movements
 
 
-def _expire_maker(conn: Connection, order_id: int, moment) -> int:  # type: ignore[no-untyped-def]
-    """A resting order removed by self-trade prevention: release what it still holds."""
-    return _close_order(conn, order_id, "expired", moment)
-
-
-def _close_order(conn: Connection, order_id: int, status: str, moment) -> int:  # type: ignore[no-untyped-def]
+def _close_order(conn: Connection, order_id: int, status: str, moment, book_seq: int) -> int:  # type: ignore[no-untyped-def]
+    """A resting order leaves the book (cancelled, or expired by self-trade prevention):
+    release what it still holds. Returns its owner."""
     row = conn.execute(select(_orders.c.user_id, _orders.c.held_asset, _orders.c.held_amount)
                        .where(_orders.c.id == order_id)).one()
     if row.held_amount:
         ledger.release(conn, ledger.account_for_user(conn, row.user_id), row.held_asset,
                        row.held_amount, ref_type="order", ref_id=order_id)
     conn.execute(update(_orders).where(_orders.c.id == order_id).values(
-        status=status, remaining=0, held_amount=0, updated_at=moment))
+        status=status, remaining=0, held_amount=0, updated_at=moment, book_seq=book_seq))
     return row.user_id
 
 
@@ -511,7 +559,7 @@ def _cancel_in_book(conn: Connection, live: _LiveBook, seq: int, symbol: str,
         outcome = book.cancel(order_id)
         if isinstance(outcome, Rejected):
             raise RuntimeError(f"order {order_id} is open in the database but not in the book")
-        _close_order(conn, order_id, "cancelled", moment)
+        _close_order(conn, order_id, "cancelled", moment, seq + 1)
     _bump(conn, live, symbol, seq)
 
 
@@ -554,7 +602,7 @@ def set_market_status(symbol: str, status: str) -> None:
         conn.execute(update(Market.__table__).where(Market.__table__.c.symbol == symbol)
                      .values(status=status))
         live.book = None  # reload the market with its new status
-        _bump(conn, live, symbol, seq)
+        _bump(conn, live, symbol, seq, rules=True)
 
     _run_on_market(symbol, work)
 
@@ -581,7 +629,7 @@ def update_market_rules(symbol: str, *, tick_size: int, lot_size: int, min_notio
             tick_size=tick_size, lot_size=lot_size, min_notional=min_notional,
             maker_fee_bps=maker_fee_bps, taker_fee_bps=taker_fee_bps))
         live.book = None  # new rules: rebuild with them
-        _bump(conn, live, symbol, seq)
+        _bump(conn, live, symbol, seq, rules=True)
 
     _run_on_market(symbol, work)
 

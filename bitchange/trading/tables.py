@@ -21,6 +21,9 @@ class MarketSequence(SQLModel, table=True):
     __tablename__ = "market_sequences"
     symbol: str = Field(foreign_key="markets.symbol", primary_key=True, max_length=21)
     seq: int = _big()
+    # The seq of the last change of the market's rules or status: a process whose book is
+    # older reloads the market, instead of catching up on the orders that changed.
+    rules_seq: int = _big()
 
 
 class Order(SQLModel, table=True):
@@ -42,6 +45,9 @@ class Order(SQLModel, table=True):
     held_asset: str = Field(max_length=10)
     held_amount: int = _big()  # funds still locked for this order
     status: str = Field(max_length=16)
+    # The market's seq after this order's last change in the book: a process whose book is at
+    # seq S catches up by reading the orders with book_seq > S.
+    book_seq: int = _big()
     created_at: datetime = Field(default_factory=now)
     updated_at: datetime = Field(default_factory=now)
     __table_args__ = (
@@ -53,6 +59,7 @@ class Order(SQLModel, table=True):
         CheckConstraint("held_amount >= 0 AND remaining >= 0 AND filled_quantity >= 0",
                         name="ck_order_amounts"),
         Index("ix_orders_open", "symbol", "status"),
+        Index("ix_orders_book_seq", "symbol", "book_seq"),
         Index("ix_orders_user", "user_id", "id"),
     )
 

@@ -519,6 +519,24 @@ def test_restore_inserts_older_id_ahead_in_queue(book: OrderBook) -> None:
     assert trades(r.events)[0].maker_order_id == 10
 
 
+def test_reduce_mirrors_a_fill_made_elsewhere_and_keeps_the_queue_place() -> None:
+    # Two copies of one book: a fill on the first is applied to the second by `reduce`.
+    here, there = OrderBook(RULES), OrderBook(RULES)
+    for book in (here, there):
+        book.restore(RestingOrder(1, 1, SELL, P, 3 * LOT, 3 * LOT))
+        book.restore(RestingOrder(2, 2, SELL, P, LOT, LOT))
+    here.submit_limit(3, 3, BUY, P, LOT)
+    there.reduce(1, 2 * LOT)
+    assert there.snapshot() == here.snapshot()
+    assert there.depth(1) == ([], [(P, 3 * LOT)])
+    assert trades(there.submit_limit(4, 4, BUY, P, LOT).events)[0].maker_order_id == 1
+    for bad in (0, 2 * LOT, -LOT):  # only a real reduction of a resting order
+        with pytest.raises(ValueError, match="reduce"):
+            there.reduce(1, bad)
+    with pytest.raises(ValueError, match="not in the book"):
+        there.reduce(99, LOT)
+
+
 def test_orders_of_lists_an_owners_resting_orders(book: OrderBook, ids: Ids) -> None:
     book.submit_limit(ids(), 1, SELL, P, LOT)
     book.submit_limit(ids(), 2, SELL, P, LOT)

@@ -24,9 +24,10 @@ PROCESSES = 4
 ORDERS_PER_PROCESS = 60
 
 
-def _trade_randomly(database_url: str, user_ids: list[int], seed: int) -> list[int]:
+def _trade_randomly(database_url: str, user_ids: list[int], seed: int, done):  # type: ignore[no-untyped-def]
     """Runs in a child process: random limit/market orders and cancels. Returns the ids of the
-    orders the service acknowledged."""
+    orders the service acknowledged, and this process's book once every process is `done`
+    (brought up to date with what the others changed since it last looked)."""
     os.environ["DATABASE_URL"] = database_url
     reload_settings()
     db.dispose()
@@ -54,7 +55,8 @@ def _trade_randomly(database_url: str, user_ids: list[int], seed: int) -> list[i
             acknowledged.append(service.place_order(user_id, SYMBOL, request).order_id)
         except TradingError:
             pass  # e.g. a cancel racing a fill, or no liquidity for a market order
-    return acknowledged
+    done.wait()
+    return acknowledged, service.book_snapshot(SYMBOL)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -95,10 +97,11 @@ def test_processes_trading_one_market_concurrently(shared_database):
     user_ids = [t.user_id for t in traders]
     db.dispose()  # no pooled connections cross the fork
     context = multiprocessing.get_context("spawn")
-    with context.Pool(PROCESSES) as pool:
-        results = pool.starmap(_trade_randomly,
-                               [(shared_database, user_ids, seed) for seed in range(PROCESSES)])
-    acknowledged = {order_id for ids in results for order_id in ids}
+    with context.Manager() as manager, context.Pool(PROCESSES) as pool:
+        done = manager.Barrier(PROCESSES)
+        results = pool.starmap(_trade_randomly, [(shared_database, user_ids, seed, done)
+                                                 for seed in range(PROCESSES)])
+    acknowledged = {order_id for ids, _ in results for order_id in ids}
     assert len(acknowledged) > PROCESSES * ORDERS_PER_PROCESS // 2
 
     orders, trades = Order.__table__, Trade.__table__
@@ -118,6 +121,9 @@ def test_processes_trading_one_market_concurrently(shared_database):
         book.load(service.open_orders_of_market(conn, SYMBOL))  # raises if crossed
     bid, ask = book.best_bid(), book.best_ask()
     assert bid is None or ask is None or bid < ask
+    # No process is left with a stale book: each caught up to the database's book exactly.
+    for _, snapshot in results:
+        assert snapshot == book.snapshot()
     assert_books_sound()
 
 

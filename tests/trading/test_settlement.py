@@ -244,3 +244,48 @@ def test_a_bid_resting_across_a_rules_change_releases_its_rounding_when_filled(a
     assert (row.status, row.filled_quote, row.held_amount) == ("filled", 2 * 9_000_001, 0)
     assert bob.balance("USDT") == (1_000_000 * USDT - 2 * 9_000_001, 0)
     assert_books_sound()
+
+
+def _stale_copy(symbol: str):  # type: ignore[no-untyped-def]
+    """A second copy of the market's book as it is now, with its seq: what another process
+    that stops looking at this moment holds."""
+    from bitchange.engine import OrderBook
+
+    live = service._live(symbol)
+    with db.read() as conn:
+        book = OrderBook(live.book.rules)
+        book.load(service.open_orders_of_market(conn, symbol))
+    return book, live.seq
+
+
+def test_a_stale_book_catches_up_on_the_orders_other_writers_changed(alice, bob):
+    carol = make_trader("carol@example.com", {"BTC": qty("1"), "USDT": 100_000 * USDT})
+    for p, q in (("60000", "0.3"), ("60000", "0.2"), ("60100", "0.1"), ("60200", "0.1")):
+        service.place_order(alice.user_id, SYMBOL, limit("SELL", p, q))
+    cancel_me = service.place_order(bob.user_id, SYMBOL, limit("BUY", "59000", "0.1"))
+    stale, stale_seq = _stale_copy(SYMBOL)
+
+    # Meanwhile, in "another process": a partial fill, a full fill and a sweep that rests as
+    # the new best bid where asks were, a cancel, a self-trade expiry, new resting orders.
+    service.place_order(bob.user_id, SYMBOL, limit("BUY", "60000", "0.4"))
+    service.place_order(carol.user_id, SYMBOL, limit("BUY", "60100", "0.3"))
+    service.cancel_order(bob.user_id, cancel_me.order_id)
+    service.place_order(alice.user_id, SYMBOL, limit("BUY", "60200", "0.1"))  # expires (STP)
+    service.place_order(bob.user_id, SYMBOL, limit("BUY", "58000", "0.2"))
+    expected = service.book_snapshot(SYMBOL)
+
+    live = service._live(SYMBOL)
+    live.book, live.seq = stale, stale_seq  # this process slept through all of it
+    assert service.book_snapshot(SYMBOL) == expected
+    assert live.book is stale, "caught up in place, not reloaded"
+    live.seq = stale_seq  # a change applied twice (a re-read) changes nothing
+    assert service.book_snapshot(SYMBOL) == expected and live.book is stale
+
+    # After a rules change the market is reloaded whole, with its new rules.
+    stale, stale_seq = _stale_copy(SYMBOL)
+    service.update_market_rules(SYMBOL, tick_size=price("0.1"), lot_size=qty("0.0001"),
+                                min_notional=price("5"), maker_fee_bps=10, taker_fee_bps=20)
+    live.book, live.seq = stale, stale_seq
+    assert service.book_snapshot(SYMBOL) == expected
+    assert live.book is not stale and live.book.rules.tick_size == price("0.1")
+    assert_books_sound()

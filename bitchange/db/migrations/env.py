@@ -1,22 +1,11 @@
 """Alembic environment: the database is whatever `bitchange.config` resolves."""
 
 from alembic import context
-from sqlmodel import SQLModel
 
-import bitchange.accounts.tables
-import bitchange.db.models
-import bitchange.documents.tables
-import bitchange.kyc.tables
-import bitchange.mail.tables
-import bitchange.ops.tables
-import bitchange.promos.tables
-import bitchange.staking.tables
-import bitchange.support.tables
-import bitchange.trading.tables
-import bitchange.wallet.tables  # noqa: F401
 from bitchange.db import get_engine
+from bitchange.db.schema import metadata
 
-target_metadata = SQLModel.metadata
+target_metadata = metadata
 
 
 def run_migrations_online() -> None:
