@@ -169,8 +169,7 @@ def _book(conn: Connection, live: _LiveBook, symbol: str, seq: int) -> OrderBook
     orders they changed are applied to it; after a rules change, or when that fails, it is
     reloaded whole."""
     if live.book is not None and live.seq != seq:
-        rules_seq = conn.scalar(select(_sequences.c.rules_seq)
-                                .where(_sequences.c.symbol == symbol))
+        rules_seq = _RULES_SEQ.scalar(conn, {"symbol": symbol})
         if rules_seq is not None and rules_seq <= live.seq:
             try:
                 _catch_up(conn, live.book, symbol, live.seq)
@@ -198,24 +197,30 @@ def _catch_up(conn: Connection, book: OrderBook, symbol: str, since: int) -> Non
     """Make the book match the orders changed after seq `since`: each is set to its row's
     state, so applying a change twice is harmless. Removals and fills first, then the new
     orders in id order (a new bid may rest where a removed ask was)."""
-    rows = conn.execute(
-        select(_orders.c.id, _orders.c.user_id, _orders.c.side, _orders.c.price,
-               _orders.c.quantity, _orders.c.remaining, _orders.c.status)
-        .where(_orders.c.symbol == symbol, _orders.c.book_seq > since)
-        .order_by(_orders.c.id)).all()
+    cursor = _CHANGED_ORDERS.execute(conn, {"symbol": symbol, "since": since})
+    rows = cursor.fetchall()
+    cursor.close()
     added = []
-    for r in rows:
-        resting = book.get(r.id)
-        if r.status not in OPEN_STATUSES:
+    for order_id, owner, side, price, quantity, remaining, status in rows:
+        resting = book.get(order_id)
+        if status not in OPEN_STATUSES:
             if resting is not None:
-                book.cancel(r.id)
+                book.cancel(order_id)
         elif resting is None:
-            added.append(RestingOrder(r.id, r.user_id, Side(r.side), r.price, r.quantity,
-                                      r.remaining))
-        elif resting.remaining != r.remaining:
-            book.reduce(r.id, r.remaining)
+            added.append(RestingOrder(order_id, owner, Side(side), price, quantity, remaining))
+        elif resting.remaining != remaining:
+            book.reduce(order_id, remaining)
     for order in added:
         book.restore(order)
+
+
+_RULES_SEQ = Prepared(select(_sequences.c.rules_seq)
+                      .where(_sequences.c.symbol == bindparam("symbol")))
+_CHANGED_ORDERS = Prepared(
+    select(_orders.c.id, _orders.c.user_id, _orders.c.side, _orders.c.price, _orders.c.quantity,
+           _orders.c.remaining, _orders.c.status)
+    .where(_orders.c.symbol == bindparam("symbol"), _orders.c.book_seq > bindparam("since"))
+    .order_by(_orders.c.id))
 
 
 _BUMP = Prepared(update(_sequences).where(_sequences.c.symbol == bindparam("b_symbol"))
