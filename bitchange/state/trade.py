@@ -35,7 +35,7 @@ from bitchange.trading.views import (
     build_request,
     chart,
     estimate,
-    field_error,
+    form_errors,
     fraction_of_available,
     market_snapshot,
     market_view,
@@ -55,14 +55,28 @@ def symbol_from_path(path: str) -> str:
     return parts[1].upper()[:21] if len(parts) >= 2 and parts[0] == "trade" else ""
 
 
+EXPIRED_BECAUSE = {
+    "IOC": "immediate or cancel: what did not trade at once was cancelled",
+    "FOK": "fill or kill: the book could not fill all of it at once",
+    "STP": "it would have traded with your own order",
+    "MARKET_NO_LIQUIDITY": "not enough orders in the book",
+    "INSUFFICIENT_BUDGET": "the amount to spend buys less than one lot at the best price",
+}
+
+
 def describe_placed(placed: PlacedOrder, mv: MarketView, side: str) -> str:
     verb = "Bought" if side == "BUY" else "Sold"
+    because = EXPIRED_BECAUSE.get(placed.expired_because, "")
     if placed.status == "open":
         return f"Order #{placed.order_id} placed in the book"
     if placed.filled:
         rest = {"filled": "", "partially_filled": "; the rest rests in the book",
                 "expired": "; the rest was cancelled"}.get(placed.status, "")
+        if rest and because and placed.status == "expired":
+            rest += f" ({because})"
         return f"{verb} {mv.amount(placed.filled)} {mv.base}{rest}"
+    if because:
+        return f"Order #{placed.order_id} expired: {because}"
     return f"Order #{placed.order_id} {placed.status}"
 
 
@@ -172,13 +186,10 @@ class TradeState(rx.State):
         mv = self._view()
         if mv is None:
             return
-        self.price_error = (field_error(self.price, mv.quote_precision, "Price")
-                            if self.kind == "limit" else "")
-        self.amount_error = field_error(self.amount, mv.base_precision, "Amount")
-        self.total_error = field_error(self.total, mv.quote_precision, "Total")
         self.est_total, self.est_fee = estimate(self._form(), mv)
-        if self.kind == "limit" and not self.total_error and self.sized_by == "amount":
-            self.total = self.est_total
+        if self.kind == "limit" and self.sized_by == "amount":
+            self.total = self.est_total  # a limit order's total follows its price and amount
+        self.price_error, self.amount_error, self.total_error = form_errors(self._form(), mv)
         self.form_error = ""
 
     # --- page load ---

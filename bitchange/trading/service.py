@@ -35,8 +35,9 @@ from bitchange.engine import (
     Trade,
 )
 from bitchange.ledger import InsufficientFunds
-from bitchange.money import MAX_MINOR, format_amount, format_step
+from bitchange.money import MAX_MINOR, format_amount
 from bitchange.trading.candles import record_trades
+from bitchange.trading.filters import Filters
 from bitchange.trading.markets import AssetInfo, MarketInfo, assets, get_market
 from bitchange.trading.tables import MarketSequence, Order
 from bitchange.trading.tables import Trade as TradeRow
@@ -82,6 +83,9 @@ class PlacedOrder:
     remaining: int
     trades: int
     affected_users: frozenset[int]
+    # Why the rest of it ended without a fill (the engine's `Expired.reason`: IOC, FOK, STP,
+    # MARKET_NO_LIQUIDITY, INSUFFICIENT_BUDGET); '' unless the status is expired.
+    expired_because: str = ""
 
 
 class _LiveBook:
@@ -256,6 +260,12 @@ def _run_on_market(symbol: str, work):  # type: ignore[no-untyped-def]
 # --- validation with messages in the trader's units ----------------------------------------
 
 
+def filters_of(market: MarketInfo, base: AssetInfo, quote: AssetInfo) -> Filters:
+    return Filters(base.code, quote.code, base.precision, quote.precision,
+                   quote.display_decimals, market.tick_size, market.lot_size,
+                   market.min_notional)
+
+
 def _validate(request: OrderRequest, market: MarketInfo, base: AssetInfo,
               quote: AssetInfo) -> None:
     if request.side not in ("BUY", "SELL"):
@@ -267,39 +277,36 @@ def _validate(request: OrderRequest, market: MarketInfo, base: AssetInfo,
     if any(value is not None and value >= MAX_MINOR
            for value in (request.price, request.quantity, request.quote_amount)):
         raise TradingError("The order is too large")
-    lot = format_step(market.lot_size, base.precision)
+    filters = filters_of(market, base, quote)
     if request.kind == "limit":
         if request.price is None or request.price <= 0:
             raise TradingError("Enter a price")
         if request.quantity is None or request.quantity <= 0:
             raise TradingError("Enter an amount")
-        if request.price % market.tick_size:
-            tick = format_step(market.tick_size, quote.precision)
-            raise TradingError(f"Price must be a multiple of {tick} {quote.code}")
-        if request.quantity % market.lot_size:
-            raise TradingError(f"Amount must be a multiple of {lot} {base.code}")
+        _refuse(filters.price_problem(request.price))
+        _refuse(filters.amount_problem(request.quantity))
         if request.post_only and request.tif != "GTC":
             raise TradingError("Post-only orders rest in the book, so they must be GTC")
         notional = request.price * request.quantity // 10**base.precision
         if notional >= MAX_MINOR:
             raise TradingError("The order is too large")
-        if notional < market.min_notional:
-            minimum = format_amount(market.min_notional, quote.precision, quote.display_decimals)
-            raise TradingError(f"Order total must be at least {minimum} {quote.code}")
+        _refuse(filters.total_problem(notional))
         return
     if request.post_only:
         raise TradingError("Market orders cannot be post-only")
     if request.quote_amount is not None:
         if request.side != "BUY" or request.quantity is not None:
             raise TradingError("Only a market buy can be sized by the amount to spend")
-        if request.quote_amount < max(market.min_notional, 1):
-            minimum = format_amount(market.min_notional, quote.precision, quote.display_decimals)
-            raise TradingError(f"Spend at least {minimum} {quote.code}")
+        _refuse(filters.spend_problem(request.quote_amount))
         return
     if request.quantity is None or request.quantity <= 0:
         raise TradingError("Enter an amount")
-    if request.quantity % market.lot_size:
-        raise TradingError(f"Amount must be a multiple of {lot} {base.code}")
+    _refuse(filters.amount_problem(request.quantity))
+
+
+def _refuse(problem: str) -> None:
+    if problem:
+        raise TradingError(problem)
 
 
 def _hold_needed(request: OrderRequest, book: OrderBook, user_id: int, market: MarketInfo,
@@ -354,6 +361,14 @@ def _place(conn: Connection, live: _LiveBook, seq: int, user_id: int, symbol: st
         raise TradingError(f"{symbol} is halted: new orders are not accepted")
     _validate(request, market, base, quote)
     held_asset, hold = _hold_needed(request, book, user_id, market, base, quote)
+    if request.kind == "market" and request.quote_amount is None:
+        # Sized by quantity, its total is only known from the book: estimated at the best
+        # prices now (the whole sweep's cost for a buy, the best bid for a sell), it must meet
+        # the minimum too, or market orders would trade dust.
+        value = (hold if request.side == "BUY"
+                 else (book.best_bid() or 0) * hold // 10**base.precision)
+        if value:  # no bids at all: the engine expires it for lack of liquidity
+            _refuse(filters_of(market, base, quote).total_problem(value))
 
     moment = now()
     order_id = _NEW_ORDER.scalar(conn, {
@@ -421,8 +436,11 @@ def _place(conn: Connection, live: _LiveBook, seq: int, user_id: int, symbol: st
         "t_book_seq": seq + 1,
     })
     _bump(conn, live, symbol, seq)
+    expired_because = next((e.reason for e in result.events
+                            if isinstance(e, Expired) and e.order_id == order_id), "")
     return PlacedOrder(order_id, _STATUS[result.status], result.filled, result.quote,
-                       result.fee, result.remaining, len(trades), frozenset(affected))
+                       result.fee, result.remaining, len(trades), frozenset(affected),
+                       expired_because)
 
 
 _NEW_ORDER = insert_row(_orders, [

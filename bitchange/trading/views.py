@@ -18,6 +18,7 @@ from bitchange.ledger import balances_of
 from bitchange.money import AmountError, format_amount, format_step, parse_amount
 from bitchange.trading import market_data
 from bitchange.trading.candles import INTERVALS
+from bitchange.trading.filters import Filters
 from bitchange.trading.markets import assets, get_market
 from bitchange.trading.service import OrderRequest, depth
 from bitchange.trading.tables import MarketSequence, Trade
@@ -62,6 +63,11 @@ class MarketView:
     @property
     def base_scale(self) -> int:
         return 10**self.base_precision
+
+    @property
+    def filters(self) -> Filters:
+        return Filters(self.base, self.quote, self.base_precision, self.quote_precision,
+                       self.quote_decimals, self.tick_size, self.lot_size, self.min_notional)
 
     def price(self, minor: int | None) -> str:
         if minor is None:
@@ -364,15 +370,34 @@ def build_request(form: OrderForm, mv: MarketView) -> OrderRequest:
     raise FormError("Choose a limit or a market order")
 
 
-def field_error(text: str, precision: int, what: str) -> str:
-    """Inline validation of one field while typing: '' when fine or still empty."""
+def _typed(text: str, precision: int, what: str) -> tuple[int | None, str]:
+    """A field's value (None while empty or invalid) and its format error."""
     if not text.strip():
-        return ""
+        return None, ""
     try:
-        parse_amount(text, precision, what=what)
+        return parse_amount(text, precision, what=what), ""
     except AmountError as exc:
-        return str(exc)
-    return ""
+        return None, str(exc)
+
+
+def form_errors(form: OrderForm, mv: MarketView) -> tuple[str, str, str]:
+    """Inline errors of the price, amount and total fields while the trader types: the
+    number's format, then the market's filters ('' when fine or still empty)."""
+    filters = mv.filters
+    price, price_error = (_typed(form.price, mv.quote_precision, "Price")
+                          if form.kind == "limit" else (None, ""))
+    amount, amount_error = _typed(form.amount, mv.base_precision, "Amount")
+    total, total_error = _typed(form.total, mv.quote_precision, "Total")
+    if price is not None:
+        price_error = filters.price_problem(price)
+    if amount is not None:
+        amount_error = filters.amount_problem(amount)
+    if form.kind == "limit" and price is not None and amount is not None and not (
+            price_error or amount_error):
+        total_error = filters.total_problem(mv.notional(price, amount))
+    elif form.kind == "market" and form.sized_by == "total" and total is not None:
+        total_error = filters.spend_problem(total)
+    return price_error, amount_error, total_error
 
 
 def estimate(form: OrderForm, mv: MarketView) -> tuple[str, str]:

@@ -155,7 +155,13 @@ def test_an_invalid_order_shows_the_error_and_changes_nothing(app, new_context, 
     bob.click("#place-order")
     expect(bob.locator("#order-error")).to_contain_text("Insufficient USDT")
 
-    bob.fill("#order-amount", "0.001")  # below the 10 USDT minimum total
+    bob.fill("#order-amount", "0.001")  # below the 10 USDT minimum total: said while typing
+    expect(bob.locator("#order-total-error")).to_have_text(
+        "Order total must be at least 10.00 USDT")
+    bob.fill("#order-amount", "0.00001")
+    expect(bob.locator("#order-amount-error")).to_have_text(
+        "Amount must be a multiple of 0.0001 ETH")
+    bob.fill("#order-amount", "0.001")
     bob.click("#place-order")
     expect(bob.locator("#order-error")).to_have_text("Order total must be at least 10.00 USDT")
 

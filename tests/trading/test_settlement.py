@@ -85,9 +85,9 @@ def test_market_orders_by_quantity_and_by_amount_to_spend(alice, bob):
 def test_ioc_fok_and_post_only(alice, bob):
     service.place_order(alice.user_id, SYMBOL, limit("SELL", "60000", "0.1"))
     fok = service.place_order(bob.user_id, SYMBOL, limit("BUY", "60000", "0.2", tif="FOK"))
-    assert (fok.status, fok.filled) == ("expired", 0)
+    assert (fok.status, fok.filled, fok.expired_because) == ("expired", 0, "FOK")
     ioc = service.place_order(bob.user_id, SYMBOL, limit("BUY", "60000", "0.2", tif="IOC"))
-    assert (ioc.status, ioc.filled) == ("expired", qty("0.1"))
+    assert (ioc.status, ioc.filled, ioc.expired_because) == ("expired", qty("0.1"), "IOC")
     assert bob.balance("USDT")[1] == 0
     service.place_order(alice.user_id, SYMBOL, limit("SELL", "60000", "0.1"))
     book = service._live(SYMBOL).book
@@ -98,10 +98,25 @@ def test_ioc_fok_and_post_only(alice, bob):
     assert_books_sound()
 
 
+def test_a_market_order_below_the_minimum_total_is_refused(alice, bob):
+    service.place_order(bob.user_id, SYMBOL, limit("BUY", "60000", "0.1"))
+    service.place_order(bob.user_id, SYMBOL, limit("SELL", "60100", "0.1"))
+    before = (alice.balance("USDT"), alice.balance("BTC"), count(Order.__table__))
+    for side in ("BUY", "SELL"):  # 0.0001 BTC is ~6 USDT at the best prices
+        with pytest.raises(TradingError, match=r"Order total must be at least 10\.00 USDT"):
+            service.place_order(alice.user_id, SYMBOL, OrderRequest(
+                side=side, kind="market", quantity=qty("0.0001")))
+    assert (alice.balance("USDT"), alice.balance("BTC"), count(Order.__table__)) == before
+    sold = service.place_order(alice.user_id, SYMBOL, OrderRequest(
+        side="SELL", kind="market", quantity=qty("0.001")))
+    assert (sold.status, sold.filled) == ("filled", qty("0.001"))
+    assert_books_sound()
+
+
 def test_self_trade_is_prevented_and_holds_released(alice):
     service.place_order(alice.user_id, SYMBOL, limit("SELL", "60000", "0.1"))
     mine = service.place_order(alice.user_id, SYMBOL, limit("BUY", "60000", "0.1"))
-    assert (mine.status, mine.filled) == ("expired", 0)
+    assert (mine.status, mine.filled, mine.expired_because) == ("expired", 0, "STP")
     assert alice.balance("USDT")[1] == 0
     assert count(TradeRow.__table__) == 0
     assert_books_sound()

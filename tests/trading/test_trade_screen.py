@@ -24,6 +24,7 @@ from bitchange.trading.views import (
     book_rows,
     build_request,
     estimate,
+    form_errors,
     fraction_of_available,
     market_snapshot,
     market_view,
@@ -73,6 +74,33 @@ def test_form_refuses_excess_decimals_and_junk(mv):
     assert build_request(replace(form, price="1", tif="IOC", post_only=True), mv).post_only is False
     spend = build_request(OrderForm(side="BUY", kind="market", total="100", sized_by="total"), mv)
     assert (spend.quote_amount, spend.quantity) == (100 * USDT, None)
+
+
+def test_form_shows_the_markets_filters_while_typing(mv):
+    limit = OrderForm("BUY", "limit", "60000.005", "0.00005")
+    assert form_errors(limit, mv) == ("Price must be a multiple of 0.01 USDT",
+                                      "Amount must be a multiple of 0.0001 BTC", "")
+    assert form_errors(replace(limit, price="60000", amount="0.0001"), mv) == (
+        "", "", "Order total must be at least 10.00 USDT")  # 6 USDT
+    assert form_errors(replace(limit, price="60000", amount="0.001"), mv) == ("", "", "")
+    assert form_errors(replace(limit, price="abc", amount=""), mv) == (
+        "Price must be a number", "", "")
+    spend = OrderForm("BUY", "market", total="5", sized_by="total")
+    assert form_errors(spend, mv) == ("", "", "Spend at least 10.00 USDT")
+    assert form_errors(replace(spend, total="10"), mv) == ("", "", "")
+
+
+def test_an_expired_order_says_why(mv):
+    from bitchange.state.trade import describe_placed
+    from bitchange.trading.service import PlacedOrder
+
+    fok = PlacedOrder(7, "expired", 0, 0, 0, qty("1"), 0, frozenset(), "FOK")
+    assert describe_placed(fok, mv, "BUY") == (
+        "Order #7 expired: fill or kill: the book could not fill all of it at once")
+    ioc = replace(fok, filled=qty("0.5"), expired_because="IOC")
+    assert describe_placed(ioc, mv, "SELL") == (
+        "Sold 0.5000 BTC; the rest was cancelled (immediate or cancel: what did not trade at "
+        "once was cancelled)")
 
 
 def test_estimate_shows_total_and_worst_case_fee(mv):
