@@ -338,9 +338,16 @@ def open_orders_table() -> rx.Component:
     return rx.vstack(
         rx.hstack(
             rx.text(S.open_orders.length(), " open", size="1", color_scheme="gray"),
-            rx.button("Cancel all", size="1", color_scheme="red", variant="soft",
-                      id="cancel-all", on_click=S.cancel_all,
-                      disabled=S.open_orders.length() == 0),
+            rx.hstack(
+                rx.button("Cancel all", size="1", color_scheme="red", variant="soft",
+                          id="cancel-all", on_click=S.cancel_all,
+                          disabled=S.open_orders.length() == 0),
+                # Orders in other markets are not listed here, so this one is always enabled.
+                rx.button("Cancel in all markets", size="1", color_scheme="red",
+                          variant="outline", id="cancel-all-markets",
+                          on_click=S.cancel_all_markets, disabled=~S.signed_in),
+                spacing="2",
+            ),
             justify="between", width="100%",
         ),
         table(["Time", "Side", "Type", "Price", "Amount", "Filled", "Status", ""],

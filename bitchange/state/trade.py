@@ -365,16 +365,23 @@ class TradeState(rx.State):
 
     @rx.event
     async def cancel_all(self) -> None:
-        await asyncio.to_thread(self._cancel_all)
+        """Every open order of the user in this market."""
+        await asyncio.to_thread(self._cancel_all, self.market)
 
-    def _cancel_all(self) -> None:
+    @rx.event
+    async def cancel_all_markets(self) -> None:
+        """Every open order of the user, in every market."""
+        await asyncio.to_thread(self._cancel_all, None)
+
+    def _cancel_all(self, symbol: str | None) -> None:
         user = current_user(self)
         if user is None:
             self._set_private(None, None)
             self.form_error = "Log in to trade"
             return
-        count = service.cancel_all(user.user_id, self.market)
-        self.notice = f"{count} order{'s' if count != 1 else ''} cancelled"
+        count = service.cancel_all(user.user_id, symbol)
+        where = f" in {symbol}" if symbol else " in all markets"
+        self.notice = f"{count} order{'s' if count != 1 else ''} cancelled{where}"
         self.form_error = ""
         self._refresh_private()
         self._refresh_market()

@@ -41,6 +41,13 @@ def mv(market):
         return market_view(conn, SYMBOL)
 
 
+def open_orders_of(user_id: int) -> int:
+    orders = Order.__table__
+    with db.read() as conn:
+        return conn.scalar(select(func.count()).select_from(orders).where(
+            orders.c.user_id == user_id, orders.c.status.in_(service.OPEN_STATUSES)))
+
+
 def open_orders() -> int:
     orders = Order.__table__
     with db.read() as conn:
@@ -190,6 +197,8 @@ def test_anonymous_visitor_sees_the_market_and_cannot_place_orders(alice, no_sub
     call(state, "place_order")  # invoked anyway, as a crafted event would
     assert state.form_error == "Log in to trade"
     call(state, "cancel_all")
+    call(state, "cancel_all_markets")
+    assert state.form_error == "Log in to trade"
     assert open_orders() == before
     assert no_subscribers.subscribers()["tab-1"].user_id is None
 
@@ -247,6 +256,16 @@ def test_place_and_cancel_through_the_handlers(alice, bob, no_subscribers):
     call(state, "cancel_order", state.open_orders[0]["id"])
     assert state.open_orders == [] and state.balances["quote_locked"] == "0.00"
     assert state.history[0]["status"] == "Cancelled"
+
+    # Cancel all: this market's, then everywhere; never another user's.
+    for symbol, p in ((SYMBOL, "59000"), (SYMBOL, "58000"), ("ETH-USDT", "2000")):
+        service.place_order(bob.user_id, symbol,
+                            OrderRequest("BUY", "limit", price(p), qty("0.01")))
+    call(state, "cancel_all")
+    assert state.notice == "2 orders cancelled in BTC-USDT"
+    call(state, "cancel_all_markets")
+    assert state.notice == "1 order cancelled in all markets"
+    assert open_orders_of(bob.user_id) == 0 and open_orders_of(alice.user_id) == 1
 
 
 def test_unknown_market_is_not_found(no_subscribers, market):
