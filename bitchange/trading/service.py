@@ -5,7 +5,9 @@ One writer per market, across threads, processes and app nodes:
 - every writer locks the market's `market_sequences` row (`FOR UPDATE` on PostgreSQL; SQLite's
   `BEGIN IMMEDIATE` already holds the database's write lock) before reading or changing the book;
 - the row's `seq` grows with every change of the book, so a process whose in-memory book has
-  another `seq` knows it is stale and rebuilds it from the open orders in the database;
+  another `seq` knows it is stale; every order row records the `seq` of its last change in the
+  book (`book_seq`), so the process applies just the orders changed since its own `seq`, and
+  reloads the whole book only after a rules or status change (`rules_seq`);
 - if anything fails after the engine was touched, the transaction rolls back and the process
   drops its in-memory book, which is rebuilt from the database on next use.
 """
