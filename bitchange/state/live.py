@@ -217,11 +217,14 @@ async def tick(app: rx.App, checked: dict[str, Any]) -> int:
     Besides the markets that moved, a tab's balances follow its user's other ledger activity
     (a fill in another market, a deposit, a withdrawal): the newest ledger transaction id is
     the second mark read per round, and only when it moved are the subscribed users among
-    its new entries looked up."""
+    its new entries looked up. The mark moves on once the round is done, so a failed round is
+    looked at again. (On PostgreSQL a transaction can commit after a newer id was seen: its
+    balances then show with the user's next change, or on their next action.)"""
     if not _subscribers:
+        checked.pop(LEDGER_MARK, None)  # nobody to refresh: start again from the newest
         return 0
     seqs, newest = await asyncio.to_thread(_read_marks)
-    moved = await _balances_moved(checked, newest)
+    moved = await _balances_moved(checked.get(LEDGER_MARK, newest), newest)
     pushed = 0
     stale = stale_by_market(seqs)
     for symbol, subs in stale.items():
@@ -237,15 +240,14 @@ async def tick(app: rx.App, checked: dict[str, Any]) -> int:
         pushed_tabs = {token for subs in stale.values() for token in subs}
         await _each(_push_private(app, token, sub) for token, sub in list(_subscribers.items())
                     if sub.user_id in moved and token not in pushed_tabs)
+    checked[LEDGER_MARK] = newest
     return pushed
 
 
 LEDGER_MARK = "#ledger"  # key in the watcher's `checked`: the newest ledger transaction seen
 
 
-async def _balances_moved(checked: dict[str, Any], newest: int) -> frozenset[int]:
-    since = checked.get(LEDGER_MARK, newest)
-    checked[LEDGER_MARK] = newest
+async def _balances_moved(since: int, newest: int) -> frozenset[int]:
     users = {sub.user_id for sub in list(_subscribers.values()) if sub.user_id is not None}
     if newest <= since or not users:
         return frozenset()

@@ -311,6 +311,14 @@ def _refuse(problem: str) -> None:
         raise TradingError(problem)
 
 
+def _would_take(book: OrderBook, side: str, price: int) -> bool:
+    if side == "BUY":
+        best_ask = book.best_ask()
+        return best_ask is not None and price >= best_ask
+    best_bid = book.best_bid()
+    return best_bid is not None and price <= best_bid
+
+
 def _hold_needed(request: OrderRequest, book: OrderBook, user_id: int, market: MarketInfo,
                  base: AssetInfo, quote: AssetInfo) -> tuple[str, int]:
     if request.side == "SELL":
@@ -362,7 +370,11 @@ def _place(conn: Connection, live: _LiveBook, seq: int, user_id: int, symbol: st
     if not market.is_active:
         raise TradingError(f"{symbol} is halted: new orders are not accepted")
     _validate(request, market, base, quote)
+    if request.post_only and _would_take(book, request.side, request.price):  # type: ignore[arg-type]
+        raise TradingError("Post-only order would trade immediately")
     held_asset, hold = _hold_needed(request, book, user_id, market, base, quote)
+    if hold >= MAX_MINOR:  # a market buy's sweep of the whole book
+        raise TradingError("The order is too large")
     if request.kind == "market" and request.quote_amount is None:
         # Sized by quantity, its total is only known from the book: estimated at the best
         # prices now (the whole sweep's cost for a buy, the best bid for a sell), it must meet
@@ -403,7 +415,9 @@ def _place(conn: Connection, live: _LiveBook, seq: int, user_id: int, symbol: st
         result = book.submit_market(order_id, user_id, side, request.quantity,
                                     request.quote_amount)
     if result.status is Status.REJECTED:
-        live.touched = False  # the engine refuses before it changes anything: keep the book
+        # The engine consumed the order id, which the rollback frees for reuse (SQLite): so
+        # the book is dropped with the transaction. `_validate` and the post-only check
+        # above refuse what a trader can cause, so this is rare.
         rejected = next(e for e in result.events if isinstance(e, Rejected))
         raise TradingError(rejected.message)
 
@@ -411,8 +425,8 @@ def _place(conn: Connection, live: _LiveBook, seq: int, user_id: int, symbol: st
     affected = {user_id}
     movements: list[ledger.Movement] = []
     if trades:
-        affected |= _settle(conn, trades, market, 10**base.precision, account, user_id, moment,
-                            seq + 1, movements)
+        affected |= _settle(conn, trades, market, account, user_id, moment, seq + 1,
+                            movements)
         record_trades(conn, symbol, trades, moment)
     for event in result.events:
         if isinstance(event, Expired) and event.order_id != order_id:
@@ -474,23 +488,20 @@ _MAKER_FILL = Prepared(
 )
 
 
-def _settle(conn: Connection, trades: list[Trade], market: MarketInfo, scale: int,  # type: ignore[no-untyped-def]
-            taker_account: int, taker_id: int, moment, book_seq: int,
+def _settle(conn: Connection, trades: list[Trade], market: MarketInfo, taker_account: int,  # type: ignore[no-untyped-def]
+            taker_id: int, moment, book_seq: int,
             movements: list[ledger.Movement]) -> set[int]:
     """Add the base and quote movements of every fill (fees to the fee account) to
-    `movements`; write the trades and update the makers. `scale`: base minor units per
-    whole base unit; `book_seq`: the market's seq after this order."""
+    `movements`; write the trades and update the makers. `book_seq`: the market's seq after
+    this order."""
     accounts = {taker_id: taker_account}
     makers: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     rows = []
-    rounded: set[int] = set()  # buy makers with a fill whose quote was rounded down
     for t in trades:
         maker_account = accounts.get(t.maker_owner)
         if maker_account is None:
             maker_account = accounts[t.maker_owner] = ledger.account_for_user(conn, t.maker_owner)
         taker_buys = t.taker_side is Side.BUY
-        if not taker_buys and t.price * t.quantity % scale:
-            rounded.add(t.maker_order_id)
         buyer, seller = ((taker_account, maker_account) if taker_buys
                          else (maker_account, taker_account))
         buyer_fee, seller_fee = ((t.taker_fee, t.maker_fee) if taker_buys
@@ -520,17 +531,18 @@ def _settle(conn: Connection, trades: list[Trade], market: MarketInfo, scale: in
          "m_book_seq": book_seq}
         for order_id, m in makers.items()
     ])
-    done = [order_id for order_id in rounded if not makers[order_id]["remaining"]]
-    if done:
-        movements += _release_leftovers(conn, done, accounts, market.quote)
+    if trades[0].taker_side is Side.SELL:  # the makers are bids: a filled one may keep change
+        done = [order_id for order_id, m in makers.items() if not m["remaining"]]
+        if done:
+            movements += _release_leftovers(conn, done, accounts, market.quote)
     return {t.maker_owner for t in trades}
 
 
 def _release_leftovers(conn: Connection, order_ids: list[int], accounts: dict[int, int],
                        quote_asset: str) -> list[ledger.Movement]:
-    """A buy whose price is off the tick x lot grid (the rules changed while it rested) pays
-    each fill's quote rounded down, so a filled one can keep a few units of its hold: give
-    them back. Only such orders get here; on the grid every fill is exact."""
+    """A bid whose price is off the tick x lot grid (the rules changed while it rested) pays
+    each fill's quote rounded down, so once filled it can keep a few units of its hold: give
+    them back. On the grid every fill is exact and nothing is left."""
     movements: list[ledger.Movement] = []
     rows = conn.execute(select(_orders.c.id, _orders.c.user_id, _orders.c.held_amount)
                         .where(_orders.c.id.in_(order_ids), _orders.c.held_amount > 0))

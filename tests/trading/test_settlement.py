@@ -91,10 +91,18 @@ def test_ioc_fok_and_post_only(alice, bob):
     assert bob.balance("USDT")[1] == 0
     service.place_order(alice.user_id, SYMBOL, limit("SELL", "60000", "0.1"))
     book = service._live(SYMBOL).book
-    with pytest.raises(TradingError, match="Post-only"):
-        service.place_order(bob.user_id, SYMBOL, limit("BUY", "60000", "0.1", post_only=True))
-    # The engine refused before changing anything: no rebuild from the database is needed.
+    for _ in range(2):
+        with pytest.raises(TradingError, match="Post-only"):
+            service.place_order(bob.user_id, SYMBOL,
+                                limit("BUY", "60000", "0.1", post_only=True))
+    # Refused before the engine or the database were touched: the book stays as it was, and
+    # the next orders go through (SQLite reuses a rolled-back id; the engine must not have
+    # taken it).
     assert service._live(SYMBOL).book is book is not None
+    rests = service.place_order(bob.user_id, SYMBOL, limit("BUY", "59000", "0.1",
+                                                           post_only=True))
+    assert rests.status == "open"
+    assert service.place_order(bob.user_id, SYMBOL, limit("BUY", "58000", "0.1")).status == "open"
     assert_books_sound()
 
 
@@ -258,6 +266,19 @@ def test_a_bid_resting_across_a_rules_change_releases_its_rounding_when_filled(a
     row = order_row(bid.order_id)
     assert (row.status, row.filled_quote, row.held_amount) == ("filled", 2 * 9_000_001, 0)
     assert bob.balance("USDT") == (1_000_000 * USDT - 2 * 9_000_001, 0)
+    assert_books_sound()
+
+
+def test_a_rounded_bid_filled_last_by_an_exact_fill_releases_its_rounding(alice, bob):
+    bid = service.place_order(bob.user_id, SYMBOL, limit("BUY", "60000.01", "0.0003"))
+    service.update_market_rules(SYMBOL, tick_size=price("0.1"), lot_size=qty("0.00001"),
+                                min_notional=price("1"), maker_fee_bps=10, taker_fee_bps=20)
+    for q in ("0.00005", "0.00005", "0.0002"):  # two rounded fills, then an exact one
+        service.place_order(alice.user_id, SYMBOL, limit("SELL", "60000", q))
+    row = order_row(bid.order_id)
+    assert (row.status, row.filled_quote, row.held_amount) == (
+        "filled", 2 * 3_000_000 + 12_000_002, 0)
+    assert bob.balance("USDT")[1] == 0
     assert_books_sound()
 
 
