@@ -1,6 +1,7 @@
 """Bringing a database to the current schema and reference data (used by the CLI and tests)."""
 
 from bitchange import db, ledger
+from bitchange.accounts.sealing import seal_legacy_totp_secrets
 from bitchange.db.migrate import upgrade
 from bitchange.trading.markets import seed_reference
 
@@ -15,3 +16,4 @@ def prepare_database() -> None:
     with db.write() as conn:
         seed_reference(conn)
         ledger.ensure_system_accounts(conn, extra=EXTRA_SYSTEM_ACCOUNTS)
+        seal_legacy_totp_secrets(conn)

@@ -2,10 +2,8 @@
 
 A code is accepted for the current 30-second step or one step either side (clock drift), and
 only if its step is later than the last accepted one: the same code never works twice. The
-QR code is drawn locally (no third-party image service ever sees the secret).
-
-Weakness (noted for review): the TOTP secret is stored in the clear in `users.totp_secret`;
-encrypting it with a key outside the database would limit what a database leak gives away.
+QR code is drawn locally (no third-party image service ever sees the secret). The secret is
+sealed at rest with a key outside the database (`bitchange.accounts.sealing`).
 """
 
 from __future__ import annotations
@@ -13,6 +11,7 @@ from __future__ import annotations
 import base64
 import hmac
 import io
+import logging
 import re
 import secrets
 from dataclasses import dataclass
@@ -22,11 +21,13 @@ import qrcode
 import qrcode.image.svg
 from sqlalchemy import Connection, delete, insert, or_, select, update
 
+from bitchange.accounts.sealing import UnsealError, seal, unseal
 from bitchange.accounts.tables import RecoveryCode
 from bitchange.accounts.tokens import token_hash
 from bitchange.clock import now
 from bitchange.db.models import User
 
+log = logging.getLogger(__name__)
 _users = User.__table__
 _codes = RecoveryCode.__table__
 ISSUER = "BitChange"
@@ -49,8 +50,25 @@ def qr_data_uri(text: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
-def _step_of(totp: pyotp.TOTP, code: str) -> int | None:
+def _sealed(secret: str, user_id: int) -> str:
+    return seal(secret, purpose="totp", owner=user_id)
+
+
+def _totp(stored: str, user_id: int) -> pyotp.TOTP | None:
+    """The user's authenticator, or None if its secret cannot be unsealed (SECRET_KEY was
+    changed): then only recovery codes work, and the user sets up 2FA again."""
+    try:
+        return pyotp.TOTP(unseal(stored, purpose="totp", owner=user_id))
+    except UnsealError:
+        log.error("the TOTP secret of user %s cannot be unsealed: was SECRET_KEY changed?",
+                  user_id)
+        return None
+
+
+def _step_of(totp: pyotp.TOTP | None, code: str) -> int | None:
     """The time step (current, previous or next) whose code this is, or None."""
+    if totp is None:
+        return None
     code = (code or "").strip().replace(" ", "")
     if not _TOTP_CODE.match(code):
         return None
@@ -80,7 +98,7 @@ def begin_enrolment(conn: Connection, user_id: int, email: str) -> Enrolment:
         raise ValueError("Two-factor authentication is already on")
     secret = pyotp.random_base32()
     conn.execute(update(_users).where(_users.c.id == user_id).values(
-        totp_secret=secret, totp_last_step=None))
+        totp_secret=_sealed(secret, user_id), totp_last_step=None))
     uri = pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name=ISSUER)
     return Enrolment(secret, uri, qr_data_uri(uri))
 
@@ -91,7 +109,7 @@ def confirm_enrolment(conn: Connection, user_id: int, code: str) -> list[str] | 
         _users.c.id == user_id)).one()
     if row.totp_secret is None or row.totp_enabled_at is not None:
         return None
-    step = _step_of(pyotp.TOTP(row.totp_secret), code)
+    step = _step_of(_totp(row.totp_secret, user_id), code)
     if step is None or not _accept_step(conn, user_id, step):
         return None
     conn.execute(update(_users).where(_users.c.id == user_id).values(totp_enabled_at=now()))
@@ -101,7 +119,7 @@ def confirm_enrolment(conn: Connection, user_id: int, code: str) -> list[str] | 
 def enable_with_secret(conn: Connection, user_id: int, secret: str) -> None:
     """Turn 2FA on with a known secret (the demo admin's); no code check."""
     conn.execute(update(_users).where(_users.c.id == user_id).values(
-        totp_secret=secret, totp_enabled_at=now(), totp_last_step=None))
+        totp_secret=_sealed(secret, user_id), totp_enabled_at=now(), totp_last_step=None))
 
 
 def disable(conn: Connection, user_id: int) -> None:
@@ -137,7 +155,7 @@ def verify(conn: Connection, user_id: int, code: str) -> bool:
         _users.c.id == user_id, _users.c.totp_enabled_at.is_not(None)))
     if secret is None:
         return False
-    step = _step_of(pyotp.TOTP(secret), code)
+    step = _step_of(_totp(secret, user_id), code)
     if step is not None:
         return _accept_step(conn, user_id, step)
     normalized = _normalize_recovery(code)

@@ -63,7 +63,7 @@ class User(SQLModel, table=True):
     frozen_reason: str | None = Field(default=None, max_length=200)
     password_changed_at: datetime | None = None
     # TOTP: the secret is written at enrolment and counts only once `totp_enabled_at` is set.
-    totp_secret: str | None = Field(default=None, max_length=64)
+    totp_secret: str | None = Field(default=None, max_length=128)  # sealed: accounts.sealing
     totp_enabled_at: datetime | None = None
     # The last accepted time step: a code for this step or an earlier one is refused (replay).
     totp_last_step: int | None = None
