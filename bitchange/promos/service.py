@@ -29,6 +29,7 @@ from bitchange import db, ledger
 from bitchange.accounts import audit, throttle
 from bitchange.clock import now
 from bitchange.db.models import LedgerEntry, LedgerTransaction, User
+from bitchange.fee_pools import FeePool
 from bitchange.ledger import InsufficientFunds
 from bitchange.promos import PROMOTIONS
 from bitchange.promos.tables import PromoCode, PromoRedemption
@@ -50,6 +51,9 @@ _CODE = re.compile(r"^[A-Z0-9][A-Z0-9-]{2,31}$")
 
 class PromoError(ValueError):
     """A refused promo operation; the message is safe to show."""
+
+
+_POOL = FeePool(PROMOTIONS, "Promotions", "promo_fund", "promo_funding", PromoError)
 
 
 class UnknownCode(PromoError):
@@ -150,25 +154,11 @@ def set_active(conn: Connection, admin_id: int, code_id: int, active: bool, *,
 
 def fund_promotions(conn: Connection, admin_id: int, asset: str, amount: int, *,
                     source: str = "fees", ip: str = "") -> int:
-    if asset not in assets(conn):
-        raise PromoError("Unknown asset.")
-    if source != "fees":
-        raise PromoError("Promotions can only be funded from collected fees.")
-    if type(amount) is not int or amount <= 0:
-        raise PromoError("Enter an amount greater than zero.")
-    try:
-        tx = ledger.fund_from_fees(conn, PROMOTIONS, asset, amount, ref_type="promo_funding",
-                                   ref_id=admin_id)
-    except InsufficientFunds:
-        raise PromoError(f"The {source} account does not hold that much {asset}.") from None
-    audit.record(conn, admin_id, "promo_fund", f"promotions {asset}", ip=ip,
-                 detail=f"{amount} minor units from {source}; ledger tx {tx}")
-    return tx
+    return _POOL.fund(conn, admin_id, asset, amount, source=source, ip=ip)
 
 
 def promotions_balance(conn: Connection) -> dict[str, int]:
-    return {asset: available for asset, (available, _) in
-            ledger.balances_of(conn, ledger.system_account(conn, PROMOTIONS)).items()}
+    return _POOL.balance(conn)
 
 
 def first_deposit(conn: Connection, user_id: int) -> tuple[str, int] | None:

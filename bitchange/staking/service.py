@@ -20,6 +20,7 @@ from sqlalchemy import Connection, func, insert, select, update
 from bitchange import ledger
 from bitchange.accounts import audit
 from bitchange.clock import now
+from bitchange.fee_pools import FeePool
 from bitchange.ledger import InsufficientFunds
 from bitchange.staking import STAKING, STAKING_REWARDS
 from bitchange.staking.tables import StakingAccrual, StakingPosition, StakingProduct
@@ -37,6 +38,9 @@ ACTIVE, CLOSED, REDEEMED = "active", "closed", "redeemed"
 
 class StakingError(ValueError):
     """A refused staking operation; the message is safe to show."""
+
+
+_POOL = FeePool(STAKING_REWARDS, "Rewards", "staking_fund", "staking_funding", StakingError)
 
 
 def aware(moment: datetime | None) -> datetime | None:
@@ -132,25 +136,11 @@ def set_product_status(conn: Connection, admin_id: int, product_id: int, status:
 def fund_rewards(conn: Connection, admin_id: int, asset: str, amount: int, *,
                  source: str = "fees", ip: str = "") -> int:
     """Move `amount` of the exchange's collected fees into the rewards account."""
-    if asset not in assets(conn):
-        raise StakingError("Unknown asset.")
-    if source != "fees":
-        raise StakingError("Rewards can only be funded from collected fees.")
-    if type(amount) is not int or amount <= 0:
-        raise StakingError("Enter an amount greater than zero.")
-    try:
-        tx = ledger.fund_from_fees(conn, STAKING_REWARDS, asset, amount, ref_type="staking_funding",
-                                   ref_id=admin_id)
-    except InsufficientFunds:
-        raise StakingError(f"The {source} account does not hold that much {asset}.") from None
-    audit.record(conn, admin_id, "staking_fund", f"rewards {asset}", ip=ip,
-                 detail=f"{amount} minor units from {source}; ledger tx {tx}")
-    return tx
+    return _POOL.fund(conn, admin_id, asset, amount, source=source, ip=ip)
 
 
 def rewards_balance(conn: Connection) -> dict[str, int]:
-    return {asset: available for asset, (available, _) in
-            ledger.balances_of(conn, ledger.system_account(conn, STAKING_REWARDS)).items()}
+    return _POOL.balance(conn)
 
 
 @dataclass(frozen=True)
