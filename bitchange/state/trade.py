@@ -182,6 +182,15 @@ class TradeState(rx.State):
         self._set_private(user, view)
         return user
 
+    def _trader(self) -> CurrentUser | None:
+        """The signed-in user for an order action, or None after telling the tab to log in
+        (and clearing its private view)."""
+        user = current_user(self)
+        if user is None:
+            self._set_private(None, None)
+            self.form_error = "Log in to trade"
+        return user
+
     def _revalidate(self) -> None:
         mv = self._view()
         if mv is None:
@@ -321,10 +330,8 @@ class TradeState(rx.State):
 
     def _place_order(self) -> None:
         self.notice = ""
-        user = current_user(self)
+        user = self._trader()
         if user is None:
-            self._set_private(None, None)
-            self.form_error = "Log in to trade"
             return
         mv = self._view()
         if mv is None:
@@ -349,10 +356,8 @@ class TradeState(rx.State):
         await asyncio.to_thread(self._cancel_order, order_id)
 
     def _cancel_order(self, order_id: str) -> None:
-        user = current_user(self)
+        user = self._trader()
         if user is None:
-            self._set_private(None, None)
-            self.form_error = "Log in to trade"
             return
         try:
             number = int(str(order_id))
@@ -374,10 +379,8 @@ class TradeState(rx.State):
         await asyncio.to_thread(self._cancel_all, None)
 
     def _cancel_all(self, symbol: str | None) -> None:
-        user = current_user(self)
+        user = self._trader()
         if user is None:
-            self._set_private(None, None)
-            self.form_error = "Log in to trade"
             return
         count = service.cancel_all(user.user_id, symbol)
         where = f" in {symbol}" if symbol else " in all markets"
