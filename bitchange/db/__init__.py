@@ -8,6 +8,7 @@ PostgreSQL the services take row locks (`FOR UPDATE`) themselves.
 
 from __future__ import annotations
 
+import errno
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 
 from bitchange.config import get_settings
@@ -77,6 +79,19 @@ class _Checkpointer(threading.Thread):
 
 
 _checkpointers: list[_Checkpointer] = []
+
+STORAGE_UNAVAILABLE = ("The exchange cannot save right now; nothing was changed. "
+                       "Try again shortly.")
+
+
+def is_storage_fault(exc: BaseException) -> bool:
+    """A failure of the storage itself (disk full, read-only or unreachable database, no free
+    connection), as opposed to a bug: the user is told to try again, nothing was committed."""
+    if isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError | sa_exc.TimeoutError):
+        return True
+    if isinstance(exc, sqlite3.OperationalError | sqlite3.InterfaceError):
+        return True
+    return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EROFS, errno.EDQUOT)
 
 
 def _configure_sqlite(engine: Engine, checkpointer: _Checkpointer | None) -> None:

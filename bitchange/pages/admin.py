@@ -11,6 +11,7 @@ from bitchange.money import format_amount
 from bitchange.pages.admin_markets import markets_card
 from bitchange.pages.wallet_controls import withdrawal_switches_card
 from bitchange.state.auth import current_admin, current_user, navigate
+from bitchange.state.events import event
 from bitchange.trading.markets import assets
 
 
@@ -40,7 +41,7 @@ class AdminState(rx.State):
     def _is_admin(self) -> bool:
         return current_admin(self) is not None
 
-    @rx.event
+    @event
     def load(self) -> rx.event.EventSpec | None:
         user = current_user(self)
         if user is None:
@@ -58,7 +59,7 @@ class AdminState(rx.State):
         self._load_operations()
         return None
 
-    @rx.event
+    @event
     def refresh_operations(self) -> None:
         if not self._is_admin():
             self._deny()
@@ -74,7 +75,7 @@ class AdminState(rx.State):
         self.scheduler_alive, self.scheduler_leader = view.scheduler_alive, view.scheduler_leader
         self.jobs = view.jobs
 
-    @rx.event
+    @event
     def run_reconcile(self) -> None:
         if not self._is_admin():
             self._deny()

@@ -9,6 +9,7 @@ from bitchange.accounts import audit
 from bitchange.pages.admin_users import admin_frame, gate
 from bitchange.pages.security import when
 from bitchange.state.auth import current_admin
+from bitchange.state.events import event
 
 
 class AdminAuditState(rx.State):
@@ -27,7 +28,7 @@ class AdminAuditState(rx.State):
         self.rows = [{"time": when(e.created_at), "admin": e.admin_email, "action": e.action,
                       "target": e.target, "detail": e.detail, "ip": e.ip} for e in entries]
 
-    @rx.event
+    @event
     def load(self) -> rx.event.EventSpec | None:
         user, redirect = gate(self, routes.ADMIN_AUDIT)
         if user is None:
@@ -37,7 +38,7 @@ class AdminAuditState(rx.State):
         self._search()
         return None
 
-    @rx.event
+    @event
     def filter(self, form: dict) -> None:
         if current_admin(self) is None:
             self.access, self.rows = "denied", []

@@ -10,6 +10,7 @@ from bitchange.money import AmountError, format_amount, parse_amount
 from bitchange.pages.admin_users import admin_frame, gate
 from bitchange.pages.wallet_common import messages, table, when
 from bitchange.state.auth import client_ip, current_admin
+from bitchange.state.events import event
 from bitchange.trading.markets import assets
 from bitchange.wallet import chains, deposits, rules
 from bitchange.wallet.errors import WalletError
@@ -52,7 +53,7 @@ class AdminDepositsState(rx.State):
         self.recent = [view(d) for d in rows if d.status != "pending_approval"][:50]
         self.threshold = format_amount(rules.deposit_second_approval(), 6, 2)
 
-    @rx.event
+    @event
     def load(self) -> rx.event.EventSpec | None:
         self.notice = self.error = ""
         user, redirect = gate(self, routes.ADMIN_DEPOSITS)
@@ -63,7 +64,7 @@ class AdminDepositsState(rx.State):
         self._load()
         return None
 
-    @rx.event
+    @event
     def record(self, form: dict) -> None:
         admin = current_admin(self)
         if admin is None:
@@ -100,11 +101,11 @@ class AdminDepositsState(rx.State):
                            "approve it before it is credited.")
         self._load()
 
-    @rx.event
+    @event
     def approve(self, deposit_id: str) -> None:
         self._decide(deposit_id, "")
 
-    @rx.event
+    @event
     def reject(self, form: dict) -> None:
         self._decide(str(form.get("id", "")), str(form.get("reason", "")) or " ")
 

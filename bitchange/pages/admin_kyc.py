@@ -12,6 +12,7 @@ from bitchange.kyc import service as kyc
 from bitchange.pages.admin_users import admin_frame, gate
 from bitchange.pages.security import when
 from bitchange.state.auth import client_ip, current_admin
+from bitchange.state.events import event
 
 
 class AdminKycState(rx.State):
@@ -47,7 +48,7 @@ class AdminKycState(rx.State):
                            "image": "yes" if f.is_image else ""}
                           for label, f in view.documents]
 
-    @rx.event
+    @event
     def load(self) -> rx.event.EventSpec | None:
         self.notice = self.error = ""
         user, redirect = gate(self, routes.ADMIN_KYC)
@@ -59,7 +60,7 @@ class AdminKycState(rx.State):
         self._refresh()
         return None
 
-    @rx.event
+    @event
     def open(self, submission_id: str) -> None:
         if current_admin(self) is None:
             self._deny()
@@ -93,11 +94,11 @@ class AdminKycState(rx.State):
             self.error = "Choose a submission."
         self._refresh()
 
-    @rx.event
+    @event
     def approve(self) -> None:
         self._decide(None)
 
-    @rx.event
+    @event
     def reject(self, form: dict) -> None:
         self._decide(str(form.get("reason", ""))[:600])
 

@@ -11,6 +11,7 @@ from bitchange.accounts import audit
 from bitchange.accounts.sessions import CurrentUser
 from bitchange.money import AmountError, format_amount, format_step, parse_amount
 from bitchange.state.auth import client_ip, current_admin
+from bitchange.state.events import event
 from bitchange.trading import service
 from bitchange.trading.markets import assets, get_market, list_markets
 from bitchange.trading.service import OPEN_STATUSES, TradingError
@@ -82,7 +83,7 @@ class AdminMarketsState(rx.State):
         with db.write() as conn:
             audit.record(conn, admin.user_id, action, symbol, ip=client_ip(self), detail=detail)
 
-    @rx.event
+    @event
     def load(self) -> None:
         self.error = self.notice = ""
         self.editing, self.edit = "", {}
@@ -91,7 +92,7 @@ class AdminMarketsState(rx.State):
             return
         self._reload()
 
-    @rx.event
+    @event
     def set_status(self, symbol: str, status: str) -> None:
         admin = self._admin()
         if admin is None:
@@ -105,7 +106,7 @@ class AdminMarketsState(rx.State):
         self.error, self.notice = "", f"{symbol} is now {status}"
         self._reload()
 
-    @rx.event
+    @event
     def cancel_market_orders(self, symbol: str) -> None:
         admin = self._admin()
         if admin is None:
@@ -120,7 +121,7 @@ class AdminMarketsState(rx.State):
         self.error, self.notice = "", f"{count} open orders in {symbol} cancelled"
         self._reload()
 
-    @rx.event
+    @event
     def start_edit(self, symbol: str) -> None:
         if self._admin() is None:
             return
@@ -132,11 +133,11 @@ class AdminMarketsState(rx.State):
                                          "base", "quote")}
         self.error = self.notice = ""
 
-    @rx.event
+    @event
     def cancel_edit(self) -> None:
         self.editing, self.edit = "", {}
 
-    @rx.event
+    @event
     def save_rules(self, form: dict) -> None:
         admin = self._admin()
         if admin is None:

@@ -10,6 +10,7 @@ from bitchange.config import get_settings
 from bitchange.mail import outbox
 from bitchange.pages.admin_users import admin_frame, gate
 from bitchange.pages.security import when
+from bitchange.state.events import event
 
 
 class AdminOutboxState(rx.State):
@@ -17,7 +18,7 @@ class AdminOutboxState(rx.State):
     show_bodies: bool = False
     rows: list[dict[str, str]] = []
 
-    @rx.event
+    @event
     def load(self) -> rx.event.EventSpec | None:
         user, redirect = gate(self, routes.ADMIN_OUTBOX)
         if user is None:

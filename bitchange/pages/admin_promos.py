@@ -14,6 +14,7 @@ from bitchange.pages.admin_users import admin_frame, gate
 from bitchange.pages.security import when
 from bitchange.promos import service as promos
 from bitchange.state.auth import client_ip, current_admin
+from bitchange.state.events import event
 from bitchange.trading.markets import assets
 
 
@@ -67,7 +68,7 @@ class AdminPromosState(rx.State):
                              "amount": f"{fmt(r.amount, r.asset)} {r.asset}"} for r in rows]
         self.pool = [{"asset": a, "balance": fmt(balance.get(a, 0), a)} for a in precisions]
 
-    @rx.event
+    @event
     def load(self) -> rx.event.EventSpec | None:
         self.notice = self.error = ""
         user, redirect = gate(self, routes.ADMIN_PROMOS)
@@ -85,7 +86,7 @@ class AdminPromosState(rx.State):
         self.notice = self.error = ""
         return admin
 
-    @rx.event
+    @event
     def create(self, form: dict) -> None:
         admin = self._admin()
         if admin is None:
@@ -124,7 +125,7 @@ class AdminPromosState(rx.State):
             self.error = "Limits are whole numbers."
         self._refresh()
 
-    @rx.event
+    @event
     def toggle(self, code_id: str, active: str) -> None:
         admin = self._admin()
         if admin is None:
@@ -137,14 +138,14 @@ class AdminPromosState(rx.State):
             self.error = str(exc)
         self._refresh()
 
-    @rx.event
+    @event
     def show(self, code: str) -> None:
         if self._admin() is None:
             return
         self.selected_code = code[:32]
         self._refresh()
 
-    @rx.event
+    @event
     def fund(self, form: dict) -> None:
         admin = self._admin()
         if admin is None:

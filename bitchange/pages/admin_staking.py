@@ -11,6 +11,7 @@ from bitchange.pages.admin_users import admin_frame, gate
 from bitchange.pages.staking import apr_text, lock_text
 from bitchange.staking import service as staking
 from bitchange.state.auth import client_ip, current_admin
+from bitchange.state.events import event
 from bitchange.trading.markets import assets
 
 
@@ -45,7 +46,7 @@ class AdminStakingState(rx.State):
         self.pool = [{"asset": code, "balance": fmt(rewards.get(code, 0), code)}
                      for code in precisions]
 
-    @rx.event
+    @event
     def load(self) -> rx.event.EventSpec | None:
         self.notice = self.error = ""
         user, redirect = gate(self, routes.ADMIN_STAKING)
@@ -63,7 +64,7 @@ class AdminStakingState(rx.State):
         self.notice = self.error = ""
         return admin
 
-    @rx.event
+    @event
     def create(self, form: dict) -> None:
         admin = self._admin()
         if admin is None:
@@ -90,7 +91,7 @@ class AdminStakingState(rx.State):
             self.error = "The lock period is a whole number of days."
         self._refresh()
 
-    @rx.event
+    @event
     def set_status(self, product_id: str, status: str) -> None:
         admin = self._admin()
         if admin is None:
@@ -103,7 +104,7 @@ class AdminStakingState(rx.State):
             self.error = str(exc)
         self._refresh()
 
-    @rx.event
+    @event
     def fund(self, form: dict) -> None:
         admin = self._admin()
         if admin is None:

@@ -10,6 +10,7 @@ from bitchange import db, routes
 from bitchange.pages.admin_users import admin_frame, gate
 from bitchange.pages.support import _ticket_row, conversation, message_rows
 from bitchange.state.auth import client_ip, current_admin
+from bitchange.state.events import event
 from bitchange.support import service as support
 
 STATUS_OPTIONS = [["", "Not closed"], ["all", "Any status"]] + [
@@ -30,7 +31,7 @@ class AdminSupportState(rx.State):
             self.tickets = [_ticket_row(t, staff=True) for t in support.queue(
                 conn, status=self.status, category=self.category, age=self.age)]
 
-    @rx.event
+    @event
     def load(self) -> rx.event.EventSpec | None:
         user, redirect = gate(self, routes.ADMIN_SUPPORT)
         if user is None:
@@ -40,7 +41,7 @@ class AdminSupportState(rx.State):
         self._refresh()
         return None
 
-    @rx.event
+    @event
     def filter(self, form: dict) -> None:
         if current_admin(self) is None:
             self.access, self.tickets = "denied", []
@@ -76,7 +77,7 @@ class AdminTicketState(rx.State):
         self.ticket = _ticket_row(summary, staff=True)
         self.messages = message_rows(messages)
 
-    @rx.event
+    @event
     def load(self) -> rx.event.EventSpec | None:
         self.notice = self.error = ""
         user, redirect = gate(self, routes.ADMIN_SUPPORT)
@@ -100,7 +101,7 @@ class AdminTicketState(rx.State):
             self.error = str(exc)
         self._refresh()
 
-    @rx.event
+    @event
     def reply(self, form: dict) -> None:
         internal = str(form.get("internal", "")) in ("on", "true", "1")
         body = str(form.get("body", ""))[:support.MAX_BODY + 1]
@@ -111,7 +112,7 @@ class AdminTicketState(rx.State):
 
         self._act(act)
 
-    @rx.event
+    @event
     def set_status(self, status: str) -> None:
         def act(conn, admin_id, ticket_id, ip) -> str:  # type: ignore[no-untyped-def]
             support.set_status(conn, admin_id, ticket_id, status, ip=ip)
@@ -119,7 +120,7 @@ class AdminTicketState(rx.State):
 
         self._act(act)
 
-    @rx.event
+    @event
     def set_priority(self, priority: str) -> None:
         def act(conn, admin_id, ticket_id, ip) -> str:  # type: ignore[no-untyped-def]
             support.set_priority(conn, admin_id, ticket_id, priority, ip=ip)

@@ -13,6 +13,7 @@ from bitchange.money import format_amount
 from bitchange.pages.admin_users import admin_frame, gate
 from bitchange.pages.security import when
 from bitchange.state.auth import client_ip, current_admin
+from bitchange.state.events import event
 from bitchange.trading.markets import assets
 
 
@@ -63,7 +64,7 @@ class AdminUserState(rx.State):
             for code, info in precisions.items()
         ]
 
-    @rx.event
+    @event
     def load(self) -> rx.event.EventSpec | None:
         self.notice = ""
         user, redirect = gate(self, routes.ADMIN_USERS)
@@ -95,19 +96,19 @@ class AdminUserState(rx.State):
             self.notice = str(exc)
         self._load()
 
-    @rx.event
+    @event
     def freeze(self) -> None:
         self._act("freeze")
 
-    @rx.event
+    @event
     def unfreeze(self) -> None:
         self._act("unfreeze")
 
-    @rx.event
+    @event
     def end_sessions(self) -> None:
         self._act("end_sessions")
 
-    @rx.event
+    @event
     def reset_two_factor(self) -> None:
         self._act("reset_2fa")
 

@@ -9,6 +9,7 @@ from bitchange.accounts import admin as accounts_admin
 from bitchange.components.shell import page
 from bitchange.pages.admin import admin_nav
 from bitchange.state.auth import current_admin, current_user, navigate
+from bitchange.state.events import event
 
 ADMINS_ONLY = "Admins only (with two-factor authentication on)."
 
@@ -47,7 +48,7 @@ class AdminUsersState(rx.State):
                       "tfa": "on" if u.two_factor else "off",
                       "state": "frozen" if u.frozen else "active"} for u in users]
 
-    @rx.event
+    @event
     def load(self) -> rx.event.EventSpec | None:
         user, redirect = gate(self, routes.ADMIN_USERS)
         if user is None:
@@ -57,7 +58,7 @@ class AdminUsersState(rx.State):
         self._search()
         return None
 
-    @rx.event
+    @event
     def search(self, form: dict) -> None:
         if current_admin(self) is None:
             self.access, self.rows = "denied", []

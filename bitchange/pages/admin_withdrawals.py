@@ -11,6 +11,7 @@ from bitchange.money import format_amount
 from bitchange.pages.admin_users import admin_frame, gate
 from bitchange.pages.wallet_common import messages, when
 from bitchange.state.auth import client_ip, current_admin
+from bitchange.state.events import event
 from bitchange.trading.markets import assets
 from bitchange.wallet import rules, withdrawals
 from bitchange.wallet.errors import WalletError
@@ -57,7 +58,7 @@ class AdminWithdrawalsState(rx.State):
         self.rows = rows
         self.four_eyes = format_amount(rules.withdrawal_four_eyes(), 6, 2)
 
-    @rx.event
+    @event
     def load(self) -> rx.event.EventSpec | None:
         self.notice = self.error = ""
         user, redirect = gate(self, routes.ADMIN_WITHDRAWALS)
@@ -97,15 +98,15 @@ class AdminWithdrawalsState(rx.State):
             self.error = str(exc)
         self._load()
 
-    @rx.event
+    @event
     def approve(self, form: dict) -> None:
         self._act(form, "approve")
 
-    @rx.event
+    @event
     def reject(self, form: dict) -> None:
         self._act(form, "reject")
 
-    @rx.event
+    @event
     def mark_sent(self, form: dict) -> None:
         self._act(form, "mark_sent")
 

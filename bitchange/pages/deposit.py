@@ -10,6 +10,7 @@ from bitchange.accounts.totp import qr_data_uri
 from bitchange.money import format_amount
 from bitchange.pages.wallet_common import asset_tabs, frame, table, when
 from bitchange.state.auth import current_user, navigate
+from bitchange.state.events import event
 from bitchange.trading.markets import assets
 from bitchange.wallet import chains, deposits, history, rules
 
@@ -26,7 +27,7 @@ class DepositState(rx.State):
     confirmations: int = 0
     rows: list[dict[str, str]] = []
 
-    @rx.event
+    @event
     def load(self) -> rx.event.EventSpec | None:
         user = current_user(self)
         wanted = self.router.url.query_parameters.get("asset", "BTC").upper()

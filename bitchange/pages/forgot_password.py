@@ -8,16 +8,17 @@ from bitchange import db, routes
 from bitchange.accounts import security
 from bitchange.pages.signup import card
 from bitchange.state.auth import client_ip
+from bitchange.state.events import event
 
 
 class ForgotPasswordState(rx.State):
     message: str = ""
 
-    @rx.event
+    @event
     def clear(self) -> None:
         self.message = ""
 
-    @rx.event
+    @event
     def submit(self, form: dict) -> None:
         with db.write() as conn:
             self.message = security.request_reset(conn, str(form.get("email", "")),

@@ -9,6 +9,7 @@ from bitchange import db, routes
 from bitchange.money import format_amount
 from bitchange.pages.wallet_common import frame, messages, table, when
 from bitchange.state.auth import current_user, navigate
+from bitchange.state.events import event
 from bitchange.trading.markets import assets
 from bitchange.wallet import history
 
@@ -50,7 +51,7 @@ class HistoryState(rx.State):
             "status": e.status, "detail": e.detail, "ref": e.ref,
         } for e in found[:SHOWN]]
 
-    @rx.event
+    @event
     def load(self) -> rx.event.EventSpec | None:
         user = current_user(self)
         if user is None:
@@ -59,7 +60,7 @@ class HistoryState(rx.State):
         self._refresh(user.user_id)
         return None
 
-    @rx.event
+    @event
     def apply(self, form: dict) -> None:
         user = current_user(self)
         if user is None:
@@ -69,7 +70,7 @@ class HistoryState(rx.State):
         self.start, self.end = str(form.get("start", ""))[:10], str(form.get("end", ""))[:10]
         self._refresh(user.user_id)
 
-    @rx.event
+    @event
     def export(self) -> rx.event.EventSpec | None:
         user = current_user(self)
         if user is None:

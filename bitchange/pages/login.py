@@ -13,6 +13,7 @@ from bitchange.accounts import security
 from bitchange.clock import now
 from bitchange.components.shell import page
 from bitchange.state.auth import client_ip, navigate, user_agent
+from bitchange.state.events import event
 
 GENERIC_FAILURE = security.GENERIC_LOGIN_FAILURE
 PENDING_LIFETIME = timedelta(minutes=5)
@@ -26,17 +27,20 @@ class LoginState(rx.State):
     _pending_user_id: int | None = None
     _pending_until: datetime | None = None
 
-    @rx.event
+    @event
     def clear(self) -> None:
         """On load: forget a stale half-finished login. A fresh one (password accepted less
         than PENDING_LIFETIME ago) stays, so a load event processed after a quick submit does
         not undo it."""
         self.error = ""
         if self._pending_until is None or now() > self._pending_until:
-            self.restart()
+            self._restart()
 
-    @rx.event
+    @event
     def restart(self) -> None:
+        self._restart()
+
+    def _restart(self) -> None:
         self.error, self.step = "", "password"
         self._pending_user_id = self._pending_until = None
 
@@ -46,7 +50,7 @@ class LoginState(rx.State):
         target = routes.safe_next(self.router.url.query_parameters.get("next"))
         return navigate(f"{routes.AUTH_SESSION}?ticket={ticket}&next={quote(target)}")
 
-    @rx.event
+    @event
     def submit(self, form: dict) -> rx.event.EventSpec | None:
         email = str(form.get("email", ""))
         password = str(form.get("password", ""))
@@ -66,11 +70,11 @@ class LoginState(rx.State):
         self.error = outcome.message
         return None
 
-    @rx.event
+    @event
     def submit_code(self, form: dict) -> rx.event.EventSpec | None:
         user_id, until = self._pending_user_id, self._pending_until
         if user_id is None or until is None or now() > until:
-            self.restart()
+            self._restart()
             self.error = "Your login timed out. Enter your password again."
             return None
         with db.write() as conn:
@@ -79,7 +83,7 @@ class LoginState(rx.State):
         if outcome.status == "ok" and outcome.ticket:
             return self._finish(outcome.ticket)
         if outcome.status in ("throttled", "frozen"):
-            self.restart()
+            self._restart()
         self.error = outcome.message
         return None
 

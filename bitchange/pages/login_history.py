@@ -9,12 +9,13 @@ from bitchange.accounts import history
 from bitchange.components.shell import page
 from bitchange.pages.security import when
 from bitchange.state.auth import current_user, navigate
+from bitchange.state.events import event
 
 
 class LoginHistoryState(rx.State):
     rows: list[dict[str, str]] = []
 
-    @rx.event
+    @event
     def load(self) -> rx.event.EventSpec | None:
         user = current_user(self)
         if user is None:

@@ -11,12 +11,13 @@ import reflex as rx
 from bitchange import db
 from bitchange.accounts import security
 from bitchange.pages.signup import card
+from bitchange.state.events import event
 
 
 class NotMeState(rx.State):
     status: str = "checking"
 
-    @rx.event
+    @event
     def load(self) -> None:
         token = self.router.url.query_parameters.get("token", "")
         with db.write() as conn:

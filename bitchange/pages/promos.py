@@ -10,6 +10,7 @@ from bitchange.money import format_amount
 from bitchange.pages.security import when
 from bitchange.promos import service as promos
 from bitchange.state.auth import client_ip, current_user, navigate
+from bitchange.state.events import event
 from bitchange.trading.markets import assets
 
 
@@ -27,7 +28,7 @@ class PromosState(rx.State):
                              "asset": r.asset}
                             for r in promos.redemptions(conn, user_id=user_id, limit=50)]
 
-    @rx.event
+    @event
     def load(self) -> rx.event.EventSpec | None:
         self.error = self.notice = ""
         user = current_user(self)
@@ -38,7 +39,7 @@ class PromosState(rx.State):
         self._refresh(user.user_id)
         return None
 
-    @rx.event
+    @event
     def redeem(self, form: dict) -> rx.event.EventSpec | None:
         user = current_user(self)
         if user is None:

@@ -8,6 +8,7 @@ from bitchange import db, routes
 from bitchange.accounts import security
 from bitchange.accounts.users import AccountError
 from bitchange.pages.signup import card
+from bitchange.state.events import event
 
 
 class ResetPasswordState(rx.State):
@@ -18,13 +19,13 @@ class ResetPasswordState(rx.State):
     def _token(self) -> str:
         return self.router.url.query_parameters.get("token", "")
 
-    @rx.event
+    @event
     def load(self) -> None:
         self.error = ""
         with db.read() as conn:
             self.status = "form" if security.reset_token_valid(conn, self._token()) else "invalid"
 
-    @rx.event
+    @event
     def submit(self, form: dict) -> None:
         password = str(form.get("password", ""))
         if password != str(form.get("confirm", "")):

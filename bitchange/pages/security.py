@@ -18,6 +18,7 @@ from bitchange.accounts.sessions import (
 from bitchange.accounts.users import AccountError
 from bitchange.components.shell import page
 from bitchange.state.auth import client_ip, current_user, navigate
+from bitchange.state.events import event
 
 
 def when(moment: datetime | None) -> str:
@@ -73,7 +74,7 @@ class SecurityState(rx.State):
         self.notice, self.error = notice, error
         self._refresh(user)
 
-    @rx.event
+    @event
     def load(self) -> rx.event.EventSpec | None:
         self.notice = self.error = ""
         self.recovery_codes = []
@@ -83,7 +84,7 @@ class SecurityState(rx.State):
         self._refresh(user)
         return None
 
-    @rx.event
+    @event
     def change_password(self, form: dict) -> rx.event.EventSpec | None:
         user = self._user()
         if user is None:
@@ -101,7 +102,7 @@ class SecurityState(rx.State):
         # Every session ended, this one included: log in again with the new password.
         return navigate(routes.AUTH_LOGOUT)
 
-    @rx.event
+    @event
     def start_two_factor(self) -> None:
         user = self._user()
         if user is None:
@@ -115,7 +116,7 @@ class SecurityState(rx.State):
         self.enrol_secret, self.enrol_qr = enrolment.secret, enrolment.qr_data_uri
         self._done(user)
 
-    @rx.event
+    @event
     def confirm_two_factor(self, form: dict) -> None:
         user = self._user()
         if user is None:
@@ -129,7 +130,7 @@ class SecurityState(rx.State):
         self.recovery_codes = codes
         self._done(user, notice="Two-factor authentication is on.")
 
-    @rx.event
+    @event
     def disable_two_factor(self, form: dict) -> None:
         user = self._user()
         if user is None:
@@ -143,11 +144,11 @@ class SecurityState(rx.State):
             return
         self._done(user, notice="Two-factor authentication is off.")
 
-    @rx.event
+    @event
     def dismiss_codes(self) -> None:
         self.recovery_codes = []
 
-    @rx.event
+    @event
     def revoke_session(self, session_id: int) -> None:
         user = self._user()
         if user is None:
@@ -161,7 +162,7 @@ class SecurityState(rx.State):
         self._done(user, notice="Session ended." if ended else "",
                    error="" if ended else "No such session.")
 
-    @rx.event
+    @event
     def revoke_other_sessions(self) -> None:
         user = self._user()
         if user is None:
@@ -170,7 +171,7 @@ class SecurityState(rx.State):
             ended = revoke_all_sessions(conn, user.user_id, keep=user.session_id)
         self._done(user, notice=f"{ended} other session(s) ended.")
 
-    @rx.event
+    @event
     def set_anti_phishing(self, form: dict) -> None:
         user = self._user()
         if user is None:
@@ -183,7 +184,7 @@ class SecurityState(rx.State):
             return
         self._done(user, notice="Anti-phishing code saved.")
 
-    @rx.event
+    @event
     def resend_verification(self) -> None:
         user = self._user()
         if user is None:

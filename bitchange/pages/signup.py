@@ -9,17 +9,18 @@ from bitchange.accounts import security
 from bitchange.accounts.users import MIN_PASSWORD_LENGTH, AccountError
 from bitchange.components.shell import page
 from bitchange.state.auth import client_ip
+from bitchange.state.events import event
 
 
 class SignupState(rx.State):
     error: str = ""
     done: str = ""
 
-    @rx.event
+    @event
     def clear(self) -> None:
         self.error = self.done = ""
 
-    @rx.event
+    @event
     def submit(self, form: dict) -> None:
         password = str(form.get("password", ""))
         if password != str(form.get("confirm", "")):

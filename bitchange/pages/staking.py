@@ -14,6 +14,7 @@ from bitchange.money import AmountError, format_amount, parse_amount
 from bitchange.pages.security import when
 from bitchange.staking import service as staking
 from bitchange.state.auth import current_user, navigate
+from bitchange.state.events import event
 from bitchange.trading.markets import assets
 
 
@@ -61,7 +62,7 @@ class StakingState(rx.State):
             "rewards_note": "paused (pool empty)" if v.status == "active"
             and v.rewards_status == "no_funds" else ""} for v in positions]
 
-    @rx.event
+    @event
     def load(self) -> rx.event.EventSpec | None:
         self.error = self.notice = ""
         user = current_user(self)
@@ -72,7 +73,7 @@ class StakingState(rx.State):
         self._refresh(user.user_id)
         return None
 
-    @rx.event
+    @event
     def stake(self, form: dict) -> rx.event.EventSpec | None:
         user = current_user(self)
         if user is None:
@@ -94,7 +95,7 @@ class StakingState(rx.State):
         self._refresh(user.user_id)
         return None
 
-    @rx.event
+    @event
     def redeem(self, position_id: str) -> rx.event.EventSpec | None:
         user = current_user(self)
         if user is None:

@@ -12,6 +12,7 @@ from bitchange.documents.storage import DocumentError
 from bitchange.pages.security import when
 from bitchange.pages.verification import ACCEPT, read_upload
 from bitchange.state.auth import current_user, navigate
+from bitchange.state.events import event
 from bitchange.support import service as support
 
 
@@ -65,7 +66,7 @@ class SupportState(_Attachment, rx.State):
             self.tickets = [_ticket_row(t, staff=False) for t in support.tickets_of(conn,
                                                                                    user_id)]
 
-    @rx.event
+    @event
     def load(self) -> rx.event.EventSpec | None:
         self.error = self.upload_error = self.attachment_name = ""
         self._attachment_id = None
@@ -77,11 +78,11 @@ class SupportState(_Attachment, rx.State):
         self._refresh(user.user_id)
         return None
 
-    @rx.event
+    @event
     async def attach(self, files: list[rx.UploadFile]) -> None:
         await self._take(files)
 
-    @rx.event
+    @event
     def open_ticket(self, form: dict) -> rx.event.EventSpec | None:
         user = current_user(self)
         if user is None:
@@ -126,7 +127,7 @@ class TicketState(_Attachment, rx.State):
         self.messages = message_rows(messages)
         return True
 
-    @rx.event
+    @event
     def load(self) -> rx.event.EventSpec | None:
         self.error = self.upload_error = self.attachment_name = ""
         self._attachment_id = None
@@ -137,11 +138,11 @@ class TicketState(_Attachment, rx.State):
         self._refresh(user.user_id)
         return None
 
-    @rx.event
+    @event
     async def attach(self, files: list[rx.UploadFile]) -> None:
         await self._take(files)
 
-    @rx.event
+    @event
     def reply(self, form: dict) -> rx.event.EventSpec | None:
         user = current_user(self)
         if user is None:
@@ -158,7 +159,7 @@ class TicketState(_Attachment, rx.State):
         self._refresh(user.user_id)
         return None
 
-    @rx.event
+    @event
     def close(self) -> rx.event.EventSpec | None:
         user = current_user(self)
         if user is None:

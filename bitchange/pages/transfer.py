@@ -8,6 +8,7 @@ from bitchange import db, routes
 from bitchange.money import AmountError, format_amount, parse_amount
 from bitchange.pages.wallet_common import frame, messages
 from bitchange.state.auth import current_user, navigate
+from bitchange.state.events import event
 from bitchange.trading.markets import assets
 from bitchange.wallet import transfers
 from bitchange.wallet.errors import WalletError
@@ -30,7 +31,7 @@ class TransferState(rx.State):
                       f"{format_amount(limit, 6, 2)} USDT used in the "
                       "last 24h")
 
-    @rx.event
+    @event
     def load(self) -> rx.event.EventSpec | None:
         self.notice = self.error = ""
         user = current_user(self)
@@ -40,7 +41,7 @@ class TransferState(rx.State):
         self._refresh(user.user_id)
         return None
 
-    @rx.event
+    @event
     def send(self, form: dict) -> None:
         user = current_user(self)
         if user is None:

@@ -17,6 +17,7 @@ from bitchange.kyc import LEVELS, limits_for
 from bitchange.kyc import service as kyc
 from bitchange.money import format_amount
 from bitchange.state.auth import current_user, navigate
+from bitchange.state.events import event
 
 ACCEPT = {"image/jpeg": [".jpg", ".jpeg"], "image/png": [".png"], "application/pdf": [".pdf"]}
 
@@ -59,7 +60,7 @@ class VerificationState(rx.State):
                 "current": "yes" if level == status.level else ""})
         self.uploaded = {kind: "uploaded" for kind in self._drafts}
 
-    @rx.event
+    @event
     def load(self) -> rx.event.EventSpec | None:
         self.error = self.notice = ""
         user = current_user(self)
@@ -86,23 +87,23 @@ class VerificationState(rx.State):
         self._drafts = {**self._drafts, kind: stored.id}
         self.uploaded = {k: "uploaded" for k in self._drafts}
 
-    @rx.event
+    @event
     async def upload_id_front(self, files: list[rx.UploadFile]) -> None:
         await self._store("id_front", files)
 
-    @rx.event
+    @event
     async def upload_id_back(self, files: list[rx.UploadFile]) -> None:
         await self._store("id_back", files)
 
-    @rx.event
+    @event
     async def upload_selfie(self, files: list[rx.UploadFile]) -> None:
         await self._store("selfie", files)
 
-    @rx.event
+    @event
     async def upload_address_proof(self, files: list[rx.UploadFile]) -> None:
         await self._store("address_proof", files)
 
-    @rx.event
+    @event
     def submit(self, form: dict) -> rx.event.EventSpec | None:
         user = current_user(self)
         if user is None:

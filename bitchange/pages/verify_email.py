@@ -7,13 +7,14 @@ import reflex as rx
 from bitchange import db, routes
 from bitchange.accounts import security
 from bitchange.pages.signup import card
+from bitchange.state.events import event
 
 
 class VerifyEmailState(rx.State):
     # "checking" | "ok" | "invalid"
     status: str = "checking"
 
-    @rx.event
+    @event
     def load(self) -> None:
         token = self.router.url.query_parameters.get("token", "")
         with db.write() as conn:

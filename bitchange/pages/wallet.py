@@ -9,6 +9,7 @@ from bitchange import db, routes
 from bitchange.money import format_amount
 from bitchange.pages.wallet_common import frame, table
 from bitchange.state.auth import current_user, navigate
+from bitchange.state.events import event
 from bitchange.wallet.overview import overview
 
 
@@ -18,7 +19,7 @@ class WalletState(rx.State):
     total_usdt: str = ""
     unpriced: str = ""
 
-    @rx.event
+    @event
     def load(self) -> rx.event.EventSpec | None:
         user = current_user(self)
         if user is None:

@@ -7,6 +7,7 @@ import reflex as rx
 
 from bitchange import db
 from bitchange.state.auth import client_ip, current_admin
+from bitchange.state.events import event
 from bitchange.wallet import chains, controls
 
 
@@ -26,7 +27,7 @@ class WithdrawalSwitchState(rx.State):
                               "paused": "yes" if pause and pause.paused else "",
                               "reason": pause.reason if pause else ""})
 
-    @rx.event
+    @event
     def load(self) -> None:
         self.allowed = current_admin(self) is not None
         if self.allowed:
@@ -34,7 +35,7 @@ class WithdrawalSwitchState(rx.State):
         else:
             self.rows = []
 
-    @rx.event
+    @event
     def toggle(self, form: dict) -> None:
         admin = current_admin(self)
         if admin is None:

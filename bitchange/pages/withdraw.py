@@ -13,6 +13,7 @@ from bitchange.money import AmountError, format_amount, parse_amount
 from bitchange.pages.signup import card
 from bitchange.pages.wallet_common import asset_tabs, frame, messages, table, when
 from bitchange.state.auth import client_ip, current_user, navigate
+from bitchange.state.events import event
 from bitchange.trading.markets import assets
 from bitchange.wallet import address_book, chains, controls, withdrawals
 from bitchange.wallet.errors import WalletError
@@ -74,7 +75,7 @@ class WithdrawState(rx.State):
         self.notice, self.error = notice, error
         self._refresh(user_id)
 
-    @rx.event
+    @event
     def load(self) -> rx.event.EventSpec | None:
         self.notice = self.error = ""
         wanted = self.router.url.query_parameters.get("asset", "BTC").upper()
@@ -85,7 +86,7 @@ class WithdrawState(rx.State):
         self._refresh(user.user_id)
         return None
 
-    @rx.event
+    @event
     def add_address(self, form: dict) -> None:
         user = self._user()
         if user is None:
@@ -100,7 +101,7 @@ class WithdrawState(rx.State):
         self._done(user.user_id, notice="Address saved. Confirm it from the link we emailed "
                                         "you; it can be used once the hold has passed.")
 
-    @rx.event
+    @event
     def remove_address(self, entry_id: str) -> None:
         user = self._user()
         if user is None:
@@ -113,7 +114,7 @@ class WithdrawState(rx.State):
             return
         self._done(user.user_id, notice="Address removed.")
 
-    @rx.event
+    @event
     def request(self, form: dict) -> None:
         user = self._user()
         if user is None:
@@ -136,7 +137,7 @@ class WithdrawState(rx.State):
         self._done(user.user_id, notice="Check your email and confirm the withdrawal with the "
                                         "link we sent you. The funds are held meanwhile.")
 
-    @rx.event
+    @event
     def cancel(self, withdrawal_id: str) -> None:
         user = self._user()
         if user is None:
@@ -226,7 +227,7 @@ class AddressConfirmState(rx.State):
     address: str = ""
     asset: str = ""
 
-    @rx.event
+    @event
     def load(self) -> None:
         with db.read() as conn:
             entry = address_book.peek_token(conn, self._token())
@@ -236,7 +237,7 @@ class AddressConfirmState(rx.State):
     def _token(self) -> str:
         return self.router.url.query_parameters.get("token", "")
 
-    @rx.event
+    @event
     def confirm(self) -> None:
         try:
             with db.write() as conn:
@@ -278,7 +279,7 @@ class WithdrawConfirmState(rx.State):
     def _token(self) -> str:
         return self.router.url.query_parameters.get("token", "")
 
-    @rx.event
+    @event
     def load(self) -> None:
         with db.read() as conn:
             found = withdrawals.by_token(conn, self._token())
@@ -290,7 +291,7 @@ class WithdrawConfirmState(rx.State):
                     f"the recipient gets {format_amount(found.amount - found.fee, precision)})")
         self.status = "valid" if found else "invalid"
 
-    @rx.event
+    @event
     def confirm(self) -> None:
         try:
             with db.write() as conn:
@@ -300,7 +301,7 @@ class WithdrawConfirmState(rx.State):
             return
         self.status = "confirmed"
 
-    @rx.event
+    @event
     def cancel(self) -> None:
         try:
             with db.write() as conn:

@@ -17,6 +17,7 @@ from bitchange.accounts.sessions import (
     token_from_cookie_header,
     touch,
 )
+from bitchange.state.events import event
 
 
 def _session_token(state: rx.State) -> str:
@@ -63,7 +64,7 @@ class SessionState(rx.State):
     is_admin: bool = False
     email_verified: bool = True
 
-    @rx.event
+    @event
     def refresh(self) -> None:
         user = current_user(self)
         self.signed_in = user is not None
@@ -71,7 +72,7 @@ class SessionState(rx.State):
         self.is_admin = bool(user and user.is_admin)
         self.email_verified = bool(user is None or user.email_verified)
 
-    @rx.event
+    @event
     def logout(self) -> rx.event.EventSpec:
         with db.write() as conn:
             revoke_token(conn, _session_token(self))

@@ -6,6 +6,7 @@ import reflex as rx
 
 from bitchange import db, routes
 from bitchange.money import format_step
+from bitchange.state.events import event
 from bitchange.trading.markets import assets, list_markets
 from bitchange.trading.views import market_view, ticker_view
 
@@ -15,7 +16,7 @@ NO_DATA = "—"
 class MarketsState(rx.State):
     rows: list[dict[str, str]] = []
 
-    @rx.event
+    @event
     def load(self) -> None:
         with db.read() as conn:
             precisions = assets(conn)

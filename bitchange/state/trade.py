@@ -21,6 +21,7 @@ from bitchange import db
 from bitchange.accounts.sessions import CurrentUser
 from bitchange.state import live
 from bitchange.state.auth import current_user
+from bitchange.state.events import event
 from bitchange.trading import service
 from bitchange.trading.candles import INTERVALS
 from bitchange.trading.service import PlacedOrder, TradingError
@@ -203,7 +204,7 @@ class TradeState(rx.State):
 
     # --- page load ---
 
-    @rx.event
+    @event
     async def load(self) -> None:
         await asyncio.to_thread(self._load)
 
@@ -229,7 +230,7 @@ class TradeState(rx.State):
         self._load_chart()
         self._revalidate()
 
-    @rx.event
+    @event
     async def set_chart_interval(self, interval: str) -> None:
         await asyncio.to_thread(self._set_chart_interval, interval)
 
@@ -242,7 +243,7 @@ class TradeState(rx.State):
 
     # --- the form ---
 
-    @rx.event
+    @event
     def set_side(self, side: str) -> None:
         self.side = "SELL" if side == "SELL" else "BUY"
         if self.kind == "market" and self.side == "SELL":
@@ -250,7 +251,7 @@ class TradeState(rx.State):
         self.notice = ""
         self._revalidate()
 
-    @rx.event
+    @event
     def set_kind(self, kind: str) -> None:
         self.kind = "market" if kind == "market" else "limit"
         self.sized_by = "amount"
@@ -258,17 +259,17 @@ class TradeState(rx.State):
             self.post_only, self.tif, self.total = False, "GTC", ""
         self._revalidate()
 
-    @rx.event
+    @event
     def set_price(self, value: str) -> None:
         self.price = value[:40]
         self._revalidate()
 
-    @rx.event
+    @event
     def set_amount(self, value: str) -> None:
         self.amount, self.sized_by = value[:40], "amount"
         self._revalidate()
 
-    @rx.event
+    @event
     def set_total(self, value: str) -> None:
         self.total = value[:40]
         mv = self._view()
@@ -284,26 +285,26 @@ class TradeState(rx.State):
         if self.kind == "limit":
             self.sized_by = "amount"
 
-    @rx.event
+    @event
     def set_tif(self, tif: str) -> None:
         self.tif = tif if tif in ("GTC", "IOC", "FOK") else "GTC"
         if self.tif != "GTC":
             self.post_only = False
 
-    @rx.event
+    @event
     def set_post_only(self, checked: bool) -> None:
         self.post_only = bool(checked)
         if self.post_only:
             self.tif = "GTC"
 
-    @rx.event
+    @event
     def pick_price(self, price: str) -> None:
         """A click on a book level or a trade: its price goes into the form."""
         self.kind = "limit"
         self.price = price.replace(",", "")[:40]
         self._revalidate()
 
-    @rx.event
+    @event
     async def pick_percent(self, percent: int) -> None:
         await asyncio.to_thread(self._pick_percent, percent)
 
@@ -324,7 +325,7 @@ class TradeState(rx.State):
 
     # --- orders ---
 
-    @rx.event
+    @event
     async def place_order(self) -> None:
         await asyncio.to_thread(self._place_order)
 
@@ -351,7 +352,7 @@ class TradeState(rx.State):
         self._refresh_private()
         self._refresh_market()
 
-    @rx.event
+    @event
     async def cancel_order(self, order_id: str) -> None:
         await asyncio.to_thread(self._cancel_order, order_id)
 
@@ -368,12 +369,12 @@ class TradeState(rx.State):
         self._refresh_private()
         self._refresh_market()
 
-    @rx.event
+    @event
     async def cancel_all(self) -> None:
         """Every open order of the user in this market."""
         await asyncio.to_thread(self._cancel_all, self.market)
 
-    @rx.event
+    @event
     async def cancel_all_markets(self) -> None:
         """Every open order of the user, in every market."""
         await asyncio.to_thread(self._cancel_all, None)

@@ -3,6 +3,10 @@ forged websocket event would invoke them), with only a cookie and event argument
 
 from __future__ import annotations
 
+import asyncio
+import inspect
+from typing import Any
+
 import reflex as rx
 from reflex.istate.data import RouterData
 from sqlalchemy import select
@@ -22,7 +26,29 @@ from bitchange.pages.security import SecurityState
 from tests.accounts.conftest import PASSWORD, UA_FIREFOX
 
 
-def state_of(cls: type[rx.State], token: str = "", *, query: str = "") -> rx.State:
+class Direct:
+    """A state whose plain handlers, called directly, run to completion as the event processor
+    runs them (`@event` makes every handler a coroutine: checked arguments, work off the loop)."""
+
+    def __init__(self, state: rx.State) -> None:
+        object.__setattr__(self, "state", state)
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self.state, name)
+        handler = type(self.state).event_handlers.get(name)
+        if handler is None or inspect.iscoroutinefunction(inspect.unwrap(handler.fn)):
+            return value  # the test awaits an async handler itself
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            result = value(*args, **kwargs)
+            return asyncio.run(result) if inspect.iscoroutine(result) else result
+        return call
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(self.state, name, value)
+
+
+def state_of(cls: type[rx.State], token: str = "", *, query: str = "") -> Any:
     """A state instance as the event processor would build it for one browser."""
     root = rx.State(_reflex_internal_init=True)
     cookie = f"{cookie_name()}={token}" if token else ""
@@ -32,7 +58,7 @@ def state_of(cls: type[rx.State], token: str = "", *, query: str = "") -> rx.Sta
         "query": dict(pair.split("=") for pair in query.lstrip("?").split("&") if pair),
     }
     root.router = RouterData.from_router_data(root.router_data)
-    return root.get_substate(cls.get_full_name().split("."))
+    return Direct(root.get_substate(cls.get_full_name().split(".")))
 
 
 def session_for(email: str, code: str | None = None) -> str:
