@@ -1,6 +1,13 @@
 """The Reflex app: pages, their on-load events, and the backend routes."""
 
 import reflex as rx
+from reflex._upload import upload
+from reflex_base.event import resolve_upload_handler_param
+from reflex_base.registry import RegistrationContext
+from reflex_base.utils.exceptions import UploadTypeError, UploadValueError
+from starlette.datastructures import UploadFile as StarletteUploadFile
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
 
 from bitchange import routes
 from bitchange.config import check_production, get_settings
@@ -47,6 +54,35 @@ from bitchange.web import api
 check_production(get_settings())
 
 app = rx.App(api_transformer=api, html_lang="en")
+
+
+def _bad_upload(detail: str) -> JSONResponse:
+    return JSONResponse({"detail": detail}, status_code=400)
+
+
+_reflex_upload = upload(app)
+
+
+async def checked_upload(request: Request) -> Response:
+    """Reflex's `/_upload`, answering 400 instead of 500 when the request names a handler that
+    takes no files or sends `files` as text (Reflex raises on both). The parsed form is cached
+    on the request, so Reflex reads the same one."""
+    name = request.headers.get("reflex-event-handler", "")
+    registered = RegistrationContext.get().event_handlers.get(name)
+    if registered is None:
+        return _bad_upload("Unknown upload handler.")
+    try:
+        resolve_upload_handler_param(registered.handler)
+    except (UploadTypeError, UploadValueError):
+        return _bad_upload("That handler does not take files.")
+    form = await request.form()
+    if not all(isinstance(part, StarletteUploadFile) for part in form.getlist("files")):
+        return _bad_upload("Files must be sent as files.")
+    return await _reflex_upload(request)
+
+
+# Before the Reflex app, which the transformer mounts after these routes.
+api.add_route(routes.UPLOAD, checked_upload, methods=["POST"])
 # Live trading screens: one market watcher per backend process (bitchange/state/live.py).
 app.register_lifespan_task(watch_markets)
 # One scheduler across all backend processes (outbox, backups, reconcile, cleanup).

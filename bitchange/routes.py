@@ -43,6 +43,7 @@ NOT_FOUND = "404"
 AUTH_SESSION = "/auth/session"
 AUTH_LOGOUT = "/auth/logout"
 HEALTHZ = "/healthz"
+UPLOAD = "/_upload"  # Reflex's own endpoint, checked first (bitchange.py)
 DOCUMENTS = "/documents/{token}"  # KYC documents and ticket attachments, authorised
 
 
