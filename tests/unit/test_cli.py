@@ -70,44 +70,41 @@ def test_run_refuses_to_start_with_example_secrets(tmp_path):
     assert "SECRET_KEY" in result.stderr
 
 
-def run_command_of(*argv: str, **environment: str) -> tuple[list[str], dict[str, str]]:
+def run_command_of(monkeypatch, *argv: str, **environment: str):  # type: ignore[no-untyped-def]
     """What `bitchange run ARGV` would start, with these settings (no .env file)."""
     from bitchange.__main__ import command_line, reflex_run
     from bitchange.config import Settings
 
-    saved = os.environ.pop("PUBLIC_URL", None)
-    os.environ.update(environment)
-    try:
-        return reflex_run(command_line().parse_args(["run", *argv]), Settings(_env_file=None))
-    finally:
-        for name in environment:
-            del os.environ[name]
-        if saved is not None:
-            os.environ["PUBLIC_URL"] = saved
+    for name in ("PUBLIC_URL", "PORT"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    return reflex_run(command_line().parse_args(["run", *argv]), Settings(_env_file=None))
 
 
 def option(command: list[str], name: str) -> str:
     return command[command.index(name) + 1]
 
 
-def test_run_email_links_follow_the_port_unless_public_url_is_set():
-    command, env = run_command_of("--port", "3100")
+def test_run_email_links_follow_the_port_unless_public_url_is_set(monkeypatch):
+    command, env = run_command_of(monkeypatch, "--port", "3100")
     assert option(command, "--backend-port") == "3100"
     assert env["PUBLIC_URL"] == "http://localhost:3100"
-    _, env = run_command_of(PORT="3200")
+    _, env = run_command_of(monkeypatch, PORT="3200")
     assert env["PUBLIC_URL"] == "http://localhost:3200"
-    _, env = run_command_of("--host", "192.168.1.20", "--port", "3100")
+    _, env = run_command_of(monkeypatch, "--host", "192.168.1.20", "--port", "3100")
     assert env["PUBLIC_URL"] == "http://192.168.1.20:3100"
-    _, env = run_command_of("--port", "3100", PUBLIC_URL="https://exchange.example.org")
+    _, env = run_command_of(monkeypatch, "--port", "3100",
+                            PUBLIC_URL="https://exchange.example.org")
     assert env["PUBLIC_URL"] == "https://exchange.example.org"
 
 
-def test_run_listens_on_this_machine_only_unless_host_says_otherwise():
-    command, _ = run_command_of()
+def test_run_listens_on_this_machine_only_unless_host_says_otherwise(monkeypatch):
+    command, _ = run_command_of(monkeypatch)
     assert option(command, "--backend-host") == "127.0.0.1"
-    command, env = run_command_of("--host", "0.0.0.0")  # noqa: S104 - the option under test
-    assert option(command, "--backend-host") == "0.0.0.0"  # noqa: S104
-    assert env["PUBLIC_URL"] == "http://localhost:3000"
+    command, env = run_command_of(monkeypatch, "--host", "0.0.0.0", "--port", "3100")  # noqa: S104
+    assert option(command, "--backend-host") == "0.0.0.0"  # noqa: S104 - the option under test
+    assert env["PUBLIC_URL"] == "http://localhost:3100"
 
 
 def test_run_output_drops_reflex_misleading_hints_only():
