@@ -53,9 +53,10 @@ def seed_demo(conn: Connection) -> list[DemoLogin]:
                                       whole_units * 10 ** precisions[asset].precision,
                                       ref_type="demo", ref_id=email, memo="demo funds")
         secret = DEMO_ADMINS.get(email, "")
-        user = get_user_by_email(conn, email)
-        if secret and user is not None and not totp.is_enabled(conn, user.id):
-            totp.enable_with_secret(conn, user.id, secret)
+        if secret:
+            user = get_user_by_email(conn, email)
+            if user is not None and not totp.is_enabled(conn, user.id):
+                totp.enable_with_secret(conn, user.id, secret)
         logins.append(DemoLogin(email, DEMO_PASSWORD, "admin" if secret else "trader", secret))
     return logins
 
