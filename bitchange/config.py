@@ -123,6 +123,19 @@ class Settings(BaseSettings):
         return self.public_url.startswith("https://")
 
 
+# Listen addresses a developer opens as localhost (the "every interface" ones included).
+_LOCAL_HOSTS = frozenset({"", "127.0.0.1", "0.0.0.0", "::", "::1", "localhost"})  # noqa: S104
+
+
+def public_url_for(settings: Settings, host: str, port: int) -> str:
+    """PUBLIC_URL if it is set (environment or .env), else the address of the server the run
+    command starts on host:port, so that the emails' links follow `--port`."""
+    if "public_url" in settings.model_fields_set:
+        return settings.public_url
+    name = "localhost" if host in _LOCAL_HOSTS else f"[{host}]" if ":" in host else host
+    return f"http://{name}:{port}"
+
+
 def _is_weak_secret(value: str) -> bool:
     lowered = value.lower()
     return len(value) < 32 or any(marker in lowered for marker in EXAMPLE_SECRET_MARKERS)

@@ -12,8 +12,14 @@ from bitchange.accounts.users import create_user, get_user_by_email
 from bitchange.trading.markets import assets
 
 DEMO_PASSWORD = "demo-password-123"  # noqa: S105 - printed for the demo on purpose
-# Admins must have 2FA: the demo admin's authenticator secret is fixed and printed by `run`.
+# Admins must have 2FA: the demo admins' authenticator secrets are fixed and printed by `run`.
 DEMO_ADMIN_TOTP_SECRET = "BITCHANGEDEMOADMINTOTPSECRETXXXX"  # noqa: S105 - demo only
+DEMO_SECOND_ADMIN_TOTP_SECRET = "BITCHANGEDEMOSECONDADMINTOTPXXXX"  # noqa: S105 - demo only
+# Two admins, so that a large deposit or withdrawal gets its second, different approver.
+DEMO_ADMINS = {
+    "admin@demo.bitchange.local": DEMO_ADMIN_TOTP_SECRET,
+    "admin2@demo.bitchange.local": DEMO_SECOND_ADMIN_TOTP_SECRET,
+}
 
 
 @dataclass(frozen=True)
@@ -25,33 +31,33 @@ class DemoLogin:
 
 
 DEMO_USERS = [
-    # email, admin, balances in whole units
-    ("alice@demo.bitchange.local", False, {"BTC": 2, "ETH": 30, "USDT": 150_000}),
-    ("bob@demo.bitchange.local", False, {"BTC": 3, "ETH": 40, "USDT": 100_000}),
-    ("admin@demo.bitchange.local", True, {}),
+    # email, balances in whole units
+    ("alice@demo.bitchange.local", {"BTC": 2, "ETH": 30, "USDT": 150_000}),
+    ("bob@demo.bitchange.local", {"BTC": 3, "ETH": 40, "USDT": 100_000}),
+    *((email, {}) for email in DEMO_ADMINS),
 ]
 
 
 def seed_demo(conn: Connection) -> list[DemoLogin]:
-    """Create the demo traders and admin once, funded through the ledger like a real deposit."""
+    """Create the demo traders and admins once, funded through the ledger like a real
+    deposit."""
     precisions = assets(conn)
     logins = []
-    for email, is_admin, funds in DEMO_USERS:
+    for email, funds in DEMO_USERS:
         if get_user_by_email(conn, email) is None:
-            user_id = create_user(conn, email, DEMO_PASSWORD, is_admin=is_admin, verified=True)
+            user_id = create_user(conn, email, DEMO_PASSWORD, is_admin=email in DEMO_ADMINS,
+                                  verified=True)
             account = ledger.account_for_user(conn, user_id)
             for asset, whole_units in funds.items():
                 ledger.credit_deposit(conn, account, asset,
                                       whole_units * 10 ** precisions[asset].precision,
                                       ref_type="demo", ref_id=email, memo="demo funds")
-        secret = ""
-        if is_admin:
+        secret = DEMO_ADMINS.get(email, "")
+        if secret:
             user = get_user_by_email(conn, email)
             if user is not None and not totp.is_enabled(conn, user.id):
-                totp.enable_with_secret(conn, user.id, DEMO_ADMIN_TOTP_SECRET)
-            secret = DEMO_ADMIN_TOTP_SECRET
-        logins.append(DemoLogin(email, DEMO_PASSWORD, "admin" if is_admin else "trader",
-                                secret))
+                totp.enable_with_secret(conn, user.id, secret)
+        logins.append(DemoLogin(email, DEMO_PASSWORD, "admin" if secret else "trader", secret))
     return logins
 
 
