@@ -72,9 +72,9 @@ def account_links() -> rx.Component:
     )
 
 
-# The full bar needs about 1,000 px; below this breakpoint its links fold into one menu.
-FULL_BAR = rx.breakpoints(initial="none", xl="flex")
-FOLDED_BAR = rx.breakpoints(initial="flex", xl="none")
+# The full bar needs about 1,000 px; below 1,280 px (`lg`) its links fold into one menu.
+FULL_BAR = rx.breakpoints(initial="none", lg="flex")
+FOLDED_BAR = rx.breakpoints(initial="flex", lg="none")
 
 
 def _menu_link(label: str, href: str, name: str) -> rx.Component:

@@ -414,11 +414,11 @@ def unknown_market() -> rx.Component:
     )
 
 
-# Below Radix's `md` breakpoint (768 px) the screen is one column: the order form first, then
-# one of chart, book and trades (tabs), then balances and the user's orders. Wider screens keep
-# the grid of three columns. The columns' boxes dissolve (`display: contents`) so that each
+# Below Reflex's `md` breakpoint (62em, 992 px) the grid has one column: there the order form
+# comes first, then one of chart, book and trades (tabs), then balances and the user's orders.
+# Wider screens keep their columns. The columns' boxes dissolve (`display: contents`) so that each
 # panel is an item of the one-column grid and takes its place by `order`.
-SMALL = "@media screen and (max-width: 47.99em)"
+SMALL = "@media screen and (max-width: 61.99em)"
 SMALL_TABS = ("chart", "book", "trades")
 
 

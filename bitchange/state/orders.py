@@ -116,7 +116,7 @@ class OrdersState(rx.State):
         except FilterError as exc:
             self.error = str(exc)
             return None
-        return rx.download(data=data, filename=f"bitchange-{name}.csv")
+        return rx.download(data=data, filename=f"bitchange-{name}.csv", mime_type="text/csv")
 
     @event
     def export_orders(self) -> rx.event.EventSpec | None:
