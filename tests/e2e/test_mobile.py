@@ -56,19 +56,24 @@ _ESCAPING = """() => {
   const inside = (r) => r.left >= -1 && r.right <= width + 1;
   const contained = (el) => {
     for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) {
-      const overflow = getComputedStyle(p).overflowX;
-      if (overflow !== "visible") return inside(p.getBoundingClientRect());
+      const clips = getComputedStyle(p).overflowX !== "visible";
+      if (clips && inside(p.getBoundingClientRect())) return true;
     }
     return false;
   };
-  const out = [];
+  const escaping = new Set();
   for (const el of document.body.querySelectorAll("*")) {
     const r = el.getBoundingClientRect();
     if ((r.width === 0 && r.height === 0) || inside(r) || contained(el)) continue;
-    if (getComputedStyle(el).position === "fixed") continue;
-    out.push(`${el.tagName.toLowerCase()}#${el.id}.${[...el.classList].join(".")} `
-             + `${Math.round(r.left)}..${Math.round(r.right)}`);
+    if (getComputedStyle(el).position !== "fixed") escaping.add(el);
   }
+  // Name the outermost ones: the boxes that push past the edge, not everything inside them.
+  const out = [...escaping].filter((el) => !escaping.has(el.parentElement)).map((el) => {
+    const r = el.getBoundingClientRect();
+    const text = (el.innerText || "").trim().slice(0, 40).replace(/\\s+/g, " ");
+    return `<${el.tagName.toLowerCase()} id="${el.id}"> ${Math.round(r.left)}..`
+           + `${Math.round(r.right)} px: ${text}`;
+  });
   return {page: document.documentElement.scrollWidth, screen: width, escaping: out};
 }"""
 
@@ -180,7 +185,7 @@ def test_every_page_fits_a_phone(app, new_context, seeded, console):  # type: ig
             expect(page.locator(loaded).first).to_be_attached()
             if found := overflow(page):
                 problems[f"{who or 'anonymous'} {path}"] = found
-    assert problems == {}
+    assert problems == {}, "\n".join(f"{where}: {found}" for where, found in problems.items())
     assert console.errors == []
 
 
@@ -197,7 +202,7 @@ def test_the_trading_screen_on_a_phone_puts_the_form_first_and_tabs_the_rest(
     expect(page.locator("#book-asks")).to_be_visible()
     expect(chart).to_be_hidden()
     page.click("#panel-trades")
-    expect(page.locator("#tape")).to_be_visible()
+    expect(page.get_by_text("Recent trades")).to_be_visible()
     expect(page.locator("#book-asks")).to_be_hidden()
     assert overflow(page) == []
 

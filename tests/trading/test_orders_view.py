@@ -116,7 +116,7 @@ def test_filters_by_market_side_status_and_dates(alice, bob, market):
     ({"side": "buy'; --"}, "Choose buy, sell or both"),
     ({"status": "partially"}, "Unknown order status"),
     ({"since": "2026-13-01"}, "The start date is not a valid date"),
-    ({"since": "２０２６-01-01"}, "The start date must be a date like 2026-01-31"),
+    ({"since": "\uff12\uff10\uff12\uff16-01-01"}, "The start date must be a date like 2026-01-31"),
     ({"until": "01/02/2026"}, "The end date must be a date like 2026-01-31"),
     ({"since": "2026-03-02", "until": "2026-03-01"}, "The start date is after the end date"),
 ])
@@ -170,7 +170,7 @@ def test_handlers_show_and_cancel_only_the_callers_orders(alice, bob, activity):
     state.load()
     assert state.access == "ok" and [r["market"] for r in state.open_orders] == ["ETH-USDT"]
     before = open_ids(alice.user_id)
-    for forged in (activity["btc_open"], "１２", "-1", "99999999999999999999", "", "1e3"):
+    for forged in (activity["btc_open"], "\uff11\uff12", "-1", "99999999999999999999", "", "1e3"):
         state.cancel_order(forged)
         assert state.error == "Order not found", forged
     assert open_ids(alice.user_id) == before  # Alice's orders were never touched
