@@ -123,7 +123,7 @@ def top_bar() -> rx.Component:
         padding_x=rx.breakpoints(initial="1em", sm="1.5em"), padding_y="0.75em",
         border_bottom=f"1px solid {rx.color('gray', 5)}",
         background_color=rx.color("gray", 2),
-        position="sticky", top="0", z_index="10",
+        position="sticky", top="0", z_index="10", id="top-bar",
     )
 
 

@@ -81,8 +81,9 @@ class OrdersState(rx.State):
         if user is None:
             self._reload()
             return
-        # Order ids are digits; anything else cannot be one of the user's orders.
-        number = int(order_id) if order_id.isascii() and order_id.isdigit() else 0
+        # Order ids are up to 19 ASCII digits; anything else cannot be one of the user's orders.
+        digits = order_id.isascii() and order_id.isdigit() and len(order_id) <= 19
+        number = int(order_id) if digits else 0
         try:
             service.cancel_order(user.user_id, number)
             self.notice = f"Order #{number} cancelled"

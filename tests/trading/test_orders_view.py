@@ -170,7 +170,8 @@ def test_handlers_show_and_cancel_only_the_callers_orders(alice, bob, activity):
     state.load()
     assert state.access == "ok" and [r["market"] for r in state.open_orders] == ["ETH-USDT"]
     before = open_ids(alice.user_id)
-    for forged in (activity["btc_open"], "\uff11\uff12", "-1", "99999999999999999999", "", "1e3"):
+    for forged in (activity["btc_open"], "\uff11\uff12", "-1", "99999999999999999999", "", "1e3",
+                   "9" * 5000):
         state.cancel_order(forged)
         assert state.error == "Order not found", forged
     assert open_ids(alice.user_id) == before  # Alice's orders were never touched
