@@ -30,6 +30,7 @@ from bitchange.pages.login_history import LoginHistoryState, login_history
 from bitchange.pages.markets import markets
 from bitchange.pages.not_found import not_found
 from bitchange.pages.not_me import NotMeState, not_me
+from bitchange.pages.orders import orders_page
 from bitchange.pages.reset_password import ResetPasswordState, reset_password
 from bitchange.pages.security import SecurityState, security_page
 from bitchange.pages.signup import SignupState, signup
@@ -48,6 +49,7 @@ from bitchange.pages.withdraw import (
 from bitchange.state.auth import SessionState
 from bitchange.state.live import watch_markets
 from bitchange.state.markets import MarketsState
+from bitchange.state.orders import OrdersState
 from bitchange.state.trade import TradeState
 from bitchange.web import api
 
@@ -130,6 +132,8 @@ app.add_page(admin_outbox, route=routes.ADMIN_OUTBOX, title="Outbox · Admin · 
 # Trading (issue #4).
 app.add_page(trade, route=routes.TRADE, title="Trade · BitChange",
              on_load=[*_chrome, TradeState.load])
+app.add_page(orders_page, route=routes.ORDERS, title="Orders · BitChange",
+             on_load=[*_chrome, OrdersState.load])
 
 # Verification, staking, support, promo codes (issue #7).
 from bitchange.pages.admin_kyc import AdminKycState, admin_kyc  # noqa: E402

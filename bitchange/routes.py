@@ -3,6 +3,7 @@
 HOME = "/"
 MARKETS = "/markets"
 TRADE = "/trade/[symbol]"  # built by trade(symbol)
+ORDERS = "/orders"  # the user's orders and trades in every market
 LOGIN = "/login"
 ADMIN = "/admin"
 SIGNUP = "/signup"

@@ -43,7 +43,7 @@ def account_links() -> rx.Component:
         rx.hstack(
             rx.cond(SessionState.is_admin, rx.link("Admin", href=routes.ADMIN, id="nav-admin")),
             rx.link("Wallet", href=routes.WALLET, id="nav-wallet"),
-            rx.tooltip(rx.link("Orders", href="#", color_scheme="gray"), content="Coming soon"),
+            rx.link("Orders", href=routes.ORDERS, id="nav-orders"),
             rx.link("Staking", href=routes.STAKING, id="nav-staking"),
             rx.menu.root(
                 rx.menu.trigger(rx.button("Account", rx.icon("chevron-down", size=14),
@@ -72,19 +72,58 @@ def account_links() -> rx.Component:
     )
 
 
+# The full bar needs about 1,000 px; below 1,280 px (`lg`) its links fold into one menu.
+FULL_BAR = rx.breakpoints(initial="none", lg="flex")
+FOLDED_BAR = rx.breakpoints(initial="flex", lg="none")
+
+
+def _menu_link(label: str, href: str, name: str) -> rx.Component:
+    return rx.menu.item(label, on_click=rx.redirect(href), id=f"menu-{name}")
+
+
+def folded_menu() -> rx.Component:
+    """The top bar's links on a narrow screen: one button opens them all."""
+    return rx.menu.root(
+        rx.menu.trigger(rx.icon_button(rx.icon("menu", size=18), variant="soft",
+                                       color_scheme="gray", aria_label="Menu", id="nav-menu")),
+        rx.menu.content(rx.cond(
+            SessionState.signed_in,
+            rx.fragment(
+                rx.box(rx.text(SessionState.email, size="1", color_scheme="gray"), id="menu-email",
+                       padding_x="0.75em", padding_y="0.25em"),
+                rx.cond(SessionState.is_admin, _menu_link("Admin", routes.ADMIN, "admin")),
+                _menu_link("Wallet", routes.WALLET, "wallet"),
+                _menu_link("Orders", routes.ORDERS, "orders"),
+                _menu_link("Staking", routes.STAKING, "staking"),
+                _menu_link("Verification", routes.VERIFICATION, "verification"),
+                _menu_link("Promo codes", routes.PROMOS, "promos"),
+                _menu_link("Support", routes.SUPPORT, "support"),
+                _menu_link("Security", routes.SECURITY, "security"),
+                rx.menu.separator(),
+                rx.menu.item("Log out", on_click=SessionState.logout, color="red",
+                             id="menu-logout"),
+            ),
+            rx.fragment(
+                _menu_link("All markets", routes.MARKETS, "markets"),
+                _menu_link("Log in", routes.LOGIN, "login"),
+                _menu_link("Sign up", routes.SIGNUP, "signup"),
+            ),
+        ), align="end"),
+    )
+
+
 def top_bar() -> rx.Component:
     return rx.box(
         rx.hstack(
-            rx.hstack(brand(), market_menu(),
-                      rx.link("Markets", href=routes.MARKETS, color_scheme="gray"),
-                      spacing="5", align="center"),
-            account_links(),
+            rx.hstack(brand(), market_menu(), spacing="5", align="center"),
+            rx.box(account_links(), display=FULL_BAR),
+            rx.box(folded_menu(), display=FOLDED_BAR),
             justify="between", align="center", width="100%",
         ),
-        padding_x="1.5em", padding_y="0.75em",
+        padding_x=rx.breakpoints(initial="1em", sm="1.5em"), padding_y="0.75em",
         border_bottom=f"1px solid {rx.color('gray', 5)}",
         background_color=rx.color("gray", 2),
-        position="sticky", top="0", z_index="10",
+        position="sticky", top="0", z_index="10", id="top-bar",
     )
 
 

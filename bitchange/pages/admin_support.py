@@ -145,6 +145,7 @@ def admin_support() -> rx.Component:
                     "queue-category"),
             _select("age", AGE_OPTIONS, "queue-age"),
             rx.button("Filter", type="submit", id="queue-filter"),
+            wrap="wrap",
         ), on_submit=S.filter, reset_on_submit=False),
         rx.table.root(
             rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in [
@@ -176,7 +177,7 @@ def admin_support_ticket() -> rx.Component:
         rx.heading("#", t["id"], " ", t["subject"], size="6", id="staff-ticket-title"),
         rx.hstack(rx.text(t["email"]), rx.badge(t["category"]),
                   rx.badge(t["status"], id="staff-ticket-status"),
-                  rx.badge(t["priority"], id="staff-ticket-priority")),
+                  rx.badge(t["priority"], id="staff-ticket-priority"), wrap="wrap"),
         rx.hstack(rx.text("Status:", size="2"), *status_buttons, wrap="wrap"),
         rx.hstack(rx.text("Priority:", size="2"), *priority_buttons, wrap="wrap"),
         rx.cond(S.notice != "", rx.callout(S.notice, icon="check", id="staff-notice")),

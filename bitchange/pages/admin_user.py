@@ -126,7 +126,7 @@ def admin_user() -> rx.Component:
     S = AdminUserState
     p = S.profile
     body = rx.cond(S.found, rx.vstack(
-        rx.heading(p["email"], size="7", id="admin-user-email"),
+        rx.heading(p["email"], size="7", id="admin-user-email", overflow_wrap="anywhere"),
         rx.cond(S.notice != "", rx.callout(S.notice, icon="info", id="admin-user-notice")),
         rx.hstack(
             rx.badge(p["role"]), rx.badge("verified: ", p["verified"]),

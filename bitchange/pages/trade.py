@@ -414,6 +414,37 @@ def unknown_market() -> rx.Component:
     )
 
 
+# Below Reflex's `md` breakpoint (62em, 992 px) the grid has one column: there the order form
+# comes first, then one of chart, book and trades (tabs), then balances and the user's orders.
+# Wider screens keep their columns. The columns' boxes dissolve (`display: contents`) so that each
+# panel is an item of the one-column grid and takes its place by `order`.
+SMALL = "@media screen and (max-width: 61.99em)"
+SMALL_TABS = ("chart", "book", "trades")
+
+
+def slot(component: rx.Component, order: int, tab: str = "") -> rx.Component:
+    small: dict = {"order": order}  # type: ignore[type-arg]
+    if tab:
+        small["display"] = rx.cond(S.small_panel == tab, "block", "none")
+    return rx.box(component, width="100%", min_width="0", style={SMALL: small})
+
+
+def column(*slots: rx.Component) -> rx.Component:
+    return rx.vstack(*slots, spacing="3", width="100%", min_width="0",
+                     style={SMALL: {"display": "contents"}})
+
+
+def small_tabs() -> rx.Component:
+    """Chart, book or trades on a small screen (hidden on wider ones, which show all three)."""
+    return rx.hstack(
+        *[rx.button(tab.capitalize(), size="2", flex="1", id=f"panel-{tab}",
+                    variant=rx.cond(S.small_panel == tab, "solid", "soft"),
+                    on_click=S.show_panel(tab)) for tab in SMALL_TABS],
+        spacing="2", width="100%", display="none",
+        style={SMALL: {"display": "flex", "order": 2}},
+    )
+
+
 def trade() -> rx.Component:
     return page(
         rx.cond(
@@ -421,10 +452,10 @@ def trade() -> rx.Component:
             rx.vstack(
                 market_header(),
                 rx.grid(
-                    rx.vstack(chart_panel(), my_activity(), spacing="3", width="100%",
-                              min_width="0"),
-                    rx.vstack(order_book(), recent_trades(), spacing="3", width="100%"),
-                    rx.vstack(order_form(), balances_panel(), spacing="3", width="100%"),
+                    column(slot(chart_panel(), 3, "chart"), slot(my_activity(), 7)),
+                    column(slot(order_book(), 4, "book"), slot(recent_trades(), 5, "trades")),
+                    column(slot(order_form(), 1), slot(balances_panel(), 6)),
+                    small_tabs(),
                     columns=rx.breakpoints(initial="1", md="2", lg="minmax(0,1fr) 300px 300px"),
                     spacing="3", width="100%",
                 ),

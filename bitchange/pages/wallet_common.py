@@ -20,7 +20,7 @@ def wallet_nav() -> rx.Component:
         rx.link("Withdraw", href=routes.WITHDRAW, id="wallet-nav-withdraw"),
         rx.link("Transfer", href=routes.TRANSFER, id="wallet-nav-transfer"),
         rx.link("History", href=routes.HISTORY, id="wallet-nav-history"),
-        spacing="4",
+        spacing="4", wrap="wrap",
     )
 
 

@@ -92,6 +92,7 @@ class TradeState(rx.State):
     tape: list[dict[str, str]] = []
     ticker: dict[str, str] = {}
     interval: str = "1m"
+    small_panel: str = "chart"  # on a small screen: chart, book or trades
     candles: list[dict[str, float]] = []
     candle_tail: list[dict[str, float]] = []
     # --- the visitor (private to this tab's signed-in user) ---
@@ -240,6 +241,10 @@ class TradeState(rx.State):
         self.interval = interval
         live.set_interval(self._token(), interval)
         self._load_chart()
+
+    @event
+    def show_panel(self, panel: str) -> None:
+        self.small_panel = panel if panel in ("chart", "book", "trades") else "chart"
 
     # --- the form ---
 

@@ -90,3 +90,15 @@ def test_wrong_password_gets_a_generic_error(app, page):
 def test_unknown_route_shows_404_page(app, page):
     page.goto(app.url + "/no-such-page")
     expect(page.locator("#not-found")).to_be_visible()
+
+
+def test_top_bar_has_no_dead_or_duplicate_links(app, page, console):
+    log_in(page, app, "bob@demo.bitchange.local", DEMO_PASSWORD)
+    bar = page.locator("#top-bar")
+    hrefs = bar.locator("a").evaluate_all("links => links.map(a => a.getAttribute('href'))")
+    assert hrefs and all(href and href != "#" for href in hrefs), hrefs
+    expect(bar.get_by_text("Markets", exact=True)).to_have_count(1)
+    page.click("#nav-orders")
+    expect(page).to_have_url(re.compile(r".*/orders/?$"))
+    expect(page.locator("#orders-tab-open")).to_be_visible()
+    assert console.errors == []

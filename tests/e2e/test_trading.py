@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from decimal import Decimal
+from pathlib import Path
 
 from playwright.sync_api import Page, expect
 from sqlalchemy import create_engine, text
@@ -228,3 +229,43 @@ def test_an_admin_halt_shows_live_and_refuses_orders(app, new_context):
     admin.goto(app.url + "/admin/audit")
     expect(admin.locator("#audit-table")).to_contain_text("market_resume")
     expect(admin.locator("#audit-table")).to_contain_text("market_halt")
+
+
+def test_the_orders_page_lists_an_order_from_the_trading_screen_and_cancels_it(
+        app, new_context, console):  # type: ignore[no-untyped-def]
+    bob = open_market(new_context, app, BOB, "ETH-USDT")
+    bob.fill("#order-price", "1000.5")  # far below the market: it rests
+    bob.fill("#order-amount", "0.01")
+    bob.click("#place-order")
+    expect(bob.locator("#order-notice")).to_contain_text("placed in the book")
+    order_id = re.search(r"#(\d+)", bob.locator("#order-notice").inner_text()).group(1)  # type: ignore[union-attr]
+
+    bob.click("#nav-orders")
+    expect(bob).to_have_url(re.compile(r".*/orders/?$"))
+    row = bob.locator("#orders-open .orders-open-row", has_text="1,000.50")
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("ETH-USDT")
+    expect(row).to_contain_text("0.0100")
+    # Filtering on another market hides it; on its own market it is back.
+    bob.select_option("#orders-market", "BTC-USDT")
+    bob.click("#orders-filter")
+    expect(row).to_have_count(0)
+    bob.select_option("#orders-market", "ETH-USDT")
+    bob.click("#orders-filter")
+    expect(row).to_have_count(1)
+
+    row.locator(".orders-cancel").click()
+    expect(bob.locator(".wallet-notice")).to_have_text(f"Order #{order_id} cancelled")
+    expect(row).to_have_count(0)
+    bob.click("#orders-tab-history")
+    expect(bob.locator("#orders-history .orders-history-row", has_text="1,000.50")
+           ).to_contain_text("Cancelled")
+    with bob.expect_download() as download:
+        bob.click("#orders-csv")
+    csv_text = Path(download.value.path()).read_text()
+    assert f"\n{order_id}," in csv_text and ",ETH-USDT,BUY,limit,GTC,1000.500000," in csv_text
+
+    # The trading screen agrees: nothing of Bob's is left open in the market.
+    bob.goto(f"{app.url}/trade/ETH-USDT")
+    expect(bob.locator("#open-orders .open-order-row", has_text="1,000.50")).to_have_count(0)
+    assert console.errors == []
