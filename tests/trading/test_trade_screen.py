@@ -175,13 +175,20 @@ def call(state, handler: str, *args):  # type: ignore[no-untyped-def]
     return asyncio.run(result) if asyncio.iscoroutine(result) else result
 
 
+def watched(live, tab: str):  # type: ignore[no-untyped-def]
+    """The trading screen's watch of one tab, if any."""
+    from bitchange.state.trade import TradeState
+
+    return live.watches().get((tab, TradeState.get_full_name()))
+
+
 @pytest.fixture
 def no_subscribers():
     from bitchange.state import live
 
-    live._subscribers.clear()
+    live._watches.clear()
     yield live
-    live._subscribers.clear()
+    live._watches.clear()
 
 
 def test_anonymous_visitor_sees_the_market_and_cannot_place_orders(alice, no_subscribers):
@@ -200,7 +207,7 @@ def test_anonymous_visitor_sees_the_market_and_cannot_place_orders(alice, no_sub
     call(state, "cancel_all_markets")
     assert state.form_error == "Log in to trade"
     assert open_orders() == before
-    assert no_subscribers.subscribers()["tab-1"].user_id is None
+    assert watched(no_subscribers, "tab-1").user_id is None
 
 
 def test_unverified_user_is_told_why_and_the_service_refuses(market, no_subscribers):
@@ -271,7 +278,7 @@ def test_place_and_cancel_through_the_handlers(alice, bob, no_subscribers):
 def test_unknown_market_is_not_found(no_subscribers, market):
     _, state = trade_state(symbol="NOPE-USDT")
     call(state, "load")
-    assert state.found is False and no_subscribers.subscribers() == {}
+    assert state.found is False and no_subscribers.watches() == {}
 
 
 # --- the live watcher -----------------------------------------------------------------------
@@ -320,7 +327,7 @@ def test_watcher_pushes_book_trades_and_balances_to_subscribed_tabs(alice, bob, 
     assert alice_tab.open_orders[0]["filled"] == "0.2000"
     assert bob_tab.my_trades[0]["role"] == "taker"
     assert anon_tab.balances["base_available"] == "—"  # no private data for the anonymous tab
-    assert "tab-away" not in no_subscribers.subscribers()  # navigated away: pruned
+    assert watched(no_subscribers, "tab-away") is None  # navigated away: pruned
     assert away_tab.tape == []
 
     # A cancel (no trade) still refreshes the owner's private view.
