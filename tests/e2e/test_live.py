@@ -1,7 +1,7 @@
-"""The wallet screens are live in a real browser: a user's open wallet tab shows a deposit the
-moment an admin credits it, and their open withdraw tab follows the withdrawal through email
-confirmation, approval and payout, with no reload (a mark set on the page's window object
-survives to the end) and no polling from the tab."""
+"""Screens are live in a real browser: a user's open wallet tab shows a deposit the moment an
+admin credits it, their open withdraw tab follows the withdrawal through email confirmation,
+approval and payout, and the landing and markets tables show a trade's price, all with no
+reload (a mark set on the page's window object survives to the end) and no polling."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from playwright.sync_api import Page, expect
 from bitchange.demo import DEMO_ADMIN_TOTP_SECRET, DEMO_PASSWORD
 from tests.e2e.conftest import log_in, totp_code
 from tests.e2e.test_accounts import PASSWORD, sign_up
-from tests.e2e.test_trading import LIVE
+from tests.e2e.test_trading import ALICE, BOB, LIVE, open_market
 from tests.e2e.test_wallet import WITHDRAW_TO
 from tests.mailbox import link_to
 
@@ -104,4 +104,34 @@ def test_wallet_tabs_follow_a_deposit_and_a_withdrawal_review_live(app, new_cont
     expect(user.locator("#withdrawals-table .withdrawal-row").first.locator(
         ".withdrawal-detail")).to_contain_text(payout_txid, timeout=LIVE)
     assert not_reloaded(user)
+    assert console.errors == []
+
+
+def test_the_landing_and_markets_tables_show_a_trade_live(app, new_context, console):
+    visitor = new_context().new_page()
+    visitor.goto(app.url + "/")
+    landing = visitor.locator("#markets-table .market-row", has_text="ETH-BTC")
+    expect(landing).to_be_visible()
+    mark_page(visitor)
+    watcher = new_context().new_page()
+    watcher.goto(app.url + "/markets")
+    listed = watcher.locator("#markets-table .market-row", has_text="ETH-BTC")
+    expect(listed).to_be_visible()
+    mark_page(watcher)
+
+    alice = open_market(new_context, app, ALICE, "ETH-BTC")
+    bob = open_market(new_context, app, BOB, "ETH-BTC")
+    alice.click("#order-side-sell")
+    alice.fill("#order-price", "0.05123")
+    alice.fill("#order-amount", "1")
+    alice.click("#place-order")
+    expect(alice.locator("#order-notice")).to_contain_text("placed in the book")
+    bob.fill("#order-price", "0.05123")
+    bob.fill("#order-amount", "1")
+    bob.click("#place-order")
+    expect(bob.locator("#order-notice")).to_contain_text("Bought")
+
+    for row in (landing, listed):
+        expect(row).to_contain_text("0.05123", timeout=LIVE)
+    assert not_reloaded(visitor) and not_reloaded(watcher)
     assert console.errors == []
