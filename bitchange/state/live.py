@@ -23,8 +23,8 @@ Design
   last trades, the ticker, the last two candles of each interval in use); when any market moved
   it builds each tickers table once; when an activity mark moved it looks up which watching
   users have new rows. Each screen concerned is then opened with
-  `app.modify_state(rx.BaseStateToken(ident=token, cls=screen))` and its callback runs (in a
-  worker thread, under the tab's state lock); Reflex sends only the changed vars as a delta
+  `app.modify_state(rx.BaseStateToken(ident=token, cls=screen))` and its callback runs under
+  the tab's state lock; Reflex sends only the changed vars as a delta
   over the tab's socket (relayed to the owning worker if needed).
 - On a trading screen the private views (balances, open orders, history, the user's trades)
   are refreshed only for the users touched by the change: both parties of the market's new
@@ -48,10 +48,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -63,6 +64,7 @@ from bitchange.clock import now
 from bitchange.engine import gc_policy
 from bitchange.kyc import service as kyc
 from bitchange.state.auth import current_user
+from bitchange.state.events import off_loop
 from bitchange.trading import market_data, service
 from bitchange.trading.tables import Order
 from bitchange.trading.views import (
@@ -118,7 +120,10 @@ class News:
     tickers: Any = None  # what its tickers builder made this round, built once for all
 
 
-Refresh = Callable[[Any, News], None]  # (the screen's state, news): blocking, in a thread
+# (the screen's state, news). As with event handlers (`bitchange.state.events`): a plain
+# function runs in a worker thread; an `async def` one runs on the loop (no database there:
+# it passes such work to `off_loop`), which spares the thread hop to the many public screens.
+Refresh = Callable[[Any, News], Awaitable[None] | None]
 
 
 @dataclass
@@ -246,7 +251,10 @@ async def _open_tab(app: rx.App, key: Key, w: Watch):  # type: ignore[no-untyped
 async def _push(app: rx.App, key: Key, w: Watch, news: News) -> None:
     async with _open_tab(app, key, w) as state:
         if state is not None:
-            await asyncio.to_thread(w.refresh, state, news)
+            if inspect.iscoroutinefunction(w.refresh):
+                await w.refresh(state, news)
+            else:
+                await off_loop(w.refresh, state, news)
     if news.market is not None:
         w.seq, w.last_trade_id = news.market.snapshot.seq, news.market.snapshot.last_trade_id
 

@@ -51,6 +51,6 @@ class MarketsState(rx.State):
             live.unwatch(self)
         self.rows = market_rows()
 
-    def _live_rows(self, news: live.News) -> None:
+    async def _live_rows(self, news: live.News) -> None:
         if news.tickers is not None and news.tickers != self.rows:
             self.rows = [dict(row) for row in news.tickers]  # built once, shared by every tab

@@ -21,7 +21,7 @@ from bitchange import db
 from bitchange.accounts.sessions import CurrentUser
 from bitchange.state import live
 from bitchange.state.auth import current_user
-from bitchange.state.events import event
+from bitchange.state.events import event, off_loop
 from bitchange.trading import service
 from bitchange.trading.candles import INTERVALS
 from bitchange.trading.service import PlacedOrder, TradingError
@@ -149,7 +149,7 @@ class TradeState(rx.State):
                 self.candle_tail = chart(conn, mv, self.interval, 2)  # type: ignore[arg-type]
         live.mark_seen(self, snap)
 
-    def _live_refresh(self, news: live.News) -> None:
+    async def _live_refresh(self, news: live.News) -> None:
         """The watcher's callback: the market moved, or this user's balances or orders did."""
         if news.market is not None:
             self._apply_market(news.market.snapshot)
@@ -157,7 +157,7 @@ class TradeState(rx.State):
             if tail:
                 self.candle_tail = tail
         if news.activity:
-            self._set_private(*self._load_private(False))
+            self._set_private(*await off_loop(self._load_private, False))
 
     def _load_chart(self) -> None:
         mv = self._view()
