@@ -24,8 +24,8 @@ Design
   it builds each tickers table once; when an activity mark moved it looks up which watching
   users have new rows. Each screen concerned is then opened with
   `app.modify_state(rx.BaseStateToken(ident=token, cls=screen))` and its callback runs under
-  the tab's state lock; Reflex sends only the changed vars as a delta
-  over the tab's socket (relayed to the owning worker if needed).
+  the tab's state lock; Reflex sends only the changed vars as a delta over the tab's socket
+  (relayed to the owning worker if needed).
 - On a trading screen the private views (balances, open orders, history, the user's trades)
   are refreshed only for the users touched by the change: both parties of the market's new
   trades (from the trades table), the users whose orders in that market changed since the last
