@@ -1,4 +1,4 @@
-"""Live fan-out: how long after a trade every subscribed trading tab holds the new book, tape,
+"""Live fan-out: how long after a trade every registered trading tab holds the new book, tape,
 chart tail and (for the two traders) balances, through the process's watcher, against every
 tab building its own views (what per-client polling would cost), in the same run.
 
@@ -80,7 +80,7 @@ def run(count: int, workdir: Path) -> tuple[float, float]:
     from bitchange.trading import service
     from bitchange.trading.service import OrderRequest
 
-    live._subscribers.clear()
+    live._watches.clear()
     roots, tabs = _tabs(count, [ids["seller"], ids["buyer"]])
     app = InMemoryApp(roots)
     checked: dict = {}  # type: ignore[type-arg]
@@ -106,7 +106,7 @@ def run(count: int, workdir: Path) -> tuple[float, float]:
         if tab.signed_in:
             tab._refresh_private()
     each = time.perf_counter() - start
-    live._subscribers.clear()
+    live._watches.clear()
     service.forget_books()
     db.dispose()
     return fan_out, each

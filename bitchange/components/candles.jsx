@@ -37,8 +37,13 @@ export function Candles({ data, tail, priceDecimals, id, className, height }) {
         vertLines: { color: "rgba(120, 130, 140, 0.12)" },
         horzLines: { color: "rgba(120, 130, 140, 0.12)" },
       },
-      rightPriceScale: { borderVisible: false },
-      timeScale: { borderVisible: false, timeVisible: true, secondsVisible: false },
+      // Room for "60,000.00"-sized labels, so the last-price tag never covers the ticks.
+      rightPriceScale: { borderVisible: false, minimumWidth: 84 },
+      // A few empty bars on the right: the newest bar and its time label stay clear of the
+      // price axis instead of being cut by it.
+      timeScale: {
+        borderVisible: false, timeVisible: true, secondsVisible: false, rightOffset: 6,
+      },
       crosshair: { mode: 0 },
     });
     const candles = chart.addSeries(CandlestickSeries, {
@@ -61,8 +66,14 @@ export function Candles({ data, tail, priceDecimals, id, className, height }) {
     const s = series.current;
     if (!s) return;
     const decimals = Number(priceDecimals ?? 2);
+    // Thousands separators and the market's decimals, as everywhere else on the screen.
+    const price = new Intl.NumberFormat("en-US", {
+      minimumFractionDigits: decimals, maximumFractionDigits: decimals,
+    });
     s.candles.applyOptions({
-      priceFormat: { type: "price", precision: decimals, minMove: Math.pow(10, -decimals) },
+      priceFormat: {
+        type: "custom", minMove: Math.pow(10, -decimals), formatter: (p) => price.format(p),
+      },
     });
   }, [priceDecimals]);
 

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bitchange.accounts import audit
@@ -20,12 +20,13 @@ from bitchange.db.models import User
 from bitchange.documents import storage
 from bitchange.documents.tables import PrivateFile
 from bitchange.kyc.levels import LEVELS, level_of, limits_for
-from bitchange.kyc.tables import KycDocument, KycSubmission
+from bitchange.kyc.tables import KycDocument, KycEvent, KycSubmission
 from bitchange.mail.templates import Link, public_link
 from bitchange.money import format_amount
 
 _submissions = KycSubmission.__table__
 _documents = KycDocument.__table__
+_events = KycEvent.__table__
 _files = PrivateFile.__table__
 _users = User.__table__
 
@@ -142,6 +143,7 @@ def submit(conn: Connection, user_id: int, level: int, details: Details,
     conn.execute(insert(_documents), [
         {"submission_id": submission_id, "kind": kind, "file_id": file_id}
         for kind, file_id in files.items()])
+    _record(conn, submission_id, user_id, "submitted")
     notify(conn, user_id, "kyc_received", "We received your verification documents", [
         f"We received your request for level {level} ({LEVELS[level]}). Our team usually "
         "reviews it within one business day; we will email you the decision."],
@@ -240,7 +242,24 @@ def _decide(conn: Connection, admin_id: int, submission_id: int, status: str,
     ).values(status=status, reason=reason, reviewed_by=admin_id, reviewed_at=now())).rowcount
     if changed != 1:
         raise KycError("This submission is no longer pending.")
+    _record(conn, submission_id, owner, status)
     return owner
+
+
+def _record(conn: Connection, submission_id: int, user_id: int, action: str) -> None:
+    conn.execute(insert(_events).values(submission_id=submission_id, user_id=user_id,
+                                        action=action, created_at=now()))
+
+
+def newest_event(conn: Connection) -> int:
+    """The id of the latest submission step: the mark the live watcher reads each round."""
+    return conn.scalar(select(func.max(_events.c.id))) or 0
+
+
+def owners_changed_since(conn: Connection, after_id: int, users: set[int]) -> set[int]:
+    """Which of `users` had a submission step after `after_id`."""
+    return set(conn.scalars(select(_events.c.user_id).distinct().where(
+        _events.c.id > after_id, _events.c.user_id.in_(users))))
 
 
 def approve(conn: Connection, admin_id: int, submission_id: int, *, ip: str) -> None:

@@ -48,3 +48,15 @@ class KycDocument(SQLModel, table=True):
     kind: str = Field(max_length=16)  # id_front | id_back | selfie | address_proof
     file_id: int = Field(foreign_key="private_files.id", sa_column_kwargs={"unique": True})
     __table_args__ = (UniqueConstraint("submission_id", "kind", name="uq_kyc_document_kind"),)
+
+
+class KycEvent(SQLModel, table=True):
+    """Every step of a submission (submitted, approved, rejected), in order: a user's open
+    verification page follows its ids to show a decision live (`bitchange.state.live`)."""
+
+    __tablename__ = "kyc_events"
+    id: int | None = Field(default=None, primary_key=True)
+    submission_id: int = Field(foreign_key="kyc_submissions.id", index=True)
+    user_id: int = Field(foreign_key="users.id")
+    action: str = Field(max_length=16)  # submitted | approved | rejected
+    created_at: datetime = Field(default_factory=now)

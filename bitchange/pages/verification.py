@@ -16,6 +16,7 @@ from bitchange.documents.storage import DocumentError
 from bitchange.kyc import LEVELS, limits_for
 from bitchange.kyc import service as kyc
 from bitchange.money import format_amount
+from bitchange.state import live
 from bitchange.state.auth import current_user, navigate
 from bitchange.state.events import event
 
@@ -68,6 +69,8 @@ class VerificationState(rx.State):
             self.access = "denied"
             return navigate(routes.login(routes.VERIFICATION))
         self.access = "ok"
+        live.watch(self, live.for_user(VerificationState._refresh), user_id=user.user_id,
+                   activity=frozenset({live.KYC}))
         self._refresh(user.user_id)
         return None
 

@@ -8,6 +8,7 @@ import reflex as rx
 from bitchange import db, routes
 from bitchange.money import format_amount
 from bitchange.pages.wallet_common import frame, table
+from bitchange.state import live
 from bitchange.state.auth import current_user, navigate
 from bitchange.state.events import event
 from bitchange.wallet.overview import overview
@@ -25,8 +26,14 @@ class WalletState(rx.State):
         if user is None:
             self.access, self.rows, self.total_usdt = "denied", [], ""
             return navigate(routes.login(routes.WALLET))
+        live.watch(self, live.for_user(WalletState._show), user_id=user.user_id,
+                   activity=frozenset({live.LEDGER}))
+        self._show(user.user_id)
+        return None
+
+    def _show(self, user_id: int) -> None:
         with db.read() as conn:
-            view = overview(conn, user.user_id)
+            view = overview(conn, user_id)
         self.access = "ok"
 
         def fmt(amount: int, line) -> str:  # type: ignore[no-untyped-def]
@@ -45,7 +52,6 @@ class WalletState(rx.State):
         } for line in view.lines]
         self.total_usdt = format_amount(view.total_usdt, 6, 2)
         self.unpriced = ", ".join(view.unpriced)
-        return None
 
 
 def wallet_page() -> rx.Component:

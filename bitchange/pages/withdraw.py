@@ -12,6 +12,7 @@ from bitchange.clock import now
 from bitchange.money import AmountError, format_amount, parse_amount
 from bitchange.pages.signup import card
 from bitchange.pages.wallet_common import asset_tabs, frame, messages, table, when
+from bitchange.state import live
 from bitchange.state.auth import client_ip, current_user, navigate
 from bitchange.state.events import event
 from bitchange.trading.markets import assets
@@ -83,6 +84,8 @@ class WithdrawState(rx.State):
         if user is None:
             return navigate(routes.login(f"{routes.WITHDRAW}?asset={wanted}"))
         self.asset = wanted if wanted in chains.SCHEMES else "BTC"
+        live.watch(self, live.for_user(WithdrawState._refresh), user_id=user.user_id,
+                   activity=frozenset({live.LEDGER, live.WITHDRAWALS}))
         self._refresh(user.user_id)
         return None
 

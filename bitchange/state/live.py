@@ -1,36 +1,42 @@
-"""Live market updates: the database is the bus, one watcher per backend process pushes.
+"""Live updates: the database is the bus, one watcher per backend process pushes.
 
 Design
 ------
 - Every change of a market's book (order placed, filled, cancelled, halted, rules edited) bumps
   that market's row in `market_sequences`, in the same transaction as the change
-  (`bitchange.trading.service`). That row is the only signal: it works the same with one
-  backend process, several Redis-backed workers, or several app nodes on one database.
-- A browser tab on `/trade/<symbol>` subscribes from the page's on_load: its client token goes
-  into this process's registry (`_subscribers`: token -> symbol, user id, chart interval, the
-  seq it has been shown). The socket of a tab lives in one worker, and its events (on_load
-  included) run there, so that worker's registry is the one that knows the tab. User ids stay
-  here, on the server; nothing of the registry reaches a browser.
-- `watch_markets`, a lifespan task (one per process), wakes every `POLL_SECONDS`, reads all
-  markets' `seq` in ONE query, and for each market whose seq moved past what some subscriber
-  has seen it builds the public snapshot ONCE (depth from the in-memory book, the last trades,
-  the ticker, the last two candles of each interval in use) and pushes it to every subscriber
-  with `app.modify_state(rx.BaseStateToken(ident=token, cls=TradeState))`. Reflex sends only
-  the changed vars as a delta over the tab's socket (relayed to the owning worker if needed).
-- Private views (balances, open orders, history, the user's trades) are refreshed only for the
-  subscribed users touched by the change: both parties of the market's new trades (from the
-  trades table) and the users whose orders in that market changed since the last check (cancels,
-  self-trade prevention, an admin's cancel-all), and any subscribed user whose balances moved
-  elsewhere (a fill in another market, a deposit, a withdrawal: found from the ledger entries
-  after the newest ledger transaction the watcher had seen). Each such view is built from that
-  tab's own server-side session, so a revoked session stops receiving private data.
-- Clients never poll: the cost is one tiny query per process per tick (the markets' seqs and
-  the newest ledger transaction id), plus one snapshot per changed market, plus one state
-  write per subscribed tab per change.
-- Stale subscriptions are pruned when pushing: a token whose socket is gone
-  (`token_manager.is_token_connected`), or whose tab has navigated away from that market's
-  page, is dropped. Pushes to different tabs run concurrently with a timeout, so one busy tab
-  (its lock held by a long event) does not delay the others.
+  (`bitchange.trading.service`). Every balance change is a ledger transaction, every step of a
+  withdrawal a `withdrawal_events` row and every step of a verification a `kyc_events` row,
+  each in the transaction of the change. Those ids are the only signals: they work the same
+  with one backend process, several Redis-backed workers, or several app nodes on one database.
+- A screen registers what it shows from its page's on_load (`watch`): one market (the trading
+  screen), its user's activity (`LEDGER`, `WITHDRAWALS`, `KYC`: the wallet, withdraw and
+  verification pages), or every market's ticker (the landing and markets tables), with the
+  callback that refreshes it. The registry (`_watches`: (client token, screen) -> `Watch`) is
+  this process's: the socket of a tab lives in one worker, and its events (on_load included)
+  run there, so that worker's registry is the one that knows the tab. User ids stay here, on
+  the server; nothing of the registry reaches a browser, and the callbacks resolve the tab's
+  own session, so a revoked session stops receiving private data.
+- `watch_markets`, a lifespan task (one per process), wakes every `POLL_SECONDS` and reads the
+  marks: all markets' `seq` in one query and the newest ledger transaction, withdrawal step and
+  verification step (three index-only `max(id)`). For each market whose seq moved past what some
+  screen has been shown it builds the public snapshot ONCE (depth from the in-memory book, the
+  last trades, the ticker, the last two candles of each interval in use); when any market moved
+  it builds each tickers table once; when an activity mark moved it looks up which watching
+  users have new rows. Each screen concerned is then opened with
+  `app.modify_state(rx.BaseStateToken(ident=token, cls=screen))` and its callback runs under
+  the tab's state lock; Reflex sends only the changed vars as a delta over the tab's socket
+  (relayed to the owning worker if needed).
+- On a trading screen the private views (balances, open orders, history, the user's trades)
+  are refreshed only for the users touched by the change: both parties of the market's new
+  trades (from the trades table), the users whose orders in that market changed since the last
+  check (cancels, self-trade prevention, an admin's cancel-all), and users whose balances moved
+  elsewhere (a fill in another market, a deposit, a withdrawal).
+- Clients never poll: the cost is a few tiny queries per process per tick, plus one snapshot
+  per changed market, plus one state write per concerned tab per change.
+- Stale registrations are pruned when pushing: a token whose socket is gone
+  (`token_manager.is_token_connected`), or whose tab has left the page it registered on, is
+  dropped. Pushes to different tabs run concurrently with a timeout, so one busy tab (its lock
+  held by a long event) does not delay the others.
 
 Why not `rx.SharedState`: the change is made by a service, possibly in another process or on
 another node, so something must still watch the database; and a linked shared state is loaded
@@ -42,10 +48,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import logging
 import time
 from collections import defaultdict
-from dataclasses import dataclass, replace
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -54,6 +62,9 @@ from sqlalchemy import select
 from bitchange import db
 from bitchange.clock import now
 from bitchange.engine import gc_policy
+from bitchange.kyc import service as kyc
+from bitchange.state.auth import current_user
+from bitchange.state.events import off_loop
 from bitchange.trading import market_data, service
 from bitchange.trading.tables import Order
 from bitchange.trading.views import (
@@ -66,6 +77,7 @@ from bitchange.trading.views import (
     owners_moved_since,
     trade_parties_since,
 )
+from bitchange.wallet import withdrawals
 
 if TYPE_CHECKING:
     import reflex as rx
@@ -78,52 +90,18 @@ PUSH_TIMEOUT = 5.0
 ORDER_CLOCK_MARGIN = timedelta(seconds=5)  # clock skew between app nodes
 _orders = Order.__table__
 
-
-@dataclass
-class Subscriber:
-    symbol: str
-    user_id: int | None
-    interval: str
-    seq: int = -1  # the market seq this tab has been shown
-    last_trade_id: int = 0
-
-
-_subscribers: dict[str, Subscriber] = {}
-
-
-def subscribe(token: str, symbol: str, user_id: int | None, interval: str) -> None:
-    if token:
-        _subscribers[token] = Subscriber(symbol, user_id, interval)
-
-
-def unsubscribe(token: str) -> None:
-    _subscribers.pop(token, None)
-
-
-def mark_seen(token: str, snapshot: MarketSnapshot) -> None:
-    sub = _subscribers.get(token)
-    if sub is not None:
-        sub.seq, sub.last_trade_id = snapshot.seq, snapshot.last_trade_id
-
-
-def set_interval(token: str, interval: str) -> None:
-    sub = _subscribers.get(token)
-    if sub is not None:
-        sub.interval = interval
-
-
-def subscribers() -> dict[str, Subscriber]:
-    """A copy of this process's registry (for tests and diagnostics)."""
-    return dict(_subscribers)
-
-
-def stale_by_market(seqs: dict[str, int]) -> dict[str, dict[str, Subscriber]]:
-    """Subscribers that have not been shown their market's current seq, grouped by market."""
-    stale: dict[str, dict[str, Subscriber]] = defaultdict(dict)
-    for token, sub in list(_subscribers.items()):
-        if sub.symbol in seqs and sub.seq != seqs[sub.symbol]:
-            stale[sub.symbol][token] = sub
-    return stale
+# A user's activity a screen can follow, each with the mark the watcher reads per round (the
+# newest row id) and the lookup of the users with rows after a mark.
+LEDGER = "ledger"  # balances: fills, deposits, withdrawal holds and payouts, transfers...
+WITHDRAWALS = "withdrawals"  # a withdrawal's status
+KYC = "kyc"  # a verification submitted or decided
+ORDERS = "orders"  # set by a market update: the user's trades or orders in that market
+_ACTIVITY: dict[str, tuple[Callable[..., int], Callable[..., set[int]]]] = {
+    LEDGER: (newest_ledger_transaction, owners_moved_since),
+    WITHDRAWALS: (withdrawals.newest_event, withdrawals.owners_changed_since),
+    KYC: (kyc.newest_event, kyc.owners_changed_since),
+}
+SEQS = "#seqs"  # key in the watcher's `checked`: the markets' seqs of the last round
 
 
 @dataclass(frozen=True)
@@ -133,21 +111,115 @@ class MarketUpdate:
     touched_users: frozenset[int]
 
 
-def build_update(symbol: str, subs: dict[str, Subscriber],
-                 checked_since: Any) -> MarketUpdate | None:
-    """One market's update for its stale subscribers (blocking: run it in a thread)."""
+@dataclass(frozen=True)
+class News:
+    """What moved for one screen, handed to its refresh callback."""
+
+    market: MarketUpdate | None = None  # its market moved: the public view, built once
+    activity: frozenset[str] = frozenset()  # what of its user's moved (LEDGER, ORDERS...)
+    tickers: Any = None  # what its tickers builder made this round, built once for all
+
+
+# (the screen's state, news). As with event handlers (`bitchange.state.events`): a plain
+# function runs in a worker thread; an `async def` one runs on the loop (no database there:
+# it passes such work to `off_loop`), which spares the thread hop to the many public screens.
+Refresh = Callable[[Any, News], Awaitable[None] | None]
+
+
+@dataclass
+class Watch:
+    """What one screen of one tab shows, registered by `watch`."""
+
+    screen: type  # its rx.State class, opened on the tab to refresh it
+    refresh: Refresh
+    path: str  # the page it was registered on: the watch ends when the tab leaves it
+    user_id: int | None = None
+    activity: frozenset[str] = frozenset()
+    market: str = ""  # one market's book, trades, ticker and chart tail
+    interval: str = ""  # the chart interval of that tail
+    tickers: Callable[[], Any] | None = None  # builds every market's row (shared by all)
+    seq: int = -1  # the market seq this tab has been shown
+    last_trade_id: int = 0
+
+
+Key = tuple[str, str]  # (client token, screen name)
+_watches: dict[Key, Watch] = {}
+
+
+def _page(path: str) -> str:
+    return "/" + (path or "").strip("/").lower()
+
+
+def _key(state: rx.State) -> Key:
+    return state.router.session.client_token, type(state).get_full_name()
+
+
+def for_user(show: Callable[[Any, int], None]) -> Refresh:
+    """A refresh that shows the screen again for its tab's signed-in user, `show(state,
+    user_id)`; nothing once that session has ended."""
+    def refresh(state: Any, news: News) -> None:
+        user = current_user(state, active=False)
+        if user is not None:
+            show(state, user.user_id)
+    return refresh
+
+
+def watch(state: rx.State, refresh: Refresh, *, user_id: int | None = None,
+          activity: frozenset[str] = frozenset(), market: str = "", interval: str = "",
+          tickers: Callable[[], Any] | None = None) -> None:
+    """Register `state`'s screen on this tab's current page (call it before reading what the
+    screen shows: a change in between then moves a mark again)."""
+    key = _key(state)
+    if key[0]:
+        _watches[key] = Watch(type(state), refresh, _page(state.router.url.path), user_id,
+                              activity, market, interval, tickers)
+
+
+def unwatch(state: rx.State) -> None:
+    _watches.pop(_key(state), None)
+
+
+def mark_seen(state: rx.State, snapshot: MarketSnapshot) -> None:
+    """The screen has just shown its market at `snapshot`'s seq (after its own action)."""
+    w = _watches.get(_key(state))
+    if w is not None:
+        w.seq, w.last_trade_id = snapshot.seq, snapshot.last_trade_id
+
+
+def set_interval(state: rx.State, interval: str) -> None:
+    w = _watches.get(_key(state))
+    if w is not None:
+        w.interval = interval
+
+
+def watches() -> dict[Key, Watch]:
+    """A copy of this process's registry (for tests and diagnostics)."""
+    return dict(_watches)
+
+
+def stale_by_market(seqs: dict[str, int]) -> dict[str, dict[Key, Watch]]:
+    """Market screens that have not been shown their market's current seq, by market."""
+    stale: dict[str, dict[Key, Watch]] = defaultdict(dict)
+    for key, w in list(_watches.items()):
+        if w.market in seqs and w.seq != seqs[w.market]:
+            stale[w.market][key] = w
+    return stale
+
+
+def build_update(symbol: str, subs: dict[Key, Watch], checked_since: Any) -> MarketUpdate | None:
+    """One market's update for its stale screens (blocking: run it in a thread)."""
     snapshot = market_snapshot(symbol)
     if snapshot is None:
         return None
-    intervals = {sub.interval for sub in subs.values()}
-    users = {sub.user_id for sub in subs.values() if sub.user_id is not None}
+    intervals = {w.interval for w in subs.values()}
+    users = {w.user_id for w in subs.values() if w.user_id is not None}
     with db.read() as conn:
         mv = market_view(conn, symbol)
         tails = {i: candle_points(market_data.candles(conn, symbol, i, 2), mv)  # type: ignore[arg-type]
                  for i in intervals}
         touched: set[int] = set()
         if users:
-            since = min(sub.last_trade_id for sub in subs.values())
+            since = min(w.last_trade_id for w in subs.values())
             touched = trade_parties_since(conn, symbol, since) & users
             touched |= set(conn.scalars(
                 select(_orders.c.user_id).where(
@@ -157,48 +229,34 @@ def build_update(symbol: str, subs: dict[str, Subscriber],
 
 
 @contextlib.asynccontextmanager
-async def _open_tab(app: rx.App, token: str, sub: Subscriber):  # type: ignore[no-untyped-def]
-    """The tab's TradeState to change (None if the tab is gone or left the market: then it
-    is unsubscribed); the change is sent when the block ends."""
+async def _open_tab(app: rx.App, key: Key, w: Watch):  # type: ignore[no-untyped-def]
+    """The tab's screen state to change (None if the tab is gone or left the page: then its
+    watch ends); the change is sent when the block ends."""
     import reflex as rx
 
-    from bitchange.state.trade import TradeState
-
+    token = key[0]
     namespace = app.event_namespace
     if namespace is not None and not await namespace._token_manager.is_token_connected(token):
-        unsubscribe(token)
+        _watches.pop(key, None)
         yield None
         return
-    async with app.modify_state(rx.BaseStateToken(ident=token, cls=TradeState)) as root:
-        state = await root.get_state(TradeState)
-        if not state._watching(sub.symbol):
-            unsubscribe(token)
+    async with app.modify_state(rx.BaseStateToken(ident=token, cls=w.screen)) as root:
+        state = await root.get_state(w.screen)
+        if _page(state.router.url.path) != w.path:
+            _watches.pop(key, None)
             state = None
         yield state
 
 
-async def _refresh_private(state) -> None:  # type: ignore[no-untyped-def]
-    user, view = await asyncio.to_thread(state._load_private, False)
-    state._set_private(user, view)
-
-
-async def _push(app: rx.App, token: str, sub: Subscriber, update: MarketUpdate) -> None:
-    async with _open_tab(app, token, sub) as state:
-        if state is None:
-            return
-        state._apply_market(update.snapshot)
-        tail = update.tails.get(state.interval)
-        if tail:
-            state.candle_tail = tail
-        if sub.user_id is not None and sub.user_id in update.touched_users:
-            await _refresh_private(state)
-    sub.seq, sub.last_trade_id = update.snapshot.seq, update.snapshot.last_trade_id
-
-
-async def _push_private(app: rx.App, token: str, sub: Subscriber) -> None:
-    async with _open_tab(app, token, sub) as state:
+async def _push(app: rx.App, key: Key, w: Watch, news: News) -> None:
+    async with _open_tab(app, key, w) as state:
         if state is not None:
-            await _refresh_private(state)
+            if inspect.iscoroutinefunction(w.refresh):
+                await w.refresh(state, news)
+            else:
+                await off_loop(w.refresh, state, news)
+    if news.market is not None:
+        w.seq, w.last_trade_id = news.market.snapshot.seq, news.market.snapshot.last_trade_id
 
 
 async def _each(pushes) -> None:  # type: ignore[no-untyped-def]
@@ -211,67 +269,83 @@ async def _each(pushes) -> None:  # type: ignore[no-untyped-def]
     await asyncio.gather(*(one(push) for push in pushes))
 
 
+def _moved_for(w: Watch, moved: dict[int, set[str]]) -> frozenset[str]:
+    return frozenset(moved.get(w.user_id, set()) & w.activity) if w.user_id else frozenset()
+
+
 async def tick(app: rx.App, checked: dict[str, Any]) -> int:
     """One round of the watcher; returns how many markets were pushed.
 
-    Besides the markets that moved, a tab's balances follow its user's other ledger activity
-    (a fill in another market, a deposit, a withdrawal): the newest ledger transaction id is
-    the second mark read per round, and only when it moved are the subscribed users among
-    its new entries looked up. The mark moves on once the round is done, so a failed round is
-    looked at again. (On PostgreSQL a transaction can commit after a newer id was seen: its
-    balances then show with the user's next change, or on their next action.)"""
-    if not _subscribers:
-        checked.pop(LEDGER_MARK, None)  # nobody to refresh: start again from the newest
+    The activity marks move on once the round is done, so a failed round is looked at again.
+    (On PostgreSQL a transaction can commit after a newer id was seen: its change then shows
+    with the user's next change, or on their next action.)"""
+    if not _watches:
+        checked.clear()  # nobody to refresh: start again from the newest
         return 0
-    seqs, newest = await asyncio.to_thread(_read_marks)
-    moved = await _balances_moved(checked.get(LEDGER_MARK, newest), newest)
-    pushed = 0
+    seqs, marks = await asyncio.to_thread(_read_marks)
+    moved = await asyncio.to_thread(_movers, {kind: checked.get(kind, mark)
+                                              for kind, mark in marks.items()}, marks)
+    pushed, done = 0, set()
     stale = stale_by_market(seqs)
     for symbol, subs in stale.items():
         started = now()
-        update = await asyncio.to_thread(build_update, symbol, subs,
-                                         checked.get(symbol, started))
+        update = await asyncio.to_thread(build_update, symbol, subs, checked.get(symbol, started))
         checked[symbol] = started
         if update is not None:
-            update = replace(update, touched_users=update.touched_users | moved)
-            await _each(_push(app, token, sub, update) for token, sub in subs.items())
+            await _each(_push(app, key, w, News(update, _moved_for(w, moved) | (
+                {ORDERS} if w.user_id in update.touched_users else set())))
+                for key, w in subs.items())
+            done |= set(subs)
             pushed += 1
-    if moved:
-        pushed_tabs = {token for subs in stale.values() for token in subs}
-        await _each(_push_private(app, token, sub) for token, sub in list(_subscribers.items())
-                    if sub.user_id in moved and token not in pushed_tabs)
-    checked[LEDGER_MARK] = newest
+    if checked.get(SEQS) != seqs:
+        done |= await _push_tickers(app, moved)
+    await _each(_push(app, key, w, News(activity=_moved_for(w, moved)))
+                for key, w in list(_watches.items()) if key not in done and _moved_for(w, moved))
+    checked[SEQS] = seqs
+    checked.update(marks)
     return pushed
 
 
-LEDGER_MARK = "#ledger"  # key in the watcher's `checked`: the newest ledger transaction seen
+async def _push_tickers(app: rx.App, moved: dict[int, set[str]]) -> set[Key]:
+    """A market moved: every tickers table gets its rows, each builder run once."""
+    screens = {key: w for key, w in list(_watches.items()) if w.tickers is not None}
+    rows = {builder: await asyncio.to_thread(builder)
+            for builder in {w.tickers for w in screens.values()}}
+    await _each(_push(app, key, w, News(activity=_moved_for(w, moved), tickers=rows[w.tickers]))
+                for key, w in screens.items())
+    return set(screens)
 
 
-async def _balances_moved(since: int, newest: int) -> frozenset[int]:
-    users = {sub.user_id for sub in list(_subscribers.values()) if sub.user_id is not None}
-    if newest <= since or not users:
-        return frozenset()
-    return frozenset(await asyncio.to_thread(_owners_moved, since, users))
+def _movers(since: dict[str, int], marks: dict[str, int]) -> dict[int, set[str]]:
+    """user id -> the watched activities with rows after `since` (only the kinds whose mark
+    moved are looked up)."""
+    watched: dict[str, set[int]] = defaultdict(set)
+    for w in list(_watches.values()):
+        for kind in w.activity & set(_ACTIVITY):
+            if w.user_id is not None and marks[kind] > since[kind]:
+                watched[kind].add(w.user_id)
+    moved: dict[int, set[str]] = defaultdict(set)
+    if watched:
+        with db.read() as conn:
+            for kind, users in watched.items():
+                for user in _ACTIVITY[kind][1](conn, since[kind], users):
+                    moved[user].add(kind)
+    return moved
 
 
-def _owners_moved(since: int, users: set[int]) -> set[int]:
+def _read_marks() -> tuple[dict[str, int], dict[str, int]]:
     with db.read() as conn:
-        return owners_moved_since(conn, since, users)
-
-
-def _read_marks() -> tuple[dict[str, int], int]:
-    with db.read() as conn:
-        return all_seqs(conn), newest_ledger_transaction(conn)
+        return all_seqs(conn), {kind: newest(conn) for kind, (newest, _) in _ACTIVITY.items()}
 
 
 async def prune_disconnected(app: rx.App) -> None:
-    """Drop tabs whose socket is gone, even in markets that have not moved since."""
+    """Drop tabs whose socket is gone, even on screens that have had no news since."""
     namespace = app.event_namespace
     if namespace is None:
         return
-    for token in list(_subscribers):
-        if not await namespace._token_manager.is_token_connected(token):
-            unsubscribe(token)
+    for key in list(_watches):
+        if not await namespace._token_manager.is_token_connected(key[0]):
+            _watches.pop(key, None)
 
 
 async def watch_markets(app: rx.App) -> None:

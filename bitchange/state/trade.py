@@ -21,7 +21,7 @@ from bitchange import db
 from bitchange.accounts.sessions import CurrentUser
 from bitchange.state import live
 from bitchange.state.auth import current_user
-from bitchange.state.events import event
+from bitchange.state.events import event, off_loop
 from bitchange.trading import service
 from bitchange.trading.candles import INTERVALS
 from bitchange.trading.service import PlacedOrder, TradingError
@@ -125,13 +125,6 @@ class TradeState(rx.State):
 
     # --- helpers (not events) ---
 
-    def _token(self) -> str:
-        return self.router.session.client_token
-
-    def _watching(self, symbol: str) -> bool:
-        """Is this tab still on `symbol`'s trading page? (The watcher prunes it if not.)"""
-        return self.market == symbol and symbol_from_path(self.router.url.path) == symbol
-
     def _view(self) -> MarketView | None:
         with db.read() as conn:
             return market_view(conn, self.market)
@@ -145,10 +138,27 @@ class TradeState(rx.State):
         self.tape, self.ticker = snap.trades, snap.ticker
 
     def _refresh_market(self) -> None:
+        """The market as it is now, chart tail included: after this tab's own order the
+        watcher has nothing new to push to it (the seq is marked seen)."""
         snap = market_snapshot(self.market)
-        if snap is not None:
-            self._apply_market(snap)
-            live.mark_seen(self._token(), snap)
+        if snap is None:
+            return
+        self._apply_market(snap)
+        mv = self._view()
+        if mv is not None:
+            with db.read() as conn:
+                self.candle_tail = chart(conn, mv, self.interval, 2)  # type: ignore[arg-type]
+        live.mark_seen(self, snap)
+
+    async def _live_refresh(self, news: live.News) -> None:
+        """The watcher's callback: the market moved, or this user's balances or orders did."""
+        if news.market is not None:
+            self._apply_market(news.market.snapshot)
+            tail = news.market.tails.get(self.interval)
+            if tail:
+                self.candle_tail = tail
+        if news.activity:
+            self._set_private(*await off_loop(self._load_private, False))
 
     def _load_chart(self) -> None:
         mv = self._view()
@@ -214,7 +224,7 @@ class TradeState(rx.State):
         with db.read() as conn:
             mv = market_view(conn, symbol) if symbol else None
         if mv is None:
-            live.unsubscribe(self._token())
+            live.unwatch(self)
             self.found, self.market = False, ""
             self.bids = self.asks = self.tape = self.candles = self.candle_tail = []
             self._set_private(None, None)
@@ -226,7 +236,8 @@ class TradeState(rx.State):
         self.interval = valid_interval(self.interval)
         user = self._refresh_private()
         # Subscribe before reading the snapshot: a change in between moves the seq again.
-        live.subscribe(self._token(), symbol, user.user_id if user else None, self.interval)
+        live.watch(self, TradeState._live_refresh, user_id=user.user_id if user else None,
+                   activity=frozenset({live.LEDGER}), market=symbol, interval=self.interval)
         self._refresh_market()
         self._load_chart()
         self._revalidate()
@@ -239,7 +250,7 @@ class TradeState(rx.State):
         if interval not in INTERVALS or not self.market:
             return
         self.interval = interval
-        live.set_interval(self._token(), interval)
+        live.set_interval(self, interval)
         self._load_chart()
 
     @event

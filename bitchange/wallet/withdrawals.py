@@ -450,6 +450,20 @@ def mark_sent(conn: Connection, admin_id: int, withdrawal_id: int, txid: str, *,
 
 # --- reading -----------------------------------------------------------------------------------
 
+def newest_event(conn: Connection) -> int:
+    """The id of the latest withdrawal step (every status change writes one): the mark the
+    live watcher reads each round."""
+    return conn.scalar(select(func.max(_events.c.id))) or 0
+
+
+def owners_changed_since(conn: Connection, after_id: int, users: set[int]) -> set[int]:
+    """Which of `users` had a withdrawal step after `after_id`."""
+    return set(conn.scalars(
+        select(_w.c.user_id).distinct()
+        .select_from(_events.join(_w, _w.c.id == _events.c.withdrawal_id))
+        .where(_events.c.id > after_id, _w.c.user_id.in_(users))))
+
+
 def of_user(conn: Connection, user_id: int, limit: int = 50) -> list[WithdrawalView]:
     return [_view(r) for r in conn.execute(select(_w).where(_w.c.user_id == user_id)
                                            .order_by(_w.c.id.desc()).limit(limit))]

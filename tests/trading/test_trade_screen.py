@@ -4,7 +4,6 @@ handlers (called on a real state tree with a real session cookie), and the live 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from dataclasses import replace
 
 import pytest
@@ -13,7 +12,6 @@ from reflex.istate.data import RouterData
 from sqlalchemy import func, select
 
 from bitchange import db
-from bitchange.accounts.sessions import activate_session, cookie_name, start_session
 from bitchange.db.models import AdminAuditLog
 from bitchange.trading import service
 from bitchange.trading.service import OrderRequest
@@ -30,6 +28,7 @@ from bitchange.trading.views import (
     market_view,
     private_view,
 )
+from tests.livetabs import FakeApp, browser_tab, call, cookie_for, navigate
 from tests.trading.conftest import USDT, make_trader, price, qty
 
 SYMBOL = "BTC-USDT"
@@ -151,37 +150,26 @@ def test_public_snapshot_and_private_view_carry_no_other_users_ids(alice, bob):
 # --- handlers on a real state tree ----------------------------------------------------------
 
 
-def cookie_for(user_id: int) -> str:
-    with db.write() as conn:
-        ticket = start_session(conn, user_id, ip="127.0.0.1", user_agent="pytest")
-        token = activate_session(conn, ticket)
-    return f"{cookie_name()}={token}"
-
-
 def trade_state(tab: str = "tab-1", cookie: str = "", symbol: str = SYMBOL):
-    import bitchange.bitchange  # noqa: F401 - registers every state, as the app does
     from bitchange.state.trade import TradeState
 
-    root = rx.State(_reflex_internal_init=True)
-    root.router = RouterData.from_router_data({
-        "token": tab, "pathname": "/trade/[symbol]", "asPath": f"/trade/{symbol}",
-        "query": {"symbol": symbol}, "headers": {"cookie": cookie, "origin": "http://t"},
-    })
-    return root, root.substates[TradeState.get_name()]
+    return browser_tab(TradeState, tab, f"/trade/{symbol}", cookie)
 
 
-def call(state, handler: str, *args):  # type: ignore[no-untyped-def]
-    result = getattr(type(state), handler).fn(state, *args)
-    return asyncio.run(result) if asyncio.iscoroutine(result) else result
+def watched(live, tab: str):  # type: ignore[no-untyped-def]
+    """The trading screen's watch of one tab, if any."""
+    from bitchange.state.trade import TradeState
+
+    return live.watches().get((tab, TradeState.get_full_name()))
 
 
 @pytest.fixture
 def no_subscribers():
     from bitchange.state import live
 
-    live._subscribers.clear()
+    live._watches.clear()
     yield live
-    live._subscribers.clear()
+    live._watches.clear()
 
 
 def test_anonymous_visitor_sees_the_market_and_cannot_place_orders(alice, no_subscribers):
@@ -200,7 +188,7 @@ def test_anonymous_visitor_sees_the_market_and_cannot_place_orders(alice, no_sub
     call(state, "cancel_all_markets")
     assert state.form_error == "Log in to trade"
     assert open_orders() == before
-    assert no_subscribers.subscribers()["tab-1"].user_id is None
+    assert watched(no_subscribers, "tab-1").user_id is None
 
 
 def test_unverified_user_is_told_why_and_the_service_refuses(market, no_subscribers):
@@ -271,25 +259,10 @@ def test_place_and_cancel_through_the_handlers(alice, bob, no_subscribers):
 def test_unknown_market_is_not_found(no_subscribers, market):
     _, state = trade_state(symbol="NOPE-USDT")
     call(state, "load")
-    assert state.found is False and no_subscribers.subscribers() == {}
+    assert state.found is False and no_subscribers.watches() == {}
 
 
 # --- the live watcher -----------------------------------------------------------------------
-
-
-class FakeApp:
-    """`modify_state` over states held in memory, as the real app does over its manager."""
-
-    event_namespace = None
-
-    def __init__(self, roots: dict[str, rx.State]) -> None:
-        self.roots = roots
-        self.pushed: list[str] = []
-
-    @contextlib.asynccontextmanager
-    async def modify_state(self, token):  # type: ignore[no-untyped-def]
-        self.pushed.append(token.ident)
-        yield self.roots[token.ident]
 
 
 def test_watcher_pushes_book_trades_and_balances_to_subscribed_tabs(alice, bob, no_subscribers):
@@ -299,8 +272,7 @@ def test_watcher_pushes_book_trades_and_balances_to_subscribed_tabs(alice, bob, 
     away_root, away_tab = trade_state("tab-away")
     for tab in (alice_tab, bob_tab, anon_tab, away_tab):
         call(tab, "load")
-    away_root.router = RouterData.from_router_data({"token": "tab-away", "asPath": "/markets",
-                                                    "pathname": "/markets"})
+    navigate(away_root, "/markets")
     app = FakeApp({"tab-alice": alice_root, "tab-bob": bob_root, "tab-anon": anon_root,
                    "tab-away": away_root})
     checked: dict = {}
@@ -320,7 +292,7 @@ def test_watcher_pushes_book_trades_and_balances_to_subscribed_tabs(alice, bob, 
     assert alice_tab.open_orders[0]["filled"] == "0.2000"
     assert bob_tab.my_trades[0]["role"] == "taker"
     assert anon_tab.balances["base_available"] == "—"  # no private data for the anonymous tab
-    assert "tab-away" not in no_subscribers.subscribers()  # navigated away: pruned
+    assert watched(no_subscribers, "tab-away") is None  # navigated away: pruned
     assert away_tab.tape == []
 
     # A cancel (no trade) still refreshes the owner's private view.
@@ -369,6 +341,61 @@ def test_a_tab_follows_its_users_balances_moved_elsewhere(alice, bob, no_subscri
     app.pushed.clear()
     asyncio.run(no_subscribers.tick(app, checked))
     assert app.pushed == []
+
+
+def test_the_takers_own_chart_follows_their_market_order(alice, bob, no_subscribers):
+    service.place_order(alice.user_id, SYMBOL, OrderRequest("SELL", "limit", price("60000"),
+                                                            qty("0.5")))
+    bob_root, bob_tab = trade_state("tab-bob", cookie_for(bob.user_id))
+    call(bob_tab, "load")
+    assert bob_tab.candles == [] and bob_tab.candle_tail == []  # no trade yet
+    call(bob_tab, "set_kind", "market")
+    call(bob_tab, "set_amount", "0.2")
+    call(bob_tab, "place_order")
+    assert bob_tab.notice == "Bought 0.2000 BTC"
+    # The taker's own chart moves with the trade (its price tag shows the new price) ...
+    assert bob_tab.candle_tail[-1]["close"] == 60000.0
+    assert bob_tab.ticker["last"] == "60,000.00"
+    # ... though the watcher, having nothing new for this tab's market, sends it no market.
+    app = FakeApp({"tab-bob": bob_root})
+    bob_tab.candle_tail = []
+    app.tick({})
+    assert watched(no_subscribers, "tab-bob").seq == market_snapshot(SYMBOL).seq  # type: ignore[union-attr]
+    assert bob_tab.candle_tail == []
+
+
+def test_the_market_tables_follow_trades_on_the_landing_and_markets_pages(alice, bob,
+                                                                          no_subscribers):
+    from bitchange.state.markets import MarketsState
+
+    home_root, home = browser_tab(MarketsState, "tab-home", "/")
+    markets_root, markets = browser_tab(MarketsState, "tab-markets", "/markets")
+    wallet_root, elsewhere = browser_tab(MarketsState, "tab-wallet", "/wallet")  # the top bar
+    for state in (home, markets, elsewhere):
+        call(state, "load")
+    assert {token for token, _ in no_subscribers.watches()} == {"tab-home", "tab-markets"}
+    app = FakeApp({"tab-home": home_root, "tab-markets": markets_root,
+                   "tab-wallet": wallet_root})
+    checked: dict = {}
+    app.tick(checked)
+    assert app.tick(checked) == []  # nothing moved
+
+    service.place_order(alice.user_id, SYMBOL, OrderRequest("SELL", "limit", price("60000"),
+                                                            qty("0.5")))
+    service.place_order(bob.user_id, SYMBOL, OrderRequest("BUY", "limit", price("60000"),
+                                                          qty("0.2")))
+    assert app.tick(checked) == ["tab-home", "tab-markets"]
+    for state in (home, markets):
+        btc = next(row for row in state.rows if row["symbol"] == SYMBOL)
+        assert (btc["last"], btc["volume"]) == ("60,000.00", "0.2000 BTC")
+    assert next(row for row in elsewhere.rows if row["symbol"] == SYMBOL)["last"] == "—"
+
+    # A tab that left the page is dropped at the next change.
+    navigate(markets_root, "/trade/BTC-USDT")
+    service.cancel_all(alice.user_id, SYMBOL)
+    assert app.tick(checked) == ["tab-home", "tab-markets"]
+    assert {token for token, _ in no_subscribers.watches()} == {"tab-home"}
+    assert app.tick(checked) == []
 
 
 # --- admin markets card ---------------------------------------------------------------------
