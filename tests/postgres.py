@@ -1,5 +1,6 @@
 """A throwaway PostgreSQL database on the local server (127.0.0.1:5432), migrated with the
-reference data, for tests that need PostgreSQL's own row locking and connection pool."""
+reference data, for tests that need PostgreSQL's own row locking and connection pool; and a
+fault the database itself raises, to see a transaction run again."""
 
 from __future__ import annotations
 
@@ -41,3 +42,26 @@ def postgres_database(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
         admin.dispose()
         monkeypatch.delenv("DATABASE_URL")
         reload_settings()
+
+
+def abort_once_as_deadlock(table: str) -> None:
+    """The database aborts the first insert into `table` with PostgreSQL's deadlock error
+    (a sequence counts the inserts: it is not rolled back with the transaction)."""
+    with db.write() as conn:
+        conn.execute(text("CREATE SEQUENCE injected_faults"))
+        conn.execute(text("""
+            CREATE FUNCTION abort_once() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF nextval('injected_faults') = 1 THEN
+                    RAISE EXCEPTION 'deadlock detected (injected)' USING ERRCODE = '40P01';
+                END IF;
+                RETURN NEW;
+            END $$"""))
+        conn.execute(text(f"CREATE TRIGGER abort_once BEFORE INSERT ON {table} "
+                          "FOR EACH ROW EXECUTE FUNCTION abort_once()"))
+
+
+def inserts_tried() -> int:
+    """How many inserts the trigger of `abort_once_as_deadlock` saw (the first was aborted)."""
+    with db.read() as conn:
+        return conn.scalar(text("SELECT last_value FROM injected_faults"))
