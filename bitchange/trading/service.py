@@ -412,7 +412,8 @@ def _place(conn: Connection, live: _LiveBook, seq: int, user_id: int, symbol: st
             _refuse(filters_of(market, base, quote).total_problem(value))
 
     # Checked before the engine moves, so a short trader does not cost a rebuilt book. The
-    # hold itself is applied after matching, once every balance it touches is locked.
+    # hold itself is applied after matching, once every balance the order touches is locked.
+    held = ledger.hold_movements(account, held_asset, hold)
     available = ledger.available(conn, account, held_asset)
     if available < hold:
         raise _insufficient(held_asset, hold, available, base, quote)
@@ -462,7 +463,6 @@ def _place(conn: Connection, live: _LiveBook, seq: int, user_id: int, symbol: st
     if release:
         movements += ledger.release_movements(account, held_asset, release)
     # The hold, every fill's settlement and the release: one ledger transaction per order.
-    held = ledger.hold_movements(account, held_asset, hold)
     ledger.lock_balances(conn, [(m.account_id, m.asset) for m in held + movements]
                          + [(h.account, h.asset) for h in expired])
     journal = ledger.Journal(conn, "order", ref_type="order", ref_id=order_id)
