@@ -2,6 +2,12 @@
 service can combine several (hold, settle, release...) into one commit; if any raises, the caller's
 transaction rolls back and nothing of it persists.
 
+Lock order (PostgreSQL): an UPDATE locks a balance row when it first touches it, so two
+transactions touching the same rows in different orders (A->B while B->A; two markets settling
+the same traders) deadlock. Every operation therefore locks the rows it touches first, all at
+once in (account, asset) order (`lock_balances`); a transaction of several operations locks the
+rows of all of them up front, before the first change.
+
 Statements are SQLAlchemy Core built once at import: this is the hot path of order placement.
 """
 
@@ -11,7 +17,19 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, and_, bindparam, insert, literal_column, or_, select, update
+from sqlalchemy import (
+    Connection,
+    and_,
+    bindparam,
+    insert,
+    literal,
+    literal_column,
+    or_,
+    select,
+    tuple_,
+    update,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from bitchange.clock import now
 from bitchange.db.models import Balance, LedgerAccount, LedgerEntry, LedgerTransaction
@@ -93,6 +111,54 @@ def _check_balanced(movements: list[Movement]) -> None:
         raise UnbalancedTransaction(f"Entries must sum to zero per asset: {dict(totals)}")
 
 
+_KEY = tuple_(_balances.c.account_id, _balances.c.asset)
+_LOCKED = "bitchange_locked_balances"  # key in the connection's `info`
+
+
+def _lock_rows(conn: Connection, keys: list[tuple[int, str]]) -> set[tuple[int, str]]:
+    # The rows are locked in the ORDER BY's order (PostgreSQL locks above the sort). NO KEY
+    # UPDATE is what the UPDATE itself takes, and it lets inserts referencing the row proceed.
+    rows = conn.execute(select(_balances.c.account_id, _balances.c.asset).where(_KEY.in_(keys))
+                        .order_by(_balances.c.account_id, _balances.c.asset)
+                        .with_for_update(key_share=True))
+    return {(account_id, asset) for account_id, asset in rows}
+
+
+def _locked_in(conn: Connection) -> set[tuple[int, str]]:
+    """The balances this connection's current transaction has locked. (A rollback to a
+    savepoint would release some; no money path uses savepoints.)"""
+    transaction = conn.get_transaction()
+    held = conn.info.get(_LOCKED)
+    if held is None or held[0] is not transaction:  # a new transaction holds nothing yet
+        held = conn.info[_LOCKED] = (transaction, set())
+    return held[1]
+
+
+def lock_balances(conn: Connection, keys: Iterable[tuple[int, str]]) -> None:
+    """Lock the balance rows of these (account, asset) pairs until the transaction ends, in one
+    canonical order, creating the missing ones at zero (so a first credit cannot collide with a
+    concurrent one on the primary key). Rows this transaction already locked are skipped, so a
+    service locks everything its operations will touch up front and each operation's own call
+    costs nothing. SQLite needs none of it: `BEGIN IMMEDIATE` holds the database's write lock."""
+    if conn.dialect.name != "postgresql":
+        return
+    locked = _locked_in(conn)
+    wanted = sorted(set(keys) - locked)
+    if not wanted:
+        return
+    found = _lock_rows(conn, wanted)
+    missing = [key for key in wanted if key not in found]
+    for account_id, asset in missing:
+        conn.execute(pg_insert(_balances).from_select(
+            ["account_id", "asset", "available", "locked", "allow_negative"],
+            select(_accounts.c.id, literal(asset), literal(0), literal(0),
+                   _accounts.c.allow_negative).where(_accounts.c.id == account_id),
+        ).on_conflict_do_nothing())
+    if missing:
+        _lock_rows(conn, missing)  # our inserts are ours; this locks those another made first
+    locked.update(wanted)
+
+
 def _apply(conn: Connection, m: Movement) -> None:
     params = {"b_account": m.account_id, "b_asset": m.asset, "b_amount": m.amount}
     if _UPDATE[m.bucket].rowcount(conn, params) == 1:
@@ -149,6 +215,7 @@ class Journal:
         """Apply one balanced step now; raises `InsufficientFunds` before writing anything of
         it when a debit would overdraw."""
         _check_balanced(movements)
+        lock_balances(self.conn, ((m.account_id, m.asset) for m in movements))
         for m in _netted(movements):
             _apply(self.conn, m)
         self.entries.extend(movements)
@@ -299,6 +366,15 @@ def fund_from_fees(
     one admin create money."""
     return transfer(conn, system_account(conn, FEES), system_account(conn, pool), asset, amount,
                     ref_type=ref_type, ref_id=ref_id, memo=f"{pool} funded from fees")
+
+
+_AVAILABLE = Prepared(select(_balances.c.available).where(
+    _balances.c.account_id == bindparam("b_account"), _balances.c.asset == bindparam("b_asset")))
+
+
+def available(conn: Connection, account_id: int, asset: str) -> int:
+    """One balance's available bucket (0 when the account never held the asset)."""
+    return _AVAILABLE.scalar(conn, {"b_account": account_id, "b_asset": asset}) or 0
 
 
 def balances_of(conn: Connection, account_id: int) -> dict[str, tuple[int, int]]:

@@ -28,6 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from bitchange import db, ledger
 from bitchange.accounts import audit, throttle
 from bitchange.clock import now
+from bitchange.db import retry
 from bitchange.db.models import LedgerEntry, LedgerTransaction, User
 from bitchange.fee_pools import FeePool
 from bitchange.ledger import InsufficientFunds
@@ -261,8 +262,7 @@ def redeem(conn: Connection, user_id: int, text: str, *, ip: str = "") -> Redeem
 def redeem_code(user_id: int, text: str, *, ip: str = "") -> Redeemed:
     """Redeem in its own transaction; an unknown code is counted against the throttle."""
     try:
-        with db.write() as conn:
-            return redeem(conn, user_id, text, ip=ip)
+        return retry.write(lambda conn: redeem(conn, user_id, text, ip=ip))
     except UnknownCode:
         with db.write() as conn:
             record_unknown_code(conn, user_id, ip)

@@ -77,6 +77,17 @@ def _eligible(day: date, limit: int):  # type: ignore[no-untyped-def]
             .with_for_update(of=_positions))
 
 
+def _lock_in_order(conn: Connection, rows, rewards: int) -> None:  # type: ignore[no-untyped-def]
+    """After the positions, lock the products and then every balance this chunk pays, each set
+    in one order, as stake and redeem do (product, then balances): paying one position after
+    another would lock the balances in position order, against every other money path."""
+    conn.execute(select(_products.c.id).where(_products.c.id.in_({r.product_id for r in rows}))
+                 .order_by(_products.c.id).with_for_update(key_share=True)).all()
+    ledger.lock_balances(conn, [key for r in rows if daily_reward(r.amount, r.apr_bps)
+                                for key in ((rewards, r.asset),
+                                            (ledger.account_for_user(conn, r.user_id), r.asset))])
+
+
 def accrue_day(day: date) -> DayResult:
     """Pay `day`'s rewards to every eligible position not yet paid for it. Refuses a day that
     has not ended yet."""
@@ -91,6 +102,7 @@ def accrue_day(day: date) -> DayResult:
             if not rows:
                 break
             rewards = ledger.system_account(conn, STAKING_REWARDS)
+            _lock_in_order(conn, rows, rewards)
             dry: set[int] = set()
             paid_products: set[int] = set()
             for row in rows:

@@ -9,7 +9,10 @@ One writer per market, across threads, processes and app nodes:
   book (`book_seq`), so the process applies just the orders changed since its own `seq`, and
   reloads the whole book only after a rules or status change (`rules_seq`);
 - if anything fails after the engine was touched, the transaction rolls back and the process
-  drops its in-memory book, which is rebuilt from the database on next use.
+  drops its in-memory book, which is rebuilt from the database on next use; so a transaction
+  PostgreSQL aborts on a deadlock is simply run again (`db.retry`), from a fresh book;
+- the balances a placement or cancel touches are locked together, in the ledger's one order,
+  after the engine ran (only then are the counterparties known) and before the first change.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from sqlalchemy import Connection, bindparam, select, update
 
 from bitchange import db, ledger
 from bitchange.clock import now
+from bitchange.db import retry
 from bitchange.db.models import LedgerAccount, User
 from bitchange.db.prepared import Prepared, insert_row
 from bitchange.engine import (
@@ -62,6 +66,11 @@ _STATUS = {
 
 class TradingError(ValueError):
     """A refused order or cancel; the message is shown to the trader. Nothing was written."""
+
+
+class UnknownMarket(TradingError):
+    def __init__(self, symbol: str) -> None:
+        super().__init__(f"Unknown market {symbol}")
 
 
 @dataclass(frozen=True)
@@ -131,6 +140,15 @@ def _live(symbol: str) -> _LiveBook:
         return _books.setdefault(symbol, _LiveBook())
 
 
+def _forget(symbol: str, live: _LiveBook) -> None:
+    """Drop the book of a symbol that is no market, with its writer connection: otherwise every
+    unknown symbol a client sends would keep one pooled connection for good."""
+    with _books_guard:
+        if _books.get(symbol) is live:
+            del _books[symbol]
+    live.close()
+
+
 def forget_books() -> None:
     """Drop every in-memory book (tests simulate a restart with it)."""
     with _books_guard:
@@ -147,7 +165,7 @@ _LOCK_MARKET = Prepared(select(_sequences.c.seq)
 def _lock_market(conn: Connection, symbol: str) -> int:
     seq = _LOCK_MARKET.scalar(conn, {"symbol": symbol})
     if seq is None:
-        raise TradingError(f"Unknown market {symbol}")
+        raise UnknownMarket(symbol)
     return seq
 
 
@@ -189,7 +207,7 @@ def _book(conn: Connection, live: _LiveBook, symbol: str, seq: int) -> OrderBook
     if live.book is None or live.seq != seq:
         market = get_market(conn, symbol)
         if market is None:
-            raise TradingError(f"Unknown market {symbol}")
+            raise UnknownMarket(symbol)
         infos = assets(conn)
         base, quote = infos[market.base], infos[market.quote]
         book = OrderBook(rules_for(market, base))
@@ -244,19 +262,28 @@ def _bump(conn: Connection, live: _LiveBook, symbol: str, seq: int, *,
 
 
 def _run_on_market(symbol: str, work):  # type: ignore[no-untyped-def]
-    """Run `work(conn, live, seq)` as the market's only writer, in one transaction."""
+    """Run `work(conn, live, seq)` as the market's only writer, in one transaction; again
+    after a deadlock (the failed attempt left neither rows nor, see `_attempt`, book)."""
     live = _live(symbol)
     with live.lock:
-        live.touched = False
-        conn = live.connection()
         try:
-            with conn.begin():
-                seq = _lock_market(conn, symbol)
-                return work(conn, live, seq)
-        except BaseException:
-            if live.touched:  # the engine moved but the database did not: rebuild next time
-                live.book, live.seq = None, -1
+            return retry.repeating(lambda: _attempt(symbol, live, work))
+        except UnknownMarket:
+            _forget(symbol, live)
             raise
+
+
+def _attempt(symbol: str, live: _LiveBook, work):  # type: ignore[no-untyped-def]
+    live.touched = False
+    conn = live.connection()
+    try:
+        with conn.begin():
+            seq = _lock_market(conn, symbol)
+            return work(conn, live, seq)
+    except BaseException:
+        if live.touched:  # the engine moved but the database did not: rebuild next time
+            live.book, live.seq = None, -1
+        raise
 
 
 # --- validation with messages in the trader's units ----------------------------------------
@@ -384,6 +411,13 @@ def _place(conn: Connection, live: _LiveBook, seq: int, user_id: int, symbol: st
         if value:  # no bids at all: the engine expires it for lack of liquidity
             _refuse(filters_of(market, base, quote).total_problem(value))
 
+    # Checked before the engine moves, so a short trader does not cost a rebuilt book. The
+    # hold itself is applied after matching, once every balance the order touches is locked.
+    held = ledger.hold_movements(account, held_asset, hold)
+    available = ledger.available(conn, account, held_asset)
+    if available < hold:
+        raise _insufficient(held_asset, hold, available, base, quote)
+
     moment = now()
     order_id = _NEW_ORDER.scalar(conn, {
         "symbol": symbol, "user_id": user_id, "side": request.side, "kind": request.kind,
@@ -393,19 +427,6 @@ def _place(conn: Connection, live: _LiveBook, seq: int, user_id: int, symbol: st
         "held_amount": hold, "status": "open", "book_seq": seq + 1, "created_at": moment,
         "updated_at": moment,
     })
-    # The hold, every fill's settlement and the release: one ledger transaction per order.
-    journal = ledger.Journal(conn, "order", ref_type="order", ref_id=order_id)
-    try:
-        journal.apply(ledger.hold_movements(account, held_asset, hold))
-    except InsufficientFunds:
-        available = ledger.balances_of(conn, account).get(held_asset, (0, 0))[0]
-        precision = base if held_asset == base.code else quote
-        raise TradingError(
-            f"Insufficient {held_asset}: the order needs "
-            f"{format_amount(hold, precision.precision)}, you have "
-            f"{format_amount(available, precision.precision)} available"
-        ) from None
-
     live.touched = True
     side = Side(request.side)
     if request.kind == "limit":
@@ -428,9 +449,8 @@ def _place(conn: Connection, live: _LiveBook, seq: int, user_id: int, symbol: st
         affected |= _settle(conn, trades, market, account, user_id, moment, seq + 1,
                             movements)
         record_trades(conn, symbol, trades, moment)
-    for event in result.events:
-        if isinstance(event, Expired) and event.order_id != order_id:
-            affected.add(_close_order(conn, event.order_id, "expired", moment, seq + 1))
+    expired = _holds_of(conn, [e.order_id for e in result.events
+                               if isinstance(e, Expired) and e.order_id != order_id])
 
     spent = result.quote if side is Side.BUY else result.filled
     still_held = 0
@@ -442,9 +462,20 @@ def _place(conn: Connection, live: _LiveBook, seq: int, user_id: int, symbol: st
         raise RuntimeError(f"order {order_id} spent more than it held ({spent} > {hold})")
     if release:
         movements += ledger.release_movements(account, held_asset, release)
+    # The hold, every fill's settlement and the release: one ledger transaction per order.
+    ledger.lock_balances(conn, [(m.account_id, m.asset) for m in held + movements]
+                         + [(h.account, h.asset) for h in expired])
+    journal = ledger.Journal(conn, "order", ref_type="order", ref_id=order_id)
+    try:
+        journal.apply(held)
+    except InsufficientFunds:  # spent meanwhile, on another market
+        raise _insufficient(held_asset, hold, ledger.available(conn, account, held_asset),
+                            base, quote) from None
     if movements:
         journal.apply(movements)
     journal.close()
+    for expired_hold in expired:
+        affected.add(_close_order(conn, expired_hold, "expired", moment, seq + 1))
     _TAKER_DONE.execute(conn, {
         "t_id": order_id, "t_filled": result.filled, "t_quote": result.quote,
         "t_fee": result.fee, "t_remaining": result.remaining if result.resting else 0,
@@ -457,6 +488,14 @@ def _place(conn: Connection, live: _LiveBook, seq: int, user_id: int, symbol: st
     return PlacedOrder(order_id, _STATUS[result.status], result.filled, result.quote,
                        result.fee, result.remaining, len(trades), frozenset(affected),
                        expired_because)
+
+
+def _insufficient(asset: str, needed: int, available: int, base: AssetInfo,
+                  quote: AssetInfo) -> TradingError:
+    precision = (base if asset == base.code else quote).precision
+    return TradingError(f"Insufficient {asset}: the order needs "
+                        f"{format_amount(needed, precision)}, you have "
+                        f"{format_amount(available, precision)} available")
 
 
 _NEW_ORDER = insert_row(_orders, [
@@ -552,17 +591,37 @@ def _release_leftovers(conn: Connection, order_ids: list[int], accounts: dict[in
     return movements
 
 
-def _close_order(conn: Connection, order_id: int, status: str, moment, book_seq: int) -> int:  # type: ignore[no-untyped-def]
+@dataclass(frozen=True, slots=True)
+class _Hold:
+    """What a resting order still holds, and whose."""
+
+    order_id: int
+    owner: int
+    account: int
+    asset: str
+    amount: int
+
+
+def _holds_of(conn: Connection, order_ids: list[int]) -> list[_Hold]:
+    if not order_ids:
+        return []
+    rows = conn.execute(select(_orders.c.id, _orders.c.user_id, _orders.c.held_asset,
+                               _orders.c.held_amount)
+                        .where(_orders.c.id.in_(order_ids)).order_by(_orders.c.id))
+    by_id = {r.id: _Hold(r.id, r.user_id, ledger.account_for_user(conn, r.user_id),
+                         r.held_asset, r.held_amount) for r in rows}
+    return [by_id[order_id] for order_id in order_ids]
+
+
+def _close_order(conn: Connection, hold: _Hold, status: str, moment, book_seq: int) -> int:  # type: ignore[no-untyped-def]
     """A resting order leaves the book (cancelled, or expired by self-trade prevention):
     release what it still holds. Returns its owner."""
-    row = conn.execute(select(_orders.c.user_id, _orders.c.held_asset, _orders.c.held_amount)
-                       .where(_orders.c.id == order_id)).one()
-    if row.held_amount:
-        ledger.release(conn, ledger.account_for_user(conn, row.user_id), row.held_asset,
-                       row.held_amount, ref_type="order", ref_id=order_id)
-    conn.execute(update(_orders).where(_orders.c.id == order_id).values(
+    if hold.amount:
+        ledger.release(conn, hold.account, hold.asset, hold.amount, ref_type="order",
+                       ref_id=hold.order_id)
+    conn.execute(update(_orders).where(_orders.c.id == hold.order_id).values(
         status=status, remaining=0, held_amount=0, updated_at=moment, book_seq=book_seq))
-    return row.user_id
+    return hold.owner
 
 
 # --- cancelling -----------------------------------------------------------------------------
@@ -590,13 +649,16 @@ def cancel_order(user_id: int, order_id: int) -> None:
 def _cancel_in_book(conn: Connection, live: _LiveBook, seq: int, symbol: str,
                     order_ids: list[int]) -> None:
     book = _book(conn, live, symbol, seq)
+    holds = _holds_of(conn, order_ids)
+    ledger.lock_balances(conn, [(h.account, h.asset) for h in holds if h.amount])
     live.touched = True
     moment = now()
-    for order_id in order_ids:
-        outcome = book.cancel(order_id)
+    for hold in holds:
+        outcome = book.cancel(hold.order_id)
         if isinstance(outcome, Rejected):
-            raise RuntimeError(f"order {order_id} is open in the database but not in the book")
-        _close_order(conn, order_id, "cancelled", moment, seq + 1)
+            raise RuntimeError(f"order {hold.order_id} is open in the database but not in "
+                               "the book")
+        _close_order(conn, hold, "cancelled", moment, seq + 1)
     _bump(conn, live, symbol, seq)
 
 
@@ -674,11 +736,16 @@ def update_market_rules(symbol: str, *, tick_size: int, lot_size: int, min_notio
 def _current_book(symbol: str, read):  # type: ignore[no-untyped-def]
     """`read(book)` on the process's book of the market, brought up to date first."""
     live = _live(symbol)
-    with live.lock, db.read() as conn:
-        seq = conn.scalar(select(_sequences.c.seq).where(_sequences.c.symbol == symbol))
-        if seq is None:
-            raise TradingError(f"Unknown market {symbol}")
-        return read(_book(conn, live, symbol, seq))
+    with live.lock:
+        try:
+            with db.read() as conn:
+                seq = conn.scalar(select(_sequences.c.seq).where(_sequences.c.symbol == symbol))
+                if seq is None:
+                    raise UnknownMarket(symbol)
+                return read(_book(conn, live, symbol, seq))
+        except UnknownMarket:
+            _forget(symbol, live)
+            raise
 
 
 def depth(symbol: str, levels: int = 20) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:

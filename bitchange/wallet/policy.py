@@ -46,11 +46,13 @@ def _security_changes(row) -> list[tuple[datetime, str]]:  # type: ignore[no-unt
 def check_can_send(conn: Connection, user_id: int, *, lock: bool = True) -> Sender:
     """The sender if they may withdraw or transfer now, else WalletError with the reason.
 
-    With `lock`, the user's row is locked (`FOR UPDATE` on PostgreSQL; SQLite's writer lock
-    already serialises), so checks and holds of concurrent requests of one user run in turn."""
+    With `lock`, the user's row is locked (`FOR NO KEY UPDATE` on PostgreSQL; SQLite's writer
+    lock already serialises), so checks and holds of concurrent requests of one user run in
+    turn. NO KEY: rows that merely reference the user (a transfer to them, their emails) are
+    not held up by it; a plain FOR UPDATE made opposite transfers A->B, B->A deadlock."""
     query = select(_users).where(_users.c.id == user_id)
     if lock:
-        query = query.with_for_update()
+        query = query.with_for_update(key_share=True)
     row = conn.execute(query).first()
     if row is None:
         raise WalletError("Please log in again.")

@@ -14,6 +14,7 @@ from sqlalchemy import Connection, func, insert, select
 from bitchange import db, ledger, routes
 from bitchange.accounts.notices import notify
 from bitchange.clock import now
+from bitchange.db import retry
 from bitchange.db.models import User
 from bitchange.mail.templates import Link, public_link
 from bitchange.money import format_amount
@@ -96,10 +97,11 @@ def _send(conn: Connection, user_id: int, recipient_email: str, asset: str, amou
 
 def send(user_id: int, recipient_email: str, asset: str, amount: int, note: str,
          code: str) -> int:
-    """Transfer now (own transaction); a wrong 2FA code is counted against the throttle."""
+    """Transfer now (own transaction, run again after a deadlock); a wrong 2FA code is counted
+    against the throttle."""
     try:
-        with db.write() as conn:
-            return _send(conn, user_id, recipient_email, asset, amount, note, code)
+        return retry.write(lambda conn: _send(conn, user_id, recipient_email, asset, amount,
+                                              note, code))
     except policy.BadCode:
         with db.write() as conn:
             policy.record_bad_code(conn, user_id)

@@ -34,6 +34,7 @@ from bitchange.accounts import audit
 from bitchange.accounts.notices import notify
 from bitchange.accounts.tokens import new_token, token_hash
 from bitchange.clock import now
+from bitchange.db import retry
 from bitchange.db.models import User
 from bitchange.mail.templates import Link, public_link
 from bitchange.money import format_amount
@@ -277,8 +278,8 @@ def request(user_id: int, address_id: int, amount: int, code: str, *, ip: str = 
     `asset`: the asset the caller parsed `amount` for (the form's); an address of another asset
     is refused, so an amount is never read with the wrong precision."""
     try:
-        with db.write() as conn:
-            return _request(conn, user_id, address_id, amount, code, ip, asset)
+        return retry.write(lambda conn: _request(conn, user_id, address_id, amount, code, ip,
+                                                 asset))
     except policy.BadCode:
         with db.write() as conn:
             policy.record_bad_code(conn, user_id)
@@ -328,10 +329,10 @@ def by_token(conn: Connection, token: str) -> WithdrawalView | None:
 
 def _refuse_if_frozen(conn: Connection, user_id: int, message: str) -> None:
     """Refuse to move a frozen user's withdrawal toward payout. The user row is locked (`FOR
-    UPDATE` on PostgreSQL) so this and a concurrent freeze run in turn: either the freeze sees
-    the step done, or the step sees the freeze."""
+    NO KEY UPDATE` on PostgreSQL, as the freezing UPDATE takes it) so this and a concurrent
+    freeze run in turn: either the freeze sees the step done, or the step sees the freeze."""
     frozen_at = conn.scalar(select(_users.c.frozen_at).where(_users.c.id == user_id)
-                            .with_for_update())
+                            .with_for_update(key_share=True))
     if frozen_at is not None:
         raise WalletError(message)
 
@@ -364,12 +365,22 @@ def cancel(conn: Connection, user_id: int, withdrawal_id: int, *, ip: str = "") 
                 user_id=user_id, token_hash=None, reason="cancelled by you")
 
 
+def _lock_holds(conn: Connection, withdrawal_ids: list[int]) -> None:
+    """Lock the balances that releasing these withdrawals touches, all at once in the ledger's
+    order (one release after another would lock them in withdrawal order)."""
+    if withdrawal_ids:
+        rows = conn.execute(select(_w.c.user_id, _w.c.asset).where(_w.c.id.in_(withdrawal_ids)))
+        ledger.lock_balances(conn, {(ledger.account_for_user(conn, user), asset)
+                                    for user, asset in rows.all()})
+
+
 def reject_for_frozen_account(conn: Connection, user_id: int) -> int:
     """Reject (system, "account frozen") every open withdrawal of `user_id`, releasing its funds.
     Called in the transaction that freezes the account, after the user row was updated (which
     locks it against concurrent approve / mark_sent). Returns how many were rejected."""
     ids = list(conn.scalars(select(_w.c.id).where(_w.c.user_id == user_id,
                                                   _w.c.status.in_(OPEN)).order_by(_w.c.id)))
+    _lock_holds(conn, ids)
     for withdrawal_id in ids:
         _transition(conn, withdrawal_id, "freeze", actor_id=None, actor_role="system",
                     detail=FROZEN_REASON, reason=FROZEN_REASON, token_hash=None)
@@ -380,6 +391,7 @@ def expire_stale(conn: Connection) -> int:
     """Cancel requests whose email link expired unconfirmed (releases their funds)."""
     ids = list(conn.scalars(select(_w.c.id).where(_w.c.status == AWAITING_EMAIL,
                                                   _w.c.token_expires_at <= now())))
+    _lock_holds(conn, ids)
     for withdrawal_id in ids:
         _transition(conn, withdrawal_id, "expire", actor_id=None, actor_role="system",
                     detail="email confirmation expired", token_hash=None,
