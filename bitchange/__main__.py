@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from bitchange.config import PROJECT_ROOT, ConfigurationError, check_production, get_settings
+from bitchange.inputs import InputError, parse_whole
 
 
 def _migrate(_args: argparse.Namespace) -> int:
@@ -225,6 +226,14 @@ def _run(args: argparse.Namespace) -> int:
     return 0  # pragma: no cover - exec does not return
 
 
+def _port(text: str) -> int:
+    """--port: 1 to 65535 in ASCII digits (`type=int` would take '-1' or full-width digits)."""
+    try:
+        return parse_whole(text, "The port", minimum=1, maximum=65535)
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bitchange", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -264,11 +273,11 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("build", help="compile the frontend (for `serve`, e.g. in Docker)"
                         ).set_defaults(func=_build)
     serve = commands.add_parser("serve", help="migrate and serve the frontend built by `build`")
-    serve.add_argument("--port", type=int, default=None)
+    serve.add_argument("--port", type=_port, default=None)
     serve.add_argument("--host", default="0.0.0.0")  # noqa: S104 - the container's listener
     serve.set_defaults(func=_serve)
     run = commands.add_parser("run", help="migrate, seed (outside production) and serve")
-    run.add_argument("--port", type=int, default=None)
+    run.add_argument("--port", type=_port, default=None)
     run.add_argument("--host", default="0.0.0.0")  # noqa: S104 - the container's listener
     run.set_defaults(func=_run)
     args = parser.parse_args(argv)
