@@ -325,11 +325,16 @@ def test_a_limit_total_below_one_lot_asks_for_the_minimum_total(alice, bob, no_s
     assert form_errors(form, free)[2] == "The total buys less than one lot (0.0001 BTC)"
 
 
-def test_an_order_id_past_the_columns_is_not_found(alice, bob, no_subscribers):
+def test_an_order_id_in_other_digits_or_past_the_columns_is_not_found(bob, no_subscribers):
+    placed = service.place_order(bob.user_id, SYMBOL, OrderRequest("BUY", "limit", price("100"),
+                                                                   qty("1")))
     _, state = trade_state(cookie=cookie_for(bob.user_id))
     call(state, "load")
-    call(state, "cancel_order", "99999999999999999999")  # raised OverflowError
-    assert state.form_error == "Order not found"
+    full_width = "".join(chr(ord(d) - ord("0") + 0xFF10) for d in str(placed.order_id))
+    for order_id in (full_width, "99999999999999999999", f"{placed.order_id}.0"):
+        call(state, "cancel_order", order_id)  # int() read the first as the order's id
+        assert state.form_error == "Order not found"
+    assert open_orders_of(bob.user_id) == 1
 
 
 def test_unknown_market_is_not_found(no_subscribers, market):
