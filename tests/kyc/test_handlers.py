@@ -29,8 +29,8 @@ from bitchange.support import service as support
 from bitchange.support.tables import SupportMessage
 from tests.accounts.test_handlers import state_of
 from tests.kyc.test_kyc import IDENTITY, PNG, submit
-from tests.promos.test_promos import shared_database  # noqa: F401 - SQLite and PostgreSQL
 from tests.staking.conftest import USDT, available, make_user, system_balance
+from tests.trading.test_concurrency import shared_database  # noqa: F401 - SQLite, PostgreSQL
 
 SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
