@@ -134,8 +134,7 @@ class AdminPromosState(rx.State):
         try:
             with db.write() as conn:
                 promos.set_active(conn, admin.user_id, parse_id(code_id, "Unknown code."),
-                                  active == "yes",
-                                  ip=client_ip(self))
+                                  active == "yes", ip=client_ip(self))
         except (promos.PromoError, ValueError) as exc:
             self.error = str(exc)
         self._refresh()

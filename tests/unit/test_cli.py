@@ -68,3 +68,15 @@ def test_run_refuses_to_start_with_example_secrets(tmp_path):
     assert result.returncode == 2
     assert "Refusing to start in production" in result.stderr
     assert "SECRET_KEY" in result.stderr
+
+
+def test_the_port_is_ascii_digits_from_1_to_65535(tmp_path):
+    # Production with an example secret: whatever gets past the arguments is refused at once.
+    production = {"BITCHANGE_ENV": "production", "SECRET_KEY": "change-me"}
+    for port, why in (("\uff13\uff11\uff10\uff10", "must be a whole number written with the "
+                                                   "digits 0-9"),  # full-width 3100
+                      ("31_00", "must be a whole number written with the digits 0-9"),
+                      ("0", "must be at least 1"), ("65536", "must be at most 65535")):
+        result = cli(tmp_path, "serve", "--port", port, env=production)
+        assert result.returncode == 2
+        assert f"argument --port: The port {why}" in result.stderr, result.stderr
