@@ -4,9 +4,10 @@ dot) or a refusal with a reason; nothing is guessed, and nothing in range crashe
 from __future__ import annotations
 
 import string
+from decimal import Decimal
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from bitchange.inputs import MAX_WHOLE, InputError, parse_id, parse_whole
@@ -59,6 +60,19 @@ def test_any_other_character_is_refused_by_both_parsers(text):
 @given(st.integers(min_value=1, max_value=MAX_MINOR - 1), st.integers(min_value=0, max_value=8))
 def test_every_amount_round_trips_through_its_plain_text(minor, precision):
     assert parse_amount(format_step(minor, precision), precision) == minor
+
+
+@given(st.from_regex(r"\A[0-9]{0,22}(\.[0-9]{0,10})?\Z"), st.integers(min_value=0, max_value=8))
+def test_plain_decimals_parse_to_exactly_their_value_or_are_refused(text, precision):
+    """What the parser accepts agrees with exact decimal arithmetic (the oracle)."""
+    assume(text.strip(".") != "")  # '' and '.' are no number at all (covered above)
+    value = Decimal(text).scaleb(precision)
+    exact = value == value.to_integral_value() and 0 < value < MAX_MINOR
+    if exact:
+        assert parse_amount(text, precision) == int(value)
+    else:
+        with pytest.raises(AmountError):
+            parse_amount(text, precision)
 
 
 @given(st.integers(min_value=0, max_value=MAX_WHOLE), st.integers(min_value=0, max_value=3))
