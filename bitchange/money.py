@@ -7,34 +7,44 @@ more than what is held.
 
 from __future__ import annotations
 
-from decimal import ROUND_DOWN, Decimal, InvalidOperation
+from decimal import ROUND_DOWN, Decimal
+
+from bitchange.inputs import InputError, ascii_digits
 
 # Amounts and order totals the exchange accepts stay below this: they are 64-bit integers in
 # the database, with room left for sums.
 MAX_MINOR = 2**62
+USE_A_DOT = "use a dot for decimals, e.g. 1.5"
 
 
-class AmountError(ValueError):
+class AmountError(InputError):
     """User input that is not a valid amount; the message is shown to the user."""
 
 
 def parse_amount(text: str, precision: int, *, what: str = "Amount") -> int:
-    """'1.25' with precision 8 -> 125_000_000. Refuses negatives, zero, junk and excess decimals."""
-    cleaned = (text or "").strip().replace(",", "").replace("_", "")
+    """'1.25' with precision 8 -> 125_000_000. ASCII digits and at most one dot, nothing else:
+    a comma (a decimal comma or a thousands separator?), an exponent, a sign or another
+    script's digits are refused, never guessed at. Refuses zero and excess decimals."""
+    cleaned = (text or "").strip()
     if not cleaned:
         raise AmountError(f"{what} is required")
-    try:
-        value = Decimal(cleaned)
-    except InvalidOperation:
-        raise AmountError(f"{what} must be a number") from None
-    if not value.is_finite():
-        raise AmountError(f"{what} must be a number")
-    if value <= 0:
+    if "," in cleaned:
+        raise AmountError(f"{what}: {USE_A_DOT}")
+    if cleaned.startswith("-"):
         raise AmountError(f"{what} must be greater than zero")
-    scaled = value.scaleb(precision)
-    if scaled != scaled.to_integral_value():
+    whole, _, fraction = cleaned.partition(".")
+    if not (whole or fraction) or not all(ascii_digits(part) for part in (whole, fraction)
+                                          if part):
+        raise AmountError(f"{what} must be a number: digits 0-9 and at most one dot, e.g. 1.5")
+    fraction = fraction.rstrip("0")
+    if len(fraction) > precision:
         raise AmountError(f"{what} can have at most {precision} decimal places")
-    minor = int(scaled)
+    whole = whole.lstrip("0")
+    if len(whole) > len(str(MAX_MINOR)):  # before int(): thousands of digits are slow
+        raise AmountError(f"{what} is too large")
+    minor = int(whole or "0") * 10**precision + int(fraction.ljust(precision, "0") or "0")
+    if minor == 0:
+        raise AmountError(f"{what} must be greater than zero")
     if minor >= MAX_MINOR:
         raise AmountError(f"{what} is too large")
     return minor

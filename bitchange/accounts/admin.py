@@ -3,6 +3,7 @@ transaction; the caller (a state) has already checked that the actor is an admin
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -14,6 +15,7 @@ from bitchange.accounts.sessions import SessionInfo, list_sessions, revoke_all_s
 from bitchange.accounts.users import AccountError
 from bitchange.clock import now
 from bitchange.db.models import User
+from bitchange.inputs import InputError, parse_id
 
 _users = User.__table__
 
@@ -47,8 +49,8 @@ def search_users(conn: Connection, query: str = "", limit: int = 50) -> list[Use
     text = (query or "").strip().lower()
     if text:
         conditions = [_users.c.email.contains(text)]
-        if text.isdigit():
-            conditions.append(_users.c.id == int(text))
+        with contextlib.suppress(InputError):  # not an id: search the emails only
+            conditions.append(_users.c.id == parse_id(text))
         q = q.where(or_(*conditions))
     return [_row(r) for r in conn.execute(q)]
 

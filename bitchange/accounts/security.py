@@ -18,13 +18,14 @@ from bitchange.accounts import email_tokens, history, throttle, totp
 from bitchange.accounts.admin import reject_open_withdrawals
 from bitchange.accounts.devices import describe
 from bitchange.accounts.notices import notify
-from bitchange.accounts.passwords import hash_password, verify_password
+from bitchange.accounts.passwords import hash_password, unusable, verify_password
 from bitchange.accounts.sessions import revoke_all_sessions, start_session
 from bitchange.accounts.tables import PasswordHistory
 from bitchange.accounts.users import (
     AccountError,
     authenticate,
     check_password_policy,
+    check_password_usable,
     create_user,
     normalize_email,
 )
@@ -143,7 +144,8 @@ def login_password(conn: Connection, email: str, password: str, *, ip: str,
     if user is None:
         user_id = conn.scalar(select(_users.c.id).where(_users.c.email == wanted))
         _fail(conn, user_id, wanted, ip, user_agent, "bad_password")
-        return LoginOutcome("failed", GENERIC_LOGIN_FAILURE)
+        # A password no account can have is told as such, after the same work (`authenticate`).
+        return LoginOutcome("failed", unusable(password) or GENERIC_LOGIN_FAILURE)
     if user.frozen:
         history.record(conn, user.id, success=False, reason="frozen", ip=ip,
                        user_agent=user_agent)
@@ -246,6 +248,7 @@ def _set_password(conn: Connection, user_id: int, new_password: str, why: str) -
 
 
 def change_password(conn: Connection, user_id: int, current: str, new: str) -> None:
+    check_password_usable(current)
     row = conn.execute(select(_users.c.email, _users.c.password_hash).where(
         _users.c.id == user_id)).one()
     wait = throttle.retry_after(conn, "reauth", row.email)
@@ -306,6 +309,7 @@ def confirm_two_factor(conn: Connection, user_id: int, code: str) -> list[str] |
 
 
 def disable_two_factor(conn: Connection, user_id: int, password: str, code: str) -> None:
+    check_password_usable(password)
     row = conn.execute(select(_users.c.email, _users.c.password_hash, _users.c.is_admin).where(
         _users.c.id == user_id)).one()
     if row.is_admin:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, insert, select, update
 
-from bitchange.accounts.passwords import hash_password, is_common, verify_password
+from bitchange.accounts.passwords import hash_password, is_common, unusable, verify_password
 from bitchange.clock import now
 from bitchange.db.models import User
 from bitchange.ledger import account_for_user
@@ -37,7 +37,15 @@ def normalize_email(email: str) -> str:
     return cleaned
 
 
+def check_password_usable(password: str) -> None:
+    """Every password a person sends, new or to check, is bounded (see `passwords.unusable`)."""
+    problem = unusable(password)
+    if problem:
+        raise AccountError(problem)
+
+
 def check_password_policy(password: str, email: str) -> None:
+    check_password_usable(password)
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(f"Password must be at least {MIN_PASSWORD_LENGTH} characters")
     if password.strip().lower() == email.lower():

@@ -6,6 +6,7 @@ from __future__ import annotations
 import reflex as rx
 
 from bitchange import db, routes
+from bitchange.inputs import InputError, parse_id, parse_whole
 from bitchange.money import AmountError, format_amount, parse_amount
 from bitchange.pages.admin_users import admin_frame, gate
 from bitchange.pages.wallet_common import messages, table, when
@@ -18,9 +19,9 @@ from bitchange.wallet.errors import WalletError
 
 def _int(value: object, what: str) -> int:
     try:
-        return int(str(value).strip())
-    except ValueError:
-        raise WalletError(f"{what} must be a whole number.") from None
+        return parse_whole(value, what)
+    except InputError as exc:
+        raise WalletError(str(exc)) from None
 
 
 class AdminDepositsState(rx.State):
@@ -116,7 +117,7 @@ class AdminDepositsState(rx.State):
             return
         self.notice = self.error = ""
         try:
-            target = _int(deposit_id, "The deposit id")
+            target = parse_id(deposit_id, "No such deposit.")
             with db.write() as conn:
                 if reject_reason:
                     deposits.reject(conn, admin.user_id, target, reject_reason,
@@ -125,7 +126,7 @@ class AdminDepositsState(rx.State):
                 else:
                     deposits.approve(conn, admin.user_id, target, ip=client_ip(self))
                     self.notice = f"Deposit #{target} approved and credited."
-        except WalletError as exc:
+        except (WalletError, InputError) as exc:
             self.error = str(exc)
         self._load()
 

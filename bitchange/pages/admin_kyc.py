@@ -7,6 +7,7 @@ import reflex as rx
 
 from bitchange import db, routes
 from bitchange.documents import storage
+from bitchange.inputs import parse_id
 from bitchange.kyc import LEVELS
 from bitchange.kyc import service as kyc
 from bitchange.pages.admin_users import admin_frame, gate
@@ -67,7 +68,7 @@ class AdminKycState(rx.State):
             return
         self.notice = self.error = ""
         try:
-            self._show(int(submission_id))
+            self._show(parse_id(submission_id))
         except ValueError:
             self.selected = {}
 
@@ -78,7 +79,7 @@ class AdminKycState(rx.State):
             return
         self.notice = self.error = ""
         try:
-            submission_id = int(self.selected.get("id", ""))
+            submission_id = parse_id(self.selected.get("id"))
             with db.write() as conn:
                 if reject_reason is None:
                     kyc.approve(conn, admin.user_id, submission_id, ip=client_ip(self))

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from bitchange import db
 from bitchange.accounts import audit
 from bitchange.accounts.sessions import CurrentUser
+from bitchange.inputs import InputError, parse_whole
 from bitchange.money import AmountError, format_amount, format_step, parse_amount
 from bitchange.state.auth import client_ip, current_admin
 from bitchange.state.events import event
@@ -29,10 +30,10 @@ def parse_rules(form: dict, base_precision: int, quote_precision: int) -> dict[s
             raise ValueError(str(exc)) from None
 
     def bps(key: str, what: str) -> int:
-        text = str(form.get(key, "")).strip()
-        if not text.isdigit():
-            raise ValueError(f"{what} must be a whole number of basis points")
-        return int(text)
+        try:
+            return parse_whole(form.get(key), what)
+        except InputError:
+            raise ValueError(f"{what} must be a whole number of basis points") from None
 
     min_text = str(form.get("min_notional", "")).strip()
     if min_text.replace("0", "").replace(".", "") == "" and min_text:

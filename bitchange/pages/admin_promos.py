@@ -9,6 +9,7 @@ import reflex as rx
 
 from bitchange import db, routes
 from bitchange.clock import now
+from bitchange.inputs import InputError, parse_id, parse_whole
 from bitchange.money import AmountError, format_amount, parse_amount
 from bitchange.pages.admin_users import admin_frame, gate
 from bitchange.pages.security import when
@@ -105,24 +106,24 @@ class AdminPromosState(rx.State):
                                                     known[condition_asset].precision,
                                                     what="Minimum deposit")
                 elif condition == "kyc_level_min":
-                    condition_amount = int(str(form.get("condition_amount", "0")) or 0)
+                    condition_amount = parse_whole(form.get("condition_amount") or "0",
+                                                   "The KYC level")
                 start = _date(str(form.get("valid_from", "")), now())
                 promos.create_code(
                     conn, admin.user_id, code=str(form.get("code", "")), asset=asset,
                     amount=parse_amount(str(form.get("amount", "")), known[asset].precision,
                                         what="Reward"),
-                    total_limit=int(str(form.get("total", "")) or 0),
-                    per_user_limit=int(str(form.get("per_user", "1")) or 1),
+                    total_limit=parse_whole(form.get("total"), "Total redemptions", minimum=1),
+                    per_user_limit=parse_whole(form.get("per_user") or "1", "Redemptions per user",
+                                               minimum=1),
                     valid_from=start,
                     valid_until=_date(str(form.get("valid_until", "")),
                                       start + timedelta(days=30)),
                     condition=condition, condition_asset=condition_asset,
                     condition_amount=condition_amount, ip=client_ip(self))
             self.notice = "Code created."
-        except (promos.PromoError, AmountError) as exc:
+        except (promos.PromoError, InputError) as exc:
             self.error = str(exc)
-        except ValueError:
-            self.error = "Limits are whole numbers."
         self._refresh()
 
     @event
@@ -132,8 +133,8 @@ class AdminPromosState(rx.State):
             return
         try:
             with db.write() as conn:
-                promos.set_active(conn, admin.user_id, int(code_id), active == "yes",
-                                  ip=client_ip(self))
+                promos.set_active(conn, admin.user_id, parse_id(code_id, "Unknown code."),
+                                  active == "yes", ip=client_ip(self))
         except (promos.PromoError, ValueError) as exc:
             self.error = str(exc)
         self._refresh()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import reflex as rx
 
 from bitchange import db, routes
+from bitchange.inputs import InputError, parse_id, parse_whole
 from bitchange.money import AmountError, format_amount, parse_amount
 from bitchange.pages.admin_users import admin_frame, gate
 from bitchange.pages.staking import apr_text, lock_text
@@ -76,7 +77,7 @@ class AdminStakingState(rx.State):
                 staking.create_product(
                     conn, admin.user_id, asset=asset, name=str(form.get("name", "")),
                     apr_bps=parse_amount(str(form.get("apr", "")), 2, what="APR"),
-                    lock_days=int(str(form.get("lock_days", "0")) or 0),
+                    lock_days=parse_whole(form.get("lock_days") or "0", "The lock period"),
                     min_amount=parse_amount(str(form.get("min", "")), precision,
                                             what="Minimum"),
                     max_per_user=parse_amount(str(form.get("max", "")), precision,
@@ -85,10 +86,8 @@ class AdminStakingState(rx.State):
                                           what="Capacity"),
                     ip=client_ip(self))
             self.notice = "Product created."
-        except (staking.StakingError, AmountError) as exc:
+        except (staking.StakingError, InputError) as exc:
             self.error = str(exc)
-        except ValueError:
-            self.error = "The lock period is a whole number of days."
         self._refresh()
 
     @event
@@ -98,7 +97,8 @@ class AdminStakingState(rx.State):
             return
         try:
             with db.write() as conn:
-                staking.set_product_status(conn, admin.user_id, int(product_id), status,
+                staking.set_product_status(conn, admin.user_id,
+                                           parse_id(product_id, "Unknown product."), status,
                                            ip=client_ip(self))
         except (staking.StakingError, ValueError) as exc:
             self.error = str(exc)

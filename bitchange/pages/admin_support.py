@@ -7,6 +7,7 @@ from __future__ import annotations
 import reflex as rx
 
 from bitchange import db, routes
+from bitchange.inputs import parse_id
 from bitchange.pages.admin_users import admin_frame, gate
 from bitchange.pages.support import _ticket_row, conversation, message_rows
 from bitchange.state.auth import client_ip, current_admin
@@ -62,7 +63,7 @@ class AdminTicketState(rx.State):
 
     def _ticket_id(self) -> int:
         try:
-            return int(self.router.url.query_parameters.get("id", ""))
+            return parse_id(self.router.url.query_parameters.get("id"))
         except ValueError:
             return -1
 

@@ -8,6 +8,7 @@ import reflex as rx
 from bitchange import db, routes
 from bitchange.accounts import admin as accounts_admin
 from bitchange.accounts.users import AccountError
+from bitchange.inputs import parse_id
 from bitchange.ledger import account_for_user, balances_of
 from bitchange.money import format_amount
 from bitchange.pages.admin_users import admin_frame, gate
@@ -28,7 +29,7 @@ class AdminUserState(rx.State):
 
     def _target(self) -> int:
         try:
-            return int(self.router.url.query_parameters.get("id", ""))
+            return parse_id(self.router.url.query_parameters.get("id"))
         except ValueError:
             return -1
 

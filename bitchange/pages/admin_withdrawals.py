@@ -7,6 +7,7 @@ from __future__ import annotations
 import reflex as rx
 
 from bitchange import db, routes
+from bitchange.inputs import parse_id
 from bitchange.money import format_amount
 from bitchange.pages.admin_users import admin_frame, gate
 from bitchange.pages.wallet_common import messages, when
@@ -76,7 +77,7 @@ class AdminWithdrawalsState(rx.State):
             return
         self.notice = self.error = ""
         try:
-            target = int(str(form.get("id", "")))
+            target = parse_id(form.get("id"))
         except ValueError:
             self.error = "No such withdrawal."
             return

@@ -17,6 +17,7 @@ from bitchange.accounts.sessions import (
 )
 from bitchange.accounts.users import AccountError
 from bitchange.components.shell import page
+from bitchange.inputs import InputError, parse_id
 from bitchange.state.auth import client_ip, current_user, navigate
 from bitchange.state.events import event
 
@@ -154,8 +155,8 @@ class SecurityState(rx.State):
         if user is None:
             return
         try:
-            target = int(session_id)
-        except (TypeError, ValueError):
+            target = parse_id(session_id)
+        except InputError:
             target = -1
         with db.write() as conn:
             ended = revoke_user_session(conn, user.user_id, target)

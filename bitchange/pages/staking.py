@@ -9,6 +9,7 @@ import reflex as rx
 from bitchange import db, routes
 from bitchange.clock import now
 from bitchange.components.shell import page
+from bitchange.inputs import parse_id
 from bitchange.ledger import account_for_user, balances_of
 from bitchange.money import AmountError, format_amount, parse_amount
 from bitchange.pages.security import when
@@ -80,7 +81,7 @@ class StakingState(rx.State):
             return navigate(routes.login(routes.STAKING))
         self.error = self.notice = ""
         try:
-            product_id = int(str(form.get("product_id", "")))
+            product_id = parse_id(form.get("product_id"))
             with db.write() as conn:
                 product = staking.get_product(conn, product_id)
                 if product is None:
@@ -103,7 +104,7 @@ class StakingState(rx.State):
         self.error = self.notice = ""
         try:
             with db.write() as conn:
-                staking.redeem(conn, user.user_id, int(position_id))
+                staking.redeem(conn, user.user_id, parse_id(position_id))
             self.notice = "Redeemed: the amount is back in your available balance."
         except staking.StakingError as exc:
             self.error = str(exc)

@@ -9,6 +9,7 @@ from bitchange import db, routes
 from bitchange.components.shell import page
 from bitchange.documents import storage
 from bitchange.documents.storage import DocumentError
+from bitchange.inputs import parse_id
 from bitchange.pages.security import when
 from bitchange.pages.verification import ACCEPT, read_upload
 from bitchange.state.auth import current_user, navigate
@@ -110,7 +111,7 @@ class TicketState(_Attachment, rx.State):
 
     def _ticket_id(self) -> int:
         try:
-            return int(self.router.url.query_parameters.get("id", ""))
+            return parse_id(self.router.url.query_parameters.get("id"))
         except ValueError:
             return -1
 

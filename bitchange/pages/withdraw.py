@@ -9,6 +9,7 @@ import reflex as rx
 
 from bitchange import db, routes
 from bitchange.clock import now
+from bitchange.inputs import parse_id
 from bitchange.money import AmountError, format_amount, parse_amount
 from bitchange.pages.signup import card
 from bitchange.pages.wallet_common import asset_tabs, frame, messages, table, when
@@ -111,7 +112,7 @@ class WithdrawState(rx.State):
             return
         try:
             with db.write() as conn:
-                address_book.remove(conn, user.user_id, int(entry_id))
+                address_book.remove(conn, user.user_id, parse_id(entry_id))
         except (WalletError, ValueError, TypeError):
             self._done(user.user_id, error="No such address in your address book.")
             return
@@ -123,7 +124,7 @@ class WithdrawState(rx.State):
         if user is None:
             return
         try:
-            address_id = int(str(form.get("address_id", "")) or "0")
+            address_id = parse_id(form.get("address_id"))
             with db.read() as conn:
                 precision = assets(conn)[self.asset].precision
             amount = parse_amount(str(form.get("amount", "")), precision)
@@ -147,7 +148,8 @@ class WithdrawState(rx.State):
             return
         try:
             with db.write() as conn:
-                withdrawals.cancel(conn, user.user_id, int(withdrawal_id), ip=client_ip(self))
+                withdrawals.cancel(conn, user.user_id, parse_id(withdrawal_id),
+                                  ip=client_ip(self))
         except (WalletError, ValueError, TypeError) as exc:
             self._done(user.user_id, error=str(exc) if isinstance(exc, WalletError) else
                        "No such withdrawal.")

@@ -19,6 +19,7 @@ import reflex as rx
 
 from bitchange import db
 from bitchange.accounts.sessions import CurrentUser
+from bitchange.inputs import parse_id
 from bitchange.state import live
 from bitchange.state.auth import current_user
 from bitchange.state.events import event, off_loop
@@ -377,7 +378,7 @@ class TradeState(rx.State):
         if user is None:
             return
         try:
-            number = int(str(order_id))
+            number = parse_id(order_id)
             service.cancel_order(user.user_id, number)
             self.notice, self.form_error = f"Order #{number} cancelled", ""
         except (TradingError, ValueError) as exc:

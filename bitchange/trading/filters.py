@@ -41,6 +41,11 @@ class Filters:
             return f"Order total must be at least {self.minimum()}"
         return ""
 
+    def unbuyable_total(self, total: int) -> str:
+        """A limit order's typed total that buys less than one lot, so there is no amount."""
+        lot = format_step(self.lot_size, self.base_precision)
+        return self.total_problem(total) or f"The total buys less than one lot ({lot} {self.base})"
+
     def spend_problem(self, quote_amount: int) -> str:
         """A market buy sized by the amount to spend."""
         if quote_amount < max(self.min_notional, 1):

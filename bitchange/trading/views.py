@@ -352,13 +352,22 @@ def parse_quantity(text: str, mv: MarketView) -> int:
     return _parse(text, mv.base_precision, "Amount")
 
 
+def _total_without_amount(form: OrderForm) -> bool:
+    """A limit total typed that left the amount empty: it buys less than one lot at the price."""
+    return form.kind == "limit" and not form.amount.strip() and bool(form.total.strip())
+
+
 def build_request(form: OrderForm, mv: MarketView) -> OrderRequest:
     """The service request for what the trader typed; `FormError` says what is wrong."""
     if form.side not in ("BUY", "SELL"):
         raise FormError("Choose buy or sell")
     if form.kind == "limit":
         tif = form.tif if form.tif in ("GTC", "IOC", "FOK") else "GTC"
-        return OrderRequest(side=form.side, kind="limit", price=parse_price(form.price, mv),
+        price = parse_price(form.price, mv)
+        if _total_without_amount(form):
+            raise FormError(mv.filters.unbuyable_total(
+                _parse(form.total, mv.quote_precision, "Total")))
+        return OrderRequest(side=form.side, kind="limit", price=price,
                             quantity=parse_quantity(form.amount, mv), tif=tif,
                             post_only=form.post_only and tif == "GTC")
     if form.kind == "market":
@@ -395,6 +404,9 @@ def form_errors(form: OrderForm, mv: MarketView) -> tuple[str, str, str]:
     if form.kind == "limit" and price is not None and amount is not None and not (
             price_error or amount_error):
         total_error = filters.total_problem(mv.notional(price, amount))
+    elif _total_without_amount(form) and total is not None and price is not None and not (
+            price_error):
+        total_error = filters.unbuyable_total(total)
     elif form.kind == "market" and form.sized_by == "total" and total is not None:
         total_error = filters.spend_problem(total)
     return price_error, amount_error, total_error

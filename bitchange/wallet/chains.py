@@ -12,6 +12,7 @@ Only public keys ever reach this server; it cannot spend what it derives.
 from __future__ import annotations
 
 import hashlib
+import string
 from dataclasses import dataclass
 
 from bip_utils import (
@@ -31,6 +32,7 @@ from bitchange.config import get_settings
 # Which scheme each asset uses; an asset missing here has no deposits or withdrawals.
 SCHEMES = {"BTC": "bip84", "ETH": "bip44-eth", "USDT": "bip44-eth"}
 NETWORK_NAMES = {"BTC": "Bitcoin", "ETH": "Ethereum", "USDT": "Ethereum (ERC-20)"}
+_HEX = frozenset(string.hexdigits)
 
 # Public test vectors (BIP84 and BIP44 from the "abandon ... about" mnemonic): anyone can spend
 # what is sent to their addresses, so they are refused in production.
@@ -138,13 +140,9 @@ def _btc(text: str) -> str:
 
 
 def _eth(text: str) -> str:
-    if not text.startswith("0x") or len(text) != 42:
+    # ASCII hex only: int(..., 16) would also take full-width digits and underscores.
+    if not text.startswith("0x") or len(text) != 42 or not set(text[2:]) <= _HEX:
         raise AddressError("An Ethereum address is 0x followed by 40 hexadecimal characters.")
-    try:
-        int(text[2:], 16)
-    except ValueError:
-        raise AddressError("An Ethereum address is 0x followed by 40 hexadecimal "
-                           "characters.") from None
     try:
         EthAddrDecoder.DecodeAddr(text)
     except Exception:

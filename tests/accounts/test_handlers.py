@@ -9,12 +9,13 @@ from typing import Any
 
 import reflex as rx
 from reflex.istate.data import RouterData
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bitchange import db
-from bitchange.accounts import audit, security, totp
+from bitchange.accounts import audit, history, security, totp
 from bitchange.accounts.sessions import activate_session, cookie_name, list_sessions
-from bitchange.accounts.users import create_user, get_user
+from bitchange.accounts.users import authenticate, create_user, get_user
+from bitchange.db.models import User
 from bitchange.mail.outbox import enqueue
 from bitchange.mail.templates import render
 from bitchange.pages.admin_audit import AdminAuditState
@@ -23,6 +24,7 @@ from bitchange.pages.admin_user import AdminUserState
 from bitchange.pages.admin_users import AdminUsersState
 from bitchange.pages.login import LoginState
 from bitchange.pages.security import SecurityState
+from bitchange.pages.signup import SignupState
 from tests.accounts.conftest import PASSWORD, UA_FIREFOX
 
 
@@ -174,3 +176,75 @@ def test_the_second_login_step_needs_the_first(user):
 
     with db.read() as conn:
         assert conn.execute(select(LoginEvent.__table__)).all() == []
+
+
+SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+def _admin_token() -> str:
+    import pyotp
+
+    with db.write() as conn:
+        admin_id = create_user(conn, "ops@example.com", PASSWORD, is_admin=True, verified=True)
+        totp.enable_with_secret(conn, admin_id, SECRET)
+    return session_for("ops@example.com", pyotp.TOTP(SECRET).now())
+
+
+def test_user_ids_past_the_columns_are_not_found(user):
+    """Past 2^63 SQLite's driver raised OverflowError; `isdigit()` let '²' reach int()."""
+    token = _admin_token()
+    for huge in ("99999999999999999999", str(2**31)):
+        page = state_of(AdminUserState, token, query=f"?id={huge}")
+        page.load()
+        assert page.access == "admin" and page.found is False and page.profile == {}
+        page.freeze()
+        assert page.found is False
+    listing = state_of(AdminUsersState, token)
+    for query in ("99999999999999999999", "\u00b2", "\u0661"):  # superscript 2, Arabic-Indic 1
+        listing.search({"q": query})
+        assert listing.rows == []
+    listing.search({"q": str(user)})
+    assert [r["email"] for r in listing.rows] == ["trader@example.com"]
+    own = state_of(SecurityState, session_for("trader@example.com"))
+    own.revoke_session(2**64)
+    assert own.error == "No such session."
+    with db.read() as conn:
+        assert get_user(conn, user).frozen is False
+        assert len(list_sessions(conn, user)) == 1
+        assert [e.action for e in audit.search(conn)] == []
+
+
+LONG = "x" * 4097  # passlib raised PasswordSizeError past 4,096 characters
+TOO_LONG = "Password must be at most 4,096 characters"
+
+
+def test_a_password_past_the_limit_is_refused_with_a_reason_everywhere(user):
+    import pyotp
+
+    for email in ("trader@example.com", "nobody@example.com"):  # the same answer for both
+        login = state_of(LoginState)
+        login.submit({"email": email, "password": LONG})
+        assert login.error == TOO_LONG and login.step == "password"
+    with db.read() as conn:  # counted as a failed attempt, like any wrong password
+        assert [(r.success, r.reason) for r in history.for_user(conn, user)] == [
+            (False, "bad_password")]
+    signup = state_of(SignupState)
+    signup.submit({"email": "new@example.com", "password": LONG, "confirm": LONG})
+    assert signup.error == TOO_LONG and signup.done == ""
+    token = session_for("trader@example.com")
+    page = state_of(SecurityState, token)
+    page.change_password({"current": LONG, "new": "another-long-password-1",
+                          "confirm": "another-long-password-1"})
+    assert page.error == TOO_LONG
+    page.change_password({"current": PASSWORD, "new": LONG, "confirm": LONG})
+    assert page.error == TOO_LONG
+    with db.write() as conn:
+        totp.enable_with_secret(conn, user, SECRET)
+    page.disable_two_factor({"password": LONG, "code": pyotp.TOTP(SECRET).now()})
+    assert page.error == TOO_LONG
+    page.change_password({"current": "\ud800", "new": "x", "confirm": "x"})  # a lone surrogate
+    assert page.error == "Password contains characters that cannot be used"
+    with db.read() as conn:
+        assert totp.is_enabled(conn, user) and len(list_sessions(conn, user)) == 1
+        assert conn.scalar(select(func.count()).select_from(User.__table__)) == 1
+        assert authenticate(conn, "trader@example.com", PASSWORD) is not None  # unchanged

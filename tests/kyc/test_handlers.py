@@ -30,6 +30,7 @@ from bitchange.support.tables import SupportMessage
 from tests.accounts.test_handlers import state_of
 from tests.kyc.test_kyc import IDENTITY, PNG, submit
 from tests.staking.conftest import USDT, available, make_user, system_balance
+from tests.trading.test_concurrency import shared_database  # noqa: F401 - SQLite, PostgreSQL
 
 SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
@@ -141,3 +142,62 @@ def test_uploads_need_a_session_and_stay_with_their_owner(database, books):
     assert state.error == ""
     with db.read() as conn:
         assert kyc.status_of(conn, alice).state == "pending"
+
+
+def test_ids_and_counts_past_the_columns_change_nothing(shared_database):  # noqa: F811
+    """Past 2^63 SQLite's driver raised OverflowError; past 2^31 PostgreSQL's INTEGER columns
+    raised DataError. Every id, index and count from the browser goes through one parser."""
+    admin = make_user("admin@example.com", admin=True)
+    alice = make_user("alice@example.com", {"USDT": 500 * USDT})
+    with db.write() as conn:
+        totp.enable_with_secret(conn, admin, SECRET)
+        product = staking.create_product(conn, admin, asset="USDT", name="Flex", apr_bps=500,
+                                         lock_days=0, min_amount=USDT,
+                                         max_per_user=1_000 * USDT, capacity=10_000 * USDT)
+        position = staking.stake(conn, alice, product, 100 * USDT)
+        ticket = support.open_ticket(conn, alice, subject="Help me", category="other",
+                                     body="Please")
+    alice_token, admin_token = token_for(alice), token_for(admin)
+    for huge in ("99999999999999999999", str(2**31)):
+        user_view = state_of(TicketState, alice_token, query=f"?id={huge}")
+        user_view.load()
+        assert user_view.access == "missing" and user_view.messages == []
+        user_view.reply({"body": "hello"})
+        assert user_view.error == "Unknown ticket." and user_view.access == "missing"
+        staff_view = state_of(AdminTicketState, admin_token, query=f"?id={huge}")
+        staff_view.load()
+        assert staff_view.access == "admin" and staff_view.ticket == {}
+        staff_view.set_status("closed")
+        assert staff_view.error == "Unknown ticket."
+        own = state_of(StakingState, alice_token)
+        own.redeem(huge)
+        assert own.error == "Unknown position."
+        own.stake({"product_id": huge, "amount": "10"})
+        assert own.error == "Choose a product."
+        products = state_of(AdminStakingState, admin_token)
+        products.set_status(huge, "closed")
+        assert products.error == "Unknown product."
+        products.create({"asset": "USDT", "name": "Long", "apr": "5", "lock_days": huge,
+                         "min": "1", "max": "10", "capacity": "10"})
+        assert products.error == "The lock period must be at most 2147483647"
+        codes = state_of(AdminPromosState, admin_token)
+        codes.create({"code": "BIG", "asset": "USDT", "amount": "10", "total": huge})
+        assert codes.error == "Total redemptions must be at most 2147483647"
+        codes.create({"code": "BIG", "asset": "USDT", "amount": "10", "total": "5",
+                      "per_user": "\uff11"})  # full-width 1
+        assert codes.error == ("Redemptions per user must be a whole number written with the "
+                               "digits 0-9")
+        codes.toggle(huge, "no")
+        assert codes.error == "Unknown code."
+        submissions = state_of(AdminKycState, admin_token)
+        submissions.open(huge)
+        assert submissions.selected == {}
+    with db.read() as conn:
+        assert [p.id for p in staking.list_products(conn)] == [product]
+        assert staking.list_products(conn)[0].status == "active"
+        positions = staking.positions_of(conn, alice)
+        assert [(p.id, p.status) for p in positions] == [(position, "active")]
+        assert conn.scalar(select(func.count()).select_from(PromoCode.__table__)) == 0
+        assert conn.scalar(select(func.count()).select_from(SupportMessage.__table__)) == 1
+        assert support.thread(conn, ticket, viewer_id=alice, staff=False)[0].status == "open"
+    assert available(alice, "USDT") == 400 * USDT

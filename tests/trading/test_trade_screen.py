@@ -73,7 +73,7 @@ def test_form_refuses_excess_decimals_and_junk(mv):
         build_request(form, mv)
     with pytest.raises(FormError, match="Amount must be a number"):
         build_request(replace(form, price="60000", amount="abc"), mv)
-    request = build_request(replace(form, price="60,000.5", amount="0.25", post_only=True), mv)
+    request = build_request(replace(form, price="60000.5", amount="0.25", post_only=True), mv)
     assert request == OrderRequest(side="BUY", kind="limit", price=price("60000.5"),
                                    quantity=qty("0.25"), tif="GTC", post_only=True)
     # Post-only only with GTC; a market buy can be sized by what to spend.
@@ -90,7 +90,7 @@ def test_form_shows_the_markets_filters_while_typing(mv):
         "", "", "Order total must be at least 10.00 USDT")  # 6 USDT
     assert form_errors(replace(limit, price="60000", amount="0.001"), mv) == ("", "", "")
     assert form_errors(replace(limit, price="abc", amount=""), mv) == (
-        "Price must be a number", "", "")
+        "Price must be a number: digits 0-9 and at most one dot, e.g. 1.5", "", "")
     spend = OrderForm("BUY", "market", total="5", sized_by="total")
     assert form_errors(spend, mv) == ("", "", "Spend at least 10.00 USDT")
     assert form_errors(replace(spend, total="10"), mv) == ("", "", "")
@@ -254,6 +254,75 @@ def test_place_and_cancel_through_the_handlers(alice, bob, no_subscribers):
     call(state, "cancel_all_markets")
     assert state.notice == "1 order cancelled in all markets"
     assert open_orders_of(bob.user_id) == 0 and open_orders_of(alice.user_id) == 1
+
+
+USE_A_DOT = "use a dot for decimals, e.g. 1.5"
+NOT_A_NUMBER = "must be a number: digits 0-9 and at most one dot, e.g. 1.5"
+
+
+def test_a_comma_or_a_foreign_digit_is_refused_never_read_as_another_number(alice, bob,
+                                                                           no_subscribers):
+    """'1,5' was read as 15 (an order ten times larger), full-width 12 as 12, and '1e999999'
+    raised decimal.Overflow (and every later edit of the form with it)."""
+    _, state = trade_state(cookie=cookie_for(bob.user_id))
+    call(state, "load")
+    balances = dict(state.balances)
+    call(state, "set_price", "60000")
+    call(state, "set_amount", "1,5")
+    assert state.amount_error == f"Amount: {USE_A_DOT}" and state.est_total == ""
+    call(state, "place_order")
+    call(state, "set_amount", "")
+    call(state, "set_total", "1,5")  # a limit order sized by its total
+    assert (state.amount, state.total_error) == ("", f"Total: {USE_A_DOT}")
+    call(state, "place_order")
+    call(state, "set_price", "\uff16\uff10\uff10\uff10\uff10")  # full-width 60000
+    assert state.price_error == f"Price {NOT_A_NUMBER}"
+    call(state, "set_amount", "1e999999")
+    assert state.amount_error == f"Amount {NOT_A_NUMBER}"
+    call(state, "place_order")
+    call(state, "set_kind", "market")
+    call(state, "set_total", "1,5")  # a market buy sized by what to spend
+    assert state.total_error == f"Total: {USE_A_DOT}"
+    call(state, "place_order")
+    call(state, "set_total", "1e-999999999")  # was read as 0
+    assert state.total_error == f"Total {NOT_A_NUMBER}"
+    call(state, "place_order")
+    assert open_orders() == 0 and state.balances == balances and state.notice == ""
+    # The form still works after all of it.
+    call(state, "set_kind", "limit")
+    call(state, "set_price", "60000")
+    call(state, "set_amount", "0.5")
+    assert (state.price_error, state.amount_error, state.est_total) == ("", "", "30000.00")
+
+
+def test_a_limit_total_below_one_lot_asks_for_the_minimum_total(alice, bob, no_subscribers, mv):
+    _, state = trade_state(cookie=cookie_for(bob.user_id))
+    call(state, "load")
+    call(state, "set_price", "60000")
+    call(state, "set_total", "0.01")  # buys less than one lot (0.0001 BTC): no amount
+    assert (state.amount, state.total_error) == ("", "Order total must be at least 10.00 USDT")
+    call(state, "place_order")
+    assert "Amount is required" not in state.form_error and open_orders() == 0
+    form = OrderForm("BUY", "limit", "60000", "", "0.01")
+    with pytest.raises(FormError, match=r"^Order total must be at least 10\.00 USDT$"):
+        build_request(form, mv)
+    # A total above the minimum that still buys no lot says so (a market with a 0 minimum).
+    free = replace(mv, min_notional=0)
+    with pytest.raises(FormError, match=r"^The total buys less than one lot \(0.0001 BTC\)$"):
+        build_request(form, free)
+    assert form_errors(form, free)[2] == "The total buys less than one lot (0.0001 BTC)"
+
+
+def test_an_order_id_in_other_digits_or_past_the_columns_is_not_found(bob, no_subscribers):
+    placed = service.place_order(bob.user_id, SYMBOL, OrderRequest("BUY", "limit", price("100"),
+                                                                   qty("1")))
+    _, state = trade_state(cookie=cookie_for(bob.user_id))
+    call(state, "load")
+    full_width = "".join(chr(ord(d) - ord("0") + 0xFF10) for d in str(placed.order_id))
+    for order_id in (full_width, "99999999999999999999", f"{placed.order_id}.0"):
+        call(state, "cancel_order", order_id)  # int() read the first as the order's id
+        assert state.form_error == "Order not found"
+    assert open_orders_of(bob.user_id) == 1
 
 
 def test_unknown_market_is_not_found(no_subscribers, market):

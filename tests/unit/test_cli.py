@@ -139,3 +139,15 @@ def test_run_passes_reflex_output_through_filtered_with_its_exit_status(capfd):
     out, err = capfd.readouterr()
     assert out == "App running\n"
     assert err == "Error: port taken\n"
+
+
+def test_the_port_is_ascii_digits_from_1_to_65535(tmp_path):
+    # Production with an example secret: whatever gets past the arguments is refused at once.
+    production = {"BITCHANGE_ENV": "production", "SECRET_KEY": "change-me"}
+    for port, why in (("\uff13\uff11\uff10\uff10", "must be a whole number written with the "
+                                                   "digits 0-9"),  # full-width 3100
+                      ("31_00", "must be a whole number written with the digits 0-9"),
+                      ("0", "must be at least 1"), ("65536", "must be at most 65535")):
+        result = cli(tmp_path, "serve", "--port", port, env=production)
+        assert result.returncode == 2
+        assert f"argument --port: The port {why}" in result.stderr, result.stderr

@@ -5,7 +5,7 @@ from bitchange.money import AmountError, format_amount, format_step, parse_amoun
 
 @pytest.mark.parametrize(("text", "precision", "minor"), [
     ("1", 8, 100_000_000), ("0.00000001", 8, 1), ("1.25", 6, 1_250_000),
-    (" 65,000.12 ", 6, 65_000_120_000), ("1e-2", 2, 1),
+    (" 65000.12 ", 6, 65_000_120_000), (".5", 1, 5), ("7.", 0, 7), ("0012.50", 2, 1250),
 ])
 def test_parse_is_exact(text, precision, minor):
     assert parse_amount(text, precision) == minor

@@ -91,6 +91,8 @@ def test_valid_addresses(asset, address, canonical):
     ("ETH", ETH_FIRST.lower(), "checksummed"),  # no checksum at all: refused
     ("ETH", ETH_FIRST[:-1], "40 hexadecimal"),
     ("ETH", "0x" + "g" * 40, "40 hexadecimal"),
+    ("ETH", "0x" + "\uff11" * 40, "40 hexadecimal"),  # full-width digits: int(, 16) took them
+    ("ETH", "0x" + "ab_" * 13 + "a", "40 hexadecimal"),  # and underscores
     ("USDT", BIP84_FIRST, "40 hexadecimal"),
     ("ETH", "", "Enter an address"),
     ("ETH", "0x12 34", "does not look"),

@@ -4,7 +4,7 @@ admin handlers, and admins are re-checked on every event."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bitchange import db
 from bitchange.pages.admin_deposits import AdminDepositsState
@@ -111,3 +111,59 @@ def test_withdraw_form_refuses_an_address_of_another_asset(world):
     assert alice.error == "That address is a USDT address; choose one of your BTC addresses."
     with db.read() as conn:
         assert conn.scalar(select(Withdrawal.__table__.c.id)) is None
+
+
+# Past 2^63: SQLite's driver raised OverflowError and PostgreSQL DataError for ids like this.
+PAST_THE_COLUMNS = "99999999999999999999"
+
+
+def _records() -> tuple[int, int]:
+    with db.read() as conn:
+        return (conn.scalar(select(func.count()).select_from(Deposit.__table__)),
+                conn.scalar(select(func.count()).select_from(Withdrawal.__table__)))
+
+
+def test_amounts_are_never_guessed_and_ids_past_the_columns_are_not_found(world):
+    w = world
+    set_price("BTC-USDT", 60_000 * USDT)
+    address_id = ready_address(w, w.alice, "BTC", "bc1qcr8te4kr609gcawutmrza0j4xv80jy8z306fyu")
+    alice_token = session_for(w.alice.email, w.clock.code())
+    admin_token = session_for(w.admin.email, w.clock.code(ADMIN_SECRET))
+    before = (w.alice.balance("USDT"), w.bob.balance("USDT"), w.alice.balance("BTC"), _records())
+
+    transfer = state_of(TransferState, alice_token)
+    transfer.load()
+    not_a_number = "Amount must be a number: digits 0-9 and at most one dot, e.g. 1.5"
+    for amount, message in (("1,5", "Amount: use a dot for decimals, e.g. 1.5"),
+                            ("\uff11\uff12", not_a_number),  # full-width 12
+                            ("1e999999", not_a_number)):
+        transfer.send({"asset": "USDT", "email": w.bob.email, "amount": amount, "note": "",
+                       "code": w.clock.code()})
+        assert transfer.error == message and transfer.notice == ""
+
+    withdraw = state_of(WithdrawState, alice_token, query="?asset=BTC")
+    withdraw.load()
+    withdraw.request({"address_id": str(address_id), "amount": "1e999999",
+                      "code": w.clock.code()})
+    assert withdraw.error == not_a_number
+    withdraw.request({"address_id": PAST_THE_COLUMNS, "amount": "0.1", "code": w.clock.code()})
+    assert withdraw.error == "Choose an address from your address book."
+    withdraw.cancel(PAST_THE_COLUMNS)
+    assert withdraw.error == "No such withdrawal."
+    withdraw.remove_address(PAST_THE_COLUMNS)
+    assert withdraw.error == "No such address in your address book."
+
+    admin_withdrawals = state_of(AdminWithdrawalsState, admin_token)
+    admin_withdrawals.approve({"id": PAST_THE_COLUMNS})
+    assert admin_withdrawals.error == "No such withdrawal."
+    deposits = state_of(AdminDepositsState, admin_token)
+    deposits.record({"asset": "BTC", "target": w.bob.email, "amount": "1", "txid": TXID,
+                     "vout": PAST_THE_COLUMNS, "confirmations": "6"})
+    assert deposits.error == "The output index must be at most 2147483647"
+    deposits.record({"asset": "BTC", "target": w.bob.email, "amount": "1", "txid": TXID,
+                     "vout": "\u0661", "confirmations": "6"})  # Arabic-Indic 1
+    assert deposits.error == "The output index must be a whole number written with the digits 0-9"
+    deposits.approve(PAST_THE_COLUMNS)
+    assert deposits.error == "No such deposit."
+    assert (w.alice.balance("USDT"), w.bob.balance("USDT"), w.alice.balance("BTC"),
+            _records()) == before
