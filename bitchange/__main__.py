@@ -339,7 +339,10 @@ def command_line() -> argparse.ArgumentParser:
     serve.set_defaults(func=_serve)
     run = commands.add_parser("run", help="migrate, seed (outside production) and serve")
     run.add_argument("--port", type=_port, default=None)
-    run.add_argument("--host", default="0.0.0.0")  # noqa: S104 - the container's listener
+    # The demo's passwords are published: only this machine reaches it unless --host says so.
+    run.add_argument("--host", default="127.0.0.1",
+                     help="the address to listen on (default 127.0.0.1; 0.0.0.0 for every "
+                          "interface)")
     run.set_defaults(func=_run)
     return parser
 
