@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from bitchange.inputs import InputError, parse_id
 from bitchange.state.auth import current_user
 from bitchange.state.events import event
 from bitchange.trading import service
@@ -81,13 +82,11 @@ class OrdersState(rx.State):
         if user is None:
             self._reload()
             return
-        # Order ids are up to 19 ASCII digits; anything else cannot be one of the user's orders.
-        digits = order_id.isascii() and order_id.isdigit() and len(order_id) <= 19
-        number = int(order_id) if digits else 0
         try:
+            number = parse_id(order_id, "Order not found")
             service.cancel_order(user.user_id, number)
             self.notice = f"Order #{number} cancelled"
-        except TradingError as exc:
+        except (TradingError, InputError) as exc:
             self.notice = ""
             self._reload()
             self.error = str(exc)
