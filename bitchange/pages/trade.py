@@ -152,7 +152,7 @@ def tape_row(row: rx.Var) -> rx.Component:
         rx.text(row["amount"], flex="1", text_align="right"),
         rx.text(row["time"], flex="1", text_align="right", color_scheme="gray"),
         width="100%", spacing="2", padding_x="0.25em", font_size="12px", cursor="pointer",
-        class_name="tape-row", style=MONO, on_click=S.pick_price(row["price"]),  # type: ignore[index]
+        class_name="tape-row", style=MONO, on_click=S.pick_price(row["p"]),  # type: ignore[index]
     )
 
 

@@ -316,9 +316,10 @@ class TradeState(rx.State):
 
     @event
     def pick_price(self, price: str) -> None:
-        """A click on a book level or a trade: its price goes into the form."""
+        """A click on a book level or a trade: its plain price goes into the form, checked like
+        typed text (a forged "1,5" is refused, never read as 15)."""
         self.kind = "limit"
-        self.price = price.replace(",", "")[:40]
+        self.price = price[:40]
         self._revalidate()
 
     @event

@@ -165,8 +165,9 @@ def _clock(moment: datetime) -> str:
 
 
 def tape_rows(rows: list, mv: MarketView) -> list[dict[str, str]]:  # type: ignore[type-arg]
-    return [{"id": str(r.id), "price": mv.price(r.price), "amount": mv.amount(r.quantity),
-             "time": _clock(r.created_at), "side": r.taker_side.lower()} for r in rows]
+    return [{"id": str(r.id), "price": mv.price(r.price), "p": mv.plain_price(r.price),
+             "amount": mv.amount(r.quantity), "time": _clock(r.created_at),
+             "side": r.taker_side.lower()} for r in rows]
 
 
 def candle_points(rows: list, mv: MarketView) -> list[dict[str, float]]:  # type: ignore[type-arg]

@@ -260,6 +260,20 @@ USE_A_DOT = "use a dot for decimals, e.g. 1.5"
 NOT_A_NUMBER = "must be a number: digits 0-9 and at most one dot, e.g. 1.5"
 
 
+def test_a_picked_price_is_the_plain_price_and_a_forged_one_is_checked(alice, bob,
+                                                                       no_subscribers):
+    service.place_order(alice.user_id, SYMBOL, OrderRequest("SELL", "limit", price("60000"),
+                                                            qty("0.5")))
+    service.place_order(bob.user_id, SYMBOL, OrderRequest("BUY", "limit", price("60000"),
+                                                          qty("0.1")))
+    _, state = trade_state(cookie=cookie_for(bob.user_id))
+    call(state, "load")
+    call(state, "pick_price", state.tape[0]["p"])  # what a click on the trade sends
+    assert (state.price, state.price_error) == ("60000.00", "")
+    call(state, "pick_price", "1,5")  # forged: was read as 15
+    assert state.price == "1,5" and state.price_error == f"Price: {USE_A_DOT}"
+
+
 def test_a_comma_or_a_foreign_digit_is_refused_never_read_as_another_number(alice, bob,
                                                                            no_subscribers):
     """'1,5' was read as 15 (an order ten times larger), full-width 12 as 12, and '1e999999'
