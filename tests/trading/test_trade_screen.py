@@ -136,7 +136,7 @@ def test_public_snapshot_and_private_view_carry_no_other_users_ids(alice, bob):
                                                           qty("0.2")))
     snap = market_snapshot(SYMBOL)
     assert snap is not None and len(snap.trades) == 1 and len(snap.asks) == 1
-    assert set(snap.trades[0]) == {"id", "price", "amount", "time", "side"}
+    assert set(snap.trades[0]) == {"id", "price", "p", "amount", "time", "side"}
     assert snap.asks[0]["amount"] == "0.3000"
     view = private_view(bob.user_id, SYMBOL)
     assert view is not None
