@@ -7,7 +7,6 @@ import reflex as rx
 from bitchange import db, routes
 from bitchange.components.shell import page
 from bitchange.ledger import reconcile
-from bitchange.money import format_amount
 from bitchange.pages.admin_markets import markets_card
 from bitchange.pages.wallet_controls import withdrawal_switches_card
 from bitchange.state.auth import current_admin, current_user, navigate
@@ -92,7 +91,7 @@ class AdminState(rx.State):
         self.reconcile_lines = [] if report.ok else report.summary().splitlines()
         external = _external_totals()
         self.totals = [
-            {"asset": code, "deposited": format_amount(external.get(code, 0), info.precision)}
+            {"asset": code, "deposited": info.format(external.get(code, 0))}
             for code, info in precisions.items()
         ]
 

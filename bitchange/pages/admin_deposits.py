@@ -6,12 +6,12 @@ from __future__ import annotations
 import reflex as rx
 
 from bitchange import db, routes
-from bitchange.money import AmountError, format_amount, parse_amount
+from bitchange.money import AmountError, parse_amount
 from bitchange.pages.admin_users import admin_frame, gate
 from bitchange.pages.wallet_common import messages, table, when
 from bitchange.state.auth import client_ip, current_admin
 from bitchange.state.events import event
-from bitchange.trading.markets import assets
+from bitchange.trading.markets import assets, format_usdt
 from bitchange.wallet import chains, deposits, rules
 from bitchange.wallet.errors import WalletError
 
@@ -42,16 +42,15 @@ class AdminDepositsState(rx.State):
 
         def view(d) -> dict[str, str]:  # type: ignore[no-untyped-def]
             return {"id": str(d.id), "time": when(d.created_at), "email": d.email,
-                    "asset": d.asset, "amount": format_amount(d.amount,
-                                                              precisions[d.asset].precision),
+                    "asset": d.asset, "amount": precisions[d.asset].format(d.amount),
                     "txid": f"{d.txid}:{d.vout}", "conf": str(d.confirmations),
                     "status": d.status.replace("_", " "), "by": d.recorded_by,
-                    "value": "unpriced" if d.value_usdt is None else format_amount(
-                        d.value_usdt, 6, 2)}
+                    "value": "unpriced" if d.value_usdt is None else format_usdt(
+                        d.value_usdt)}
 
         self.pending = [view(d) for d in rows if d.status == "pending_approval"]
         self.recent = [view(d) for d in rows if d.status != "pending_approval"][:50]
-        self.threshold = format_amount(rules.deposit_second_approval(), 6, 2)
+        self.threshold = format_usdt(rules.deposit_second_approval())
 
     @event
     def load(self) -> rx.event.EventSpec | None:

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from bitchange import db
 from bitchange.accounts import audit
 from bitchange.accounts.sessions import CurrentUser
-from bitchange.money import AmountError, format_amount, format_step, parse_amount
+from bitchange.money import AmountError, format_step, parse_amount
 from bitchange.state.auth import client_ip, current_admin
 from bitchange.state.events import event
 from bitchange.trading import service
@@ -72,8 +72,7 @@ class AdminMarketsState(rx.State):
             "symbol": m.symbol, "status": m.status,
             "tick": format_step(m.tick_size, infos[m.quote].precision),
             "lot": format_step(m.lot_size, infos[m.base].precision),
-            "min_notional": format_amount(m.min_notional, infos[m.quote].precision,
-                                          infos[m.quote].display_decimals).replace(",", ""),
+            "min_notional": infos[m.quote].format(m.min_notional).replace(",", ""),
             "maker": str(m.maker_fee_bps), "taker": str(m.taker_fee_bps),
             "open_orders": str(open_counts.get(m.symbol, 0)),
             "base": m.base, "quote": m.quote,

@@ -9,7 +9,7 @@ import reflex as rx
 
 from bitchange import db, routes
 from bitchange.clock import now
-from bitchange.money import AmountError, format_amount, parse_amount
+from bitchange.money import AmountError, parse_amount
 from bitchange.pages.admin_users import admin_frame, gate
 from bitchange.pages.security import when
 from bitchange.promos import service as promos
@@ -47,7 +47,7 @@ class AdminPromosState(rx.State):
             rows = promos.redemptions(conn, code_id=selected.id) if selected else []
 
         def fmt(amount: int, asset: str) -> str:
-            return format_amount(amount, precisions[asset].precision)
+            return precisions[asset].format(amount)
 
         def condition(c: promos.Code) -> str:
             if c.condition == "first_deposit_min":

@@ -6,7 +6,7 @@ from __future__ import annotations
 import reflex as rx
 
 from bitchange import db, routes
-from bitchange.money import AmountError, format_amount, parse_amount
+from bitchange.money import AmountError, parse_amount
 from bitchange.pages.admin_users import admin_frame, gate
 from bitchange.pages.staking import apr_text, lock_text
 from bitchange.staking import service as staking
@@ -30,7 +30,7 @@ class AdminStakingState(rx.State):
             rewards = staking.rewards_balance(conn)
 
         def fmt(amount: int, asset: str) -> str:
-            return format_amount(amount, precisions[asset].precision)
+            return precisions[asset].format(amount)
 
         self.asset_codes = list(precisions)
         self.products = [{

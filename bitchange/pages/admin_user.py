@@ -9,7 +9,6 @@ from bitchange import db, routes
 from bitchange.accounts import admin as accounts_admin
 from bitchange.accounts.users import AccountError
 from bitchange.ledger import account_for_user, balances_of
-from bitchange.money import format_amount
 from bitchange.pages.admin_users import admin_frame, gate
 from bitchange.pages.security import when
 from bitchange.state.auth import client_ip, current_admin
@@ -58,9 +57,8 @@ class AdminUserState(rx.State):
         self.logins = [{"time": when(r.created_at), "result": "success" if r.success else
                         r.reason, "ip": r.ip, "device": r.device} for r in detail.logins]
         self.balances = [
-            {"asset": code, "available": format_amount(money.get(code, (0, 0))[0],
-                                                       info.precision),
-             "locked": format_amount(money.get(code, (0, 0))[1], info.precision)}
+            {"asset": code, "available": info.format(money.get(code, (0, 0))[0]),
+             "locked": info.format(money.get(code, (0, 0))[1])}
             for code, info in precisions.items()
         ]
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import reflex as rx
 
 from bitchange import db, routes
-from bitchange.money import format_amount
 from bitchange.pages.wallet_common import frame, messages, table, when
 from bitchange.state.auth import current_user, navigate
 from bitchange.state.events import event
@@ -46,8 +45,8 @@ class HistoryState(rx.State):
         self.access, self.count = "ok", len(found)
         self.rows = [{
             "time": when(e.time), "type": e.type, "asset": e.asset,
-            "amount": ("-" if e.amount < 0 else "+") + format_amount(
-                abs(e.amount), precisions[e.asset].precision),
+            "amount": ("-" if e.amount < 0 else "+") + precisions[e.asset].format(
+                abs(e.amount)),
             "status": e.status, "detail": e.detail, "ref": e.ref,
         } for e in found[:SHOWN]]
 

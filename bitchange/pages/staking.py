@@ -10,7 +10,7 @@ from bitchange import db, routes
 from bitchange.clock import now
 from bitchange.components.shell import page
 from bitchange.ledger import account_for_user, balances_of
-from bitchange.money import AmountError, format_amount, parse_amount
+from bitchange.money import AmountError, parse_amount
 from bitchange.pages.security import when
 from bitchange.staking import service as staking
 from bitchange.state.auth import current_user, navigate
@@ -42,7 +42,7 @@ class StakingState(rx.State):
             money = balances_of(conn, account_for_user(conn, user_id))
 
         def fmt(amount: int, asset: str) -> str:
-            return format_amount(amount, precisions[asset].precision)
+            return precisions[asset].format(amount)
 
         self.products = [{
             "id": str(p.id), "name": p.name, "asset": p.asset, "apr": apr_text(p.apr_bps),

@@ -9,12 +9,12 @@ import reflex as rx
 
 from bitchange import db, routes
 from bitchange.clock import now
-from bitchange.money import AmountError, format_amount, parse_amount
+from bitchange.money import AmountError, parse_amount
 from bitchange.pages.signup import card
 from bitchange.pages.wallet_common import asset_tabs, frame, messages, table, when
 from bitchange.state.auth import client_ip, current_user, navigate
 from bitchange.state.events import event
-from bitchange.trading.markets import assets
+from bitchange.trading.markets import assets, format_usdt
 from bitchange.wallet import address_book, chains, controls, withdrawals
 from bitchange.wallet.errors import WalletError
 
@@ -45,7 +45,7 @@ class WithdrawState(rx.State):
         with db.write() as conn:
             withdrawals.expire_stale(conn)
         with db.read() as conn:
-            precision = assets(conn)[self.asset].precision
+            shown = assets(conn)[self.asset].format
             entries = address_book.entries(conn, user_id, self.asset)
             mine = [w for w in withdrawals.of_user(conn, user_id) if w.asset == self.asset]
             q = withdrawals.quote(conn, user_id, self.asset)
@@ -60,16 +60,16 @@ class WithdrawState(rx.State):
                       for e in entries if e.usable(moment)]
         self.rows = [{
             "id": str(w.id), "time": when(w.created_at),
-            "amount": format_amount(w.amount, precision),
-            "receive": format_amount(w.amount - w.fee, precision), "address": w.address,
+            "amount": shown(w.amount),
+            "receive": shown(w.amount - w.fee), "address": w.address,
             "status": w.label, "txid": w.txid, "reason": w.reason,
             "cancellable": "yes" if w.status in ("awaiting_email", "pending_review") else "",
         } for w in mine]
-        self.available = format_amount(balance.get(self.asset, (0, 0))[0], precision)
-        self.fee = format_amount(q.fee, precision)
-        self.minimum = format_amount(q.minimum, precision)
-        self.limit = (f"{format_amount(q.used_today_usdt, 6, 2)} of "
-                      f"{format_amount(q.daily_limit_usdt, 6, 2)} USDT used in the last 24h")
+        self.available = shown(balance.get(self.asset, (0, 0))[0])
+        self.fee = shown(q.fee)
+        self.minimum = shown(q.minimum)
+        self.limit = (f"{format_usdt(q.used_today_usdt)} of "
+                      f"{format_usdt(q.daily_limit_usdt)} USDT used in the last 24h")
 
     def _done(self, user_id: int, notice: str = "", error: str = "") -> None:
         self.notice, self.error = notice, error
@@ -284,11 +284,10 @@ class WithdrawConfirmState(rx.State):
         with db.read() as conn:
             found = withdrawals.by_token(conn, self._token())
             if found is not None:
-                precision = assets(conn)[found.asset].precision
+                shown = assets(conn)[found.asset].format
                 self.summary = (
-                    f"{format_amount(found.amount, precision)} {found.asset} to "
-                    f"{found.address} (network fee {format_amount(found.fee, precision)}; "
-                    f"the recipient gets {format_amount(found.amount - found.fee, precision)})")
+                    f"{shown(found.amount)} {found.asset} to {found.address} (network fee "
+                    f"{shown(found.fee)}; the recipient gets {shown(found.amount - found.fee)})")
         self.status = "valid" if found else "invalid"
 
     @event

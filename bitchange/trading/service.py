@@ -37,7 +37,7 @@ from bitchange.engine import (
     Trade,
 )
 from bitchange.ledger import InsufficientFunds
-from bitchange.money import MAX_MINOR, format_amount
+from bitchange.money import MAX_MINOR
 from bitchange.trading.candles import record_trades
 from bitchange.trading.filters import Filters
 from bitchange.trading.markets import AssetInfo, MarketInfo, assets, get_market
@@ -402,8 +402,7 @@ def _place(conn: Connection, live: _LiveBook, seq: int, user_id: int, symbol: st
         precision = base if held_asset == base.code else quote
         raise TradingError(
             f"Insufficient {held_asset}: the order needs "
-            f"{format_amount(hold, precision.precision)}, you have "
-            f"{format_amount(available, precision.precision)} available"
+            f"{precision.format(hold)}, you have {precision.format(available)} available"
         ) from None
 
     live.touched = True

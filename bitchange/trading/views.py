@@ -15,7 +15,7 @@ from sqlalchemy import Connection, func, select
 from bitchange import db
 from bitchange.db.models import LedgerAccount, LedgerEntry, LedgerTransaction
 from bitchange.ledger import balances_of
-from bitchange.money import AmountError, format_amount, format_step, parse_amount
+from bitchange.money import AmountError, format_amount, format_asset, format_step, parse_amount
 from bitchange.trading import market_data
 from bitchange.trading.candles import INTERVALS
 from bitchange.trading.filters import Filters
@@ -84,10 +84,10 @@ class MarketView:
         return format_amount(minor, self.base_precision, self.amount_decimals)
 
     def quote_amount(self, minor: int) -> str:
-        return format_amount(minor, self.quote_precision, self.quote_decimals)
+        return format_asset(minor, self.quote_precision, self.quote_decimals)
 
     def base_amount(self, minor: int) -> str:
-        return format_amount(minor, self.base_precision, self.base_decimals)
+        return format_asset(minor, self.base_precision, self.base_decimals)
 
     def notional(self, price: int, quantity: int) -> int:
         return price * quantity // self.base_scale
