@@ -69,7 +69,7 @@ def test_deposit_address_book_withdrawal_review_and_payout(app, new_context, mai
     user.goto(app.url + "/wallet/history")
     expect(user.locator("#history-table .history-row").filter(has_text="deposit")) \
         .to_contain_text(deposit_txid)
-    assert "1,000.000000 USDT" in text_of(mailbox.wait_for(email, "Deposit of USDT credited"))
+    assert "1,000.00 USDT" in text_of(mailbox.wait_for(email, "Deposit of USDT credited"))
 
     # Address book: add, then confirm from the emailed link.
     user.goto(app.url + "/wallet/withdraw?asset=USDT")
@@ -96,7 +96,7 @@ def test_deposit_address_book_withdrawal_review_and_payout(app, new_context, mai
     expect(user.locator(".wallet-notice")).to_contain_text("Check your email")
     row = user.locator("#withdrawals-table .withdrawal-row").first
     expect(row.locator(".withdrawal-status")).to_have_text("awaiting email confirmation")
-    expect(user.locator("#withdraw-available")).to_contain_text("500.000000")
+    expect(user.locator("#withdraw-available")).to_contain_text("500.00")
     link = link_to(mailbox.wait_for(email, "Confirm your withdrawal"),
                    "/wallet/withdraw/confirm?token=")
     user.goto(link)
@@ -125,7 +125,7 @@ def test_deposit_address_book_withdrawal_review_and_payout(app, new_context, mai
     mailbox.wait_for(email, "Withdrawal confirmed: under review")
     mailbox.wait_for(email, "Withdrawal approved")
     sent = text_of(mailbox.wait_for(email, "Withdrawal sent"))
-    assert payout_txid in sent and "495.000000 USDT" in sent  # 500 minus the 5 USDT fee
+    assert payout_txid in sent and "495.00 USDT" in sent  # 500 minus the 5 USDT fee
     user.goto(app.url + "/wallet")
     expect(user.locator("#wallet-table .wallet-row").filter(has_text="USDT")) \
         .to_contain_text("500.00")
