@@ -322,7 +322,12 @@ def private_view(user_id: int, symbol: str) -> PrivateView | None:
 
 
 class FormError(ValueError):
-    """Input the form refuses before it reaches the service; the message is shown."""
+    """Input the form refuses before it reaches the service; the message is shown beside
+    `field` ("price", "amount" or "total") when it is about one field, else for the form."""
+
+    def __init__(self, message: str, field: str = "") -> None:
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True)
@@ -341,7 +346,7 @@ def _parse(text: str, precision: int, what: str) -> int:
     try:
         return parse_amount(text, precision, what=what)
     except AmountError as exc:
-        raise FormError(str(exc)) from None
+        raise FormError(str(exc), what.lower()) from None
 
 
 def parse_price(text: str, mv: MarketView) -> int:
@@ -448,7 +453,7 @@ def fraction_of_available(form: OrderForm, percent: int, available_base: int,
     try:
         price = parse_price(form.price, mv)
     except FormError:
-        raise FormError("Enter a price first") from None
+        raise FormError("Enter a price first", "price") from None
     quantity = spend * mv.base_scale // price // mv.lot_size * mv.lot_size
     return replace(form, amount=mv.amount(quantity).replace(",", "") if quantity else "",
                    sized_by="amount")
