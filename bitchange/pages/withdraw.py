@@ -33,6 +33,10 @@ class WithdrawState(rx.State):
     paused: str = ""
     notice: str = ""
     error: str = ""
+    # A form is cleared (re-mounted under a new key) only after it succeeded: a refused form
+    # keeps what was chosen and typed, to be corrected.
+    book_form: str = "0"
+    request_form: str = "0"
 
     def _user(self):  # type: ignore[no-untyped-def]
         user = current_user(self)
@@ -98,6 +102,7 @@ class WithdrawState(rx.State):
         except WalletError as exc:
             self._done(user.user_id, error=str(exc))
             return
+        self.book_form = str(int(self.book_form) + 1)
         self._done(user.user_id, notice="Address saved. Confirm it from the link we emailed "
                                         "you; it can be used once the hold has passed.")
 
@@ -134,6 +139,7 @@ class WithdrawState(rx.State):
         except ValueError:
             self._done(user.user_id, error="Choose an address from your address book.")
             return
+        self.request_form = str(int(self.request_form) + 1)
         self._done(user.user_id, notice="Check your email and confirm the withdrawal with the "
                                         "link we sent you. The funds are held meanwhile.")
 
@@ -169,7 +175,7 @@ def _book_card() -> rx.Component:
                      width="180px"),
             rx.button("Add address", type="submit", id="book-add"),
             spacing="2", wrap="wrap",
-        ), on_submit=S.add_address, reset_on_submit=True),
+        ), on_submit=S.add_address, key=S.book_form),
         rx.text("New addresses must be confirmed from an email and then wait out a security "
                 "hold before they can be used.", size="1", color_scheme="gray"),
         spacing="3", width="100%",
@@ -193,7 +199,7 @@ def _request_card() -> rx.Component:
                  auto_complete="one-time-code"),
         rx.button("Withdraw", type="submit", id="withdraw-submit"),
         spacing="2",
-    ), on_submit=S.request, reset_on_submit=True), width="100%")
+    ), on_submit=S.request, key=S.request_form), width="100%")
 
 
 def withdraw_page() -> rx.Component:

@@ -76,6 +76,7 @@ def test_deposit_address_book_withdrawal_review_and_payout(app, new_context, mai
     user.fill("#book-address", WITHDRAW_TO.lower())  # unchecksummed: refused
     user.click("#book-add")
     expect(user.locator(".wallet-error")).to_contain_text("checksummed")
+    expect(user.locator("#book-address")).to_have_value(WITHDRAW_TO.lower())  # kept to fix
     user.fill("#book-address", WITHDRAW_TO)
     user.fill("#book-label", "my ledger")
     user.click("#book-add")
@@ -90,10 +91,20 @@ def test_deposit_address_book_withdrawal_review_and_payout(app, new_context, mai
     user.goto(app.url + "/wallet/withdraw?asset=USDT")
     expect(user.locator("#book-table .book-state")).to_have_text("ready")
     user.select_option("#withdraw-address", index=1)
+    chosen = user.locator("#withdraw-address").input_value()
+    assert chosen != ""
+    user.fill("#withdraw-amount", "1")  # below the minimum: refused, and nothing is lost
+    user.click("#withdraw-submit")
+    expect(user.locator(".wallet-error")).to_contain_text("minimum withdrawal")
+    expect(user.locator("#withdraw-address")).to_have_value(chosen)
+    expect(user.locator("#withdraw-amount")).to_have_value("1")
     user.fill("#withdraw-amount", "500")
     user.fill("#withdraw-code", totp_code(secret))
     user.click("#withdraw-submit")
     expect(user.locator(".wallet-notice")).to_contain_text("Check your email")
+    expect(user.locator(".wallet-error")).to_have_count(0)
+    expect(user.locator("#withdraw-address")).to_have_value("")  # a done form starts afresh
+    expect(user.locator("#withdraw-amount")).to_have_value("")
     row = user.locator("#withdrawals-table .withdrawal-row").first
     expect(row.locator(".withdrawal-status")).to_have_text("awaiting email confirmation")
     expect(user.locator("#withdraw-available")).to_contain_text("500.00")
