@@ -129,6 +129,13 @@ class AdminDepositsState(rx.State):
         self._load()
 
 
+def _txid(txid: rx.Var) -> rx.Component:
+    # A 64-character transaction id wraps anywhere, so it cannot push the "Recorded by" and
+    # action columns out of the card.
+    return rx.code(txid, size="1", word_break="break-all", max_width="18em",
+                   display="inline-block")
+
+
 def admin_deposits() -> rx.Component:
     S = AdminDepositsState
     form = rx.card(rx.form(rx.vstack(
@@ -162,22 +169,29 @@ def admin_deposits() -> rx.Component:
         table(["#", "Time", "User", "Amount", "Value (USDT)", "Tx", "Recorded by", ""],
               S.pending,
               lambda r: [r["id"], r["time"], r["email"], rx.text(r["amount"], " ", r["asset"]),
-                         r["value"], rx.code(r["txid"], size="1"), r["by"],
+                         r["value"], _txid(r["txid"]), r["by"],
                          rx.hstack(
                              rx.button("Approve", size="1", on_click=S.approve(r["id"]),
                                        class_name="deposit-approve"),
                              rx.form(rx.hstack(
                                  rx.el.input(type="hidden", name="id", value=r["id"]),
-                                 rx.input(name="reason", placeholder="Reason", size="1"),
+                                 rx.input(name="reason", placeholder="Reason", size="1",
+                                          width="8em"),
                                  rx.button("Reject", size="1", color_scheme="red",
-                                           variant="soft", type="submit")),
-                                 on_submit=S.reject, reset_on_submit=True))],
-              "pending-deposit-row", "pending-deposits"),
+                                           variant="soft", type="submit"), spacing="1"),
+                                 on_submit=S.reject, reset_on_submit=True),
+                             spacing="2", wrap="nowrap")],
+              "pending-deposit-row", "pending-deposits",
+              empty=("No deposits are waiting for a second approval.",
+                     "Deposits from the threshold above wait here until another admin "
+                     "approves or rejects them.")),
         rx.heading("Recent deposits", size="4", as_="h2"),
         table(["#", "Time", "User", "Amount", "Tx", "Conf.", "Status", "Recorded by"],
               S.recent,
               lambda r: [r["id"], r["time"], r["email"], rx.text(r["amount"], " ", r["asset"]),
-                         rx.code(r["txid"], size="1"), r["conf"], r["status"], r["by"]],
-              "recent-deposit-row", "recent-deposits"),
+                         _txid(r["txid"]), r["conf"], r["status"], r["by"]],
+              "recent-deposit-row", "recent-deposits",
+              empty=("No deposits recorded yet.",
+                     "Record a confirmed on-chain deposit with the form above.")),
         spacing="4", width="100%",
     ))

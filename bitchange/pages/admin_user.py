@@ -8,6 +8,7 @@ import reflex as rx
 from bitchange import db, routes
 from bitchange.accounts import admin as accounts_admin
 from bitchange.accounts.users import AccountError
+from bitchange.components.empty import empty_state
 from bitchange.ledger import account_for_user, balances_of
 from bitchange.pages.admin_users import admin_frame, gate
 from bitchange.pages.security import when
@@ -111,13 +112,14 @@ class AdminUserState(rx.State):
         self._act("reset_2fa")
 
 
-def _table(headers: list[str], rows, keys: list[str], row_class: str) -> rx.Component:  # type: ignore[no-untyped-def]
-    return rx.table.root(
+def _table(headers: list[str], rows, keys: list[str], row_class: str,  # type: ignore[no-untyped-def]
+           empty: str) -> rx.Component:
+    return rx.fragment(rx.table.root(
         rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in headers])),
         rx.table.body(rx.foreach(rows, lambda r: rx.table.row(
             *[rx.table.cell(r[k]) for k in keys], class_name=row_class))),
         width="100%", size="1",
-    )
+    ), empty_state(rows, empty, id_=f"{row_class}-empty"))
 
 
 def admin_user() -> rx.Component:
@@ -147,13 +149,14 @@ def admin_user() -> rx.Component:
         ),
         rx.heading("Balances", size="4", as_="h2"),
         _table(["Asset", "Available", "Locked"], S.balances, ["asset", "available", "locked"],
-               "balance-row"),
+               "balance-row", "No assets listed."),
         rx.heading("Active sessions", size="4", as_="h2"),
         _table(["Device", "IP", "First seen", "Last seen"], S.sessions,
-               ["device", "ip", "first", "last"], "admin-session-row"),
+               ["device", "ip", "first", "last"], "admin-session-row",
+               "No active sessions: the user is signed out everywhere."),
         rx.heading("Login history", size="4", as_="h2"),
         _table(["Time", "Result", "IP", "Device"], S.logins, ["time", "result", "ip", "device"],
-               "admin-login-row"),
+               "admin-login-row", "No logins recorded yet."),
         spacing="3", width="100%",
     ), rx.text("No such user.", id="admin-user-missing"))
     return admin_frame(S.access, body)

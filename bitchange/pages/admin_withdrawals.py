@@ -7,6 +7,7 @@ from __future__ import annotations
 import reflex as rx
 
 from bitchange import db, routes
+from bitchange.components.empty import empty_state
 from bitchange.pages.admin_users import admin_frame, gate
 from bitchange.pages.wallet_common import messages, when
 from bitchange.state.auth import client_ip, current_admin
@@ -156,7 +157,8 @@ def admin_withdrawals() -> rx.Component:
         rx.text("From ", S.four_eyes, " USDT a withdrawal needs two different admins. "
                 "Pause switches are on the dashboard.", size="2", color_scheme="gray"),
         messages(S.notice, S.error),
-        rx.cond(S.rows.length() == 0, rx.text("Nothing to review.", id="review-empty")),
         rx.foreach(S.rows, _item),
+        empty_state(S.rows, "Nothing to review.", "Withdrawals confirmed by their owners wait "
+                    "here for approval.", id_="review-empty"),
         spacing="3", width="100%",
     ))

@@ -79,6 +79,8 @@ def deposit_page() -> rx.Component:
         rx.heading("Recent deposits", size="4", as_="h2"),
         table(["Time", "Amount", "Status", "Transaction"], S.rows,
               lambda r: [r["time"], r["amount"], r["status"], rx.code(r["detail"], size="1")],
-              "deposit-row", "deposits-table"),
+              "deposit-row", "deposits-table",
+              empty=("No deposits yet.", "Send funds to the address above: each deposit shows "
+                     "here, and is credited once it has enough confirmations.")),
         spacing="4", width="100%",
     ))

@@ -108,6 +108,8 @@ def history_page() -> rx.Component:
         table(["Time", "Type", "Asset", "Amount", "Status", "Detail", "Ref"], S.rows,
               lambda r: [r["time"], r["type"], r["asset"], r["amount"], r["status"],
                          rx.text(r["detail"], size="1"), r["ref"]],
-              "history-row", "history-table"),
+              "history-row", "history-table",
+              empty=("No activity to show.", "Deposits, trades, fees, transfers and "
+                     "withdrawals appear here: widen the filters, or make a deposit to start.")),
         spacing="4", width="100%",
     ))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from bitchange import db, routes
+from bitchange.components.empty import empty_state
 from bitchange.components.shell import page
 from bitchange.pages.security import when
 from bitchange.promos import service as promos
@@ -78,6 +79,9 @@ def promos_page() -> rx.Component:
                 rx.table.cell(r["time"]), class_name="promo-row"))),
             width="100%", max_width="640px", size="1",
         ),
+        empty_state(S.history, "You have not redeemed a code yet.",
+                    "Enter a promo code above to add its reward to your balance.",
+                    id_="promo-history-empty"),
         spacing="4", width="100%",
     )
     return page(rx.cond(S.access == "ok", body, rx.text("Loading…", color_scheme="gray")))

@@ -8,6 +8,7 @@ import reflex as rx
 
 from bitchange import db, routes
 from bitchange.clock import now
+from bitchange.components.empty import empty_state
 from bitchange.components.shell import page
 from bitchange.ledger import account_for_user, balances_of
 from bitchange.money import AmountError, parse_amount
@@ -159,8 +160,14 @@ def staking_page() -> rx.Component:
         rx.cond(S.error != "", rx.callout(S.error, icon="triangle-alert", color_scheme="red",
                                           id="staking-error")),
         rx.hstack(rx.foreach(S.products, _product_card), wrap="wrap", spacing="3"),
+        empty_state(S.products, "No staking products are open right now.",
+                    "Products appear here when the exchange opens them; check back later.",
+                    id_="staking-products-empty"),
         rx.heading("Your positions", size="5"),
         positions,
+        empty_state(S.positions, "You have no staking positions.",
+                    "Stake an amount in one of the products above to earn daily rewards.",
+                    id_="staking-positions-empty"),
         spacing="4", width="100%",
     )
     return page(rx.cond(S.access == "ok", body, rx.text("Loading…", color_scheme="gray")))

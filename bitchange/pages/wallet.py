@@ -64,6 +64,7 @@ def wallet_page() -> rx.Component:
                          rx.hstack(rx.link("Deposit", href=r["deposit"]),
                                    rx.link("Withdraw", href=r["withdraw"]),
                                    rx.link("Trade", href=r["trade"]), spacing="3")],
-              "wallet-row", "wallet-table"),
+              "wallet-row", "wallet-table",
+              empty=("No assets listed.", "Assets appear here once the exchange lists them.")),
         spacing="4", width="100%",
     ))

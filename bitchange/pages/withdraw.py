@@ -167,7 +167,9 @@ def _book_card() -> rx.Component:
                          rx.text(r["state"], class_name="book-state"),
                          rx.button("Remove", size="1", variant="ghost", color_scheme="red",
                                    on_click=S.remove_address(r["id"]))],
-              "book-row", "book-table"),
+              "book-row", "book-table",
+              empty=("No saved addresses.", "Add one below: you can withdraw to it once it "
+                     "is confirmed from the email and its security hold has passed.")),
         rx.form(rx.hstack(
             rx.input(name="address", placeholder=S.asset + " address", id="book-address",
                      width="420px"),
@@ -220,7 +222,9 @@ def withdraw_page() -> rx.Component:
                                  rx.button("Cancel", size="1", variant="soft",
                                            color_scheme="red", class_name="withdrawal-cancel",
                                            on_click=S.cancel(r["id"])))],
-              "withdrawal-row", "withdrawals-table"),
+              "withdrawal-row", "withdrawals-table",
+              empty=("No withdrawals yet.", "Request one above, to an address from your "
+                     "address book.")),
         spacing="4", width="100%",
     ))
 
