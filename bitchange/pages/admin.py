@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from bitchange import db, routes
+from bitchange.components.empty import empty_state
 from bitchange.components.shell import page
 from bitchange.ledger import reconcile
 from bitchange.pages.admin_markets import markets_card
@@ -168,6 +169,8 @@ def operations_card() -> rx.Component:
                     class_name="job-row"))),
                 size="1", width="100%", id="jobs-table",
             ),
+            empty_state(AdminState.jobs, "No job has run yet.", "The scheduler records each "
+                        "run here; check that it is running.", id_="jobs-empty"),
             rx.button("Refresh", on_click=AdminState.refresh_operations, size="1",
                       variant="soft", id="operations-refresh"),
             spacing="3", width="100%",

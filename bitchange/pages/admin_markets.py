@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from bitchange import db
 from bitchange.accounts import audit
 from bitchange.accounts.sessions import CurrentUser
+from bitchange.components.empty import empty_state
 from bitchange.money import AmountError, format_step, parse_amount
 from bitchange.state.auth import client_ip, current_admin
 from bitchange.state.events import event
@@ -252,6 +253,8 @@ def markets_card() -> rx.Component:
                 rx.table.body(rx.foreach(S.rows, market_row)),
                 size="1", width="100%", id="admin-markets",
             ),
+            empty_state(S.rows, "No markets yet.", "Markets are created by `python -m "
+                        "bitchange migrate` from the reference data.", id_="admin-markets-empty"),
             rules_form(),
             rx.cond(S.error != "", rx.callout(S.error, icon="circle-alert", color_scheme="red",
                                               size="1", id="admin-markets-error")),
