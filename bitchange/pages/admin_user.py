@@ -25,6 +25,7 @@ class AdminUserState(rx.State):
     logins: list[dict[str, str]] = []
     balances: list[dict[str, str]] = []
     notice: str = ""
+    error: str = ""
 
     def _target(self) -> int:
         try:
@@ -65,7 +66,7 @@ class AdminUserState(rx.State):
 
     @event
     def load(self) -> rx.event.EventSpec | None:
-        self.notice = ""
+        self.notice = self.error = ""
         user, redirect = gate(self, routes.ADMIN_USERS)
         if user is None:
             self._deny()
@@ -80,6 +81,7 @@ class AdminUserState(rx.State):
             self._deny()
             return
         target, ip = self._target(), client_ip(self)
+        self.notice = self.error = ""
         try:
             with db.write() as conn:
                 if action == "freeze":
@@ -92,7 +94,7 @@ class AdminUserState(rx.State):
                     accounts_admin.reset_two_factor(conn, admin.user_id, target, ip=ip)
             self.notice = f"Done: {action.replace('_', ' ')}."
         except AccountError as exc:
-            self.notice = str(exc)
+            self.error = str(exc)
         self._load()
 
     @event
@@ -128,6 +130,8 @@ def admin_user() -> rx.Component:
     body = rx.cond(S.found, rx.vstack(
         rx.heading(p["email"], size="7", id="admin-user-email"),
         rx.cond(S.notice != "", rx.callout(S.notice, icon="info", id="admin-user-notice")),
+        rx.cond(S.error != "", rx.callout(S.error, icon="triangle-alert", color_scheme="red",
+                                          id="admin-user-error")),
         rx.hstack(
             rx.badge(p["role"]), rx.badge("verified: ", p["verified"]),
             rx.badge("2FA: ", p["tfa"], id="admin-user-tfa"),
