@@ -165,6 +165,7 @@ class TicketState(_Attachment, rx.State):
         user = current_user(self)
         if user is None:
             return navigate(routes.login(routes.SUPPORT))
+        self.error = ""
         try:
             with db.write() as conn:
                 support.user_close(conn, user.user_id, self._ticket_id())
