@@ -141,3 +141,30 @@ def test_deposit_address_book_withdrawal_review_and_payout(app, new_context, mai
     expect(user.locator("#wallet-table .wallet-row").filter(has_text="USDT")) \
         .to_contain_text("500.00")
     assert console.errors == []
+
+
+def _fits(page, selector: str) -> bool:  # type: ignore[no-untyped-def]
+    """Every cell of the table lies within the table's own box: nothing cut off or hidden in
+    a sideways scroll."""
+    return page.locator(selector).evaluate(
+        "t => { const r = t.getBoundingClientRect(); return [...t.querySelectorAll('td, th')]"
+        ".every(c => c.getBoundingClientRect().right <= r.right + 1) }")
+
+
+def test_the_admin_deposit_tables_show_every_column(app, new_context):
+    admin = new_context().new_page()
+    log_in(admin, app, "admin@demo.bitchange.local", DEMO_PASSWORD,
+           next_path="/admin/deposits", totp_secret=DEMO_ADMIN_TOTP_SECRET)
+    expect(admin.locator("#pending-deposits-empty")).to_contain_text("waiting")
+    admin.select_option("#deposit-asset", "USDT")
+    admin.fill("#deposit-target", "alice@demo.bitchange.local")
+    admin.fill("#deposit-amount", "20000")  # above the second-approval threshold
+    admin.fill("#deposit-txid", uuid.uuid4().hex * 2)
+    admin.fill("#deposit-vout", "0")
+    admin.fill("#deposit-confirmations", "12")
+    admin.click("#deposit-record")
+    row = admin.locator("#pending-deposits .pending-deposit-row").first
+    expect(row).to_contain_text("admin@demo.bitchange.local")  # recorded by
+    expect(admin.locator("#pending-deposits-empty")).to_have_count(0)
+    expect(row.locator(".deposit-approve")).to_be_in_viewport()
+    assert _fits(admin, "#pending-deposits") and _fits(admin, "#recent-deposits")
