@@ -64,7 +64,9 @@ def trade_journey(app, new_context, watchers: Sequence[Page] = ()) -> None:  # t
     alice = open_market(new_context, app, ALICE, "BTC-USDT")
     bob = open_market(new_context, app, BOB, "BTC-USDT")
     a0, b0 = balances(alice), balances(bob)
-    expect(bob.locator("#book-empty")).to_be_visible()
+    expect(bob.locator("#book-empty")).to_contain_text("Place a limit order")
+    expect(bob.locator("#book-sum-label")).to_have_text("Sum (BTC)")  # a running sum of BTC
+    expect(bob.locator("#open-orders-empty")).to_be_visible()
 
     # Alice rests a limit sell; the form shows the total and the fee before she sends it.
     alice.click("#order-side-sell")
