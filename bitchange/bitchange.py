@@ -108,8 +108,9 @@ app.add_page(not_found, route=routes.NOT_FOUND, title="Not found · BitChange", 
 # Accounts and security (issue #3).
 app.add_page(signup, route=routes.SIGNUP, title="Sign up · BitChange",
              on_load=[*_chrome, SignupState.clear])
+# Confirm first, then the chrome: its "confirm your email" banner reads the new state.
 app.add_page(verify_email, route=routes.VERIFY_EMAIL, title="Confirm email · BitChange",
-             on_load=[*_chrome, VerifyEmailState.load])
+             on_load=[VerifyEmailState.load, *_chrome])
 app.add_page(forgot_password, route=routes.FORGOT_PASSWORD, title="Reset password · BitChange",
              on_load=[*_chrome, ForgotPasswordState.clear])
 app.add_page(reset_password, route=routes.RESET_PASSWORD, title="New password · BitChange",

@@ -1,8 +1,10 @@
 """Conversions between what people type or read and integer minor units.
 
 Decimal is used only here, at the edges. Parsing is exact: an amount with more decimals than the
-asset has is refused, never rounded. Display truncates toward zero, so a shown figure is never
-more than what is held.
+asset has is refused, never rounded. An amount of an asset is shown by one rule (`format_asset`):
+its display decimals, more only when the amount has them, so a shown amount is exact. Fixed
+decimals (prices on a tick, estimates) truncate toward zero, so a shown figure is never more than
+what is held.
 """
 
 from __future__ import annotations
@@ -59,6 +61,15 @@ def format_amount(minor: int, precision: int, decimals: int | None = None) -> st
     shown = precision if decimals is None else min(decimals, precision)
     value = to_decimal(minor, precision).quantize(Decimal(1).scaleb(-shown), rounding=ROUND_DOWN)
     return f"{value:,.{shown}f}"
+
+
+def format_asset(minor: int, precision: int, display_decimals: int) -> str:
+    """The one display rule for an amount of an asset: at least its display decimals, and more
+    (up to its precision) only when the amount has them, so nothing is cut off:
+    150_000_000_000 USDT (6, 2) -> '150,000.00'; 12_345_678 ETH (8, 6) -> '0.12345678'."""
+    exponent = to_decimal(minor, precision).normalize().as_tuple().exponent
+    needed = -exponent if isinstance(exponent, int) else precision
+    return format_amount(minor, precision, max(display_decimals, min(needed, precision)))
 
 
 def format_step(minor: int, precision: int) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from bitchange import routes
+from bitchange.components.empty import empty_state
 from bitchange.state.auth import SessionState
 from bitchange.state.markets import MarketsState
 
@@ -180,8 +181,8 @@ def market_table(rows, *, detailed: bool) -> rx.Component:  # type: ignore[no-un
             ]
         return rx.table.row(*cells, class_name="market-row")
 
-    return rx.table.root(
+    return rx.fragment(rx.table.root(
         rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in headers])),
         rx.table.body(rx.foreach(rows, row)),
         variant="surface", width="100%", id="markets-table",
-    )
+    ), empty_state(rows, "No markets are listed yet.", "Check back soon.", id_="markets-empty"))

@@ -22,7 +22,7 @@ from bitchange.documents.tables import PrivateFile
 from bitchange.kyc.levels import LEVELS, level_of, limits_for
 from bitchange.kyc.tables import KycDocument, KycEvent, KycSubmission
 from bitchange.mail.templates import Link, public_link
-from bitchange.money import format_amount
+from bitchange.trading.markets import format_usdt
 
 _submissions = KycSubmission.__table__
 _documents = KycDocument.__table__
@@ -271,8 +271,8 @@ def approve(conn: Connection, admin_id: int, submission_id: int, *, ip: str) -> 
     notify(conn, user_id, "kyc_approved", "Your verification is approved", [
         f"Your account is now at level {level} ({LEVELS[level]}).",
         f"Your limits per 24 hours: withdrawals up to "
-        f"{format_amount(limits.withdrawal_usdt, 6, 2)} USDT, internal transfers up to "
-        f"{format_amount(limits.transfer_usdt, 6, 2)} USDT."],
+        f"{format_usdt(limits.withdrawal_usdt)} USDT, internal transfers up to "
+        f"{format_usdt(limits.transfer_usdt)} USDT."],
         link=Link("See your verification", public_link("/verification")))
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import reflex as rx
 
 from bitchange import db, routes
+from bitchange.components.empty import empty_state
 from bitchange.components.shell import page
 from bitchange.ledger import reconcile
-from bitchange.money import format_amount
 from bitchange.pages.admin_markets import markets_card
 from bitchange.pages.wallet_controls import withdrawal_switches_card
 from bitchange.state.auth import current_admin, current_user, navigate
@@ -92,7 +92,7 @@ class AdminState(rx.State):
         self.reconcile_lines = [] if report.ok else report.summary().splitlines()
         external = _external_totals()
         self.totals = [
-            {"asset": code, "deposited": format_amount(external.get(code, 0), info.precision)}
+            {"asset": code, "deposited": info.format(external.get(code, 0))}
             for code, info in precisions.items()
         ]
 
@@ -169,6 +169,8 @@ def operations_card() -> rx.Component:
                     class_name="job-row"))),
                 size="1", width="100%", id="jobs-table",
             ),
+            empty_state(AdminState.jobs, "No job has run yet.", "The scheduler records each "
+                        "run here; check that it is running.", id_="jobs-empty"),
             rx.button("Refresh", on_click=AdminState.refresh_operations, size="1",
                       variant="soft", id="operations-refresh"),
             spacing="3", width="100%",

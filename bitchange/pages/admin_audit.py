@@ -6,6 +6,7 @@ import reflex as rx
 
 from bitchange import db, routes
 from bitchange.accounts import audit
+from bitchange.components.empty import empty_state
 from bitchange.pages.admin_users import admin_frame, gate
 from bitchange.pages.security import when
 from bitchange.state.auth import current_admin
@@ -71,5 +72,7 @@ def admin_audit() -> rx.Component:
                                                  "ip"]], class_name="audit-row"))),
             width="100%", id="audit-table",
         ),
+        empty_state(S.rows, "No audit entries match.", "Every admin action is recorded "
+                    "here; clear the filters to see them all.", id_="audit-empty"),
         spacing="3", width="100%",
     ))

@@ -7,12 +7,12 @@ import reflex as rx
 
 from bitchange import db, routes
 from bitchange.inputs import InputError, parse_id, parse_whole
-from bitchange.money import AmountError, format_amount, parse_amount
+from bitchange.money import AmountError, parse_amount
 from bitchange.pages.admin_users import admin_frame, gate
 from bitchange.pages.wallet_common import messages, table, when
 from bitchange.state.auth import client_ip, current_admin
 from bitchange.state.events import event
-from bitchange.trading.markets import assets
+from bitchange.trading.markets import assets, format_usdt
 from bitchange.wallet import chains, deposits, rules
 from bitchange.wallet.errors import WalletError
 
@@ -43,16 +43,15 @@ class AdminDepositsState(rx.State):
 
         def view(d) -> dict[str, str]:  # type: ignore[no-untyped-def]
             return {"id": str(d.id), "time": when(d.created_at), "email": d.email,
-                    "asset": d.asset, "amount": format_amount(d.amount,
-                                                              precisions[d.asset].precision),
+                    "asset": d.asset, "amount": precisions[d.asset].format(d.amount),
                     "txid": f"{d.txid}:{d.vout}", "conf": str(d.confirmations),
                     "status": d.status.replace("_", " "), "by": d.recorded_by,
-                    "value": "unpriced" if d.value_usdt is None else format_amount(
-                        d.value_usdt, 6, 2)}
+                    "value": "unpriced" if d.value_usdt is None else format_usdt(
+                        d.value_usdt)}
 
         self.pending = [view(d) for d in rows if d.status == "pending_approval"]
         self.recent = [view(d) for d in rows if d.status != "pending_approval"][:50]
-        self.threshold = format_amount(rules.deposit_second_approval(), 6, 2)
+        self.threshold = format_usdt(rules.deposit_second_approval())
 
     @event
     def load(self) -> rx.event.EventSpec | None:
@@ -131,6 +130,13 @@ class AdminDepositsState(rx.State):
         self._load()
 
 
+def _txid(txid: rx.Var) -> rx.Component:
+    # A 64-character transaction id wraps anywhere, so it cannot push the "Recorded by" and
+    # action columns out of the card.
+    return rx.code(txid, size="1", word_break="break-all", max_width="18em",
+                   display="inline-block")
+
+
 def admin_deposits() -> rx.Component:
     S = AdminDepositsState
     form = rx.card(rx.form(rx.vstack(
@@ -164,22 +170,29 @@ def admin_deposits() -> rx.Component:
         table(["#", "Time", "User", "Amount", "Value (USDT)", "Tx", "Recorded by", ""],
               S.pending,
               lambda r: [r["id"], r["time"], r["email"], rx.text(r["amount"], " ", r["asset"]),
-                         r["value"], rx.code(r["txid"], size="1"), r["by"],
+                         r["value"], _txid(r["txid"]), r["by"],
                          rx.hstack(
                              rx.button("Approve", size="1", on_click=S.approve(r["id"]),
                                        class_name="deposit-approve"),
                              rx.form(rx.hstack(
                                  rx.el.input(type="hidden", name="id", value=r["id"]),
-                                 rx.input(name="reason", placeholder="Reason", size="1"),
+                                 rx.input(name="reason", placeholder="Reason", size="1",
+                                          width="8em"),
                                  rx.button("Reject", size="1", color_scheme="red",
-                                           variant="soft", type="submit")),
-                                 on_submit=S.reject, reset_on_submit=True))],
-              "pending-deposit-row", "pending-deposits"),
+                                           variant="soft", type="submit"), spacing="1"),
+                                 on_submit=S.reject, reset_on_submit=True),
+                             spacing="2", wrap="nowrap")],
+              "pending-deposit-row", "pending-deposits",
+              empty=("No deposits are waiting for a second approval.",
+                     "Deposits from the threshold above wait here until another admin "
+                     "approves or rejects them.")),
         rx.heading("Recent deposits", size="4", as_="h2"),
         table(["#", "Time", "User", "Amount", "Tx", "Conf.", "Status", "Recorded by"],
               S.recent,
               lambda r: [r["id"], r["time"], r["email"], rx.text(r["amount"], " ", r["asset"]),
-                         rx.code(r["txid"], size="1"), r["conf"], r["status"], r["by"]],
-              "recent-deposit-row", "recent-deposits"),
+                         _txid(r["txid"]), r["conf"], r["status"], r["by"]],
+              "recent-deposit-row", "recent-deposits",
+              empty=("No deposits recorded yet.",
+                     "Record a confirmed on-chain deposit with the form above.")),
         spacing="4", width="100%",
     ))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import reflex as rx
 
 from bitchange import db, routes
+from bitchange.components.empty import empty_state
 from bitchange.documents import storage
 from bitchange.inputs import parse_id
 from bitchange.kyc import LEVELS
@@ -147,7 +148,9 @@ def admin_kyc() -> rx.Component:
         rx.cond(S.notice != "", rx.callout(S.notice, icon="check", id="kyc-admin-notice")),
         rx.cond(S.error != "", rx.callout(S.error, icon="triangle-alert", color_scheme="red",
                                           id="kyc-admin-error")),
-        rx.cond(S.queue.length() == 0, rx.text("Nothing to review.", color_scheme="gray")),
-        queue, viewer,
+        queue,
+        empty_state(S.queue, "Nothing to review.", "Submitted verifications wait here for an "
+                    "admin to approve or reject them.", id_="kyc-queue-empty"),
+        viewer,
         spacing="3", width="100%",
     ))

@@ -9,8 +9,9 @@ from sqlalchemy import func, select
 from bitchange import db
 from bitchange.accounts import audit
 from bitchange.accounts.sessions import CurrentUser
+from bitchange.components.empty import empty_state
 from bitchange.inputs import InputError, parse_whole
-from bitchange.money import AmountError, format_amount, format_step, parse_amount
+from bitchange.money import AmountError, format_step, parse_amount
 from bitchange.state.auth import client_ip, current_admin
 from bitchange.state.events import event
 from bitchange.trading import service
@@ -73,8 +74,7 @@ class AdminMarketsState(rx.State):
             "symbol": m.symbol, "status": m.status,
             "tick": format_step(m.tick_size, infos[m.quote].precision),
             "lot": format_step(m.lot_size, infos[m.base].precision),
-            "min_notional": format_amount(m.min_notional, infos[m.quote].precision,
-                                          infos[m.quote].display_decimals).replace(",", ""),
+            "min_notional": infos[m.quote].format(m.min_notional).replace(",", ""),
             "maker": str(m.maker_fee_bps), "taker": str(m.taker_fee_bps),
             "open_orders": str(open_counts.get(m.symbol, 0)),
             "base": m.base, "quote": m.quote,
@@ -254,6 +254,8 @@ def markets_card() -> rx.Component:
                 rx.table.body(rx.foreach(S.rows, market_row)),
                 size="1", width="100%", id="admin-markets",
             ),
+            empty_state(S.rows, "No markets yet.", "Markets are created by `python -m "
+                        "bitchange migrate` from the reference data.", id_="admin-markets-empty"),
             rules_form(),
             rx.cond(S.error != "", rx.callout(S.error, icon="circle-alert", color_scheme="red",
                                               size="1", id="admin-markets-error")),

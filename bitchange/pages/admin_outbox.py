@@ -6,6 +6,7 @@ from __future__ import annotations
 import reflex as rx
 
 from bitchange import db, routes
+from bitchange.components.empty import empty_state
 from bitchange.config import get_settings
 from bitchange.mail import outbox
 from bitchange.pages.admin_users import admin_frame, gate
@@ -56,5 +57,8 @@ def admin_outbox() -> rx.Component:
         rx.text("The latest 100 emails. Without SMTP_HOST they are logged instead of sent.",
                 size="2", color_scheme="gray"),
         rx.foreach(AdminOutboxState.rows, _message),
+        empty_state(AdminOutboxState.rows, "No emails yet.",
+                    "Sign-up confirmations, alerts and notices appear here as they are sent.",
+                    id_="outbox-empty"),
         spacing="3", width="100%",
     ))

@@ -9,8 +9,9 @@ import reflex as rx
 
 from bitchange import db, routes
 from bitchange.clock import now
+from bitchange.components.empty import empty_state
 from bitchange.inputs import InputError, parse_id, parse_whole
-from bitchange.money import AmountError, format_amount, parse_amount
+from bitchange.money import AmountError, parse_amount
 from bitchange.pages.admin_users import admin_frame, gate
 from bitchange.pages.security import when
 from bitchange.promos import service as promos
@@ -48,7 +49,7 @@ class AdminPromosState(rx.State):
             rows = promos.redemptions(conn, code_id=selected.id) if selected else []
 
         def fmt(amount: int, asset: str) -> str:
-            return format_amount(amount, precisions[asset].precision)
+            return precisions[asset].format(amount)
 
         def condition(c: promos.Code) -> str:
             if c.condition == "first_deposit_min":
@@ -235,12 +236,17 @@ def admin_promos() -> rx.Component:
         rx.table.root(rx.table.body(rx.foreach(S.redemptions, lambda r: rx.table.row(
             rx.table.cell(r["email"]), rx.table.cell(r["amount"]), rx.table.cell(r["time"]),
             class_name="promo-redemption-row"))), size="1", width="100%"),
+        empty_state(S.redemptions, "Nobody has redeemed this code yet.",
+                    id_="promo-redemptions-empty"),
     ), width="100%"))
     return admin_frame(S.access, rx.vstack(
         rx.heading("Promo codes", size="7"),
         rx.cond(S.notice != "", rx.callout(S.notice, icon="check", id="promo-admin-notice")),
         rx.cond(S.error != "", rx.callout(S.error, icon="triangle-alert", color_scheme="red",
                                           id="promo-admin-error")),
-        codes, redemptions, pool, create,
+        codes,
+        empty_state(S.codes, "No promo codes yet.", "Create one with the form below.",
+                    id_="promo-codes-empty"),
+        redemptions, pool, create,
         spacing="3", width="100%",
     ))

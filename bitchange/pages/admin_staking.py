@@ -6,8 +6,9 @@ from __future__ import annotations
 import reflex as rx
 
 from bitchange import db, routes
+from bitchange.components.empty import empty_state
 from bitchange.inputs import InputError, parse_id, parse_whole
-from bitchange.money import AmountError, format_amount, parse_amount
+from bitchange.money import AmountError, parse_amount
 from bitchange.pages.admin_users import admin_frame, gate
 from bitchange.pages.staking import apr_text, lock_text
 from bitchange.staking import service as staking
@@ -31,7 +32,7 @@ class AdminStakingState(rx.State):
             rewards = staking.rewards_balance(conn)
 
         def fmt(amount: int, asset: str) -> str:
-            return format_amount(amount, precisions[asset].precision)
+            return precisions[asset].format(amount)
 
         self.asset_codes = list(precisions)
         self.products = [{
@@ -189,6 +190,10 @@ def admin_staking() -> rx.Component:
         rx.cond(S.notice != "", rx.callout(S.notice, icon="check", id="staking-admin-notice")),
         rx.cond(S.error != "", rx.callout(S.error, icon="triangle-alert", color_scheme="red",
                                           id="staking-admin-error")),
-        products, pool, create,
+        products,
+        empty_state(S.products, "No staking products yet.",
+                    "Create one with the form below; traders see it once it is active.",
+                    id_="admin-staking-products-empty"),
+        pool, create,
         spacing="3", width="100%",
     ))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import reflex as rx
 
 from bitchange import db, routes
+from bitchange.components.empty import empty_state
 from bitchange.inputs import parse_id
 from bitchange.pages.admin_users import admin_frame, gate
 from bitchange.pages.support import _ticket_row, conversation, message_rows
@@ -161,6 +162,9 @@ def admin_support() -> rx.Component:
                 rx.table.cell(t["updated"]), class_name="queue-row"))),
             width="100%", size="1", id="support-queue",
         ),
+        empty_state(S.tickets, "No tickets match.",
+                    "Change the status, category or age filters to see other tickets.",
+                    id_="support-queue-empty"),
         spacing="3", width="100%",
     ))
 

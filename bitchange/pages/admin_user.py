@@ -8,9 +8,9 @@ import reflex as rx
 from bitchange import db, routes
 from bitchange.accounts import admin as accounts_admin
 from bitchange.accounts.users import AccountError
+from bitchange.components.empty import empty_state
 from bitchange.inputs import parse_id
 from bitchange.ledger import account_for_user, balances_of
-from bitchange.money import format_amount
 from bitchange.pages.admin_users import admin_frame, gate
 from bitchange.pages.security import when
 from bitchange.state.auth import client_ip, current_admin
@@ -26,6 +26,7 @@ class AdminUserState(rx.State):
     logins: list[dict[str, str]] = []
     balances: list[dict[str, str]] = []
     notice: str = ""
+    error: str = ""
 
     def _target(self) -> int:
         try:
@@ -59,15 +60,14 @@ class AdminUserState(rx.State):
         self.logins = [{"time": when(r.created_at), "result": "success" if r.success else
                         r.reason, "ip": r.ip, "device": r.device} for r in detail.logins]
         self.balances = [
-            {"asset": code, "available": format_amount(money.get(code, (0, 0))[0],
-                                                       info.precision),
-             "locked": format_amount(money.get(code, (0, 0))[1], info.precision)}
+            {"asset": code, "available": info.format(money.get(code, (0, 0))[0]),
+             "locked": info.format(money.get(code, (0, 0))[1])}
             for code, info in precisions.items()
         ]
 
     @event
     def load(self) -> rx.event.EventSpec | None:
-        self.notice = ""
+        self.notice = self.error = ""
         user, redirect = gate(self, routes.ADMIN_USERS)
         if user is None:
             self._deny()
@@ -82,6 +82,7 @@ class AdminUserState(rx.State):
             self._deny()
             return
         target, ip = self._target(), client_ip(self)
+        self.notice = self.error = ""
         try:
             with db.write() as conn:
                 if action == "freeze":
@@ -94,7 +95,7 @@ class AdminUserState(rx.State):
                     accounts_admin.reset_two_factor(conn, admin.user_id, target, ip=ip)
             self.notice = f"Done: {action.replace('_', ' ')}."
         except AccountError as exc:
-            self.notice = str(exc)
+            self.error = str(exc)
         self._load()
 
     @event
@@ -114,13 +115,14 @@ class AdminUserState(rx.State):
         self._act("reset_2fa")
 
 
-def _table(headers: list[str], rows, keys: list[str], row_class: str) -> rx.Component:  # type: ignore[no-untyped-def]
-    return rx.table.root(
+def _table(headers: list[str], rows, keys: list[str], row_class: str,  # type: ignore[no-untyped-def]
+           empty: str) -> rx.Component:
+    return rx.fragment(rx.table.root(
         rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in headers])),
         rx.table.body(rx.foreach(rows, lambda r: rx.table.row(
             *[rx.table.cell(r[k]) for k in keys], class_name=row_class))),
         width="100%", size="1",
-    )
+    ), empty_state(rows, empty, id_=f"{row_class}-empty"))
 
 
 def admin_user() -> rx.Component:
@@ -129,6 +131,8 @@ def admin_user() -> rx.Component:
     body = rx.cond(S.found, rx.vstack(
         rx.heading(p["email"], size="7", id="admin-user-email", overflow_wrap="anywhere"),
         rx.cond(S.notice != "", rx.callout(S.notice, icon="info", id="admin-user-notice")),
+        rx.cond(S.error != "", rx.callout(S.error, icon="triangle-alert", color_scheme="red",
+                                          id="admin-user-error")),
         rx.hstack(
             rx.badge(p["role"]), rx.badge("verified: ", p["verified"]),
             rx.badge("2FA: ", p["tfa"], id="admin-user-tfa"),
@@ -150,13 +154,14 @@ def admin_user() -> rx.Component:
         ),
         rx.heading("Balances", size="4", as_="h2"),
         _table(["Asset", "Available", "Locked"], S.balances, ["asset", "available", "locked"],
-               "balance-row"),
+               "balance-row", "No assets listed."),
         rx.heading("Active sessions", size="4", as_="h2"),
         _table(["Device", "IP", "First seen", "Last seen"], S.sessions,
-               ["device", "ip", "first", "last"], "admin-session-row"),
+               ["device", "ip", "first", "last"], "admin-session-row",
+               "No active sessions: the user is signed out everywhere."),
         rx.heading("Login history", size="4", as_="h2"),
         _table(["Time", "Result", "IP", "Device"], S.logins, ["time", "result", "ip", "device"],
-               "admin-login-row"),
+               "admin-login-row", "No logins recorded yet."),
         spacing="3", width="100%",
     ), rx.text("No such user.", id="admin-user-missing"))
     return admin_frame(S.access, body)

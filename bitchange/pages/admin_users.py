@@ -6,6 +6,7 @@ import reflex as rx
 
 from bitchange import db, routes
 from bitchange.accounts import admin as accounts_admin
+from bitchange.components.empty import empty_state
 from bitchange.components.shell import page
 from bitchange.pages.admin import admin_nav
 from bitchange.state.auth import current_admin, current_user, navigate
@@ -87,5 +88,7 @@ def admin_users() -> rx.Component:
                 class_name="user-row"))),
             width="100%", id="users-table",
         ),
+        empty_state(S.rows, "No users match.", "Search by email or user id.",
+                    id_="users-empty"),
         spacing="3", width="100%",
     ))

@@ -7,13 +7,13 @@ from __future__ import annotations
 import reflex as rx
 
 from bitchange import db, routes
+from bitchange.components.empty import empty_state
 from bitchange.inputs import parse_id
-from bitchange.money import format_amount
 from bitchange.pages.admin_users import admin_frame, gate
 from bitchange.pages.wallet_common import messages, when
 from bitchange.state.auth import client_ip, current_admin
 from bitchange.state.events import event
-from bitchange.trading.markets import assets
+from bitchange.trading.markets import assets, format_usdt
 from bitchange.wallet import rules, withdrawals
 from bitchange.wallet.errors import WalletError
 
@@ -37,27 +37,27 @@ class AdminWithdrawalsState(rx.State):
         rows = []
         for item in queue:
             w = item.withdrawal
-            precision = precisions[w.asset].precision
+            shown = precisions[w.asset].format
             approvals = ("needs 2 approvals" + (f"; 1st by {item.first_approver_email}"
                                                 if item.first_approver_email else "")
                          if w.needs_two_approvals else "1 approval")
             rows.append({
                 "id": str(w.id), "time": when(w.created_at), "email": item.email,
-                "amount": f"{format_amount(w.amount, precision)} {w.asset}",
-                "fee": format_amount(w.fee, precision), "address": w.address,
-                "value": "unpriced" if w.value_usdt is None else format_amount(
-                    w.value_usdt, 6, 2) + " USDT",
+                "amount": f"{shown(w.amount)} {w.asset}",
+                "fee": shown(w.fee), "address": w.address,
+                "value": "unpriced" if w.value_usdt is None else format_usdt(
+                    w.value_usdt) + " USDT",
                 "status": w.label, "raw_status": w.status, "approvals": approvals,
                 "age": f"account {item.account_age_days} days old",
                 "security": item.security_change or "no recent security change",
                 "address_age": f"address added {item.address_age_hours} h ago",
-                "limit": f"{format_amount(item.used_today_usdt, 6, 2)} of "
-                         f"{format_amount(item.daily_limit_usdt, 6, 2)} USDT used today",
+                "limit": f"{format_usdt(item.used_today_usdt)} of "
+                         f"{format_usdt(item.daily_limit_usdt)} USDT used today",
                 "history": f"{item.sent_before} earlier withdrawals sent",
                 "events": " · ".join(item.events),
             })
         self.rows = rows
-        self.four_eyes = format_amount(rules.withdrawal_four_eyes(), 6, 2)
+        self.four_eyes = format_usdt(rules.withdrawal_four_eyes())
 
     @event
     def load(self) -> rx.event.EventSpec | None:
@@ -158,7 +158,8 @@ def admin_withdrawals() -> rx.Component:
         rx.text("From ", S.four_eyes, " USDT a withdrawal needs two different admins. "
                 "Pause switches are on the dashboard.", size="2", color_scheme="gray"),
         messages(S.notice, S.error),
-        rx.cond(S.rows.length() == 0, rx.text("Nothing to review.", id="review-empty")),
         rx.foreach(S.rows, _item),
+        empty_state(S.rows, "Nothing to review.", "Withdrawals confirmed by their owners wait "
+                    "here for approval.", id_="review-empty"),
         spacing="3", width="100%",
     ))

@@ -7,7 +7,6 @@ import reflex as rx
 
 from bitchange import db, routes
 from bitchange.accounts.totp import qr_data_uri
-from bitchange.money import format_amount
 from bitchange.pages.wallet_common import asset_tabs, frame, table, when
 from bitchange.state.auth import current_user, navigate
 from bitchange.state.events import event
@@ -37,7 +36,7 @@ class DepositState(rx.State):
         self.asset = wanted if wanted in chains.SCHEMES else "BTC"
         with db.write() as conn:  # the address is derived and stored on first use
             info = deposits.deposit_address(conn, user.user_id, self.asset)
-            precision = assets(conn)[self.asset].precision
+            shown = assets(conn)[self.asset].format
             mine = history.entries(conn, user.user_id,
                                    history.Filters(type="deposit", asset=self.asset), limit=20)
         self.access = "ok"
@@ -45,7 +44,7 @@ class DepositState(rx.State):
         self.network = info.network
         self.qr = qr_data_uri(info.address) if info.available else ""
         self.confirmations = rules.min_confirmations(self.asset)
-        self.rows = [{"time": when(e.time), "amount": format_amount(e.amount, precision),
+        self.rows = [{"time": when(e.time), "amount": shown(e.amount),
                       "status": e.status, "detail": e.detail} for e in mine]
         return None
 
@@ -80,6 +79,8 @@ def deposit_page() -> rx.Component:
         rx.heading("Recent deposits", size="4", as_="h2"),
         table(["Time", "Amount", "Status", "Transaction"], S.rows,
               lambda r: [r["time"], r["amount"], r["status"], rx.code(r["detail"], size="1")],
-              "deposit-row", "deposits-table"),
+              "deposit-row", "deposits-table",
+              empty=("No deposits yet.", "Send funds to the address above: each deposit shows "
+                     "here, and is credited once it has enough confirmations.")),
         spacing="4", width="100%",
     ))

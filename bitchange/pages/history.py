@@ -6,7 +6,6 @@ from __future__ import annotations
 import reflex as rx
 
 from bitchange import db, routes
-from bitchange.money import format_amount
 from bitchange.pages.wallet_common import frame, messages, table, when
 from bitchange.state.auth import current_user, navigate
 from bitchange.state.events import event
@@ -46,8 +45,8 @@ class HistoryState(rx.State):
         self.access, self.count = "ok", len(found)
         self.rows = [{
             "time": when(e.time), "type": e.type, "asset": e.asset,
-            "amount": ("-" if e.amount < 0 else "+") + format_amount(
-                abs(e.amount), precisions[e.asset].precision),
+            "amount": ("-" if e.amount < 0 else "+") + precisions[e.asset].format(
+                abs(e.amount)),
             "status": e.status, "detail": e.detail, "ref": e.ref,
         } for e in found[:SHOWN]]
 
@@ -109,6 +108,8 @@ def history_page() -> rx.Component:
         table(["Time", "Type", "Asset", "Amount", "Status", "Detail", "Ref"], S.rows,
               lambda r: [r["time"], r["type"], r["asset"], r["amount"], r["status"],
                          rx.text(r["detail"], size="1"), r["ref"]],
-              "history-row", "history-table"),
+              "history-row", "history-table",
+              empty=("No activity to show.", "Deposits, trades, fees, transfers and "
+                     "withdrawals appear here: widen the filters, or make a deposit to start.")),
         spacing="4", width="100%",
     ))

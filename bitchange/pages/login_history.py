@@ -6,6 +6,7 @@ import reflex as rx
 
 from bitchange import db, routes
 from bitchange.accounts import history
+from bitchange.components.empty import empty_state
 from bitchange.components.shell import page
 from bitchange.pages.security import when
 from bitchange.state.auth import current_user, navigate
@@ -44,4 +45,7 @@ def login_history() -> rx.Component:
                 class_name="history-row"))),
             width="100%", margin_top="1em", id="history-table",
         ),
+        empty_state(LoginHistoryState.rows, "No logins recorded yet.",
+                    "Each login to your account, and each refused attempt, shows here.",
+                    id_="history-table-empty"),
     )

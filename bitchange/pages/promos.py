@@ -5,8 +5,8 @@ from __future__ import annotations
 import reflex as rx
 
 from bitchange import db, routes
+from bitchange.components.empty import empty_state
 from bitchange.components.shell import page
-from bitchange.money import format_amount
 from bitchange.pages.security import when
 from bitchange.promos import service as promos
 from bitchange.state.auth import client_ip, current_user, navigate
@@ -24,7 +24,7 @@ class PromosState(rx.State):
         with db.read() as conn:
             precisions = assets(conn)
             self.history = [{"code": r.code, "time": when(r.created_at),
-                             "amount": format_amount(r.amount, precisions[r.asset].precision),
+                             "amount": precisions[r.asset].format(r.amount),
                              "asset": r.asset}
                             for r in promos.redemptions(conn, user_id=user_id, limit=50)]
 
@@ -49,8 +49,8 @@ class PromosState(rx.State):
             result = promos.redeem_code(user.user_id, str(form.get("code", ""))[:64],
                                         ip=client_ip(self))
             with db.read() as conn:
-                precision = assets(conn)[result.asset].precision
-            self.notice = (f"Done: {format_amount(result.amount, precision)} {result.asset} "
+                shown = assets(conn)[result.asset].format(result.amount)
+            self.notice = (f"Done: {shown} {result.asset} "
                            "was added to your available balance.")
         except promos.PromoError as exc:
             self.error = str(exc)
@@ -79,6 +79,9 @@ def promos_page() -> rx.Component:
                 rx.table.cell(r["time"]), class_name="promo-row"))),
             width="100%", max_width="640px", size="1",
         ),
+        empty_state(S.history, "You have not redeemed a code yet.",
+                    "Enter a promo code above to add its reward to your balance.",
+                    id_="promo-history-empty"),
         spacing="4", width="100%",
     )
     return page(rx.cond(S.access == "ok", body, rx.text("Loading…", color_scheme="gray")))

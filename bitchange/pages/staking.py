@@ -8,10 +8,11 @@ import reflex as rx
 
 from bitchange import db, routes
 from bitchange.clock import now
+from bitchange.components.empty import empty_state
 from bitchange.components.shell import page
 from bitchange.inputs import parse_id
 from bitchange.ledger import account_for_user, balances_of
-from bitchange.money import AmountError, format_amount, parse_amount
+from bitchange.money import AmountError, parse_amount
 from bitchange.pages.security import when
 from bitchange.staking import service as staking
 from bitchange.state.auth import current_user, navigate
@@ -43,7 +44,7 @@ class StakingState(rx.State):
             money = balances_of(conn, account_for_user(conn, user_id))
 
         def fmt(amount: int, asset: str) -> str:
-            return format_amount(amount, precisions[asset].precision)
+            return precisions[asset].format(amount)
 
         self.products = [{
             "id": str(p.id), "name": p.name, "asset": p.asset, "apr": apr_text(p.apr_bps),
@@ -160,8 +161,14 @@ def staking_page() -> rx.Component:
         rx.cond(S.error != "", rx.callout(S.error, icon="triangle-alert", color_scheme="red",
                                           id="staking-error")),
         rx.hstack(rx.foreach(S.products, _product_card), wrap="wrap", spacing="3"),
+        empty_state(S.products, "No staking products are open right now.",
+                    "Products appear here when the exchange opens them; check back later.",
+                    id_="staking-products-empty"),
         rx.heading("Your positions", size="5"),
         positions,
+        empty_state(S.positions, "You have no staking positions.",
+                    "Stake an amount in one of the products above to earn daily rewards.",
+                    id_="staking-positions-empty"),
         spacing="4", width="100%",
     )
     return page(rx.cond(S.access == "ok", body, rx.text("Loading…", color_scheme="gray")))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import reflex as rx
 
 from bitchange import db, routes
+from bitchange.components.empty import empty_state
 from bitchange.components.shell import page
 from bitchange.documents import storage
 from bitchange.documents.storage import DocumentError
@@ -165,6 +166,7 @@ class TicketState(_Attachment, rx.State):
         user = current_user(self)
         if user is None:
             return navigate(routes.login(routes.SUPPORT))
+        self.error = ""
         try:
             with db.write() as conn:
                 support.user_close(conn, user.user_id, self._ticket_id())
@@ -227,6 +229,9 @@ def support_page() -> rx.Component:
                 rx.table.cell(t["updated"]), class_name="ticket-row"))),
             width="100%", size="1", id="tickets-table",
         ),
+        empty_state(S.tickets, "You have no support tickets.",
+                    "Open one below and we will answer by email and here.",
+                    id_="tickets-table-empty"),
         rx.card(rx.form(rx.vstack(
             rx.heading("Open a ticket", size="4"),
             rx.input(name="subject", placeholder="Subject", id="ticket-subject", width="100%"),

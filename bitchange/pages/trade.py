@@ -10,6 +10,7 @@ import reflex as rx
 
 from bitchange import routes
 from bitchange.components.candles import candles
+from bitchange.components.empty import empty_state
 from bitchange.components.shell import page
 from bitchange.state.auth import SessionState
 from bitchange.state.trade import TradeState as S
@@ -112,7 +113,8 @@ def book_row(row: rx.Var, color: str, bar: str, css_class: str) -> rx.Component:
 def book_header() -> rx.Component:
     return rx.hstack(
         rx.text("Price", flex="1"), rx.text("Amount", flex="1", text_align="right"),
-        rx.text("Total", flex="1", text_align="right"),
+        # A running sum of the amounts from the best price outwards, in the base asset.
+        rx.text("Sum (", S.info["base"], ")", flex="1", text_align="right", id="book-sum-label"),
         width="100%", spacing="2", padding_x="0.25em", font_size="11px",
         color=rx.color("gray", 10),
     )
@@ -139,9 +141,8 @@ def order_book() -> rx.Component:
                                                   "book-row bid-row")),
             spacing="0", width="100%", id="book-bids", min_height="1em",
         ),
-        rx.cond((S.asks.length() == 0) & (S.bids.length() == 0),
-                rx.text("No orders in the book yet.", size="1", color_scheme="gray",
-                        id="book-empty")),
+        empty_state([S.asks, S.bids], "No orders in the book yet.",
+                    "Place a limit order to make the first price.", id_="book-empty"),
     )
 
 
@@ -165,8 +166,8 @@ def recent_trades() -> rx.Component:
                   color=rx.color("gray", 10)),
         rx.vstack(rx.foreach(S.tape, tape_row), spacing="0", width="100%", id="tape",
                   max_height="360px", overflow_y="auto"),
-        rx.cond(S.tape.length() == 0,
-                rx.text("No trades yet.", size="1", color_scheme="gray", id="tape-empty")),
+        empty_state(S.tape, "No trades yet.", "Trades in this market show here as they happen.",
+                    id_="tape-empty"),
     )
 
 
@@ -359,26 +360,35 @@ def open_orders_table() -> rx.Component:
                                           on_click=S.cancel_order(r["id"]))),
                   class_name="open-order-row"))),
               "open-orders"),
+        empty_state(S.open_orders, "No open orders in this market.",
+                    "Orders you place that wait in the book show here.",
+                    id_="open-orders-empty"),
         width="100%",
     )
 
 
 def history_table() -> rx.Component:
-    return table(["Time", "Side", "Type", "Price", "Amount", "Filled", "Avg. price", "Status"],
-                 rx.table.body(rx.foreach(S.history, lambda r: rx.table.row(
-                     rx.table.cell(r["time"]), rx.table.cell(side_badge(r)),
-                     *_cells(r, ["kind", "price", "amount", "filled", "average", "status"]),
-                     class_name="history-row"))),
-                 "order-history")
+    orders = table(["Time", "Side", "Type", "Price", "Amount", "Filled", "Avg. price", "Status"],
+                   rx.table.body(rx.foreach(S.history, lambda r: rx.table.row(
+                       rx.table.cell(r["time"]), rx.table.cell(side_badge(r)),
+                       *_cells(r, ["kind", "price", "amount", "filled", "average", "status"]),
+                       class_name="history-row"))),
+                   "order-history")
+    return rx.fragment(orders, empty_state(
+        S.history, "No orders yet.", "Your filled, cancelled and expired orders in this market "
+        "show here.", id_="order-history-empty"))
 
 
 def my_trades_table() -> rx.Component:
-    return table(["Time", "Side", "Role", "Price", "Amount", "Total", "Fee"],
-                 rx.table.body(rx.foreach(S.my_trades, lambda r: rx.table.row(
-                     rx.table.cell(r["time"]), rx.table.cell(side_badge(r)),
-                     *_cells(r, ["role", "price", "amount", "total", "fee"]),
-                     class_name="my-trade-row"))),
-                 "my-trades")
+    trades = table(["Time", "Side", "Role", "Price", "Amount", "Total", "Fee"],
+                   rx.table.body(rx.foreach(S.my_trades, lambda r: rx.table.row(
+                       rx.table.cell(r["time"]), rx.table.cell(side_badge(r)),
+                       *_cells(r, ["role", "price", "amount", "total", "fee"]),
+                       class_name="my-trade-row"))),
+                   "my-trades")
+    return rx.fragment(trades, empty_state(
+        S.my_trades, "No trades yet.", "Your fills in this market show here.",
+        id_="my-trades-empty"))
 
 
 def my_activity() -> rx.Component:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import reflex as rx
 
 from bitchange import db, routes
-from bitchange.money import AmountError, format_amount, parse_amount
+from bitchange.money import AmountError, parse_amount
 from bitchange.pages.wallet_common import frame, messages
 from bitchange.state.auth import current_user, navigate
 from bitchange.state.events import event
-from bitchange.trading.markets import assets
+from bitchange.trading.markets import assets, format_usdt
 from bitchange.wallet import transfers
 from bitchange.wallet.errors import WalletError
 
@@ -27,9 +27,7 @@ class TransferState(rx.State):
             used = transfers.used_today(conn, user_id)
             limit = transfers.daily_limit(conn, user_id)
         self.access = "ok"
-        self.limit = (f"{format_amount(used, 6, 2)} of "
-                      f"{format_amount(limit, 6, 2)} USDT used in the "
-                      "last 24h")
+        self.limit = f"{format_usdt(used)} of {format_usdt(limit)} USDT used in the last 24h"
 
     @event
     def load(self) -> rx.event.EventSpec | None:
@@ -57,7 +55,7 @@ class TransferState(rx.State):
             amount = parse_amount(str(form.get("amount", "")), info.precision)
             transfers.send(user.user_id, str(form.get("email", "")), asset, amount,
                            str(form.get("note", "")), str(form.get("code", "")))
-            self.notice = (f"Sent {format_amount(amount, info.precision)} {asset} to "
+            self.notice = (f"Sent {info.format(amount)} {asset} to "
                            f"{str(form.get('email', '')).strip().lower()}.")
         except (AmountError, WalletError) as exc:
             self.error = str(exc)

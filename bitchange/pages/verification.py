@@ -15,10 +15,10 @@ from bitchange.documents import storage
 from bitchange.documents.storage import DocumentError
 from bitchange.kyc import LEVELS, limits_for
 from bitchange.kyc import service as kyc
-from bitchange.money import format_amount
 from bitchange.state import live
 from bitchange.state.auth import current_user, navigate
 from bitchange.state.events import event
+from bitchange.trading.markets import format_usdt
 
 ACCEPT = {"image/jpeg": [".jpg", ".jpeg"], "image/png": [".png"], "application/pdf": [".pdf"]}
 
@@ -56,8 +56,8 @@ class VerificationState(rx.State):
             limits = limits_for(level)
             self.limits.append({
                 "level": str(level), "name": name,
-                "withdrawal": format_amount(limits.withdrawal_usdt, 6, 2) + " USDT",
-                "transfer": format_amount(limits.transfer_usdt, 6, 2) + " USDT",
+                "withdrawal": format_usdt(limits.withdrawal_usdt) + " USDT",
+                "transfer": format_usdt(limits.transfer_usdt) + " USDT",
                 "current": "yes" if level == status.level else ""})
         self.uploaded = {kind: "uploaded" for kind in self._drafts}
 

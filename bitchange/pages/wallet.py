@@ -6,11 +6,12 @@ from __future__ import annotations
 import reflex as rx
 
 from bitchange import db, routes
-from bitchange.money import format_amount
+from bitchange.money import format_asset
 from bitchange.pages.wallet_common import frame, table
 from bitchange.state import live
 from bitchange.state.auth import current_user, navigate
 from bitchange.state.events import event
+from bitchange.trading.markets import format_usdt
 from bitchange.wallet.overview import overview
 
 
@@ -37,20 +38,19 @@ class WalletState(rx.State):
         self.access = "ok"
 
         def fmt(amount: int, line) -> str:  # type: ignore[no-untyped-def]
-            return format_amount(amount, line.precision, line.decimals)
+            return format_asset(amount, line.precision, line.decimals)
 
         self.rows = [{
             "asset": line.asset, "name": line.name, "total": fmt(line.total, line),
             "available": fmt(line.available, line), "in_orders": fmt(line.in_orders, line),
             "pending": fmt(line.pending_withdrawal, line),
-            "value": "no price" if line.value_usdt is None else format_amount(
-                line.value_usdt, 6, 2),
+            "value": "no price" if line.value_usdt is None else format_usdt(line.value_usdt),
             "deposit": f"{routes.DEPOSIT}?asset={line.asset}",
             "withdraw": f"{routes.WITHDRAW}?asset={line.asset}",
             "trade": routes.trade(f"{line.asset}-USDT") if line.asset != "USDT" else
             routes.trade("BTC-USDT"),
         } for line in view.lines]
-        self.total_usdt = format_amount(view.total_usdt, 6, 2)
+        self.total_usdt = format_usdt(view.total_usdt)
         self.unpriced = ", ".join(view.unpriced)
 
 
@@ -70,6 +70,7 @@ def wallet_page() -> rx.Component:
                          rx.hstack(rx.link("Deposit", href=r["deposit"]),
                                    rx.link("Withdraw", href=r["withdraw"]),
                                    rx.link("Trade", href=r["trade"]), spacing="3")],
-              "wallet-row", "wallet-table"),
+              "wallet-row", "wallet-table",
+              empty=("No assets listed.", "Assets appear here once the exchange lists them.")),
         spacing="4", width="100%",
     ))

@@ -7,6 +7,7 @@ from datetime import datetime
 import reflex as rx
 
 from bitchange import routes
+from bitchange.components.empty import empty_state
 
 
 def when(moment: datetime | None) -> str:
@@ -33,14 +34,16 @@ def messages(notice, error) -> rx.Component:  # type: ignore[no-untyped-def]
     )
 
 
-def table(headers: list[str], rows, cells, row_class: str, table_id: str) -> rx.Component:  # type: ignore[no-untyped-def]
-    """`cells(row)` returns the row's cells (components or vars)."""
-    return rx.table.root(
+def table(headers: list[str], rows, cells, row_class: str, table_id: str, *,  # type: ignore[no-untyped-def]
+          empty: tuple[str, str]) -> rx.Component:
+    """`cells(row)` returns the row's cells (components or vars); `empty` is (what the list
+    holds, what to do to fill it), said while it has no rows."""
+    return rx.fragment(rx.table.root(
         rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in headers])),
         rx.table.body(rx.foreach(rows, lambda r: rx.table.row(
             *[rx.table.cell(c) for c in cells(r)], class_name=row_class))),
         width="100%", size="1", id=table_id,
-    )
+    ), empty_state(rows, *empty, id_=f"{table_id}-empty"))
 
 
 def asset_tabs(current, assets_var, route: str) -> rx.Component:  # type: ignore[no-untyped-def]

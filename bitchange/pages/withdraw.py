@@ -10,13 +10,13 @@ import reflex as rx
 from bitchange import db, routes
 from bitchange.clock import now
 from bitchange.inputs import parse_id
-from bitchange.money import AmountError, format_amount, parse_amount
+from bitchange.money import AmountError, parse_amount
 from bitchange.pages.signup import card
 from bitchange.pages.wallet_common import asset_tabs, frame, messages, table, when
 from bitchange.state import live
 from bitchange.state.auth import client_ip, current_user, navigate
 from bitchange.state.events import event
-from bitchange.trading.markets import assets
+from bitchange.trading.markets import assets, format_usdt
 from bitchange.wallet import address_book, chains, controls, withdrawals
 from bitchange.wallet.errors import WalletError
 
@@ -35,6 +35,10 @@ class WithdrawState(rx.State):
     paused: str = ""
     notice: str = ""
     error: str = ""
+    # A form is cleared (re-mounted under a new key) only after it succeeded: a refused form
+    # keeps what was chosen and typed, to be corrected.
+    book_form: str = "0"
+    request_form: str = "0"
 
     def _user(self):  # type: ignore[no-untyped-def]
         user = current_user(self)
@@ -47,7 +51,7 @@ class WithdrawState(rx.State):
         with db.write() as conn:
             withdrawals.expire_stale(conn)
         with db.read() as conn:
-            precision = assets(conn)[self.asset].precision
+            shown = assets(conn)[self.asset].format
             entries = address_book.entries(conn, user_id, self.asset)
             mine = [w for w in withdrawals.of_user(conn, user_id) if w.asset == self.asset]
             q = withdrawals.quote(conn, user_id, self.asset)
@@ -62,16 +66,16 @@ class WithdrawState(rx.State):
                       for e in entries if e.usable(moment)]
         self.rows = [{
             "id": str(w.id), "time": when(w.created_at),
-            "amount": format_amount(w.amount, precision),
-            "receive": format_amount(w.amount - w.fee, precision), "address": w.address,
+            "amount": shown(w.amount),
+            "receive": shown(w.amount - w.fee), "address": w.address,
             "status": w.label, "txid": w.txid, "reason": w.reason,
             "cancellable": "yes" if w.status in ("awaiting_email", "pending_review") else "",
         } for w in mine]
-        self.available = format_amount(balance.get(self.asset, (0, 0))[0], precision)
-        self.fee = format_amount(q.fee, precision)
-        self.minimum = format_amount(q.minimum, precision)
-        self.limit = (f"{format_amount(q.used_today_usdt, 6, 2)} of "
-                      f"{format_amount(q.daily_limit_usdt, 6, 2)} USDT used in the last 24h")
+        self.available = shown(balance.get(self.asset, (0, 0))[0])
+        self.fee = shown(q.fee)
+        self.minimum = shown(q.minimum)
+        self.limit = (f"{format_usdt(q.used_today_usdt)} of "
+                      f"{format_usdt(q.daily_limit_usdt)} USDT used in the last 24h")
 
     def _done(self, user_id: int, notice: str = "", error: str = "") -> None:
         self.notice, self.error = notice, error
@@ -102,6 +106,7 @@ class WithdrawState(rx.State):
         except WalletError as exc:
             self._done(user.user_id, error=str(exc))
             return
+        self.book_form = str(int(self.book_form) + 1)
         self._done(user.user_id, notice="Address saved. Confirm it from the link we emailed "
                                         "you; it can be used once the hold has passed.")
 
@@ -138,6 +143,7 @@ class WithdrawState(rx.State):
         except ValueError:
             self._done(user.user_id, error="Choose an address from your address book.")
             return
+        self.request_form = str(int(self.request_form) + 1)
         self._done(user.user_id, notice="Check your email and confirm the withdrawal with the "
                                         "link we sent you. The funds are held meanwhile.")
 
@@ -166,7 +172,9 @@ def _book_card() -> rx.Component:
                          rx.text(r["state"], class_name="book-state"),
                          rx.button("Remove", size="1", variant="ghost", color_scheme="red",
                                    on_click=S.remove_address(r["id"]))],
-              "book-row", "book-table"),
+              "book-row", "book-table",
+              empty=("No saved addresses.", "Add one below: you can withdraw to it once it "
+                     "is confirmed from the email and its security hold has passed.")),
         rx.form(rx.hstack(
             rx.input(name="address", placeholder=S.asset + " address", id="book-address",
                      width="420px"),
@@ -174,7 +182,7 @@ def _book_card() -> rx.Component:
                      width="180px"),
             rx.button("Add address", type="submit", id="book-add"),
             spacing="2", wrap="wrap",
-        ), on_submit=S.add_address, reset_on_submit=True),
+        ), on_submit=S.add_address, key=S.book_form),
         rx.text("New addresses must be confirmed from an email and then wait out a security "
                 "hold before they can be used.", size="1", color_scheme="gray"),
         spacing="3", width="100%",
@@ -198,7 +206,7 @@ def _request_card() -> rx.Component:
                  auto_complete="one-time-code"),
         rx.button("Withdraw", type="submit", id="withdraw-submit"),
         spacing="2",
-    ), on_submit=S.request, reset_on_submit=True), width="100%")
+    ), on_submit=S.request, key=S.request_form), width="100%")
 
 
 def withdraw_page() -> rx.Component:
@@ -219,7 +227,9 @@ def withdraw_page() -> rx.Component:
                                  rx.button("Cancel", size="1", variant="soft",
                                            color_scheme="red", class_name="withdrawal-cancel",
                                            on_click=S.cancel(r["id"])))],
-              "withdrawal-row", "withdrawals-table"),
+              "withdrawal-row", "withdrawals-table",
+              empty=("No withdrawals yet.", "Request one above, to an address from your "
+                     "address book.")),
         spacing="4", width="100%",
     ))
 
@@ -289,11 +299,10 @@ class WithdrawConfirmState(rx.State):
         with db.read() as conn:
             found = withdrawals.by_token(conn, self._token())
             if found is not None:
-                precision = assets(conn)[found.asset].precision
+                shown = assets(conn)[found.asset].format
                 self.summary = (
-                    f"{format_amount(found.amount, precision)} {found.asset} to "
-                    f"{found.address} (network fee {format_amount(found.fee, precision)}; "
-                    f"the recipient gets {format_amount(found.amount - found.fee, precision)})")
+                    f"{shown(found.amount)} {found.asset} to {found.address} (network fee "
+                    f"{shown(found.fee)}; the recipient gets {shown(found.amount - found.fee)})")
         self.status = "valid" if found else "invalid"
 
     @event

@@ -336,7 +336,7 @@ class TradeState(rx.State):
             form = fraction_of_available(self._form(), int(percent), self._available_base,
                                          self._available_quote, mv)
         except FormError as exc:
-            self.form_error = str(exc)
+            self._refused(exc)
             return
         self.amount, self.total, self.sized_by = form.amount, form.total, form.sized_by
         self._revalidate()
@@ -347,8 +347,23 @@ class TradeState(rx.State):
     async def place_order(self) -> None:
         await asyncio.to_thread(self._place_order)
 
-    def _place_order(self) -> None:
+    def _refused(self, exc: FormError) -> None:
+        """One rule for the form: an error about one field shows beside that field only; the
+        form message says only what is about no single field. Either replaces the notice."""
         self.notice = ""
+        if exc.field in ("price", "amount", "total"):
+            setattr(self, f"{exc.field}_error", str(exc))
+        else:
+            self.form_error = str(exc)
+
+    def _new_result(self) -> None:
+        """An action's result replaces every earlier message: the notice, the form message and
+        what the last submit said beside a field (what is still wrong with a field stays)."""
+        self.notice = ""
+        self._revalidate()
+
+    def _place_order(self) -> None:
+        self._new_result()
         user = self._trader()
         if user is None:
             return
@@ -356,14 +371,18 @@ class TradeState(rx.State):
         if mv is None:
             self.form_error = "Unknown market"
             return
+        if self.price_error or self.amount_error or self.total_error:
+            return  # each is already said beside its field
         try:
             request = build_request(self._form(), mv)
             placed = service.place_order(user.user_id, self.market, request)
-        except (FormError, TradingError) as exc:
+        except FormError as exc:
+            self._refused(exc)
+            return
+        except TradingError as exc:
             self.form_error = str(exc)
             self._refresh_private()
             return
-        self.form_error = ""
         self.notice = describe_placed(placed, mv, request.side)
         self.amount = self.total = ""
         self.est_total = self.est_fee = ""
@@ -375,13 +394,14 @@ class TradeState(rx.State):
         await asyncio.to_thread(self._cancel_order, order_id)
 
     def _cancel_order(self, order_id: str) -> None:
+        self._new_result()
         user = self._trader()
         if user is None:
             return
         try:
             number = parse_id(order_id)
             service.cancel_order(user.user_id, number)
-            self.notice, self.form_error = f"Order #{number} cancelled", ""
+            self.notice = f"Order #{number} cancelled"
         except (TradingError, ValueError) as exc:
             self.form_error = str(exc) if isinstance(exc, TradingError) else "Order not found"
         self._refresh_private()
@@ -398,6 +418,7 @@ class TradeState(rx.State):
         await asyncio.to_thread(self._cancel_all, None)
 
     def _cancel_all(self, symbol: str | None) -> None:
+        self._new_result()
         user = self._trader()
         if user is None:
             return

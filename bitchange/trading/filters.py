@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bitchange.money import format_amount, format_step
+from bitchange.money import format_asset, format_step
 
 
 @dataclass(frozen=True)
@@ -33,8 +33,8 @@ class Filters:
         return ""
 
     def minimum(self) -> str:
-        return (f"{format_amount(self.min_notional, self.quote_precision, self.quote_decimals)} "
-                f"{self.quote}")
+        shown = format_asset(self.min_notional, self.quote_precision, self.quote_decimals)
+        return f"{shown} {self.quote}"
 
     def total_problem(self, notional: int) -> str:
         if notional < self.min_notional:

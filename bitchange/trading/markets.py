@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, insert, select
 
 from bitchange.db.models import Asset, Market
+from bitchange.money import format_asset
 from bitchange.trading.tables import MarketSequence
 
 _assets = Asset.__table__
@@ -38,6 +39,18 @@ class AssetInfo:
     name: str
     precision: int
     display_decimals: int
+
+    def format(self, minor: int) -> str:
+        """An amount of this asset by the app's one display rule (`money.format_asset`)."""
+        return format_asset(minor, self.precision, self.display_decimals)
+
+
+# Values, limits and thresholds are in USDT minor units; shown like any USDT amount.
+USDT_INFO = next(AssetInfo(*a) for a in REFERENCE_ASSETS if a[0] == "USDT")
+
+
+def format_usdt(minor: int) -> str:
+    return USDT_INFO.format(minor)
 
 
 @dataclass(frozen=True)

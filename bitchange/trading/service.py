@@ -41,7 +41,7 @@ from bitchange.engine import (
     Trade,
 )
 from bitchange.ledger import InsufficientFunds
-from bitchange.money import MAX_MINOR, format_amount
+from bitchange.money import MAX_MINOR
 from bitchange.trading.candles import record_trades
 from bitchange.trading.filters import Filters
 from bitchange.trading.markets import AssetInfo, MarketInfo, assets, get_market
@@ -492,10 +492,9 @@ def _place(conn: Connection, live: _LiveBook, seq: int, user_id: int, symbol: st
 
 def _insufficient(asset: str, needed: int, available: int, base: AssetInfo,
                   quote: AssetInfo) -> TradingError:
-    precision = (base if asset == base.code else quote).precision
-    return TradingError(f"Insufficient {asset}: the order needs "
-                        f"{format_amount(needed, precision)}, you have "
-                        f"{format_amount(available, precision)} available")
+    info = base if asset == base.code else quote
+    return TradingError(f"Insufficient {asset}: the order needs {info.format(needed)}, "
+                        f"you have {info.format(available)} available")
 
 
 _NEW_ORDER = insert_row(_orders, [

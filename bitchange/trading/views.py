@@ -15,7 +15,7 @@ from sqlalchemy import Connection, func, select
 from bitchange import db
 from bitchange.db.models import LedgerAccount, LedgerEntry, LedgerTransaction
 from bitchange.ledger import balances_of
-from bitchange.money import AmountError, format_amount, format_step, parse_amount
+from bitchange.money import AmountError, format_amount, format_asset, format_step, parse_amount
 from bitchange.trading import market_data
 from bitchange.trading.candles import INTERVALS
 from bitchange.trading.filters import Filters
@@ -84,10 +84,10 @@ class MarketView:
         return format_amount(minor, self.base_precision, self.amount_decimals)
 
     def quote_amount(self, minor: int) -> str:
-        return format_amount(minor, self.quote_precision, self.quote_decimals)
+        return format_asset(minor, self.quote_precision, self.quote_decimals)
 
     def base_amount(self, minor: int) -> str:
-        return format_amount(minor, self.base_precision, self.base_decimals)
+        return format_asset(minor, self.base_precision, self.base_decimals)
 
     def notional(self, price: int, quantity: int) -> int:
         return price * quantity // self.base_scale
@@ -323,7 +323,12 @@ def private_view(user_id: int, symbol: str) -> PrivateView | None:
 
 
 class FormError(ValueError):
-    """Input the form refuses before it reaches the service; the message is shown."""
+    """Input the form refuses before it reaches the service; the message is shown beside
+    `field` ("price", "amount" or "total") when it is about one field, else for the form."""
+
+    def __init__(self, message: str, field: str = "") -> None:
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True)
@@ -342,7 +347,7 @@ def _parse(text: str, precision: int, what: str) -> int:
     try:
         return parse_amount(text, precision, what=what)
     except AmountError as exc:
-        raise FormError(str(exc)) from None
+        raise FormError(str(exc), what.lower()) from None
 
 
 def parse_price(text: str, mv: MarketView) -> int:
@@ -461,7 +466,7 @@ def fraction_of_available(form: OrderForm, percent: int, available_base: int,
     try:
         price = parse_price(form.price, mv)
     except FormError:
-        raise FormError("Enter a price first") from None
+        raise FormError("Enter a price first", "price") from None
     quantity = spend * mv.base_scale // price // mv.lot_size * mv.lot_size
     return replace(form, amount=mv.amount(quantity).replace(",", "") if quantity else "",
                    sized_by="amount")

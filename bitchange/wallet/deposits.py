@@ -22,7 +22,6 @@ from bitchange.accounts import audit
 from bitchange.accounts.notices import notify
 from bitchange.clock import now
 from bitchange.db.models import User
-from bitchange.money import format_amount
 from bitchange.trading.markets import assets
 from bitchange.wallet import chains, rules
 from bitchange.wallet.errors import InvalidTransition, WalletError
@@ -131,9 +130,8 @@ def _credit(conn: Connection, deposit_id: int) -> None:
         status="credited", ledger_tx_id=tx_id, credited_at=now()))
     if done.rowcount != 1:
         raise InvalidTransition("This deposit is not waiting to be credited.")
-    precision = _precision(conn, row.asset)
     notify(conn, row.user_id, "deposit_credited", f"Deposit of {row.asset} credited", [
-        f"{format_amount(row.amount, precision)} {row.asset} arrived in your BitChange "
+        f"{assets(conn)[row.asset].format(row.amount)} {row.asset} arrived in your BitChange "
         "account and is available now.",
         f"Transaction: {row.txid} (output {row.vout}), {row.confirmations} confirmations.",
     ])
@@ -195,7 +193,7 @@ def record(conn: Connection, *, asset: str, amount: int, txid: str, vout: int,
         return Recorded(row.id, row.status, False)
     if recorded_by is not None:
         audit.record(conn, recorded_by, "deposit_recorded", f"deposit {deposit_id}", ip=ip,
-                     detail=f"{format_amount(amount, precision)} {asset} to user {user_id}, "
+                     detail=f"{assets(conn)[asset].format(amount)} {asset} to user {user_id}, "
                             f"{txid}:{vout}, {confirmations} conf"
                             + (", awaiting second approval" if needs_second else ""))
     if needs_second:

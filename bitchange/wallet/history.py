@@ -139,7 +139,7 @@ def entries(conn: Connection, user_id: int, filters: Filters = Filters(),
                 sides.append((r.taker_side, r.taker_fee, "taker"))
             if r.maker_user_id == user_id:
                 sides.append(("SELL" if r.taker_side == "BUY" else "BUY", r.maker_fee, "maker"))
-            price = format_amount(r.price, precisions[r.quote].precision)
+            price = precisions[r.quote].format(r.price)
             for side, fee, role in sides:
                 buy = side == "BUY"
                 text = f"{side} {r.symbol} @ {price} ({role})"

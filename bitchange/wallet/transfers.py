@@ -17,8 +17,7 @@ from bitchange.clock import now
 from bitchange.db import retry
 from bitchange.db.models import User
 from bitchange.mail.templates import Link, public_link
-from bitchange.money import format_amount
-from bitchange.trading.markets import assets
+from bitchange.trading.markets import assets, format_usdt
 from bitchange.wallet import policy, rules
 from bitchange.wallet.errors import WalletError
 from bitchange.wallet.pricing import limit_value_usdt
@@ -67,9 +66,9 @@ def _send(conn: Connection, user_id: int, recipient_email: str, asset: str, amou
     limit, used = daily_limit(conn, user_id), used_today(conn, user_id)
     if used + value > limit:
         raise WalletError(
-            f"This exceeds your daily transfer limit of {format_amount(limit, 6, 2)} USDT per "
-            f"24 hours ({format_amount(used, 6, 2)} USDT used; this transfer is worth "
-            f"{format_amount(value, 6, 2)} USDT).")
+            f"This exceeds your daily transfer limit of {format_usdt(limit)} USDT per "
+            f"24 hours ({format_usdt(used)} USDT used; this transfer is worth "
+            f"{format_usdt(value)} USDT).")
     policy.check_code(conn, sender, code)
     transfer_id = conn.execute(insert(_transfers).values(
         from_user=user_id, to_user=recipient.id, asset=asset, amount=amount, value_usdt=value,
@@ -82,7 +81,7 @@ def _send(conn: Connection, user_id: int, recipient_email: str, asset: str, amou
         raise WalletError(f"Insufficient available {asset} balance.") from None
     conn.execute(_transfers.update().where(_transfers.c.id == transfer_id).values(
         ledger_tx_id=tx_id))
-    shown = f"{format_amount(amount, info.precision)} {asset}"
+    shown = f"{info.format(amount)} {asset}"
     history = Link("Open your history", public_link(routes.HISTORY))
     notify(conn, user_id, "transfer_sent", f"You sent {shown}", [
         f"You transferred {shown} to {wanted}." + (f" Note: {note}" if note else ""),

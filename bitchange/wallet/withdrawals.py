@@ -37,8 +37,7 @@ from bitchange.clock import now
 from bitchange.db import retry
 from bitchange.db.models import User
 from bitchange.mail.templates import Link, public_link
-from bitchange.money import format_amount
-from bitchange.trading.markets import assets
+from bitchange.trading.markets import assets, format_usdt
 from bitchange.wallet import address_book, controls, policy, rules
 from bitchange.wallet.errors import InvalidTransition, WalletError
 from bitchange.wallet.pricing import limit_value_usdt
@@ -81,11 +80,11 @@ _FROZEN_ADMIN = ("The owner's account is frozen: this withdrawal cannot be {}. R
 
 
 def _fmt_amount(conn: Connection, asset: str, amount: int) -> str:
-    return f"{format_amount(amount, assets(conn)[asset].precision)} {asset}"
+    return f"{assets(conn)[asset].format(amount)} {asset}"
 
 
 def _usdt(amount: int | None) -> str:
-    return "unpriced" if amount is None else f"{format_amount(amount, 6, 2)} USDT"
+    return "unpriced" if amount is None else f"{format_usdt(amount)} USDT"
 
 
 # --- the state machine -------------------------------------------------------------------------
@@ -218,17 +217,17 @@ def _request(conn: Connection, user_id: int, address_id: int, amount: int, code:
     if not entry.usable(moment):
         raise WalletError("This address is new: it can be used from "
                           f"{entry.usable_from.strftime('%Y-%m-%d %H:%M UTC')}.")
-    precision = assets(conn)[asset].precision
+    precision, shown = assets(conn)[asset].precision, assets(conn)[asset].format
     if type(amount) is not int or amount <= 0:
         raise WalletError("Enter an amount greater than zero.")
     fee, minimum = rules.withdrawal_fee(asset, precision), rules.withdrawal_minimum(asset,
                                                                                     precision)
     if amount < max(minimum, 1):
-        raise WalletError(f"The minimum withdrawal is {format_amount(minimum, precision)} "
+        raise WalletError(f"The minimum withdrawal is {shown(minimum)} "
                           f"{asset}.")
     if amount <= fee:
         raise WalletError(f"The amount must be more than the network fee "
-                          f"({format_amount(fee, precision)} {asset}).")
+                          f"({shown(fee)} {asset}).")
     value = limit_value_usdt(conn, asset, amount, precision=precision)
     if value is None:
         raise WalletError(f"{asset} has no market price yet, so it cannot be checked against "
@@ -260,9 +259,8 @@ def _request(conn: Connection, user_id: int, address_id: int, amount: int, code:
         actor_id=user_id, actor_role="user", ip=ip[:64], created_at=moment))
     minutes = int(rules.confirm_lifetime().total_seconds() // 60)
     notify(conn, user_id, "withdrawal_requested", "Confirm your withdrawal", [
-        f"You asked to withdraw {format_amount(amount, precision)} {asset} to {entry.address}"
-        f" (network fee {format_amount(fee, precision)} {asset}; the recipient gets "
-        f"{format_amount(amount - fee, precision)} {asset}).",
+        f"You asked to withdraw {shown(amount)} {asset} to {entry.address}"
+        f" (network fee {shown(fee)} {asset}; the recipient gets {shown(amount - fee)} {asset}).",
         f"Confirm it with the link below within {minutes} minutes. Until then, and until our "
         "review, the funds are held in your account.",
         "If this was not you, cancel it from the same link and change your password now.",

@@ -163,6 +163,22 @@ def test_an_admin_with_2fa_can_act_and_it_is_audited(user):
                                                            "192.0.2.44")
 
 
+def test_an_admin_action_refused_is_an_error_and_the_next_result_replaces_it(user):
+    import pyotp
+
+    secret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+    with db.write() as conn:
+        admin_id = create_user(conn, "ops@example.com", PASSWORD, is_admin=True, verified=True)
+        totp.enable_with_secret(conn, admin_id, secret)
+    token = session_for("ops@example.com", pyotp.TOTP(secret).now())
+    own = state_of(AdminUserState, token, query=f"?id={admin_id}")
+    own.load()
+    own.freeze()
+    assert (own.notice, own.error) == ("", "You cannot freeze your own account.")
+    own.end_sessions()
+    assert (own.notice, own.error) == ("Done: end sessions.", "")
+
+
 def test_the_second_login_step_needs_the_first(user):
     with db.write() as conn:
         totp.enable_with_secret(conn, user, "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")

@@ -47,6 +47,26 @@ def _user_id(app, email: str) -> int:  # type: ignore[no-untyped-def]
         return conn.execute("SELECT id FROM users WHERE email = ?", (email,)).fetchone()[0]
 
 
+def test_the_confirm_email_banner_goes_once_confirmed(app, new_context, mailbox, console):
+    email = _new_email("banner")
+    browser = new_context()
+    page = browser.new_page()
+    sign_up(page, app, email)
+    log_in(page, app, email, PASSWORD)
+    expect(page.locator("#unverified-banner")).to_be_visible()
+    other_tab = browser.new_page()
+    other_tab.goto(app.url + "/wallet")
+    expect(other_tab.locator("#unverified-banner")).to_be_visible()
+
+    page.goto(link_to(mailbox.wait_for(email, "Confirm your email"), "/verify-email?token="))
+    expect(page.locator("#verify-ok")).to_be_visible()
+    expect(page.locator("#unverified-banner")).to_have_count(0)  # on the page that confirmed
+    other_tab.click("#nav-staking")  # the other tab, on its next page
+    other_tab.wait_for_url("**/staking")
+    expect(other_tab.locator("#unverified-banner")).to_have_count(0)
+    assert console.errors == []
+
+
 def test_sign_up_verify_2fa_sessions_and_revoke(app, new_context, mailbox, console):
     email = _new_email("journey")
     first = new_context().new_page()

@@ -25,7 +25,7 @@ def test_stake_accrue_a_day_and_redeem(app, new_context, console):
     admin.click("#fund-submit")
     expect(admin.locator("#staking-admin-notice")).to_contain_text("funded")
     expect(admin.locator("#rewards-pool .rewards-pool-row", has_text="USDT")).to_contain_text(
-        "1.000000")
+        "1.00")
     admin.select_option("#product-asset", "USDT")
     admin.fill("#product-name", "USDT Flexible")
     admin.fill("#product-apr", "10")
@@ -45,8 +45,8 @@ def test_stake_accrue_a_day_and_redeem(app, new_context, console):
     card.locator(".stake-submit").click()
     expect(user.locator("#staking-notice")).to_contain_text("Staked 1000 USDT")
     position = user.locator(".position-row", has_text="USDT Flexible")
-    expect(position).to_contain_text("1,000.000000 USDT")
-    expect(position.locator(".position-reward")).to_have_text("0.000000 USDT")
+    expect(position).to_contain_text("1,000.00 USDT")
+    expect(position.locator(".position-reward")).to_have_text("0.00 USDT")
 
     # One day of accrual: the day after today, run as the daily job would once it ended.
     day = (datetime.now(UTC) + timedelta(days=1)).date().isoformat()

@@ -65,7 +65,9 @@ def trade_journey(app, new_context, watchers: Sequence[Page] = ()) -> None:  # t
     alice = open_market(new_context, app, ALICE, "BTC-USDT")
     bob = open_market(new_context, app, BOB, "BTC-USDT")
     a0, b0 = balances(alice), balances(bob)
-    expect(bob.locator("#book-empty")).to_be_visible()
+    expect(bob.locator("#book-empty")).to_contain_text("Place a limit order")
+    expect(bob.locator("#book-sum-label")).to_have_text("Sum (BTC)")  # a running sum of BTC
+    expect(bob.locator("#open-orders-empty")).to_be_visible()
 
     # Alice rests a limit sell; the form shows the total and the fee before she sends it.
     alice.click("#order-side-sell")
@@ -149,7 +151,10 @@ def test_an_invalid_order_shows_the_error_and_changes_nothing(app, new_context, 
         "Price can have at most 6 decimal places")
     bob.fill("#order-amount", "1")
     bob.click("#place-order")
-    expect(bob.locator("#order-error")).to_have_text("Price can have at most 6 decimal places")
+    # Said once, beside the price: the form message does not repeat it.
+    expect(bob.locator("#order-price-error")).to_have_text(
+        "Price can have at most 6 decimal places")
+    expect(bob.locator("#order-error")).to_have_count(0)
 
     bob.fill("#order-price", "2000")
     bob.fill("#order-amount", "1000")
@@ -164,7 +169,9 @@ def test_an_invalid_order_shows_the_error_and_changes_nothing(app, new_context, 
         "Amount must be a multiple of 0.0001 ETH")
     bob.fill("#order-amount", "0.001")
     bob.click("#place-order")
-    expect(bob.locator("#order-error")).to_have_text("Order total must be at least 10.00 USDT")
+    expect(bob.locator("#order-total-error")).to_have_text(
+        "Order total must be at least 10.00 USDT")
+    expect(bob.locator("#order-error")).to_have_count(0)
 
     assert balances(bob) == before
     assert count_orders(app, "ETH-USDT") == orders

@@ -69,13 +69,14 @@ def test_deposit_address_book_withdrawal_review_and_payout(app, new_context, mai
     user.goto(app.url + "/wallet/history")
     expect(user.locator("#history-table .history-row").filter(has_text="deposit")) \
         .to_contain_text(deposit_txid)
-    assert "1,000.000000 USDT" in text_of(mailbox.wait_for(email, "Deposit of USDT credited"))
+    assert "1,000.00 USDT" in text_of(mailbox.wait_for(email, "Deposit of USDT credited"))
 
     # Address book: add, then confirm from the emailed link.
     user.goto(app.url + "/wallet/withdraw?asset=USDT")
     user.fill("#book-address", WITHDRAW_TO.lower())  # unchecksummed: refused
     user.click("#book-add")
     expect(user.locator(".wallet-error")).to_contain_text("checksummed")
+    expect(user.locator("#book-address")).to_have_value(WITHDRAW_TO.lower())  # kept to fix
     user.fill("#book-address", WITHDRAW_TO)
     user.fill("#book-label", "my ledger")
     user.click("#book-add")
@@ -90,13 +91,23 @@ def test_deposit_address_book_withdrawal_review_and_payout(app, new_context, mai
     user.goto(app.url + "/wallet/withdraw?asset=USDT")
     expect(user.locator("#book-table .book-state")).to_have_text("ready")
     user.select_option("#withdraw-address", index=1)
+    chosen = user.locator("#withdraw-address").input_value()
+    assert chosen != ""
+    user.fill("#withdraw-amount", "1")  # below the minimum: refused, and nothing is lost
+    user.click("#withdraw-submit")
+    expect(user.locator(".wallet-error")).to_contain_text("minimum withdrawal")
+    expect(user.locator("#withdraw-address")).to_have_value(chosen)
+    expect(user.locator("#withdraw-amount")).to_have_value("1")
     user.fill("#withdraw-amount", "500")
     user.fill("#withdraw-code", totp_code(secret))
     user.click("#withdraw-submit")
     expect(user.locator(".wallet-notice")).to_contain_text("Check your email")
+    expect(user.locator(".wallet-error")).to_have_count(0)
+    expect(user.locator("#withdraw-address")).to_have_value("")  # a done form starts afresh
+    expect(user.locator("#withdraw-amount")).to_have_value("")
     row = user.locator("#withdrawals-table .withdrawal-row").first
     expect(row.locator(".withdrawal-status")).to_have_text("awaiting email confirmation")
-    expect(user.locator("#withdraw-available")).to_contain_text("500.000000")
+    expect(user.locator("#withdraw-available")).to_contain_text("500.00")
     link = link_to(mailbox.wait_for(email, "Confirm your withdrawal"),
                    "/wallet/withdraw/confirm?token=")
     user.goto(link)
@@ -125,8 +136,35 @@ def test_deposit_address_book_withdrawal_review_and_payout(app, new_context, mai
     mailbox.wait_for(email, "Withdrawal confirmed: under review")
     mailbox.wait_for(email, "Withdrawal approved")
     sent = text_of(mailbox.wait_for(email, "Withdrawal sent"))
-    assert payout_txid in sent and "495.000000 USDT" in sent  # 500 minus the 5 USDT fee
+    assert payout_txid in sent and "495.00 USDT" in sent  # 500 minus the 5 USDT fee
     user.goto(app.url + "/wallet")
     expect(user.locator("#wallet-table .wallet-row").filter(has_text="USDT")) \
         .to_contain_text("500.00")
     assert console.errors == []
+
+
+def _fits(page, selector: str) -> bool:  # type: ignore[no-untyped-def]
+    """Every cell of the table lies within the table's own box: nothing cut off or hidden in
+    a sideways scroll."""
+    return page.locator(selector).evaluate(
+        "t => { const r = t.getBoundingClientRect(); return [...t.querySelectorAll('td, th')]"
+        ".every(c => c.getBoundingClientRect().right <= r.right + 1) }")
+
+
+def test_the_admin_deposit_tables_show_every_column(app, new_context):
+    admin = new_context().new_page()
+    log_in(admin, app, "admin@demo.bitchange.local", DEMO_PASSWORD,
+           next_path="/admin/deposits", totp_secret=DEMO_ADMIN_TOTP_SECRET)
+    expect(admin.locator("#pending-deposits-empty")).to_contain_text("waiting")
+    admin.select_option("#deposit-asset", "USDT")
+    admin.fill("#deposit-target", "alice@demo.bitchange.local")
+    admin.fill("#deposit-amount", "20000")  # above the second-approval threshold
+    admin.fill("#deposit-txid", uuid.uuid4().hex * 2)
+    admin.fill("#deposit-vout", "0")
+    admin.fill("#deposit-confirmations", "12")
+    admin.click("#deposit-record")
+    row = admin.locator("#pending-deposits .pending-deposit-row").first
+    expect(row).to_contain_text("admin@demo.bitchange.local")  # recorded by
+    expect(admin.locator("#pending-deposits-empty")).to_have_count(0)
+    expect(row.locator(".deposit-approve")).to_be_in_viewport()
+    assert _fits(admin, "#pending-deposits") and _fits(admin, "#recent-deposits")

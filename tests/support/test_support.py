@@ -141,3 +141,19 @@ def test_attachments_are_checked_and_served_to_the_owner_and_staff_only(database
     assert client.get(url, headers=_cookie_for(admin)).content == PNG
     # An upload that was never attached to a ticket is not served to its uploader either.
     assert client.get(storage.url(bobs), headers=_cookie_for(bob)).status_code == 404
+
+
+def test_a_new_result_on_a_ticket_replaces_the_old_error(database):
+    from bitchange.pages.support import TicketState
+    from tests.accounts.test_handlers import state_of
+
+    alice = make_user("alice@example.com")
+    ticket = open_ticket(alice)
+    with db.write() as conn:
+        token = activate_session(conn, start_session(conn, alice))
+    page = state_of(TicketState, token, query=f"?id={ticket}")
+    page.load()
+    page.reply({"body": ""})  # refused: an empty reply
+    assert page.error != ""
+    page.close()
+    assert (page.error, page.ticket["status"]) == ("", "closed")

@@ -211,11 +211,13 @@ def test_invalid_order_shows_the_error_and_changes_nothing(alice, bob, no_subscr
     call(state, "set_price", "60000.0000001")
     assert state.price_error == "Price can have at most 6 decimal places"
     call(state, "place_order")
-    assert state.form_error == "Price can have at most 6 decimal places"
+    # Said once, beside its field: not repeated in the form message.
+    assert state.price_error == "Price can have at most 6 decimal places"
+    assert state.form_error == ""
     call(state, "set_price", "60000.005")  # valid decimals, not on the 0.01 tick
     call(state, "set_amount", "0.1")
     call(state, "place_order")
-    assert state.form_error == "Price must be a multiple of 0.01 USDT"
+    assert (state.price_error, state.form_error) == ("Price must be a multiple of 0.01 USDT", "")
     call(state, "set_amount", "100")
     call(state, "set_price", "60000")
     call(state, "place_order")
@@ -541,3 +543,35 @@ def test_admin_market_actions_recheck_the_admin_and_are_audited(alice, bob, no_s
         ("market_halt", SYMBOL), ("market_resume", SYMBOL), ("market_cancel_all", SYMBOL),
         ("market_rules", SYMBOL)]
     assert {admin for *_, admin in actions} == {admin_id}
+
+
+def test_a_field_error_is_said_beside_its_field_only(alice, bob, no_subscribers):
+    _, state = trade_state(cookie=cookie_for(bob.user_id))
+    call(state, "load")
+    call(state, "set_price", "60000")
+    call(state, "place_order")  # no amount
+    assert (state.amount_error, state.form_error) == ("Amount is required", "")
+    call(state, "set_price", "")
+    call(state, "pick_percent", 50)  # a share of the balance needs a price
+    assert (state.price_error, state.form_error) == ("Enter a price first", "")
+    assert open_orders() == 0
+
+
+def test_a_new_result_replaces_the_old_messages(alice, bob, no_subscribers):
+    _, state = trade_state(cookie=cookie_for(bob.user_id))
+    call(state, "load")
+    call(state, "set_price", "60000")
+    call(state, "set_amount", "100")
+    call(state, "place_order")
+    assert state.form_error.startswith("Insufficient USDT")
+    call(state, "set_amount", "0.1")
+    call(state, "place_order")  # the success clears the old refusal
+    assert state.form_error == "" and "placed" in state.notice
+    call(state, "cancel_order", "999999")  # the refusal clears the old success
+    assert (state.notice, state.form_error) == ("", "Order not found")
+    call(state, "place_order")  # an empty amount: said beside the field
+    assert state.amount_error == "Amount is required"
+    call(state, "cancel_order", state.open_orders[0]["id"])
+    # The cancel's notice, and nothing left over from the refused submit.
+    assert state.notice.endswith("cancelled")
+    assert (state.form_error, state.amount_error) == ("", "")

@@ -1,6 +1,6 @@
 import pytest
 
-from bitchange.money import AmountError, format_amount, format_step, parse_amount
+from bitchange.money import AmountError, format_amount, format_asset, format_step, parse_amount
 
 
 @pytest.mark.parametrize(("text", "precision", "minor"), [
@@ -31,3 +31,17 @@ def test_step_formatting():
     assert format_step(10_000, 6) == "0.01"
     assert format_step(100_000, 8) == "0.001"
     assert format_step(100_000_000, 8) == "1"
+
+
+@pytest.mark.parametrize(("minor", "precision", "display", "shown"), [
+    (150_000 * 10**6, 6, 2, "150,000.00"),  # USDT: its display decimals, not 6 zeros
+    (150_000_120_000, 6, 2, "150,000.12"),
+    (150_000_120_001, 6, 2, "150,000.120001"),  # more only when the amount has them
+    (3 * 10**8 // 2, 8, 6, "1.500000"),  # ETH
+    (12_345_678, 8, 6, "0.12345678"),
+    (0, 8, 6, "0.000000"),
+    (10**16, 8, 8, "100,000,000.00000000"),  # BTC
+])
+def test_an_asset_amount_shows_its_display_decimals_and_is_never_cut(minor, precision,
+                                                                      display, shown):
+    assert format_asset(minor, precision, display) == shown

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from bitchange import db
+from bitchange import db, ledger
 from bitchange.pages.admin_deposits import AdminDepositsState
+from bitchange.pages.admin_user import AdminUserState
 from bitchange.pages.admin_withdrawals import AdminWithdrawalsState
 from bitchange.pages.history import HistoryState
 from bitchange.pages.transfer import TransferState
@@ -17,7 +18,7 @@ from bitchange.pages.withdraw import WithdrawState
 from bitchange.wallet import controls, withdrawals
 from bitchange.wallet.tables import Deposit, Withdrawal
 from tests.accounts.test_handlers import session_for, state_of
-from tests.wallet.conftest import ADMIN_SECRET, BTC, USDT, set_price
+from tests.wallet.conftest import ADMIN_SECRET, BTC, ETH, USDT, set_price
 from tests.wallet.test_withdrawals import confirm_by_email, ready_address
 
 TXID = "9f" * 32
@@ -167,3 +168,33 @@ def test_amounts_are_never_guessed_and_ids_past_the_columns_are_not_found(world)
     assert deposits.error == "No such deposit."
     assert (w.alice.balance("USDT"), w.bob.balance("USDT"), w.alice.balance("BTC"),
             _records()) == before
+
+
+def test_an_asset_reads_the_same_on_every_screen(world):
+    """One display rule: an asset's display decimals, more only when the amount has them."""
+    w = world
+    with db.write() as conn:
+        ledger.credit_deposit(conn, w.alice.account, "ETH", 3 * ETH // 2, ref_type="test")
+        ledger.credit_deposit(conn, w.alice.account, "USDT", 50_000 * USDT, ref_type="test")
+    alice_token = session_for(w.alice.email, w.clock.code())
+    admin_token = session_for(w.admin.email, w.clock.code(ADMIN_SECRET))
+
+    def screens() -> tuple[dict[str, str], dict[str, str], str]:
+        wallet = state_of(WalletState, alice_token)
+        wallet.load()
+        admin = state_of(AdminUserState, admin_token, query=f"?id={w.alice.user_id}")
+        admin.load()
+        withdraw = state_of(WithdrawState, alice_token, query="?asset=USDT")
+        withdraw.load()
+        return ({r["asset"]: r["available"] for r in wallet.rows},
+                {b["asset"]: b["available"] for b in admin.balances}, withdraw.available)
+
+    on_wallet, on_admin, withdrawable = screens()
+    assert on_wallet == on_admin == {"BTC": "2.00000000", "ETH": "1.500000",
+                                     "USDT": "150,000.00"}
+    assert withdrawable == "150,000.00"
+    # A last satoshi-sized digit is shown, never cut off, on both screens.
+    with db.write() as conn:
+        ledger.credit_deposit(conn, w.alice.account, "ETH", 1, ref_type="test")
+    on_wallet, on_admin, _ = screens()
+    assert on_wallet["ETH"] == on_admin["ETH"] == "1.50000001"

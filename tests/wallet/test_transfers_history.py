@@ -46,7 +46,7 @@ def test_transfer_is_instant_emailed_and_in_both_histories(t):
     assert t.bob.balance("USDT") == (bob[0] + 250 * USDT, 0)
     sent = emails(t.alice.email, "transfer_sent")[0]
     received = emails(t.bob.email, "transfer_received")[0]
-    assert "250.000000 USDT" in sent.text_body and "rent for march" in sent.text_body
+    assert "250.00 USDT" in sent.text_body and "rent for march" in sent.text_body
     assert "alice@example.com" in received.text_body
     with db.read() as conn:
         mine = history.entries(conn, t.alice.user_id, history.Filters(type="transfer"))
