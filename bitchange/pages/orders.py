@@ -59,11 +59,9 @@ def open_orders() -> rx.Component:
                          *_cells(r, ["kind", "price", "amount", "filled", "status"]),
                          rx.button("Cancel", size="1", variant="ghost", color_scheme="red",
                                    class_name="orders-cancel", on_click=S.cancel_order(r["id"]))],
-              "orders-open-row", "orders-open"),
-        rx.cond(S.open_orders.length() == 0,
-                rx.text("No open orders. Orders you place on a market's trading screen "
-                        "are listed here until they fill or you cancel them.", size="2",
-                        color_scheme="gray", id="orders-open-empty")),
+              "orders-open-row", "orders-open",
+              empty=("No open orders.", "Orders you place on a market's trading screen are "
+                     "listed here until they fill or you cancel them.")),
         width="100%",
     )
 
@@ -77,10 +75,8 @@ def history() -> rx.Component:
                "Status"], S.history,
               lambda r: [r["time"], r["market"], side_badge(r),
                          *_cells(r, ["kind", "price", "amount", "filled", "average", "status"])],
-              "orders-history-row", "orders-history"),
-        rx.cond(S.history.length() == 0,
-                rx.text("No orders match these filters.", size="2", color_scheme="gray",
-                        id="orders-history-empty")),
+              "orders-history-row", "orders-history",
+              empty=("No orders match these filters.", "Widen the filters above.")),
         width="100%",
     )
 
@@ -93,10 +89,8 @@ def trades() -> rx.Component:
         table(["Time", "Market", "Side", "Role", "Price", "Amount", "Total", "Fee"], S.trades,
               lambda r: [r["time"], r["market"], side_badge(r),
                          *_cells(r, ["role", "price", "amount", "total", "fee"])],
-              "orders-trade-row", "orders-trades"),
-        rx.cond(S.trades.length() == 0,
-                rx.text("No trades match these filters.", size="2", color_scheme="gray",
-                        id="orders-trades-empty")),
+              "orders-trade-row", "orders-trades",
+              empty=("No trades match these filters.", "Widen the filters above.")),
         width="100%",
     )
 
