@@ -47,7 +47,8 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningApp,
         "DATA_DIR": str(data_dir),
         "DATABASE_URL": "",
         "SMTP_HOST": "",  # development without SMTP: the mail waits in /admin/outbox
-        "REFLEX_WEB_WORKDIR": os.environ.get("BITCHANGE_E2E_WEBDIR", ".web-e2e"),
+        # Its own build: a Reflex build bakes in its port, and the session's app keeps its own.
+        "REFLEX_WEB_WORKDIR": os.environ.get("BITCHANGE_E2E_WEBDIR", ".web-e2e") + "-run",
         "REFLEX_STATES_WORKDIR": str(tmp / "states"),
     }
     log = tmp / "app.log"
