@@ -14,13 +14,12 @@ from bitchange.config import check_production, get_settings
 from bitchange.jobs.scheduler import lifespan_task as scheduler_lifespan
 from bitchange.mail.outbox import run_forever as outbox_loop
 from bitchange.pages.admin import AdminState, admin
-from bitchange.pages.admin_audit import AdminAuditState, admin_audit
-from bitchange.pages.admin_deposits import AdminDepositsState, admin_deposits
-from bitchange.pages.admin_markets import AdminMarketsState
-from bitchange.pages.admin_outbox import AdminOutboxState, admin_outbox
-from bitchange.pages.admin_user import AdminUserState, admin_user
-from bitchange.pages.admin_users import AdminUsersState, admin_users
-from bitchange.pages.admin_withdrawals import AdminWithdrawalsState, admin_withdrawals
+from bitchange.pages.admin_audit import admin_audit
+from bitchange.pages.admin_deposits import admin_deposits
+from bitchange.pages.admin_outbox import admin_outbox
+from bitchange.pages.admin_user import admin_user
+from bitchange.pages.admin_users import admin_users
+from bitchange.pages.admin_withdrawals import admin_withdrawals
 from bitchange.pages.deposit import DepositState, deposit_page
 from bitchange.pages.forgot_password import ForgotPasswordState, forgot_password
 from bitchange.pages.history import HistoryState, history_page
@@ -46,6 +45,13 @@ from bitchange.pages.withdraw import (
     withdraw_confirm_page,
     withdraw_page,
 )
+from bitchange.state.admin.audit import AdminAuditState
+from bitchange.state.admin.deposits import AdminDepositsState
+from bitchange.state.admin.markets import AdminMarketsState
+from bitchange.state.admin.outbox import AdminOutboxState
+from bitchange.state.admin.user import AdminUserState
+from bitchange.state.admin.users import AdminUsersState
+from bitchange.state.admin.withdrawals import AdminWithdrawalsState
 from bitchange.state.auth import SessionState
 from bitchange.state.live import watch_markets
 from bitchange.state.markets import MarketsState
@@ -137,19 +143,18 @@ app.add_page(orders_page, route=routes.ORDERS, title="Orders · BitChange",
              on_load=[*_chrome, OrdersState.load])
 
 # Verification, staking, support, promo codes (issue #7).
-from bitchange.pages.admin_kyc import AdminKycState, admin_kyc  # noqa: E402
-from bitchange.pages.admin_promos import AdminPromosState, admin_promos  # noqa: E402
-from bitchange.pages.admin_staking import AdminStakingState, admin_staking  # noqa: E402
-from bitchange.pages.admin_support import (  # noqa: E402
-    AdminSupportState,
-    AdminTicketState,
-    admin_support,
-    admin_support_ticket,
-)
+from bitchange.pages.admin_kyc import admin_kyc  # noqa: E402
+from bitchange.pages.admin_promos import admin_promos  # noqa: E402
+from bitchange.pages.admin_staking import admin_staking  # noqa: E402
+from bitchange.pages.admin_support import admin_support, admin_support_ticket  # noqa: E402
 from bitchange.pages.promos import PromosState, promos_page  # noqa: E402
 from bitchange.pages.staking import StakingState, staking_page  # noqa: E402
 from bitchange.pages.support import SupportState, TicketState, support_page, support_ticket  # noqa: E402
 from bitchange.pages.verification import VerificationState, verification  # noqa: E402
+from bitchange.state.admin.kyc import AdminKycState  # noqa: E402
+from bitchange.state.admin.promos import AdminPromosState  # noqa: E402
+from bitchange.state.admin.staking import AdminStakingState  # noqa: E402
+from bitchange.state.admin.support import AdminSupportState, AdminTicketState  # noqa: E402
 
 app.add_page(verification, route=routes.VERIFICATION, title="Verification · BitChange",
              on_load=[*_chrome, VerificationState.load])

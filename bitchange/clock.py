@@ -30,3 +30,8 @@ def freeze(source: Callable[[], datetime]) -> Iterator[None]:
         yield
     finally:
         _source = previous
+
+
+def when(moment: datetime | None) -> str:
+    """A moment as the exchange's screens show it: UTC, to the minute ("—" when there is none)."""
+    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "—"

@@ -4,51 +4,9 @@ from __future__ import annotations
 
 import reflex as rx
 
-from bitchange import db, routes
-from bitchange.accounts import audit
 from bitchange.components.empty import empty_state
-from bitchange.pages.admin_users import admin_frame, gate
-from bitchange.pages.security import when
-from bitchange.state.auth import current_admin
-from bitchange.state.events import event
-
-
-class AdminAuditState(rx.State):
-    access: str = "unknown"
-    rows: list[dict[str, str]] = []
-    actions: list[str] = []
-    action: str = ""
-    admin: str = ""
-    target: str = ""
-
-    def _search(self) -> None:
-        with db.read() as conn:
-            self.actions = audit.actions(conn)
-            entries = audit.search(conn, action=self.action, admin=self.admin,
-                                   target=self.target)
-        self.rows = [{"time": when(e.created_at), "admin": e.admin_email, "action": e.action,
-                      "target": e.target, "detail": e.detail, "ip": e.ip} for e in entries]
-
-    @event
-    def load(self) -> rx.event.EventSpec | None:
-        user, redirect = gate(self, routes.ADMIN_AUDIT)
-        if user is None:
-            self.access, self.rows = "denied", []
-            return redirect
-        self.access = "admin"
-        self._search()
-        return None
-
-    @event
-    def filter(self, form: dict) -> None:
-        if current_admin(self) is None:
-            self.access, self.rows = "denied", []
-            return
-        action = str(form.get("action", ""))
-        self.action = action[:64]
-        self.admin = str(form.get("admin", ""))[:100]
-        self.target = str(form.get("target", ""))[:100]
-        self._search()
+from bitchange.pages.admin_users import admin_frame
+from bitchange.state.admin.audit import AdminAuditState
 
 
 def admin_audit() -> rx.Component:

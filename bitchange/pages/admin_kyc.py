@@ -1,108 +1,13 @@
 """Admin: the verification queue, a submission's details and documents (served only by the
-authorised /documents route), approve or reject with a reason. Audit-logged by the service."""
+authorised /documents route), approve or reject with a reason."""
 
 from __future__ import annotations
 
 import reflex as rx
 
-from bitchange import db, routes
 from bitchange.components.empty import empty_state
-from bitchange.documents import storage
-from bitchange.inputs import parse_id
-from bitchange.kyc import LEVELS
-from bitchange.kyc import service as kyc
-from bitchange.pages.admin_users import admin_frame, gate
-from bitchange.pages.security import when
-from bitchange.state.auth import client_ip, current_admin
-from bitchange.state.events import event
-
-
-class AdminKycState(rx.State):
-    access: str = "unknown"
-    queue: list[dict[str, str]] = []
-    selected: dict[str, str] = {}
-    details: list[list[str]] = []
-    documents: list[dict[str, str]] = []
-    notice: str = ""
-    error: str = ""
-
-    def _deny(self) -> None:
-        self.access, self.queue, self.selected = "denied", [], {}
-        self.details, self.documents = [], []
-
-    def _refresh(self) -> None:
-        with db.read() as conn:
-            self.queue = [{"id": str(q.id), "email": q.email,
-                           "level": f"{q.level} · {LEVELS[q.level]}",
-                           "created": when(q.created_at)} for q in kyc.pending_queue(conn)]
-
-    def _show(self, submission_id: int) -> None:
-        with db.read() as conn:
-            view = kyc.submission(conn, submission_id)
-        if view is None:
-            self.selected, self.details, self.documents = {}, [], []
-            return
-        self.selected = {"id": str(view.id), "email": view.email,
-                         "level": f"{view.level} · {LEVELS[view.level]}",
-                         "status": view.status, "created": when(view.created_at)}
-        self.details = [[k, v] for k, v in view.details.items()]
-        self.documents = [{"label": label, "url": storage.url(f),
-                           "image": "yes" if f.is_image else ""}
-                          for label, f in view.documents]
-
-    @event
-    def load(self) -> rx.event.EventSpec | None:
-        self.notice = self.error = ""
-        user, redirect = gate(self, routes.ADMIN_KYC)
-        if user is None:
-            self._deny()
-            return redirect
-        self.access = "admin"
-        self.selected, self.details, self.documents = {}, [], []
-        self._refresh()
-        return None
-
-    @event
-    def open(self, submission_id: str) -> None:
-        if current_admin(self) is None:
-            self._deny()
-            return
-        self.notice = self.error = ""
-        try:
-            self._show(parse_id(submission_id))
-        except ValueError:
-            self.selected = {}
-
-    def _decide(self, reject_reason: str | None) -> None:
-        admin = current_admin(self)
-        if admin is None:
-            self._deny()
-            return
-        self.notice = self.error = ""
-        try:
-            submission_id = parse_id(self.selected.get("id"))
-            with db.write() as conn:
-                if reject_reason is None:
-                    kyc.approve(conn, admin.user_id, submission_id, ip=client_ip(self))
-                else:
-                    kyc.reject(conn, admin.user_id, submission_id, reject_reason,
-                               ip=client_ip(self))
-            self.notice = f"Submission {submission_id} " + (
-                "approved." if reject_reason is None else "rejected.")
-            self.selected, self.details, self.documents = {}, [], []
-        except kyc.KycError as exc:
-            self.error = str(exc)
-        except ValueError:
-            self.error = "Choose a submission."
-        self._refresh()
-
-    @event
-    def approve(self) -> None:
-        self._decide(None)
-
-    @event
-    def reject(self, form: dict) -> None:
-        self._decide(str(form.get("reason", ""))[:600])
+from bitchange.pages.admin_users import admin_frame
+from bitchange.state.admin.kyc import AdminKycState
 
 
 def admin_kyc() -> rx.Component:

@@ -1,41 +1,12 @@
-"""Admin: the email outbox. Outside production the bodies are shown, so a developer without
-SMTP can click the links (verification, reset) that would have been emailed."""
+"""Admin: the email outbox (bodies shown outside production)."""
 
 from __future__ import annotations
 
 import reflex as rx
 
-from bitchange import db, routes
 from bitchange.components.empty import empty_state
-from bitchange.config import get_settings
-from bitchange.mail import outbox
-from bitchange.pages.admin_users import admin_frame, gate
-from bitchange.pages.security import when
-from bitchange.state.events import event
-
-
-class AdminOutboxState(rx.State):
-    access: str = "unknown"
-    show_bodies: bool = False
-    rows: list[dict[str, str]] = []
-
-    @event
-    def load(self) -> rx.event.EventSpec | None:
-        user, redirect = gate(self, routes.ADMIN_OUTBOX)
-        if user is None:
-            self.access, self.rows = "denied", []
-            return redirect
-        self.access = "admin"
-        # Bodies carry live tokens (reset links): never shown to anyone in production.
-        self.show_bodies = not get_settings().is_production
-        with db.read() as conn:
-            rows = outbox.recent(conn)
-        self.rows = [{"id": str(r.id), "to": r.to_addr, "subject": r.subject, "kind": r.kind,
-                      "status": r.status, "attempts": str(r.attempts),
-                      "created": when(r.created_at), "sent": when(r.sent_at),
-                      "error": r.last_error,
-                      "body": r.text_body if self.show_bodies else ""} for r in rows]
-        return None
+from bitchange.pages.admin_users import admin_frame
+from bitchange.state.admin.outbox import AdminOutboxState
 
 
 def _message(r) -> rx.Component:  # type: ignore[no-untyped-def]

@@ -1,118 +1,13 @@
 """Admin: one user (profile, verification, 2FA, sessions, login history, balances) and the
-actions freeze / unfreeze, end all sessions, reset 2FA: each audited."""
+actions freeze / unfreeze, end all sessions, reset 2FA."""
 
 from __future__ import annotations
 
 import reflex as rx
 
-from bitchange import db, routes
-from bitchange.accounts import admin as accounts_admin
-from bitchange.accounts.users import AccountError
 from bitchange.components.empty import empty_state
-from bitchange.inputs import parse_id
-from bitchange.ledger import account_for_user, balances_of
-from bitchange.pages.admin_users import admin_frame, gate
-from bitchange.pages.security import when
-from bitchange.state.auth import client_ip, current_admin
-from bitchange.state.events import event
-from bitchange.trading.markets import assets
-
-
-class AdminUserState(rx.State):
-    access: str = "unknown"
-    found: bool = False
-    profile: dict[str, str] = {}
-    sessions: list[dict[str, str]] = []
-    logins: list[dict[str, str]] = []
-    balances: list[dict[str, str]] = []
-    notice: str = ""
-    error: str = ""
-
-    def _target(self) -> int:
-        try:
-            return parse_id(self.router.url.query_parameters.get("id"))
-        except ValueError:
-            return -1
-
-    def _deny(self) -> None:
-        self.access, self.found, self.profile = "denied", False, {}
-        self.sessions, self.logins, self.balances = [], [], []
-
-    def _load(self) -> None:
-        with db.read() as conn:
-            detail = accounts_admin.user_detail(conn, self._target())
-            if detail is None:
-                self.found = False
-                return
-            precisions = assets(conn)
-            # Reading only: the ledger account exists for every user created by create_user.
-            money = balances_of(conn, account_for_user(conn, detail.user.id))
-        u = detail.user
-        self.found = True
-        self.profile = {
-            "id": str(u.id), "email": u.email, "role": "admin" if u.is_admin else "trader",
-            "verified": "yes" if u.verified else "no", "tfa": "on" if u.two_factor else "off",
-            "state": "frozen" if u.frozen else "active", "frozen_reason": detail.frozen_reason,
-            "created": when(u.created_at),
-        }
-        self.sessions = [{"device": s.device, "ip": s.ip, "first": when(s.first_seen),
-                          "last": when(s.last_seen)} for s in detail.sessions]
-        self.logins = [{"time": when(r.created_at), "result": "success" if r.success else
-                        r.reason, "ip": r.ip, "device": r.device} for r in detail.logins]
-        self.balances = [
-            {"asset": code, "available": info.format(money.get(code, (0, 0))[0]),
-             "locked": info.format(money.get(code, (0, 0))[1])}
-            for code, info in precisions.items()
-        ]
-
-    @event
-    def load(self) -> rx.event.EventSpec | None:
-        self.notice = self.error = ""
-        user, redirect = gate(self, routes.ADMIN_USERS)
-        if user is None:
-            self._deny()
-            return redirect
-        self.access = "admin"
-        self._load()
-        return None
-
-    def _act(self, action: str) -> None:
-        admin = current_admin(self)
-        if admin is None:
-            self._deny()
-            return
-        target, ip = self._target(), client_ip(self)
-        self.notice = self.error = ""
-        try:
-            with db.write() as conn:
-                if action == "freeze":
-                    accounts_admin.freeze(conn, admin.user_id, target, ip=ip)
-                elif action == "unfreeze":
-                    accounts_admin.unfreeze(conn, admin.user_id, target, ip=ip)
-                elif action == "end_sessions":
-                    accounts_admin.end_sessions(conn, admin.user_id, target, ip=ip)
-                elif action == "reset_2fa":
-                    accounts_admin.reset_two_factor(conn, admin.user_id, target, ip=ip)
-            self.notice = f"Done: {action.replace('_', ' ')}."
-        except AccountError as exc:
-            self.error = str(exc)
-        self._load()
-
-    @event
-    def freeze(self) -> None:
-        self._act("freeze")
-
-    @event
-    def unfreeze(self) -> None:
-        self._act("unfreeze")
-
-    @event
-    def end_sessions(self) -> None:
-        self._act("end_sessions")
-
-    @event
-    def reset_two_factor(self) -> None:
-        self._act("reset_2fa")
+from bitchange.pages.admin_users import admin_frame
+from bitchange.state.admin.user import AdminUserState
 
 
 def _table(headers: list[str], rows, keys: list[str], row_class: str,  # type: ignore[no-untyped-def]

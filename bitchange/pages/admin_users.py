@@ -1,16 +1,13 @@
-"""Admin: the users list with search."""
+"""Admin: the users list with search, and the frame every admin page shares."""
 
 from __future__ import annotations
 
 import reflex as rx
 
-from bitchange import db, routes
-from bitchange.accounts import admin as accounts_admin
 from bitchange.components.empty import empty_state
 from bitchange.components.shell import page
 from bitchange.pages.admin import admin_nav
-from bitchange.state.auth import current_admin, current_user, navigate
-from bitchange.state.events import event
+from bitchange.state.admin.users import AdminUsersState
 
 ADMINS_ONLY = "Admins only (with two-factor authentication on)."
 
@@ -24,48 +21,6 @@ def admin_frame(access, body: rx.Component) -> rx.Component:  # type: ignore[no-
         rx.text("Checking access…", color_scheme="gray"),
     ))
 
-
-def gate(state: rx.State, back_to: str) -> tuple[object | None, rx.event.EventSpec | None]:
-    """(admin user, None) or (None, where to send the visitor: the login page if anonymous)."""
-    user = current_admin(state)
-    if user is not None:
-        return user, None
-    return None, navigate(routes.login(back_to)) if current_user(state) is None else None
-
-
-class AdminUsersState(rx.State):
-    access: str = "unknown"
-    query: str = ""
-    total: int = 0
-    rows: list[dict[str, str]] = []
-
-    def _search(self) -> None:
-        with db.read() as conn:
-            users = accounts_admin.search_users(conn, self.query)
-            self.total = accounts_admin.count_users(conn)
-        self.rows = [{"id": str(u.id), "email": u.email, "href": routes.admin_user(u.id),
-                      "role": "admin" if u.is_admin else "trader",
-                      "verified": "yes" if u.verified else "no",
-                      "tfa": "on" if u.two_factor else "off",
-                      "state": "frozen" if u.frozen else "active"} for u in users]
-
-    @event
-    def load(self) -> rx.event.EventSpec | None:
-        user, redirect = gate(self, routes.ADMIN_USERS)
-        if user is None:
-            self.access, self.rows = "denied", []
-            return redirect
-        self.access = "admin"
-        self._search()
-        return None
-
-    @event
-    def search(self, form: dict) -> None:
-        if current_admin(self) is None:
-            self.access, self.rows = "denied", []
-            return
-        self.query = str(form.get("q", ""))[:100]
-        self._search()
 
 
 def admin_users() -> rx.Component:

@@ -489,7 +489,7 @@ def test_the_market_tables_follow_trades_on_the_landing_and_markets_pages(alice,
 def test_admin_market_actions_recheck_the_admin_and_are_audited(alice, bob, no_subscribers):
     from bitchange.accounts import totp
     from bitchange.accounts.users import create_user
-    from bitchange.pages.admin_markets import AdminMarketsState
+    from bitchange.state.admin.markets import AdminMarketsState
 
     with db.write() as conn:
         admin_id = create_user(conn, "root@example.com", "correct horse battery",

@@ -1,0 +1,106 @@
+"""Admin: staking products (create, close, reopen) and funding the rewards account through
+the ledger."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from bitchange import db, routes
+from bitchange.inputs import InputError, parse_id, parse_whole
+from bitchange.money import AmountError, parse_amount
+from bitchange.staking import admin_views
+from bitchange.staking import service as staking
+from bitchange.state.admin import gate
+from bitchange.state.auth import client_ip, current_admin
+from bitchange.state.events import event
+from bitchange.trading.markets import assets
+
+
+class AdminStakingState(rx.State):
+    access: str = "unknown"
+    products: list[dict[str, str]] = []
+    pool: list[dict[str, str]] = []
+    asset_codes: list[str] = []
+    notice: str = ""
+    error: str = ""
+
+    def _refresh(self) -> None:
+        with db.read() as conn:
+            view = admin_views.staking_page(conn)
+        self.asset_codes, self.products, self.pool = view.asset_codes, view.products, view.pool
+    @event
+    def load(self) -> rx.event.EventSpec | None:
+        self.notice = self.error = ""
+        user, redirect = gate(self, routes.ADMIN_STAKING)
+        if user is None:
+            self.access, self.products, self.pool = "denied", [], []
+            return redirect
+        self.access = "admin"
+        self._refresh()
+        return None
+
+    def _admin(self):  # type: ignore[no-untyped-def]
+        admin = current_admin(self)
+        if admin is None:
+            self.access, self.products, self.pool = "denied", [], []
+        self.notice = self.error = ""
+        return admin
+
+    @event
+    def create(self, form: dict) -> None:
+        admin = self._admin()
+        if admin is None:
+            return
+        try:
+            asset = str(form.get("asset", ""))
+            with db.write() as conn:
+                precision = assets(conn)[asset].precision if asset in assets(conn) else 0
+                staking.create_product(
+                    conn, admin.user_id, asset=asset, name=str(form.get("name", "")),
+                    apr_bps=parse_amount(str(form.get("apr", "")), 2, what="APR"),
+                    lock_days=parse_whole(form.get("lock_days") or "0", "The lock period"),
+                    min_amount=parse_amount(str(form.get("min", "")), precision,
+                                            what="Minimum"),
+                    max_per_user=parse_amount(str(form.get("max", "")), precision,
+                                              what="Maximum per user"),
+                    capacity=parse_amount(str(form.get("capacity", "")), precision,
+                                          what="Capacity"),
+                    ip=client_ip(self))
+            self.notice = "Product created."
+        except (staking.StakingError, InputError) as exc:
+            self.error = str(exc)
+        self._refresh()
+
+    @event
+    def set_status(self, product_id: str, status: str) -> None:
+        admin = self._admin()
+        if admin is None:
+            return
+        try:
+            with db.write() as conn:
+                staking.set_product_status(conn, admin.user_id,
+                                           parse_id(product_id, "Unknown product."), status,
+                                           ip=client_ip(self))
+        except (staking.StakingError, ValueError) as exc:
+            self.error = str(exc)
+        self._refresh()
+
+    @event
+    def fund(self, form: dict) -> None:
+        admin = self._admin()
+        if admin is None:
+            return
+        try:
+            asset = str(form.get("asset", ""))
+            with db.write() as conn:
+                known = assets(conn)
+                if asset not in known:
+                    raise staking.StakingError("Choose an asset.")
+                amount = parse_amount(str(form.get("amount", "")), known[asset].precision)
+                staking.fund_rewards(conn, admin.user_id, asset, amount,
+                                     source="fees",
+                                     ip=client_ip(self))
+            self.notice = f"Rewards account funded with {form.get('amount')} {asset}."
+        except (staking.StakingError, AmountError) as exc:
+            self.error = str(exc)
+        self._refresh()

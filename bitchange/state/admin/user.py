@@ -1,0 +1,95 @@
+"""Admin: one user and the actions freeze / unfreeze, end all sessions, reset 2FA: each audited
+by the accounts service."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from bitchange import db, routes
+from bitchange.accounts import admin as accounts_admin
+from bitchange.accounts import admin_views
+from bitchange.accounts.users import AccountError
+from bitchange.inputs import parse_id
+from bitchange.state.admin import gate
+from bitchange.state.auth import client_ip, current_admin
+from bitchange.state.events import event
+
+
+class AdminUserState(rx.State):
+    access: str = "unknown"
+    found: bool = False
+    profile: dict[str, str] = {}
+    sessions: list[dict[str, str]] = []
+    logins: list[dict[str, str]] = []
+    balances: list[dict[str, str]] = []
+    notice: str = ""
+    error: str = ""
+
+    def _target(self) -> int:
+        try:
+            return parse_id(self.router.url.query_parameters.get("id"))
+        except ValueError:
+            return -1
+
+    def _deny(self) -> None:
+        self.access, self.found, self.profile = "denied", False, {}
+        self.sessions, self.logins, self.balances = [], [], []
+
+    def _load(self) -> None:
+        with db.read() as conn:
+            view = admin_views.user_page(conn, self._target())
+        if view is None:
+            self.found = False
+            return
+        self.found = True
+        self.profile, self.sessions = view.profile, view.sessions
+        self.logins, self.balances = view.logins, view.balances
+
+    @event
+    def load(self) -> rx.event.EventSpec | None:
+        self.notice = self.error = ""
+        user, redirect = gate(self, routes.ADMIN_USERS)
+        if user is None:
+            self._deny()
+            return redirect
+        self.access = "admin"
+        self._load()
+        return None
+
+    def _act(self, action: str) -> None:
+        admin = current_admin(self)
+        if admin is None:
+            self._deny()
+            return
+        target, ip = self._target(), client_ip(self)
+        self.notice = self.error = ""
+        try:
+            with db.write() as conn:
+                if action == "freeze":
+                    accounts_admin.freeze(conn, admin.user_id, target, ip=ip)
+                elif action == "unfreeze":
+                    accounts_admin.unfreeze(conn, admin.user_id, target, ip=ip)
+                elif action == "end_sessions":
+                    accounts_admin.end_sessions(conn, admin.user_id, target, ip=ip)
+                elif action == "reset_2fa":
+                    accounts_admin.reset_two_factor(conn, admin.user_id, target, ip=ip)
+            self.notice = f"Done: {action.replace('_', ' ')}."
+        except AccountError as exc:
+            self.error = str(exc)
+        self._load()
+
+    @event
+    def freeze(self) -> None:
+        self._act("freeze")
+
+    @event
+    def unfreeze(self) -> None:
+        self._act("unfreeze")
+
+    @event
+    def end_sessions(self) -> None:
+        self._act("end_sessions")
+
+    @event
+    def reset_two_factor(self) -> None:
+        self._act("reset_2fa")
