@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from bitchange import routes
+from bitchange.api.streams import watch_streams
 from bitchange.config import check_production, get_settings
 from bitchange.jobs.scheduler import lifespan_task as scheduler_lifespan
 from bitchange.mail.outbox import run_forever as outbox_loop
@@ -87,6 +88,8 @@ async def checked_upload(request: Request) -> Response:
 api.add_route(routes.UPLOAD, checked_upload, methods=["POST"])
 # Live trading screens: one market watcher per backend process (bitchange/state/live.py).
 app.register_lifespan_task(watch_markets)
+# API market streams: one watcher per backend process (bitchange/api/streams.py).
+app.register_lifespan_task(watch_streams)
 # One scheduler across all backend processes (outbox, backups, reconcile, cleanup).
 app.register_lifespan_task(scheduler_lifespan)
 if not get_settings().scheduler_enabled:

@@ -17,6 +17,7 @@ from bitchange.accounts.sessions import (
     revoke_token,
     token_from_cookie_header,
 )
+from bitchange.api.streams import routes as stream_routes
 from bitchange.config import get_settings
 from bitchange.documents.http import serve_document
 
@@ -87,4 +88,5 @@ api = Starlette(routes=[
     Route(routes.AUTH_LOGOUT, logout, methods=["GET", "POST"]),
     Route(routes.HEALTHZ, healthz, methods=["GET"]),
     Route(routes.DOCUMENTS, serve_document, methods=["GET"]),
+    *stream_routes,  # Binance-compatible market streams: /ws/<stream>, /stream?streams=
 ])
