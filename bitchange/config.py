@@ -97,6 +97,10 @@ class Settings(BaseSettings):
     document_max_bytes: int = Field(5_000_000, alias="DOCUMENT_MAX_BYTES")
     staking_accrual_schedule: str = Field("10 0 * * *", alias="STAKING_ACCRUAL_SCHEDULE")
     staking_catchup_days: int = Field(7, alias="STAKING_CATCHUP_DAYS")
+    # API market streams (Binance's limits): connection attempts per client IP per 5 minutes
+    # and control messages per connection per second, counted in each backend process.
+    stream_connections_per_5m: int = Field(300, alias="STREAM_CONNECTIONS_PER_5M")
+    stream_messages_per_second: int = Field(5, alias="STREAM_MESSAGES_PER_SECOND")
 
     redis_url: str = Field("", alias="REFLEX_REDIS_URL")
 

@@ -5,7 +5,8 @@
 - Live SUBSCRIBE / UNSUBSCRIBE / LIST_SUBSCRIPTIONS / SET_PROPERTY / GET_PROPERTY messages with
   the documented answers and error codes; at most 1024 streams per connection, 5 incoming
   messages per second (more closes the connection), 300 connection attempts per IP per 5
-  minutes. Ping/pong frames are answered by the ASGI server's WebSocket layer.
+  minutes (both settings, counted per process). Ping/pong frames are answered by the ASGI
+  server's WebSocket layer.
 
 The database is the bus, as for the trading screens (`bitchange.state.live`): each backend
 process runs ONE watcher (`watch_streams`, a lifespan task) that reads every market's `seq` in
@@ -44,6 +45,7 @@ from bitchange.api.stream_events import (
     start_cursor,
     wire_symbol,
 )
+from bitchange.config import get_settings
 from bitchange.trading.book_levels import seq_of, snapshot_read
 from bitchange.trading.candles import INTERVALS
 from bitchange.trading.views import all_seqs
@@ -53,8 +55,6 @@ log = logging.getLogger(__name__)
 POLL_SECONDS = 0.05  # one tiny query per process per round while any socket is open
 TICKER_SECONDS = 1.0  # Binance's update speed of @ticker and @miniTicker
 MAX_STREAMS = 1024
-MESSAGES_PER_SECOND = 5
-CONNECTIONS_PER_5_MINUTES = 300
 QUEUE_LIMIT = 10_000  # events waiting for one socket before it is dropped as too slow
 ID_TEXT = re.compile(r"^[A-Za-z0-9]{1,36}$")
 INT64 = 2**63
@@ -252,8 +252,14 @@ def _read_round(market: str, cursor: MarketCursor, wanted: Wanted) -> dict[str, 
 hub = Hub()
 
 _attempts = MovingWindowRateLimiter(MemoryStorage())
-_CONNECTIONS = RateLimitItemPerMinute(CONNECTIONS_PER_5_MINUTES, 5)
-_MESSAGES = RateLimitItemPerSecond(MESSAGES_PER_SECOND)
+
+
+def _connection_limit() -> RateLimitItemPerMinute:
+    return RateLimitItemPerMinute(get_settings().stream_connections_per_5m, 5)
+
+
+def _message_limit() -> RateLimitItemPerSecond:
+    return RateLimitItemPerSecond(get_settings().stream_messages_per_second)
 
 
 async def watch_streams() -> None:
@@ -357,7 +363,7 @@ async def _sender(client: Client) -> None:
 
 async def _serve(websocket: WebSocket, names: list[str], combined: bool) -> None:
     ip = websocket.client.host if websocket.client else "?"
-    if not await _attempts.hit(_CONNECTIONS, "ws-connect", ip):
+    if not await _attempts.hit(_connection_limit(), "ws-connect", ip):
         await _refuse(websocket, 429, -1003, "Too many connection attempts; try again later.")
         return
     if not hub.symbols:
@@ -389,7 +395,7 @@ async def _receive(client: Client, ip: str) -> None:
             text = await websocket.receive_text()
         except (WebSocketDisconnect, KeyError, RuntimeError):
             return  # closed, or a binary frame: Binance takes text only
-        if not await _attempts.hit(_MESSAGES, "ws-message", key):
+        if not await _attempts.hit(_message_limit(), "ws-message", key):
             await _close(client, 1008, "Too many messages")
             return
         client.put(json.dumps(handle_message(client, text), separators=(",", ":")))
