@@ -161,3 +161,35 @@ async def test_a_bad_stream_name_is_refused_and_too_many_messages_close(server) 
             while True:
                 answers.append(await _next(ws))
         assert [a["result"] for a in answers] == [["btcusdt@bookTicker"]] * 5
+
+
+async def test_two_workers_each_serve_the_same_book_and_trades(market) -> None:
+    """Two server processes, each with its own watcher, on one database: whichever worker a
+    socket lands on, its diff events chain onto the REST snapshot and end at the database's
+    book, and it gets every trade."""
+    seller = make_trader("s@example.com", {"BTC": 10 * BTC})
+    buyer = make_trader("b@example.com", {"USDT": 1_000_000 * USDT})
+    with serving(workers=2) as url:
+        sockets = [await connect(url + "/stream?streams=btcusdt@depth/btcusdt@trade")
+                   for _ in range(6)]
+        snapshot = await asyncio.to_thread(_depth)
+        for i in range(12):
+            await asyncio.to_thread(service.place_order, seller.user_id, "BTC-USDT",
+                                    _limit("SELL", 65_000 + i % 3, 2))
+            await asyncio.to_thread(service.place_order, buyer.user_id, "BTC-USDT",
+                                    _limit("BUY", 64_990 + i % 4, 1 + i % 3))
+            if i % 4 == 0:
+                await asyncio.to_thread(service.place_order, buyer.user_id, "BTC-USDT",
+                                        _limit("BUY", 65_002, 1))
+        final = await asyncio.to_thread(_depth)
+        with db.read() as conn:
+            trade_ids = [r.id for r in conn.execute(select(_trades.c.id).order_by(_trades.c.id))]
+        for ws in sockets:
+            received: list[dict] = []
+            while not received or received[-1]["data"].get("u") != final["lastUpdateId"]:
+                received.append(await _next(ws))
+            diffs = [m["data"] for m in received if m["stream"] == "btcusdt@depth"]
+            assert local_book(snapshot, diffs) == as_book(final)
+            trades = [m["data"]["t"] for m in received if m["stream"] == "btcusdt@trade"]
+            assert trades == trade_ids
+            await ws.close()
