@@ -366,7 +366,7 @@ async def _serve(websocket: WebSocket, names: list[str], combined: bool) -> None
     if not await _attempts.hit(_connection_limit(), "ws-connect", ip):
         await _refuse(websocket, 429, -1003, "Too many connection attempts; try again later.")
         return
-    if not hub.symbols:
+    if not hub.clients:  # the watcher refreshes the markets only while sockets are open
         await hub.load_symbols()
     client = Client(websocket, combined)
     hub.add(client)  # first, so the watcher keeps tracking while this socket starts
