@@ -20,6 +20,7 @@ from bitchange.trading import service
 from bitchange.trading.book_levels import depth_snapshot, seq_of, snapshot_read
 from bitchange.trading.service import OrderRequest
 from tests.api.local_book import OutOfSync, as_book, local_book
+from tests.api.stream_fixtures import market_fixture  # noqa: F401 - `market`
 from tests.trading.conftest import BTC, USDT, make_trader
 
 FULL = 10_000  # levels: the whole book in these tests

@@ -20,6 +20,7 @@ from bitchange.trading.book_levels import snapshot_read
 from bitchange.trading.service import OrderRequest
 from bitchange.trading.tables import Trade
 from tests.api.local_book import as_book, local_book
+from tests.api.stream_fixtures import market_fixture  # noqa: F401 - `market`
 from tests.api.stream_server import serving
 from tests.trading.conftest import BTC, USDT, make_trader
 
