@@ -8,7 +8,7 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 
 from bitchange import db, routes
 from bitchange.accounts.sessions import (
@@ -17,6 +17,7 @@ from bitchange.accounts.sessions import (
     revoke_token,
     token_from_cookie_header,
 )
+from bitchange.api.app import routes as api_routes
 from bitchange.config import get_settings
 from bitchange.documents.http import serve_document
 
@@ -87,4 +88,5 @@ api = Starlette(routes=[
     Route(routes.AUTH_LOGOUT, logout, methods=["GET", "POST"]),
     Route(routes.HEALTHZ, healthz, methods=["GET"]),
     Route(routes.DOCUMENTS, serve_document, methods=["GET"]),
+    Mount(routes.API_V3, routes=api_routes),
 ])
