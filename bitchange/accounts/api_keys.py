@@ -323,6 +323,18 @@ def admin_revoke(conn: Connection, admin_id: int, user_id: int, key_id: int, *,
           f"Support revoked the API key '{row.label}'.", ip)
 
 
+def seed_hmac_key(conn: Connection, user_id: int, *, label: str, api_key: str, secret: str,
+                  scopes: tuple[str, ...] = ("read", "trade")) -> None:
+    """Install a known HMAC key once (demo data only, bitchange.demo; no 2FA, no email)."""
+    if conn.scalar(select(_keys.c.id).where(_keys.c.api_key == api_key)) is not None:
+        return
+    key_id = conn.execute(insert(_keys).values(
+        user_id=user_id, label=label, kind="hmac", api_key=api_key, scopes=",".join(scopes),
+        ip_allowlist="", created_at=now())).inserted_primary_key[0]
+    conn.execute(update(_keys).where(_keys.c.id == key_id).values(
+        sealed_secret=seal(secret, purpose="api_key", owner=key_id)))
+
+
 # --- views -----------------------------------------------------------------------------------
 
 def _status(row, moment: datetime) -> str:  # type: ignore[no-untyped-def]

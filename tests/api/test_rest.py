@@ -122,7 +122,8 @@ def test_signed_trading_round_trip(client, alice, alice_api) -> None:
 
 def test_order_refusals_map_to_binance(client, alice_api) -> None:
     cases = [
-        (LIMIT_BUY | {"price": "30000.0000001"}, -1111, "Parameter 'price' has too much precision."),
+        (LIMIT_BUY | {"price": "30000.0000001"}, -1111,
+         "Parameter 'price' has too much precision."),
         (LIMIT_BUY | {"price": "30000.005"}, -1013, "Filter failure: PRICE_FILTER"),
         (LIMIT_BUY | {"quantity": "0.00015"}, -1013, "Filter failure: LOT_SIZE"),
         (LIMIT_BUY | {"quantity": "0.0001"}, -1013, "Filter failure: NOTIONAL"),
