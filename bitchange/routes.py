@@ -47,6 +47,7 @@ AUTH_LOGOUT = "/auth/logout"
 HEALTHZ = "/healthz"
 UPLOAD = "/_upload"  # Reflex's own endpoint, checked first (bitchange.py)
 API_V3 = "/api/v3"  # the Binance-compatible trader API (bitchange.api, docs/api.md)
+API_DOCS = "/api/docs"  # docs/api.md, served as text
 DOCUMENTS = "/documents/{token}"  # KYC documents and ticket attachments, authorised
 
 

@@ -16,7 +16,7 @@ import hmac
 import ipaddress
 import secrets
 import string
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 from cryptography.exceptions import InvalidSignature
@@ -356,6 +356,21 @@ def list_keys(conn: Connection, user_id: int) -> list[ApiKeyView]:
         _fmt(r.created_at), _fmt(r.expires_at) or "never",
         f"{_fmt(r.last_used_at)} from {r.last_used_ip}" if r.last_used_at else "never",
         _status(r, moment)) for r in rows]
+
+
+def key_rows(conn: Connection, user_id: int) -> list[dict[str, str]]:
+    """The key list as the pages show it (every value a string)."""
+    return [{name: str(value) for name, value in asdict(view).items()}
+            for view in list_keys(conn, user_id)]
+
+
+def expiry_after(days: str) -> datetime | None:
+    """The form's expiry choice: '' (never) or a number of days."""
+    if not days:
+        return None
+    if not days.isdigit() or not 1 <= int(days) <= 3650:
+        raise ApiKeyError("Choose an expiry between 1 and 3650 days, or none.")
+    return now() + timedelta(days=int(days))
 
 
 # --- the API's side --------------------------------------------------------------------------

@@ -85,7 +85,7 @@ def test_ccxt_binance_trades_on_bitchange(app) -> None:  # type: ignore[no-untyp
     assert candles[-1][4] == 30000.0
     mine = alice.fetch_my_trades("BTC/USDT")
     assert {int(t["id"]) for t in mine} == {f["id"] for f in fills}
-    assert all(t["side"] == "buy" and not t["takerOrMaker"] == "maker" for t in mine)
+    assert all(t["side"] == "buy" and t["takerOrMaker"] == "taker" for t in mine)
     balance = alice.fetch_balance()
     account = query(app, "SELECT b.asset, b.available, b.locked FROM balances b JOIN "
                          "ledger_accounts a ON a.id = b.account_id JOIN users u ON "
