@@ -138,6 +138,13 @@ app.add_page(trade, route=routes.TRADE, title="Trade · BitChange",
 app.add_page(orders_page, route=routes.ORDERS, title="Orders · BitChange",
              on_load=[*_chrome, OrdersState.load])
 
+# Trader API keys (issue #13).
+from bitchange.pages.api_keys import api_keys_page  # noqa: E402
+from bitchange.state.api_keys import ApiKeysState  # noqa: E402
+
+app.add_page(api_keys_page, route=routes.API_KEYS, title="API keys · BitChange",
+             on_load=[*_chrome, ApiKeysState.load])
+
 # Verification, staking, support, promo codes (issue #7).
 from bitchange.pages.admin_kyc import AdminKycState, admin_kyc  # noqa: E402
 from bitchange.pages.admin_promos import AdminPromosState, admin_promos  # noqa: E402

@@ -104,6 +104,18 @@ class Settings(BaseSettings):
 
     redis_url: str = Field("", alias="REFLEX_REDIS_URL")
 
+    # The trader API (bitchange.api): rate limits, declared in exchangeInfo.rateLimits and
+    # shared through Redis (REDIS_URL, else REFLEX_REDIS_URL) by every worker when set.
+    api_redis_url: str = Field("", alias="REDIS_URL")
+    api_weight_per_minute: int = Field(6000, alias="API_WEIGHT_PER_MINUTE")  # per IP
+    api_orders_per_10s: int = Field(100, alias="API_ORDERS_PER_10S")  # per account
+    api_orders_per_day: int = Field(200_000, alias="API_ORDERS_PER_DAY")  # per account
+    # A client refused this many times within a minute is banned (418), for twice as long
+    # at each new ban within a day, starting at API_BAN_SECONDS.
+    api_ban_after_refusals: int = Field(20, alias="API_BAN_AFTER_REFUSALS")
+    api_ban_seconds: int = Field(120, alias="API_BAN_SECONDS")
+    api_listen_key_minutes: int = Field(60, alias="API_LISTEN_KEY_MINUTES")
+
     @property
     def is_production(self) -> bool:
         return self.env == "production"

@@ -7,6 +7,7 @@ import reflex as rx
 
 from bitchange import db, routes
 from bitchange.accounts import admin as accounts_admin
+from bitchange.accounts import api_keys
 from bitchange.accounts.users import AccountError
 from bitchange.ledger import account_for_user, balances_of
 from bitchange.money import format_amount
@@ -24,6 +25,7 @@ class AdminUserState(rx.State):
     sessions: list[dict[str, str]] = []
     logins: list[dict[str, str]] = []
     balances: list[dict[str, str]] = []
+    keys: list[dict[str, str]] = []  # the user's API keys
     notice: str = ""
 
     def _target(self) -> int:
@@ -34,7 +36,7 @@ class AdminUserState(rx.State):
 
     def _deny(self) -> None:
         self.access, self.found, self.profile = "denied", False, {}
-        self.sessions, self.logins, self.balances = [], [], []
+        self.sessions, self.logins, self.balances, self.keys = [], [], [], []
 
     def _load(self) -> None:
         with db.read() as conn:
@@ -45,6 +47,7 @@ class AdminUserState(rx.State):
             precisions = assets(conn)
             # Reading only: the ledger account exists for every user created by create_user.
             money = balances_of(conn, account_for_user(conn, detail.user.id))
+            self.keys = api_keys.key_rows(conn, detail.user.id)
         u = detail.user
         self.found = True
         self.profile = {
@@ -93,6 +96,23 @@ class AdminUserState(rx.State):
                     accounts_admin.reset_two_factor(conn, admin.user_id, target, ip=ip)
             self.notice = f"Done: {action.replace('_', ' ')}."
         except AccountError as exc:
+            self.notice = str(exc)
+        self._load()
+
+    @event
+    def revoke_api_key(self, key_id: str) -> None:
+        """Support revokes one of the user's API keys (audited, the owner is told)."""
+        admin = current_admin(self)
+        if admin is None:
+            self._deny()
+            return
+        number = int(key_id) if key_id.isascii() and key_id.isdigit() and len(key_id) <= 18 else 0
+        try:
+            with db.write() as conn:
+                api_keys.admin_revoke(conn, admin.user_id, self._target(), number,
+                                      ip=client_ip(self))
+            self.notice = "Done: API key revoked."
+        except api_keys.ApiKeyError as exc:
             self.notice = str(exc)
         self._load()
 
@@ -153,6 +173,18 @@ def admin_user() -> rx.Component:
         rx.heading("Active sessions", size="4", as_="h2"),
         _table(["Device", "IP", "First seen", "Last seen"], S.sessions,
                ["device", "ip", "first", "last"], "admin-session-row"),
+        rx.heading("API keys", size="4", as_="h2"),
+        rx.table.root(
+            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in (
+                "Label", "Kind", "Scopes", "Allowlist", "Last used", "Status", "")])),
+            rx.table.body(rx.foreach(S.keys, lambda k: rx.table.row(
+                *[rx.table.cell(k[c]) for c in ("label", "kind", "scopes", "allowlist",
+                                                "last_used", "status")],
+                rx.table.cell(rx.cond(k["status"] == "active", rx.button(
+                    "Revoke", size="1", variant="ghost", color_scheme="red",
+                    class_name="admin-key-revoke", on_click=S.revoke_api_key(k["id"])))),
+                class_name="admin-key-row"))),
+            width="100%", size="1"),
         rx.heading("Login history", size="4", as_="h2"),
         _table(["Time", "Result", "IP", "Device"], S.logins, ["time", "result", "ip", "device"],
                "admin-login-row"),
