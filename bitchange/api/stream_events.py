@@ -20,10 +20,11 @@ from bitchange.money import to_decimal
 from bitchange.trading.book_levels import Levels, changed_levels, depth_snapshot, seq_of
 from bitchange.trading.candles import INTERVALS, bucket
 from bitchange.trading.markets import assets, get_market
-from bitchange.trading.tables import Candle, Trade
+from bitchange.trading.tables import Candle, Order, Trade
 
 _trades = Trade.__table__
 _candles = Candle.__table__
+_orders = Order.__table__
 
 PARTIAL_LEVELS = (5, 10, 20)
 DAY_MS = 86_400_000
@@ -52,6 +53,8 @@ class Precisions:
     symbol: str  # 'BTCUSDT'
     base: int
     quote: int
+    base_asset: str
+    quote_asset: str
 
     def price(self, minor: int) -> str:
         return f"{to_decimal(minor, self.quote):f}"
@@ -69,7 +72,7 @@ def precisions(conn: Connection, symbol: str) -> Precisions | None:
         return None
     infos = assets(conn)
     return Precisions(wire_symbol(symbol), infos[market.base].precision,
-                      infos[market.quote].precision)
+                      infos[market.quote].precision, market.base, market.quote)
 
 
 # --- payloads ---------------------------------------------------------------------------
@@ -198,7 +201,7 @@ def rest_depth(conn: Connection, symbol: str, limit: int) -> dict:
 
 _TRADE_COLUMNS = (_trades.c.id, _trades.c.price, _trades.c.quantity, _trades.c.taker_side,
                   _trades.c.maker_order_id, _trades.c.taker_order_id, _trades.c.notional,
-                  _trades.c.created_at)
+                  _trades.c.maker_fee, _trades.c.taker_fee, _trades.c.created_at)
 
 
 def trades_after(conn: Connection, symbol: str, after_id: int) -> list:  # type: ignore[type-arg]
@@ -211,6 +214,10 @@ def trades_after(conn: Connection, symbol: str, after_id: int) -> list:  # type:
 
 def last_trade_id(conn: Connection, symbol: str) -> int:
     return conn.scalar(select(func.max(_trades.c.id)).where(_trades.c.symbol == symbol)) or 0
+
+
+def last_order_id(conn: Connection, symbol: str) -> int:
+    return conn.scalar(select(func.max(_orders.c.id)).where(_orders.c.symbol == symbol)) or 0
 
 
 def trade_stats(conn: Connection, symbol: str, start: datetime, end: datetime | None,
@@ -262,6 +269,7 @@ class Wanted:
     klines: set[str] = field(default_factory=set)
     fresh_klines: set[str] = field(default_factory=set)  # new listeners: send the candle now
     ticker: bool = False  # @ticker or @miniTicker, due this round
+    users: frozenset[int] = frozenset()  # users with a user data stream open here
 
 
 @dataclass
@@ -270,12 +278,13 @@ class MarketCursor:
 
     seq: int
     trade_id: int
+    order_id: int  # the market's newest order: a newer one is reported as NEW
     window_ids: dict[str, int] = field(default_factory=dict)  # window -> lower bound id
     kline_open: dict[str, int] = field(default_factory=dict)  # interval -> open time shown
 
 
 def start_cursor(conn: Connection, symbol: str, seq: int) -> MarketCursor:
-    return MarketCursor(seq, last_trade_id(conn, symbol))
+    return MarketCursor(seq, last_trade_id(conn, symbol), last_order_id(conn, symbol))
 
 
 def kline_rolled(cursor: MarketCursor, intervals: set[str]) -> bool:
@@ -290,6 +299,12 @@ class RoundEvents:
     """Events per stream suffix ('trade', 'depth', 'kline_1m'...), in publishing order."""
 
     events: dict[str, list[dict]] = field(default_factory=dict)
+    # For the user data stream, read in the same snapshot (`user_stream.order_reports`):
+    trades: list = field(default_factory=list)  # type: ignore[type-arg]
+    precisions: Precisions | None = None
+    after_seq: int = 0  # the book updates after_seq+1 .. upto_seq were read (equal: none)
+    upto_seq: int = 0
+    after_order_id: int = 0
 
     def add(self, suffix: str, payload: dict) -> None:
         self.events.setdefault(suffix, []).append(payload)
@@ -310,6 +325,7 @@ def read_market_round(conn: Connection, symbol: str, cursor: MarketCursor,
     else:
         seq, bids, asks = seq_of(conn, symbol) or 0, [], []
     new_trades = trades_after(conn, symbol, cursor.trade_id)
+    out.trades, out.precisions = new_trades, p
     if new_trades:
         cursor.trade_id = new_trades[-1].id
     if wanted.trades:
@@ -318,6 +334,8 @@ def read_market_round(conn: Connection, symbol: str, cursor: MarketCursor,
         for group in aggregate_trades(new_trades):
             out.add("aggTrade", agg_trade_event(group, p, event_ms))
     if seq != cursor.seq:
+        out.after_seq, out.upto_seq, out.after_order_id = cursor.seq, seq, cursor.order_id
+        cursor.order_id = last_order_id(conn, symbol)
         if wanted.diff:
             changed_bids, changed_asks = changed_levels(conn, symbol, cursor.seq, seq)
             out.add("depth", diff_depth_event(cursor.seq + 1, seq, changed_bids, changed_asks,

@@ -45,10 +45,15 @@ from bitchange.api.stream_events import (
     start_cursor,
     wire_symbol,
 )
+from bitchange.api.user_stream import (
+    balance_events,
+    listen_key_owner,
+    order_reports,
+)
 from bitchange.config import get_settings
 from bitchange.trading.book_levels import seq_of, snapshot_read
 from bitchange.trading.candles import INTERVALS
-from bitchange.trading.views import all_seqs
+from bitchange.trading.views import all_seqs, newest_ledger_transaction
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +95,7 @@ def parse_stream(name: object, symbols: dict[str, str]) -> tuple[str, str]:
 class Client:
     websocket: WebSocket
     combined: bool
+    user_id: int | None = None  # a user data stream (/ws/<listenKey>)
     streams: dict[str, tuple[str, str]] = field(default_factory=dict)  # name -> (market, kind)
     queue: asyncio.Queue[str] = field(default_factory=lambda: asyncio.Queue(QUEUE_LIMIT))
 
@@ -110,6 +116,8 @@ class Hub:
         self.listeners: dict[tuple[str, str], dict[Client, str]] = defaultdict(dict)
         self.symbols: dict[str, str] = {}  # 'btcusdt' -> 'BTC-USDT'
         self.cursors: dict[str, MarketCursor] | None = None
+        self.users: dict[int, set[Client]] = defaultdict(set)  # user data streams
+        self.ledger_mark = 0  # the newest ledger transaction the user streams have seen
         self.fresh: set[tuple[str, str]] = set()  # new listeners owed a first ticker/kline
         self.ticker_after: dict[str, float] = {}
         self.ticker_dirty: set[str] = set()
@@ -119,9 +127,15 @@ class Hub:
 
     def add(self, client: Client) -> None:
         self.clients.add(client)
+        if client.user_id is not None:
+            self.users[client.user_id].add(client)
 
     def remove(self, client: Client) -> None:
         self.clients.discard(client)
+        if client.user_id is not None and client.user_id in self.users:
+            self.users[client.user_id].discard(client)
+            if not self.users[client.user_id]:
+                del self.users[client.user_id]
         for key in client.streams.values():
             self.listeners[key].pop(client, None)
             if not self.listeners[key]:
@@ -155,7 +169,7 @@ class Hub:
         newest trade, so that nothing committed after the handshake is missed."""
         async with self.lock:
             if self.cursors is None:
-                self.cursors = await asyncio.to_thread(_start_cursors)
+                self.cursors, self.ledger_mark = await asyncio.to_thread(_start_cursors)
                 self.symbols = {wire_symbol(s).lower(): s for s in self.cursors}
 
     # --- the watcher --------------------------------------------------------------------
@@ -183,8 +197,10 @@ class Hub:
                 self.cursors = None  # nobody listens: stop tracking until the next socket
                 return 0
             if self.cursors is None:
-                self.cursors = await asyncio.to_thread(_start_cursors)
-            seqs = await asyncio.to_thread(_read_seqs)
+                self.cursors, self.ledger_mark = await asyncio.to_thread(_start_cursors)
+            # The ledger mark is read with the seqs, so a balance change is reported no earlier
+            # than the order change behind it (Binance sends the executionReport first).
+            seqs, newest_tx = await asyncio.to_thread(_read_marks)
             self.symbols = {wire_symbol(s).lower(): s for s in seqs}
             published = 0
             clock = time.monotonic()
@@ -194,19 +210,37 @@ class Hub:
                     self.cursors[market] = await asyncio.to_thread(_start_cursor, market)
                     continue
                 wanted = self.wanted(market, seq != cursor.seq, clock)
+                wanted.users = frozenset(self.users)
                 if seq == cursor.seq and not (wanted.ticker or wanted.fresh_klines
                                               or kline_rolled(cursor, wanted.klines)):
                     continue
-                events = await asyncio.to_thread(_read_round, market, cursor, wanted)
+                events, reports = await asyncio.to_thread(_read_round, market, cursor, wanted)
                 for kind, payloads in events.items():
                     for payload in payloads:
                         published += self.publish(market, kind, payload)
+                published += self.publish_private(reports)
                 if wanted.ticker:
                     self.ticker_dirty.discard(market)
                     self.ticker_after[market] = clock + TICKER_SECONDS
                 self.fresh -= {(market, k) for k in events} | {
                     (market, f"kline_{i}") for i in wanted.fresh_klines}
+            if self.users:
+                reports = await asyncio.to_thread(_read_balances, self.ledger_mark, newest_tx,
+                                                  frozenset(self.users))
+                published += self.publish_private(reports)
+            self.ledger_mark = max(self.ledger_mark, newest_tx)
             return published
+
+    def publish_private(self, reports: dict[int, list[dict]]) -> int:
+        """Each user's events to that user's own sockets only."""
+        for user_id, payloads in reports.items():
+            for client in list(self.users.get(user_id, ())):
+                for payload in payloads:
+                    if not client.put(json.dumps(payload, separators=(",", ":"))):
+                        self.remove(client)
+                        asyncio.get_running_loop().create_task(_close(client, 1008, "too slow"))
+                        break
+        return sum(len(p) for p in reports.values())
 
     def publish(self, market: str, kind: str, payload: dict) -> int:
         """Serialise once, queue on every listening socket; returns 1 if anyone listened."""
@@ -239,14 +273,38 @@ def _start_cursor(market: str) -> MarketCursor:
         return start_cursor(conn, market, seq_of(conn, market) or 0)
 
 
-def _start_cursors() -> dict[str, MarketCursor]:
+def _start_cursors() -> tuple[dict[str, MarketCursor], int]:
     with snapshot_read() as conn:
-        return {m: start_cursor(conn, m, seq) for m, seq in all_seqs(conn).items()}
+        return ({m: start_cursor(conn, m, seq) for m, seq in all_seqs(conn).items()},
+                newest_ledger_transaction(conn))
 
 
-def _read_round(market: str, cursor: MarketCursor, wanted: Wanted) -> dict[str, list[dict]]:
+def _read_round(market: str, cursor: MarketCursor,
+                wanted: Wanted) -> tuple[dict[str, list[dict]], dict[int, list[dict]]]:
+    """The market's public events and, from the same snapshot, its users' order reports."""
     with snapshot_read() as conn:
-        return read_market_round(conn, market, cursor, wanted).events
+        out = read_market_round(conn, market, cursor, wanted)
+        reports = {}
+        if wanted.users and out.precisions is not None:
+            reports = order_reports(conn, market, wanted.users, out.after_seq, out.upto_seq,
+                                    out.after_order_id, out.trades, out.precisions)
+        return out.events, reports
+
+
+def _read_marks() -> tuple[dict[str, int], int]:
+    with db.read() as conn:
+        return all_seqs(conn), newest_ledger_transaction(conn)
+
+
+def _read_balances(after_tx: int, upto_tx: int,
+                   users: frozenset[int]) -> dict[int, list[dict]]:
+    with snapshot_read() as conn:
+        return balance_events(conn, after_tx, upto_tx, users)
+
+
+def _listen_key_owner(listen_key: str) -> int | None:
+    with db.read() as conn:
+        return listen_key_owner(conn, listen_key)
 
 
 hub = Hub()
@@ -361,14 +419,15 @@ async def _sender(client: Client) -> None:
         await client.websocket.send_text(await client.queue.get())
 
 
-async def _serve(websocket: WebSocket, names: list[str], combined: bool) -> None:
+async def _serve(websocket: WebSocket, names: list[str], combined: bool,
+                 user_id: int | None = None) -> None:
     ip = websocket.client.host if websocket.client else "?"
     if not await _attempts.hit(_connection_limit(), "ws-connect", ip):
         await _refuse(websocket, 429, -1003, "Too many connection attempts; try again later.")
         return
     if not hub.clients:  # the watcher refreshes the markets only while sockets are open
         await hub.load_symbols()
-    client = Client(websocket, combined)
+    client = Client(websocket, combined, user_id)
     hub.add(client)  # first, so the watcher keeps tracking while this socket starts
     try:
         try:
@@ -402,7 +461,15 @@ async def _receive(client: Client, ip: str) -> None:
 
 
 async def raw_streams(websocket: WebSocket) -> None:
+    """`/ws/<stream>[/<stream>...]`, or `/ws/<listenKey>`: that user's data stream."""
     path = websocket.path_params.get("streams", "")
+    if path and "@" not in path and "/" not in path:
+        user_id = await asyncio.to_thread(_listen_key_owner, path)
+        if user_id is None:
+            await _refuse(websocket, 400, -1125, "This listenKey does not exist.")
+            return
+        await _serve(websocket, [], combined=False, user_id=user_id)
+        return
     await _serve(websocket, [n for n in path.split("/") if n], combined=False)
 
 
