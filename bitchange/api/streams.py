@@ -41,6 +41,7 @@ from bitchange.api.stream_events import (
     MarketCursor,
     Wanted,
     kline_rolled,
+    now_ms,
     read_market_round,
     start_cursor,
     wire_symbol,
@@ -59,6 +60,7 @@ log = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.05  # one tiny query per process per round while any socket is open
 TICKER_SECONDS = 1.0  # Binance's update speed of @ticker and @miniTicker
+KEY_CHECK_SECONDS = 1.0  # how soon a revoked or expired listenKey ends its open streams
 MAX_STREAMS = 1024
 QUEUE_LIMIT = 10_000  # events waiting for one socket before it is dropped as too slow
 ID_TEXT = re.compile(r"^[A-Za-z0-9]{1,36}$")
@@ -96,6 +98,7 @@ class Client:
     websocket: WebSocket
     combined: bool
     user_id: int | None = None  # a user data stream (/ws/<listenKey>)
+    listen_key: str = ""
     streams: dict[str, tuple[str, str]] = field(default_factory=dict)  # name -> (market, kind)
     queue: asyncio.Queue[str] = field(default_factory=lambda: asyncio.Queue(QUEUE_LIMIT))
 
@@ -118,6 +121,7 @@ class Hub:
         self.cursors: dict[str, MarketCursor] | None = None
         self.users: dict[int, set[Client]] = defaultdict(set)  # user data streams
         self.ledger_mark = 0  # the newest ledger transaction the user streams have seen
+        self.keys_checked = 0.0  # when the open user streams' listenKeys were last checked
         self.fresh: set[tuple[str, str]] = set()  # new listeners owed a first ticker/kline
         self.ticker_after: dict[str, float] = {}
         self.ticker_dirty: set[str] = set()
@@ -229,7 +233,22 @@ class Hub:
                                                   frozenset(self.users))
                 published += self.publish_private(reports)
             self.ledger_mark = max(self.ledger_mark, newest_tx)
+            if self.users and clock >= self.keys_checked + KEY_CHECK_SECONDS:
+                self.keys_checked = clock
+                await self.end_lapsed_user_streams()
             return published
+
+    async def end_lapsed_user_streams(self) -> None:
+        """A listenKey that expired, was closed, or whose API key was revoked (a frozen
+        account, "this wasn't me"...) ends its streams with Binance's `listenKeyExpired`."""
+        keys = {c.listen_key for sockets in self.users.values() for c in sockets}
+        live = await asyncio.to_thread(_live_listen_keys, keys)
+        for client in [c for sockets in self.users.values() for c in sockets
+                       if c.listen_key not in live]:
+            client.put(json.dumps({"e": "listenKeyExpired", "E": now_ms(),
+                                   "listenKey": client.listen_key}, separators=(",", ":")))
+            self.remove(client)
+            asyncio.get_running_loop().create_task(_close_after_queue(client))
 
     def publish_private(self, reports: dict[int, list[dict]]) -> int:
         """Each user's events to that user's own sockets only."""
@@ -307,6 +326,11 @@ def _listen_key_owner(listen_key: str) -> int | None:
         return listen_key_owner(conn, listen_key)
 
 
+def _live_listen_keys(keys: set[str]) -> set[str]:
+    with db.read() as conn:
+        return {key for key in keys if listen_key_owner(conn, key) is not None}
+
+
 hub = Hub()
 
 _attempts = MovingWindowRateLimiter(MemoryStorage())
@@ -334,6 +358,13 @@ async def watch_streams() -> None:
 
 
 # --- the endpoints ------------------------------------------------------------------------
+
+
+async def _close_after_queue(client: Client) -> None:
+    """Close once the sender has written what is queued (the last event)."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(client.queue.join(), 5)
+    await _close(client, 1000, "listenKey expired")
 
 
 async def _close(client: Client, code: int, reason: str) -> None:
@@ -417,17 +448,18 @@ async def _refuse(websocket: WebSocket, status: int, code: int, msg: str) -> Non
 async def _sender(client: Client) -> None:
     while True:
         await client.websocket.send_text(await client.queue.get())
+        client.queue.task_done()
 
 
 async def _serve(websocket: WebSocket, names: list[str], combined: bool,
-                 user_id: int | None = None) -> None:
+                 user_id: int | None = None, listen_key: str = "") -> None:
     ip = websocket.client.host if websocket.client else "?"
     if not await _attempts.hit(_connection_limit(), "ws-connect", ip):
         await _refuse(websocket, 429, -1003, "Too many connection attempts; try again later.")
         return
     if not hub.clients:  # the watcher refreshes the markets only while sockets are open
         await hub.load_symbols()
-    client = Client(websocket, combined, user_id)
+    client = Client(websocket, combined, user_id, listen_key)
     hub.add(client)  # first, so the watcher keeps tracking while this socket starts
     try:
         try:
@@ -468,7 +500,7 @@ async def raw_streams(websocket: WebSocket) -> None:
         if user_id is None:
             await _refuse(websocket, 400, -1125, "This listenKey does not exist.")
             return
-        await _serve(websocket, [], combined=False, user_id=user_id)
+        await _serve(websocket, [], combined=False, user_id=user_id, listen_key=path)
         return
     await _serve(websocket, [n for n in path.split("/") if n], combined=False)
 

@@ -8,10 +8,12 @@ from __future__ import annotations
 import asyncio
 import json
 
+import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
 from bitchange import db, ledger
+from bitchange.accounts import api_keys
 from bitchange.trading import service
 from bitchange.trading.service import OrderRequest
 from tests.api.conftest import BTC, USDT, Signed, make_trader, new_key
@@ -36,7 +38,7 @@ async def test_reports_balances_and_deposits_reach_only_their_owner(client, alic
     alice_key, bob_listen = _listen_key(alice_api), _listen_key(
         Signed(client, bob_key.api_key, bob_key.secret))  # type: ignore[arg-type]
     with serving() as url:
-        with __import__("pytest").raises(InvalidStatus):
+        with pytest.raises(InvalidStatus):
             async with connect(url + "/ws/notakey"):
                 pass
         async with connect(url + "/ws/" + alice_key) as mine, \
@@ -83,3 +85,12 @@ async def test_reports_balances_and_deposits_reach_only_their_owner(client, alic
                 ("outboundAccountPosition", None)]
             assert seen[1]["X"] == "FILLED" and seen[1]["m"] is False
             assert all(m.get("i") != sell.order_id for m in seen)
+            # Revoking the key ends its open stream at once, as an expired listenKey does.
+            with db.write() as conn:
+                api_keys.revoke_all(conn, alice.user_id)
+            assert (await _next(mine)) | {"E": 0} == {"e": "listenKeyExpired", "E": 0,
+                                                    "listenKey": alice_key}
+            await asyncio.wait_for(mine.wait_closed(), WAIT)
+        with pytest.raises(InvalidStatus):
+            async with connect(url + "/ws/" + alice_key):
+                pass
