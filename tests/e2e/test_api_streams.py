@@ -2,7 +2,9 @@
 and lifespan tasks of bitchange.py): a `websockets` client subscribes live to btcusdt@trade
 and btcusdt@depth, the demo traders trade through `trading.service` against the app's
 database (another process, as another worker would), and the client's local book, kept by
-Binance's procedure, ends equal to the database's."""
+Binance's procedure, ends equal to the database's; and an order placed on the trading screen
+reaches its owner's user data stream (listenKey from the demo API key) and the public
+trade stream."""
 
 from __future__ import annotations
 
@@ -11,11 +13,16 @@ import json
 import subprocess
 import sys
 
+import httpx
+from playwright.sync_api import expect
 from websockets.asyncio.client import connect
+from websockets.sync.client import connect as connect_sync
 
 from bitchange.config import PROJECT_ROOT
+from bitchange.demo import DEMO_API_KEYS
 from tests.api.local_book import as_book, local_book
 from tests.e2e.extras_helpers import ALICE, BOB
+from tests.e2e.test_trading import open_market
 
 WAIT = 60  # seconds: a bound against hanging, never a pause
 
@@ -84,3 +91,35 @@ def test_streams_on_the_running_app(app) -> None:  # type: ignore[no-untyped-def
         assert [m["t"] for m in received if m["e"] == "trade"] == trade_ids
 
     asyncio.run(run())
+
+
+def test_a_browser_order_reaches_the_user_data_stream_and_the_public_streams(  # type: ignore[no-untyped-def]
+        app, new_context, console) -> None:
+    """Alice's bot listens with her demo API key while she trades on the screen."""
+    listen_key = httpx.post(app.url + "/api/v3/userDataStream", timeout=WAIT,
+                            headers={"X-MBX-APIKEY": DEMO_API_KEYS[ALICE][0]}
+                            ).json()["listenKey"]
+    base = app.url.replace("http://", "ws://")
+    alice = open_market(new_context, app, ALICE, "ETH-USDT")
+    bob = open_market(new_context, app, BOB, "ETH-USDT")
+    with connect_sync(f"{base}/ws/{listen_key}") as mine, \
+            connect_sync(f"{base}/ws/ethusdt@trade") as tape:
+        alice.click("#order-side-sell")
+        alice.fill("#order-price", "2000")
+        alice.fill("#order-amount", "0.5")
+        alice.click("#place-order")
+        expect(alice.locator("#order-notice")).to_contain_text("placed in the book")
+        new = json.loads(mine.recv(timeout=WAIT))
+        assert (new["e"], new["s"], new["x"], new["S"], new["p"], new["q"]) == (
+            "executionReport", "ETHUSDT", "NEW", "SELL", "2000.000000", "0.50000000")
+        assert json.loads(mine.recv(timeout=WAIT))["e"] == "outboundAccountPosition"
+        bob.fill("#order-price", "2000")
+        bob.fill("#order-amount", "0.2")
+        bob.click("#place-order")
+        expect(bob.locator("#order-notice")).to_contain_text("Bought")
+        trade = json.loads(tape.recv(timeout=WAIT))
+        assert (trade["e"], trade["s"], trade["p"], trade["q"], trade["m"]) == (
+            "trade", "ETHUSDT", "2000.000000", "0.20000000", False)
+        fill = json.loads(mine.recv(timeout=WAIT))
+        assert (fill["x"], fill["X"], fill["i"], fill["t"], fill["l"], fill["m"]) == (
+            "TRADE", "PARTIALLY_FILLED", new["i"], trade["t"], "0.20000000", True)
