@@ -58,7 +58,7 @@ from bitchange.trading.views import all_seqs, newest_ledger_transaction
 
 log = logging.getLogger(__name__)
 
-POLL_SECONDS = 0.05  # one tiny query per process per round while any socket is open
+POLL_SECONDS = 0.025  # one tiny query per process per round while any socket is open
 TICKER_SECONDS = 1.0  # Binance's update speed of @ticker and @miniTicker
 KEY_CHECK_SECONDS = 1.0  # how soon a revoked or expired listenKey ends its open streams
 MAX_STREAMS = 1024
