@@ -45,6 +45,9 @@ def _seed_demo(_args: argparse.Namespace) -> int:
     for login in logins:
         print(f"  {login.role:7} {login.email}  password: {login.password}"
               + (f"  2FA secret: {login.totp_secret}" if login.totp_secret else ""))
+        if login.api_key:
+            print(f"          API key: {login.api_key}  secret: {login.api_secret}"
+                  "  (read+trade, docs/api.md)")
     return 0
 
 

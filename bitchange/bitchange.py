@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from bitchange import routes
+from bitchange.api.streams import watch_streams
 from bitchange.config import check_production, get_settings
 from bitchange.jobs.scheduler import lifespan_task as scheduler_lifespan
 from bitchange.mail.outbox import run_forever as outbox_loop
@@ -93,6 +94,8 @@ async def checked_upload(request: Request) -> Response:
 api.add_route(routes.UPLOAD, checked_upload, methods=["POST"])
 # Live trading screens: one market watcher per backend process (bitchange/state/live.py).
 app.register_lifespan_task(watch_markets)
+# API market streams: one watcher per backend process (bitchange/api/streams.py).
+app.register_lifespan_task(watch_streams)
 # One scheduler across all backend processes (outbox, backups, reconcile, cleanup).
 app.register_lifespan_task(scheduler_lifespan)
 if not get_settings().scheduler_enabled:
@@ -141,6 +144,13 @@ app.add_page(trade, route=routes.TRADE, title="Trade · BitChange",
              on_load=[*_chrome, TradeState.load])
 app.add_page(orders_page, route=routes.ORDERS, title="Orders · BitChange",
              on_load=[*_chrome, OrdersState.load])
+
+# Trader API keys (issue #13).
+from bitchange.pages.api_keys import api_keys_page  # noqa: E402
+from bitchange.state.api_keys import ApiKeysState  # noqa: E402
+
+app.add_page(api_keys_page, route=routes.API_KEYS, title="API keys · BitChange",
+             on_load=[*_chrome, ApiKeysState.load])
 
 # Verification, staking, support, promo codes (issue #7).
 from bitchange.pages.admin_kyc import admin_kyc  # noqa: E402

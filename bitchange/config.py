@@ -97,8 +97,24 @@ class Settings(BaseSettings):
     document_max_bytes: int = Field(5_000_000, alias="DOCUMENT_MAX_BYTES")
     staking_accrual_schedule: str = Field("10 0 * * *", alias="STAKING_ACCRUAL_SCHEDULE")
     staking_catchup_days: int = Field(7, alias="STAKING_CATCHUP_DAYS")
+    # API market streams (Binance's limits): connection attempts per client IP per 5 minutes
+    # and control messages per connection per second, counted in each backend process.
+    stream_connections_per_5m: int = Field(300, alias="STREAM_CONNECTIONS_PER_5M")
+    stream_messages_per_second: int = Field(5, alias="STREAM_MESSAGES_PER_SECOND")
 
     redis_url: str = Field("", alias="REFLEX_REDIS_URL")
+
+    # The trader API (bitchange.api): rate limits, declared in exchangeInfo.rateLimits and
+    # shared through Redis (REDIS_URL, else REFLEX_REDIS_URL) by every worker when set.
+    api_redis_url: str = Field("", alias="REDIS_URL")
+    api_weight_per_minute: int = Field(6000, alias="API_WEIGHT_PER_MINUTE")  # per IP
+    api_orders_per_10s: int = Field(100, alias="API_ORDERS_PER_10S")  # per account
+    api_orders_per_day: int = Field(200_000, alias="API_ORDERS_PER_DAY")  # per account
+    # A client refused this many times within a minute is banned (418), for twice as long
+    # at each new ban within a day, starting at API_BAN_SECONDS.
+    api_ban_after_refusals: int = Field(20, alias="API_BAN_AFTER_REFUSALS")
+    api_ban_seconds: int = Field(120, alias="API_BAN_SECONDS")
+    api_listen_key_minutes: int = Field(60, alias="API_LISTEN_KEY_MINUTES")
 
     @property
     def is_production(self) -> bool:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection
 
 from bitchange import ledger
-from bitchange.accounts import totp
+from bitchange.accounts import api_keys, totp
 from bitchange.accounts.users import create_user, get_user_by_email
 from bitchange.trading.markets import assets
 
@@ -22,12 +22,24 @@ DEMO_ADMINS = {
 }
 
 
+# One read+trade HMAC API key per demo trader, fixed and printed like the admins' 2FA
+# secrets, so a bot can be pointed at the demo at once (docs/api.md). Demo data only.
+DEMO_API_KEYS = {
+    "alice@demo.bitchange.local": ("DemoAliceApiKey" + "A1" * 24 + "X",
+                                   "DemoAliceApiSecret" + "S2" * 23),
+    "bob@demo.bitchange.local": ("DemoBobApiKey" + "B3" * 25 + "X",
+                                 "DemoBobApiSecret" + "S4" * 24),
+}
+
+
 @dataclass(frozen=True)
 class DemoLogin:
     email: str
     password: str
     role: str
     totp_secret: str = ""
+    api_key: str = ""
+    api_secret: str = ""
 
 
 DEMO_USERS = [
@@ -57,7 +69,14 @@ def seed_demo(conn: Connection) -> list[DemoLogin]:
             user = get_user_by_email(conn, email)
             if user is not None and not totp.is_enabled(conn, user.id):
                 totp.enable_with_secret(conn, user.id, secret)
-        logins.append(DemoLogin(email, DEMO_PASSWORD, "admin" if secret else "trader", secret))
+        api_key, api_secret = DEMO_API_KEYS.get(email, ("", ""))
+        if api_key:
+            user = get_user_by_email(conn, email)
+            assert user is not None
+            api_keys.seed_hmac_key(conn, user.id, label="demo bot", api_key=api_key,
+                                   secret=api_secret)
+        logins.append(DemoLogin(email, DEMO_PASSWORD, "admin" if secret else "trader", secret,
+                                api_key, api_secret))
     return logins
 
 

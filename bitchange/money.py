@@ -72,6 +72,11 @@ def format_asset(minor: int, precision: int, display_decimals: int) -> str:
     return format_amount(minor, precision, max(display_decimals, min(needed, precision)))
 
 
+def plain_amount(minor: int, precision: int) -> str:
+    """125_000_000 with precision 8 -> '1.25000000': every decimal, no separators (the API)."""
+    return f"{to_decimal(minor, precision):.{precision}f}"
+
+
 def format_step(minor: int, precision: int) -> str:
     """A filter step (tick, lot) as a plain decimal without trailing zeros: 10000, 6 -> '0.01'."""
     text = f"{to_decimal(minor, precision):f}"

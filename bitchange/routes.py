@@ -12,6 +12,7 @@ FORGOT_PASSWORD = "/forgot-password"  # noqa: S105 - a route, not a secret
 RESET_PASSWORD = "/reset-password"  # noqa: S105 - a route, not a secret
 NOT_ME = "/not-me"
 SECURITY = "/security"
+API_KEYS = "/security/api-keys"
 LOGIN_HISTORY = "/security/history"
 ADMIN_USERS = "/admin/users"
 ADMIN_USER = "/admin/user"  # ?id=<user id>
@@ -45,6 +46,8 @@ AUTH_SESSION = "/auth/session"
 AUTH_LOGOUT = "/auth/logout"
 HEALTHZ = "/healthz"
 UPLOAD = "/_upload"  # Reflex's own endpoint, checked first (bitchange.py)
+API_V3 = "/api/v3"  # the Binance-compatible trader API (bitchange.api, docs/api.md)
+API_DOCS = "/api/docs"  # docs/api.md, served as text
 DOCUMENTS = "/documents/{token}"  # KYC documents and ticket attachments, authorised
 
 

@@ -7,8 +7,8 @@ from urllib.parse import urlsplit
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse
-from starlette.routing import Route
+from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse
+from starlette.routing import Mount, Route
 
 from bitchange import db, routes
 from bitchange.accounts.sessions import (
@@ -17,7 +17,9 @@ from bitchange.accounts.sessions import (
     revoke_token,
     token_from_cookie_header,
 )
-from bitchange.config import get_settings
+from bitchange.api.app import routes as api_routes
+from bitchange.api.streams import routes as stream_routes
+from bitchange.config import PROJECT_ROOT, get_settings
 from bitchange.documents.http import serve_document
 
 
@@ -82,9 +84,18 @@ async def healthz(request: Request) -> JSONResponse:
                         headers={"Cache-Control": "no-store"})
 
 
+async def api_docs(request: Request) -> PlainTextResponse:
+    """docs/api.md as the repository has it (Markdown, readable as text)."""
+    text = await run_in_threadpool((PROJECT_ROOT / "docs" / "api.md").read_text, "utf-8")
+    return PlainTextResponse(text, headers={"Cache-Control": "public, max-age=300"})
+
+
 api = Starlette(routes=[
     Route(routes.AUTH_SESSION, session_from_ticket, methods=["GET"]),
     Route(routes.AUTH_LOGOUT, logout, methods=["GET", "POST"]),
     Route(routes.HEALTHZ, healthz, methods=["GET"]),
     Route(routes.DOCUMENTS, serve_document, methods=["GET"]),
+    Route(routes.API_DOCS, api_docs, methods=["GET"]),
+    Mount(routes.API_V3, routes=api_routes),
+    *stream_routes,  # Binance-compatible market streams: /ws/<stream>, /stream?streams=
 ])

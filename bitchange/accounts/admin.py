@@ -9,7 +9,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, func, or_, select, update
 
-from bitchange.accounts import audit, history, totp
+from bitchange.accounts import api_keys, audit, history, totp
 from bitchange.accounts.notices import notify
 from bitchange.accounts.sessions import SessionInfo, list_sessions, revoke_all_sessions
 from bitchange.accounts.users import AccountError
@@ -82,6 +82,7 @@ def freeze(conn: Connection, admin_id: int, user_id: int, *, ip: str, reason: st
         frozen_at=now(), frozen_reason=(reason or "frozen by support")[:200]))
     revoke_all_sessions(conn, user_id)
     rejected = reject_open_withdrawals(conn, user_id)
+    api_keys.disable_all(conn, user_id, "account frozen", actor_id=admin_id, ip=ip)
     audit.record(conn, admin_id, "freeze", target, ip=ip, detail="; ".join(filter(None, (
         reason, f"{rejected} open withdrawals rejected" if rejected else ""))))
 
@@ -117,6 +118,7 @@ def reset_two_factor(conn: Connection, admin_id: int, user_id: int, *, ip: str) 
     target = _target(conn, user_id)
     totp.disable(conn, user_id)
     revoke_all_sessions(conn, user_id)
+    api_keys.disable_all(conn, user_id, "2FA reset by support", actor_id=admin_id, ip=ip)
     audit.record(conn, admin_id, "reset_2fa", target, ip=ip)
     notify(conn, user_id, "2fa_disabled", "Two-factor authentication was reset", [
         "Support turned off two-factor authentication on your account, and ended every session.",

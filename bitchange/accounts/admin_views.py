@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection
 
 from bitchange import routes
-from bitchange.accounts import admin, audit
+from bitchange.accounts import admin, api_keys, audit
 from bitchange.clock import when
 from bitchange.ledger import account_for_user, balances_of
 from bitchange.trading.markets import assets
@@ -35,6 +35,7 @@ class UserPage:
     sessions: list[Row]
     logins: list[Row]
     balances: list[Row]
+    keys: list[Row]  # the user's API keys
 
 
 def user_page(conn: Connection, user_id: int) -> UserPage | None:
@@ -55,6 +56,7 @@ def user_page(conn: Connection, user_id: int) -> UserPage | None:
         balances=[{"asset": code, "available": info.format(money.get(code, (0, 0))[0]),
                    "locked": info.format(money.get(code, (0, 0))[1])}
                   for code, info in assets(conn).items()],
+        keys=api_keys.key_rows(conn, u.id),
     )
 
 

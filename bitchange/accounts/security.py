@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, insert, select, update
 
 from bitchange import routes
-from bitchange.accounts import email_tokens, history, throttle, totp
+from bitchange.accounts import api_keys, email_tokens, history, throttle, totp
 from bitchange.accounts.admin import reject_open_withdrawals
 from bitchange.accounts.devices import describe
 from bitchange.accounts.notices import notify
@@ -203,6 +203,7 @@ def report_not_me(conn: Connection, token: str) -> bool:
         frozen_at=now(), frozen_reason="owner reported a login that was not theirs"))
     revoke_all_sessions(conn, user_id)
     reject_open_withdrawals(conn, user_id)
+    api_keys.disable_all(conn, user_id, "owner reported a login that was not theirs")
     email_tokens.void_all(conn, user_id, "reset")
     notify(conn, user_id, "account_frozen", "Your account is frozen", [
         "You told us a login was not yours. We ended every session and froze your account: "
@@ -294,6 +295,7 @@ def reset_password(conn: Connection, token: str, new_password: str) -> None:
     if email_tokens.consume(conn, token, "reset") is None:
         raise AccountError("This reset link is invalid, used or expired. Ask for a new one.")
     _set_password(conn, user_id, new_password, "reset with an emailed link")
+    api_keys.disable_all(conn, user_id, "password reset")
 
 
 # --- 2FA and the anti-phishing code -----------------------------------------------------------

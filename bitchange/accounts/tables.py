@@ -76,3 +76,41 @@ class ThrottleEvent(SQLModel, table=True):
     key_hash: str = Field(max_length=64)
     created_at: datetime = Field(default_factory=now)
     __table_args__ = (Index("ix_throttle_scope_key_time", "scope", "key_hash", "created_at"),)
+
+
+class ApiKey(SQLModel, table=True):
+    """A trader's API key (bitchange.accounts.api_keys). HMAC keys keep their secret sealed
+    (accounts.sealing, bound to the key's row); Ed25519 keys keep only the public key."""
+
+    __tablename__ = "api_keys"
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    label: str = Field(max_length=64)
+    kind: str = Field(max_length=8)  # hmac | ed25519
+    api_key: str = Field(max_length=64, sa_column_kwargs={"unique": True})
+    sealed_secret: str | None = Field(default=None, max_length=160)
+    public_key: str | None = Field(default=None, max_length=64)  # raw Ed25519, base64
+    scopes: str = Field(max_length=32)  # comma-separated: read, trade, withdraw
+    ip_allowlist: str = Field(default="", max_length=2000)  # comma-separated, CIDR allowed
+    created_at: datetime = Field(default_factory=now)
+    expires_at: datetime | None = None
+    last_used_at: datetime | None = None
+    last_used_ip: str | None = Field(default=None, max_length=64)
+    revoked_at: datetime | None = None
+    revoked_reason: str | None = Field(default=None, max_length=100)
+    __table_args__ = (
+        CheckConstraint("kind IN ('hmac', 'ed25519')", name="ck_api_key_kind"),
+    )
+
+
+class ApiListenKey(SQLModel, table=True):
+    """A user data stream's listenKey (POST /api/v3/userDataStream), valid until it expires
+    unless kept alive."""
+
+    __tablename__ = "api_listen_keys"
+    id: int | None = Field(default=None, primary_key=True)
+    listen_key: str = Field(max_length=64, sa_column_kwargs={"unique": True})
+    api_key_id: int = Field(foreign_key="api_keys.id", index=True)
+    user_id: int = Field(foreign_key="users.id")
+    created_at: datetime = Field(default_factory=now)
+    expires_at: datetime

@@ -54,6 +54,19 @@ def admin_user() -> rx.Component:
         _table(["Device", "IP", "First seen", "Last seen"], S.sessions,
                ["device", "ip", "first", "last"], "admin-session-row",
                "No active sessions: the user is signed out everywhere."),
+        rx.heading("API keys", size="4", as_="h2"),
+        rx.fragment(rx.table.root(
+            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in (
+                "Label", "Kind", "Scopes", "Allowlist", "Last used", "Status", "")])),
+            rx.table.body(rx.foreach(S.keys, lambda k: rx.table.row(
+                *[rx.table.cell(k[c]) for c in ("label", "kind", "scopes", "allowlist",
+                                                "last_used", "status")],
+                rx.table.cell(rx.cond(k["status"] == "active", rx.button(
+                    "Revoke", size="1", variant="ghost", color_scheme="red",
+                    class_name="admin-key-revoke", on_click=S.revoke_api_key(k["id"])))),
+                class_name="admin-key-row"))),
+            width="100%", size="1"),
+            empty_state(S.keys, "No API keys.", id_="admin-key-row-empty")),
         rx.heading("Login history", size="4", as_="h2"),
         _table(["Time", "Result", "IP", "Device"], S.logins, ["time", "result", "ip", "device"],
                "admin-login-row", "No logins recorded yet."),

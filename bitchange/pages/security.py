@@ -220,6 +220,7 @@ def status_card() -> rx.Component:
         rx.foreach(S.restrictions, lambda r: rx.callout(r, icon="lock", color_scheme="amber",
                                                         class_name="restriction")),
         rx.link("Login history", href=routes.LOGIN_HISTORY, id="history-link"),
+        rx.link("API keys", href=routes.API_KEYS, id="api-keys-link"),
         spacing="3", width="100%",
     ), width="100%")
 

@@ -22,7 +22,7 @@ import threading
 from collections import defaultdict
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import Connection, bindparam, literal_column, or_, select, update
 
 from bitchange import db, ledger
 from bitchange.clock import now
@@ -30,6 +30,7 @@ from bitchange.db import retry
 from bitchange.db.models import LedgerAccount, User
 from bitchange.db.prepared import Prepared, insert_row
 from bitchange.engine import (
+    STP,
     Expired,
     MarketRules,
     OrderBook,
@@ -65,7 +66,14 @@ _STATUS = {
 
 
 class TradingError(ValueError):
-    """A refused order or cancel; the message is shown to the trader. Nothing was written."""
+    """A refused order or cancel; the message is shown to the trader. Nothing was written.
+    `reason` names the rule for programs (the API maps it to Binance's codes): PRICE_FILTER,
+    LOT_SIZE, MARKET_LOT_SIZE, NOTIONAL, INSUFFICIENT_BALANCE, MARKET_CLOSED, WOULD_TAKE,
+    DUPLICATE_ORDER, UNKNOWN_ORDER, ACCOUNT_DISABLED, NO_LIQUIDITY; '' for anything else."""
+
+    def __init__(self, message: str, reason: str = "") -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 class UnknownMarket(TradingError):
@@ -82,6 +90,8 @@ class OrderRequest:
     quote_amount: int | None = None  # market buy: quote minor units to spend
     tif: str = "GTC"
     post_only: bool = False
+    stp: str = "EXPIRE_TAKER"  # self-trade prevention: EXPIRE_TAKER | EXPIRE_MAKER | EXPIRE_BOTH
+    client_order_id: str | None = None  # unique among the user's open orders of the market
 
 
 @dataclass(frozen=True)
@@ -303,6 +313,9 @@ def _validate(request: OrderRequest, market: MarketInfo, base: AssetInfo,
         raise TradingError("Choose a limit or a market order")
     if request.tif not in ("GTC", "IOC", "FOK"):
         raise TradingError("Time in force must be GTC, IOC or FOK")
+    if request.stp not in STP.__members__:
+        raise TradingError("Self-trade prevention must be EXPIRE_TAKER, EXPIRE_MAKER or "
+                           "EXPIRE_BOTH")
     if any(value is not None and value >= MAX_MINOR
            for value in (request.price, request.quantity, request.quote_amount)):
         raise TradingError("The order is too large")
@@ -312,30 +325,30 @@ def _validate(request: OrderRequest, market: MarketInfo, base: AssetInfo,
             raise TradingError("Enter a price")
         if request.quantity is None or request.quantity <= 0:
             raise TradingError("Enter an amount")
-        _refuse(filters.price_problem(request.price))
-        _refuse(filters.amount_problem(request.quantity))
+        _refuse(filters.price_problem(request.price), "PRICE_FILTER")
+        _refuse(filters.amount_problem(request.quantity), "LOT_SIZE")
         if request.post_only and request.tif != "GTC":
             raise TradingError("Post-only orders rest in the book, so they must be GTC")
         notional = request.price * request.quantity // 10**base.precision
         if notional >= MAX_MINOR:
             raise TradingError("The order is too large")
-        _refuse(filters.total_problem(notional))
+        _refuse(filters.total_problem(notional), "NOTIONAL")
         return
     if request.post_only:
         raise TradingError("Market orders cannot be post-only")
     if request.quote_amount is not None:
         if request.side != "BUY" or request.quantity is not None:
             raise TradingError("Only a market buy can be sized by the amount to spend")
-        _refuse(filters.spend_problem(request.quote_amount))
+        _refuse(filters.spend_problem(request.quote_amount), "NOTIONAL")
         return
     if request.quantity is None or request.quantity <= 0:
         raise TradingError("Enter an amount")
-    _refuse(filters.amount_problem(request.quantity))
+    _refuse(filters.amount_problem(request.quantity), "MARKET_LOT_SIZE")
 
 
-def _refuse(problem: str) -> None:
+def _refuse(problem: str, reason: str) -> None:
     if problem:
-        raise TradingError(problem)
+        raise TradingError(problem, reason)
 
 
 def _would_take(book: OrderBook, side: str, price: int) -> bool:
@@ -356,7 +369,7 @@ def _hold_needed(request: OrderRequest, book: OrderBook, user_id: int, market: M
         return quote.code, request.quote_amount
     fillable, cost = book.market_buy_cost(request.quantity or 0, owner=user_id)
     if not fillable:
-        raise TradingError(f"No sell orders in {market.symbol} to buy from")
+        raise TradingError(f"No sell orders in {market.symbol} to buy from", "NO_LIQUIDITY")
     return quote.code, cost
 
 
@@ -382,9 +395,9 @@ def _check_trader(conn: Connection, user_id: int) -> int:
         raise TradingError("Sign in to trade")
     verified_at, frozen_at, account = user
     if frozen_at is not None:
-        raise TradingError("Your account is frozen; contact support")
+        raise TradingError("Your account is frozen; contact support", "ACCOUNT_DISABLED")
     if verified_at is None:
-        raise TradingError("Verify your email address before trading")
+        raise TradingError("Verify your email address before trading", "ACCOUNT_DISABLED")
     return account if account is not None else ledger.account_for_user(conn, user_id)
 
 
@@ -395,10 +408,14 @@ def _place(conn: Connection, live: _LiveBook, seq: int, user_id: int, symbol: st
     market, base, quote = live.market, live.base, live.quote
     assert market is not None and base is not None and quote is not None
     if not market.is_active:
-        raise TradingError(f"{symbol} is halted: new orders are not accepted")
+        raise TradingError(f"{symbol} is halted: new orders are not accepted", "MARKET_CLOSED")
     _validate(request, market, base, quote)
+    if request.client_order_id is not None and _CLIENT_ID_OPEN.scalar(conn, {
+            "symbol": symbol, "user_id": user_id, "client_id": request.client_order_id}):
+        raise TradingError("You already have an open order with this client order id",
+                           "DUPLICATE_ORDER")
     if request.post_only and _would_take(book, request.side, request.price):  # type: ignore[arg-type]
-        raise TradingError("Post-only order would trade immediately")
+        raise TradingError("Post-only order would trade immediately", "WOULD_TAKE")
     held_asset, hold = _hold_needed(request, book, user_id, market, base, quote)
     if hold >= MAX_MINOR:  # a market buy's sweep of the whole book
         raise TradingError("The order is too large")
@@ -409,7 +426,7 @@ def _place(conn: Connection, live: _LiveBook, seq: int, user_id: int, symbol: st
         value = (hold if request.side == "BUY"
                  else (book.best_bid() or 0) * hold // 10**base.precision)
         if value:  # no bids at all: the engine expires it for lack of liquidity
-            _refuse(filters_of(market, base, quote).total_problem(value))
+            _refuse(filters_of(market, base, quote).total_problem(value), "NOTIONAL")
 
     # Checked before the engine moves, so a short trader does not cost a rebuilt book. The
     # hold itself is applied after matching, once every balance the order touches is locked.
@@ -424,17 +441,17 @@ def _place(conn: Connection, live: _LiveBook, seq: int, user_id: int, symbol: st
         "tif": request.tif, "post_only": request.post_only, "price": request.price,
         "quantity": request.quantity, "quote_amount": request.quote_amount, "remaining": 0,
         "filled_quantity": 0, "filled_quote": 0, "fee_total": 0, "held_asset": held_asset,
-        "held_amount": hold, "status": "open", "book_seq": seq + 1, "created_at": moment,
-        "updated_at": moment,
+        "held_amount": hold, "status": "open", "book_seq": seq + 1,
+        "client_order_id": request.client_order_id, "created_at": moment, "updated_at": moment,
     })
     live.touched = True
     side = Side(request.side)
     if request.kind == "limit":
         result = book.submit_limit(order_id, user_id, side, request.price, request.quantity,
-                                   TimeInForce(request.tif), request.post_only)
+                                   TimeInForce(request.tif), request.post_only, STP(request.stp))
     else:
         result = book.submit_market(order_id, user_id, side, request.quantity,
-                                    request.quote_amount)
+                                    request.quote_amount, STP(request.stp))
     if result.status is Status.REJECTED:
         # The engine consumed the order id, which the rollback frees for reuse (SQLite): so
         # the book is dropped with the transaction. `_validate` and the post-only check
@@ -494,13 +511,19 @@ def _insufficient(asset: str, needed: int, available: int, base: AssetInfo,
                   quote: AssetInfo) -> TradingError:
     info = base if asset == base.code else quote
     return TradingError(f"Insufficient {asset}: the order needs {info.format(needed)}, "
-                        f"you have {info.format(available)} available")
+                        f"you have {info.format(available)} available", "INSUFFICIENT_BALANCE")
 
 
 _NEW_ORDER = insert_row(_orders, [
     "symbol", "user_id", "side", "kind", "tif", "post_only", "price", "quantity", "quote_amount",
     "remaining", "filled_quantity", "filled_quote", "fee_total", "held_asset", "held_amount",
-    "status", "book_seq", "created_at", "updated_at"], returning="id")
+    "status", "book_seq", "client_order_id", "created_at", "updated_at"], returning="id")
+_CLIENT_ID_OPEN = Prepared(select(_orders.c.id).where(
+    _orders.c.user_id == bindparam("user_id"), _orders.c.symbol == bindparam("symbol"),
+    _orders.c.client_order_id == bindparam("client_id"),
+    # Spelt out: a prepared statement cannot expand an IN list.
+    or_(*(_orders.c.status == literal_column(f"'{status}'") for status in OPEN_STATUSES)))
+    .limit(1))
 _TAKER_DONE = Prepared(update(_orders).where(_orders.c.id == bindparam("t_id")).values(
     filled_quantity=bindparam("t_filled"), filled_quote=bindparam("t_quote"),
     fee_total=bindparam("t_fee"), remaining=bindparam("t_remaining"),
@@ -629,17 +652,17 @@ def _close_order(conn: Connection, hold: _Hold, status: str, moment, book_seq: i
 def cancel_order(user_id: int, order_id: int) -> None:
     """Cancel one of the user's open orders. Another user's order is "not found"."""
     if not 0 < order_id < MAX_MINOR:
-        raise TradingError("Order not found")
+        raise TradingError("Order not found", "UNKNOWN_ORDER")
     with db.read() as conn:
         symbol = conn.scalar(select(_orders.c.symbol).where(
             _orders.c.id == order_id, _orders.c.user_id == user_id))
     if symbol is None:
-        raise TradingError("Order not found")
+        raise TradingError("Order not found", "UNKNOWN_ORDER")
 
     def work(conn: Connection, live: _LiveBook, seq: int) -> None:
         status = conn.scalar(select(_orders.c.status).where(_orders.c.id == order_id))
         if status not in OPEN_STATUSES:
-            raise TradingError(f"The order is already {status}")
+            raise TradingError(f"The order is already {status}", "UNKNOWN_ORDER")
         _cancel_in_book(conn, live, seq, symbol, [order_id])
 
     _run_on_market(symbol, work)
@@ -750,6 +773,14 @@ def _current_book(symbol: str, read):  # type: ignore[no-untyped-def]
 def depth(symbol: str, levels: int = 20) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
     """Aggregated (price, quantity) levels, best first, from the current book."""
     return _current_book(symbol, lambda book: book.depth(levels))
+
+
+def depth_snapshot(symbol: str, levels: int) -> tuple[int, list[tuple[int, int]],
+                                                     list[tuple[int, int]]]:
+    """(the market's seq, bids, asks) read together: the seq is Binance's `lastUpdateId`, and
+    the diff stream's update ids count from it."""
+    live = _live(symbol)
+    return _current_book(symbol, lambda book: (live.seq, *book.depth(levels)))
 
 
 def load_books() -> int:

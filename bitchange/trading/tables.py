@@ -48,6 +48,9 @@ class Order(SQLModel, table=True):
     # The market's seq after this order's last change in the book: a process whose book is at
     # seq S catches up by reading the orders with book_seq > S.
     book_seq: int = _big()
+    # The trader's own id for the order (Binance's newClientOrderId): unique among the user's
+    # open orders of the market, checked by the market's writer.
+    client_order_id: str | None = Field(default=None, max_length=36)
     created_at: datetime = Field(default_factory=now)
     updated_at: datetime = Field(default_factory=now)
     __table_args__ = (
@@ -61,6 +64,7 @@ class Order(SQLModel, table=True):
         Index("ix_orders_open", "symbol", "status"),
         Index("ix_orders_book_seq", "symbol", "book_seq"),
         Index("ix_orders_user", "user_id", "id"),
+        Index("ix_orders_client_id", "user_id", "client_order_id"),
     )
 
 

@@ -7,9 +7,9 @@ import reflex as rx
 
 from bitchange import db, routes
 from bitchange.accounts import admin as accounts_admin
-from bitchange.accounts import admin_views
+from bitchange.accounts import admin_views, api_keys
 from bitchange.accounts.users import AccountError
-from bitchange.inputs import parse_id
+from bitchange.inputs import InputError, parse_id
 from bitchange.state.admin import gate
 from bitchange.state.auth import client_ip, current_admin
 from bitchange.state.events import event
@@ -22,6 +22,7 @@ class AdminUserState(rx.State):
     sessions: list[dict[str, str]] = []
     logins: list[dict[str, str]] = []
     balances: list[dict[str, str]] = []
+    keys: list[dict[str, str]] = []  # the user's API keys
     notice: str = ""
     error: str = ""
 
@@ -33,7 +34,7 @@ class AdminUserState(rx.State):
 
     def _deny(self) -> None:
         self.access, self.found, self.profile = "denied", False, {}
-        self.sessions, self.logins, self.balances = [], [], []
+        self.sessions, self.logins, self.balances, self.keys = [], [], [], []
 
     def _load(self) -> None:
         with db.read() as conn:
@@ -43,7 +44,7 @@ class AdminUserState(rx.State):
             return
         self.found = True
         self.profile, self.sessions = view.profile, view.sessions
-        self.logins, self.balances = view.logins, view.balances
+        self.logins, self.balances, self.keys = view.logins, view.balances, view.keys
 
     @event
     def load(self) -> rx.event.EventSpec | None:
@@ -75,6 +76,23 @@ class AdminUserState(rx.State):
                     accounts_admin.reset_two_factor(conn, admin.user_id, target, ip=ip)
             self.notice = f"Done: {action.replace('_', ' ')}."
         except AccountError as exc:
+            self.error = str(exc)
+        self._load()
+
+    @event
+    def revoke_api_key(self, key_id: str) -> None:
+        """Support revokes one of the user's API keys (audited, the owner is told)."""
+        admin = current_admin(self)
+        if admin is None:
+            self._deny()
+            return
+        self.notice = self.error = ""
+        try:
+            with db.write() as conn:
+                api_keys.admin_revoke(conn, admin.user_id, self._target(),
+                                      parse_id(key_id, "No such API key."), ip=client_ip(self))
+            self.notice = "Done: API key revoked."
+        except (api_keys.ApiKeyError, InputError) as exc:
             self.error = str(exc)
         self._load()
 

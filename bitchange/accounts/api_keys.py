@@ -1,0 +1,402 @@
+"""API keys for programs (the Binance-compatible API in bitchange.api).
+
+Two kinds, as Binance has: HMAC-SHA256 (we generate the secret, show it once and keep it sealed
+with `accounts.sealing`, bound to the key's row) and Ed25519 (the owner pastes a public key; we
+never see the private key). Scopes: read, trade, withdraw (withdraw only with an IP allowlist).
+Creating a key, adding a scope or changing the allowlist needs a fresh 2FA code and sends the
+owner an email; every change is in the audit log. Freezing, "this wasn't me", a password reset
+and support's actions disable every key of the account (`disable_all`).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import ipaddress
+import secrets
+import string
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from sqlalchemy import Connection, insert, select, update
+
+from bitchange.accounts import audit, totp
+from bitchange.accounts.notices import notify
+from bitchange.accounts.sealing import seal, unseal
+from bitchange.accounts.tables import ApiKey
+from bitchange.clock import now
+from bitchange.db.models import User
+
+_keys = ApiKey.__table__
+_users = User.__table__
+SCOPES = ("read", "trade", "withdraw")
+KINDS = ("hmac", "ed25519")
+KEY_LENGTH = 64  # Binance's keys and secrets: 64 letters and digits
+MAX_KEYS = 30
+MAX_ALLOWLIST = 30
+_ALPHABET = string.ascii_letters + string.digits
+# Writing the last use on every request would make each read a write: once a minute is enough.
+LAST_USED_GRANULARITY = timedelta(minutes=1)
+
+
+class ApiKeyError(ValueError):
+    """A refused key change; the message is shown to the owner. Nothing was written."""
+
+
+@dataclass(frozen=True)
+class NewKey:
+    key_id: int
+    api_key: str
+    secret: str | None  # the HMAC secret, shown once; None for Ed25519
+
+
+@dataclass(frozen=True)
+class ApiKeyView:
+    id: int
+    label: str
+    kind: str
+    api_key: str
+    scopes: str  # "read, trade"
+    allowlist: str  # "any IP" or the entries
+    created: str
+    expires: str
+    last_used: str  # "never" or "2026-12-01 22:00 UTC from 203.0.113.7"
+    status: str  # active | expired | revoked
+
+
+@dataclass(frozen=True)
+class Caller:
+    """An authenticated key, for one request."""
+
+    key_id: int
+    user_id: int
+    kind: str
+    scopes: frozenset[str]
+    verifier: str  # the HMAC secret or the Ed25519 public key (base64)
+    last_used_at: datetime | None
+    last_used_ip: str | None
+
+    def signature_valid(self, payload: str, signature: str) -> bool:
+        """Binance's rules: HMAC-SHA256 hex of the payload (any case), or the base64
+        Ed25519 signature of it."""
+        if self.kind == "hmac":
+            expected = hmac.new(self.verifier.encode(), payload.encode(), hashlib.sha256)
+            return hmac.compare_digest(expected.hexdigest(), signature.lower())
+        try:
+            raw = base64.b64decode(signature, validate=True)
+            Ed25519PublicKey.from_public_bytes(base64.b64decode(self.verifier)).verify(
+                raw, payload.encode())
+        except (ValueError, InvalidSignature):
+            return False
+        return True
+
+
+class KeyRejected(Exception):
+    """The API refuses this key: `bad_format` (Binance -2014) or not usable (-2015)."""
+
+    def __init__(self, bad_format: bool = False) -> None:
+        super().__init__("API-key format invalid." if bad_format else "rejected")
+        self.bad_format = bad_format
+
+
+def _fmt(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else ""
+
+
+def _random(length: int = KEY_LENGTH) -> str:
+    return "".join(secrets.choice(_ALPHABET) for _ in range(length))
+
+
+def is_key_format(api_key: str) -> bool:
+    return len(api_key) == KEY_LENGTH and api_key.isascii() and api_key.isalnum()
+
+
+# --- parsing what the owner typed ------------------------------------------------------------
+
+def parse_scopes(scopes: list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    chosen = {s.strip().lower() for s in scopes if s.strip()}
+    unknown = chosen - set(SCOPES)
+    if unknown:
+        raise ApiKeyError(f"Unknown scope: {', '.join(sorted(unknown))}")
+    if not chosen:
+        raise ApiKeyError("Choose at least one scope")
+    return tuple(s for s in SCOPES if s in chosen)
+
+
+def parse_allowlist(text: str) -> tuple[str, ...]:
+    """Single addresses and CIDR ranges, IPv4 and IPv6, separated by commas, spaces or
+    lines; each stored in its normal form ("10.0.0.7/24" is refused: host bits set)."""
+    entries = [e for e in text.replace(",", " ").split() if e]
+    if len(entries) > MAX_ALLOWLIST:
+        raise ApiKeyError(f"At most {MAX_ALLOWLIST} addresses or ranges")
+    parsed: list[str] = []
+    for entry in entries:
+        try:
+            network = ipaddress.ip_network(entry, strict=True)
+        except ValueError:
+            raise ApiKeyError(f"Not an IP address or range: {entry[:60]}") from None
+        normal = (str(network.network_address)
+                  if network.num_addresses == 1 and "/" not in entry else str(network))
+        if normal not in parsed:
+            parsed.append(normal)
+    return tuple(parsed)
+
+
+def ip_allowed(allowlist: str, ip: str) -> bool:
+    if not allowlist:
+        return True
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    return any(address in ipaddress.ip_network(entry) for entry in allowlist.split(","))
+
+
+def parse_public_key(pem: str) -> str:
+    """An Ed25519 public key in PEM (as Binance asks for) -> its 32 raw bytes, base64."""
+    try:
+        key = serialization.load_pem_public_key(pem.strip().encode())
+    except (ValueError, TypeError):
+        raise ApiKeyError("Paste an Ed25519 public key in PEM format "
+                          "(-----BEGIN PUBLIC KEY-----)") from None
+    if not isinstance(key, Ed25519PublicKey):
+        raise ApiKeyError("That public key is not an Ed25519 key")
+    raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return base64.b64encode(raw).decode()
+
+
+# --- the owner's changes ---------------------------------------------------------------------
+
+def _check_owner(conn: Connection, user_id: int, code: str) -> None:
+    """Only verified, unfrozen accounts with 2FA, and a fresh code from it."""
+    user = conn.execute(select(_users.c.email_verified_at, _users.c.frozen_at,
+                               _users.c.totp_enabled_at).where(_users.c.id == user_id)).first()
+    if user is None:
+        raise ApiKeyError("Sign in again.")
+    if user.frozen_at is not None:
+        raise ApiKeyError("This account is frozen: API keys cannot be created or changed.")
+    if user.email_verified_at is None:
+        raise ApiKeyError("Verify your email address before creating API keys.")
+    if user.totp_enabled_at is None:
+        raise ApiKeyError("Turn on two-factor authentication before creating API keys.")
+    if not totp.verify(conn, user_id, (code or "").strip()):
+        raise ApiKeyError("That code is not valid. Use a new code from your app.")
+
+
+def _check_withdraw(scopes: tuple[str, ...], allowlist: tuple[str, ...]) -> None:
+    if "withdraw" in scopes and not allowlist:
+        raise ApiKeyError("A key with the withdraw scope needs an IP allowlist.")
+
+
+def _record(conn: Connection, actor_id: int, action: str, user_id: int, key_id: int, *,
+            ip: str, detail: str = "") -> None:
+    audit.record(conn, actor_id, action, f"user:{user_id} api_key:{key_id}", ip=ip,
+                 detail=detail)
+
+
+def _tell(conn: Connection, user_id: int, subject: str, what: str, ip: str) -> None:
+    notify(conn, user_id, "api_key", subject, [
+        what,
+        f"Time: {_fmt(now())}",
+        f"IP address: {ip or 'unknown'}",
+        "If you did not do this, revoke your API keys in the security centre, change your "
+        "password and contact support.",
+    ])
+
+
+def create_key(conn: Connection, user_id: int, *, label: str, kind: str,
+               scopes: list[str] | tuple[str, ...], allowlist: str = "",
+               expires_at: datetime | None = None, public_key: str = "", code: str,
+               ip: str = "") -> NewKey:
+    label = (label or "").strip()
+    if not 1 <= len(label) <= 64:
+        raise ApiKeyError("Give the key a label of 1 to 64 characters.")
+    if kind not in KINDS:
+        raise ApiKeyError("Choose an HMAC or an Ed25519 key.")
+    chosen = parse_scopes(scopes)
+    ips = parse_allowlist(allowlist)
+    _check_withdraw(chosen, ips)
+    if expires_at is not None and expires_at <= now():
+        raise ApiKeyError("The expiry must be in the future.")
+    verifier = parse_public_key(public_key) if kind == "ed25519" else None
+    active = conn.scalar(select(_keys.c.id).where(
+        _keys.c.user_id == user_id, _keys.c.revoked_at.is_(None)).offset(MAX_KEYS - 1).limit(1))
+    if active is not None:
+        raise ApiKeyError(f"At most {MAX_KEYS} API keys; revoke one first.")
+    _check_owner(conn, user_id, code)
+    api_key = _random()
+    key_id = conn.execute(insert(_keys).values(
+        user_id=user_id, label=label, kind=kind, api_key=api_key, public_key=verifier,
+        scopes=",".join(chosen), ip_allowlist=",".join(ips), created_at=now(),
+        expires_at=expires_at)).inserted_primary_key[0]
+    secret = None
+    if kind == "hmac":
+        secret = _random()
+        conn.execute(update(_keys).where(_keys.c.id == key_id).values(
+            sealed_secret=seal(secret, purpose="api_key", owner=key_id)))
+    detail = f"{kind} '{label}' scopes {','.join(chosen)}; allowlist {','.join(ips) or 'any'}"
+    _record(conn, user_id, "api_key_create", user_id, key_id, ip=ip, detail=detail)
+    _tell(conn, user_id, "A new API key was created",
+          f"An API key '{label}' ({', '.join(chosen)}) was created on your account.", ip)
+    return NewKey(key_id, api_key, secret)
+
+
+def _own_active_key(conn: Connection, user_id: int, key_id: int):  # type: ignore[no-untyped-def]
+    row = conn.execute(select(_keys).where(_keys.c.id == key_id, _keys.c.user_id == user_id,
+                                           _keys.c.revoked_at.is_(None))).first()
+    if row is None:
+        raise ApiKeyError("No such API key.")
+    return row
+
+
+def update_key(conn: Connection, user_id: int, key_id: int, *,
+               scopes: list[str] | tuple[str, ...], allowlist: str, code: str = "",
+               ip: str = "") -> None:
+    """Change a key's scopes and allowlist. Adding a scope or changing the allowlist needs a
+    fresh 2FA code; only removing scopes does not."""
+    row = _own_active_key(conn, user_id, key_id)
+    chosen = parse_scopes(scopes)
+    ips = parse_allowlist(allowlist)
+    _check_withdraw(chosen, ips)
+    added = set(chosen) - set(row.scopes.split(","))
+    allowlist_changed = ",".join(ips) != row.ip_allowlist
+    if not added and not allowlist_changed and ",".join(chosen) == row.scopes:
+        return
+    if added or allowlist_changed:
+        _check_owner(conn, user_id, code)
+    conn.execute(update(_keys).where(_keys.c.id == key_id).values(
+        scopes=",".join(chosen), ip_allowlist=",".join(ips)))
+    _record(conn, user_id, "api_key_update", user_id, key_id, ip=ip,
+            detail=f"scopes {','.join(chosen)}; allowlist {','.join(ips) or 'any'}")
+    _tell(conn, user_id, "An API key was changed",
+          f"The API key '{row.label}' now has the scopes {', '.join(chosen)} and "
+          f"{'the allowlist ' + ', '.join(ips) if ips else 'no IP allowlist'}.", ip)
+
+
+def _revoke(conn: Connection, user_id: int, reason: str, key_id: int | None = None) -> int:
+    query = update(_keys).where(_keys.c.user_id == user_id, _keys.c.revoked_at.is_(None))
+    if key_id is not None:
+        query = query.where(_keys.c.id == key_id)
+    return conn.execute(query.values(revoked_at=now(), revoked_reason=reason[:100])).rowcount
+
+
+def revoke(conn: Connection, user_id: int, key_id: int, *, ip: str = "") -> None:
+    row = _own_active_key(conn, user_id, key_id)
+    _revoke(conn, user_id, "revoked by the owner", key_id)
+    _record(conn, user_id, "api_key_revoke", user_id, key_id, ip=ip)
+    _tell(conn, user_id, "An API key was revoked",
+          f"The API key '{row.label}' was revoked and no longer works.", ip)
+
+
+def revoke_all(conn: Connection, user_id: int, *, ip: str = "") -> int:
+    count = _revoke(conn, user_id, "revoked by the owner")
+    if count:
+        _record(conn, user_id, "api_key_revoke_all", user_id, 0, ip=ip, detail=f"{count} keys")
+        _tell(conn, user_id, "Your API keys were revoked",
+              f"All {count} API keys of your account were revoked.", ip)
+    return count
+
+
+def disable_all(conn: Connection, user_id: int, reason: str, *, actor_id: int | None = None,
+                ip: str = "") -> int:
+    """In the caller's transaction (a freeze, "this wasn't me", a password reset, support):
+    every key of the account stops working at once."""
+    count = _revoke(conn, user_id, reason)
+    if count:
+        audit.record(conn, actor_id if actor_id is not None else user_id, "api_key_disable",
+                     f"user:{user_id}", ip=ip, detail=f"{count} keys: {reason}")
+    return count
+
+
+def admin_revoke(conn: Connection, admin_id: int, user_id: int, key_id: int, *,
+                 ip: str) -> None:
+    row = _own_active_key(conn, user_id, key_id)
+    _revoke(conn, user_id, "revoked by support", key_id)
+    _record(conn, admin_id, "api_key_admin_revoke", user_id, key_id, ip=ip)
+    _tell(conn, user_id, "An API key was revoked by support",
+          f"Support revoked the API key '{row.label}'.", ip)
+
+
+def seed_hmac_key(conn: Connection, user_id: int, *, label: str, api_key: str, secret: str,
+                  scopes: tuple[str, ...] = ("read", "trade")) -> None:
+    """Install a known HMAC key once (demo data only, bitchange.demo; no 2FA, no email)."""
+    if conn.scalar(select(_keys.c.id).where(_keys.c.api_key == api_key)) is not None:
+        return
+    key_id = conn.execute(insert(_keys).values(
+        user_id=user_id, label=label, kind="hmac", api_key=api_key, scopes=",".join(scopes),
+        ip_allowlist="", created_at=now())).inserted_primary_key[0]
+    conn.execute(update(_keys).where(_keys.c.id == key_id).values(
+        sealed_secret=seal(secret, purpose="api_key", owner=key_id)))
+
+
+# --- views -----------------------------------------------------------------------------------
+
+def _status(row, moment: datetime) -> str:  # type: ignore[no-untyped-def]
+    if row.revoked_at is not None:
+        return "revoked"
+    if row.expires_at is not None and row.expires_at <= moment:
+        return "expired"
+    return "active"
+
+
+def list_keys(conn: Connection, user_id: int) -> list[ApiKeyView]:
+    """Every key of the user, newest first; never a secret."""
+    moment = now()
+    rows = conn.execute(select(_keys).where(_keys.c.user_id == user_id)
+                        .order_by(_keys.c.id.desc()))
+    return [ApiKeyView(
+        r.id, r.label, r.kind, r.api_key, ", ".join(r.scopes.split(",")),
+        ", ".join(r.ip_allowlist.split(",")) if r.ip_allowlist else "any IP",
+        _fmt(r.created_at), _fmt(r.expires_at) or "never",
+        f"{_fmt(r.last_used_at)} from {r.last_used_ip}" if r.last_used_at else "never",
+        _status(r, moment)) for r in rows]
+
+
+def key_rows(conn: Connection, user_id: int) -> list[dict[str, str]]:
+    """The key list as the pages show it (every value a string)."""
+    return [{name: str(value) for name, value in asdict(view).items()}
+            for view in list_keys(conn, user_id)]
+
+
+def expiry_after(days: str) -> datetime | None:
+    """The form's expiry choice: '' (never) or a number of days."""
+    if not days:
+        return None
+    if not days.isdigit() or not 1 <= int(days) <= 3650:
+        raise ApiKeyError("Choose an expiry between 1 and 3650 days, or none.")
+    return now() + timedelta(days=int(days))
+
+
+# --- the API's side --------------------------------------------------------------------------
+
+def authenticate(conn: Connection, api_key: str, ip: str) -> Caller:
+    """The key of a request, if it may be used from `ip` now; raises `KeyRejected`."""
+    if not is_key_format(api_key):
+        raise KeyRejected(bad_format=True)
+    row = conn.execute(
+        select(_keys, _users.c.frozen_at, _users.c.email_verified_at)
+        .join(_users, _users.c.id == _keys.c.user_id).where(_keys.c.api_key == api_key)).first()
+    if row is None or _status(row, now()) != "active" or row.frozen_at is not None \
+            or row.email_verified_at is None or not ip_allowed(row.ip_allowlist, ip):
+        raise KeyRejected
+    verifier = (unseal(row.sealed_secret, purpose="api_key", owner=row.id)
+                if row.kind == "hmac" else row.public_key)
+    return Caller(row.id, row.user_id, row.kind, frozenset(row.scopes.split(",")), verifier,
+                  row.last_used_at, row.last_used_ip)
+
+
+def note_use(conn: Connection, caller: Caller, ip: str) -> bool:
+    """Record the key's last use (at most once a minute per IP). Returns whether it wrote."""
+    moment = now()
+    if caller.last_used_ip == ip and caller.last_used_at is not None \
+            and moment - caller.last_used_at < LAST_USED_GRANULARITY:
+        return False
+    conn.execute(update(_keys).where(_keys.c.id == caller.key_id).values(
+        last_used_at=moment, last_used_ip=ip[:64]))
+    return True

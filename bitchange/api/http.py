@@ -1,0 +1,198 @@
+"""What every endpoint shares: parameters, Binance's request signing, rate limits, and the
+mapping of any failure to Binance's error body. An endpoint is a plain function of a `Call`,
+run off the event loop (its DB and service work blocks)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from urllib.parse import parse_qsl, unquote_plus  # an Ed25519 signature is percent-encoded
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from bitchange import db
+from bitchange.accounts import api_keys
+from bitchange.api import errors
+from bitchange.api.errors import ApiError
+from bitchange.api.limits import limiter
+from bitchange.money import MAX_MINOR
+
+log = logging.getLogger(__name__)
+DEFAULT_RECV_WINDOW = 5000
+MAX_RECV_WINDOW = 60000
+
+
+def server_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+class Params:
+    """The request's parameters (query string and form body), Binance's way: a repeated name
+    is refused, an empty value counts as not sent."""
+
+    def __init__(self, pairs: list[tuple[str, str]]) -> None:
+        self.values: dict[str, str] = {}
+        for name, value in pairs:
+            if name in self.values:
+                raise errors.error(errors.DUPLICATE_PARAM)
+            self.values[name] = value
+
+    def text(self, name: str, *, required: bool = False) -> str | None:
+        value = self.values.get(name) or None
+        if value is None and required:
+            raise errors.mandatory(name)
+        return value
+
+    def integer(self, name: str, *, default: int | None = None, lo: int = 0,
+                hi: int = MAX_MINOR, required: bool = False) -> int | None:
+        value = self.text(name, required=required)
+        if value is None:
+            return default
+        if not value.isascii() or not value.lstrip("-").isdigit():
+            raise errors.illegal(name)
+        number = int(value)
+        if not lo <= number <= hi:
+            raise errors.invalid(name)
+        return number
+
+    def minor(self, name: str, precision: int, *, required: bool = False) -> int | None:
+        """A decimal string in the asset's minor units: too many decimals is -1111."""
+        value = self.text(name, required=required)
+        if value is None:
+            return None
+        try:
+            number = Decimal(value)
+        except InvalidOperation:
+            raise errors.illegal(name) from None
+        if not number.is_finite() or number < 0 or not value.isascii() or "e" in value.lower():
+            raise errors.illegal(name)
+        scaled = number.scaleb(precision)
+        if scaled != scaled.to_integral_value():
+            raise errors.too_precise(name)
+        if scaled >= MAX_MINOR:
+            raise errors.invalid(name)
+        return int(scaled)
+
+
+@dataclass(frozen=True)
+class Call:
+    params: Params
+    ip: str
+    caller: api_keys.Caller | None = None
+
+    @property
+    def user_id(self) -> int:
+        assert self.caller is not None
+        return self.caller.user_id
+
+
+def _without_signature(raw: str) -> tuple[str, str | None]:
+    """The raw query string or body without its `signature` parameter (what was signed),
+    and the signature."""
+    kept, signature = [], None
+    for part in raw.split("&") if raw else []:
+        if part.startswith("signature="):
+            signature = part[len("signature="):]
+        else:
+            kept.append(part)
+    return "&".join(kept), signature
+
+
+def _check_time(params: Params) -> None:
+    """Binance's window: timestamp < server + 1000 and server - timestamp <= recvWindow."""
+    timestamp = params.integer("timestamp", required=True, hi=2**53)
+    window = params.integer("recvWindow", default=DEFAULT_RECV_WINDOW, lo=1,
+                            hi=MAX_RECV_WINDOW)
+    now_ms = server_ms()
+    if timestamp >= now_ms + 1000:  # type: ignore[operator]
+        raise errors.error(errors.AHEAD)
+    if now_ms - timestamp > window:  # type: ignore[operator]
+        raise errors.error(errors.OUTSIDE_WINDOW)
+
+
+def _lookup(api_key: str, ip: str) -> api_keys.Caller:
+    with db.read() as conn:
+        return api_keys.authenticate(conn, api_key, ip)
+
+
+def _record_use(caller: api_keys.Caller, ip: str) -> None:
+    with db.write() as conn:
+        api_keys.note_use(conn, caller, ip)
+
+
+async def _authenticate(request: Request, ip: str, query: str, body: str, params: Params,
+                        scope: str, signed: bool) -> api_keys.Caller:
+    if signed:
+        _check_time(params)
+    try:
+        caller = await run_in_threadpool(_lookup, request.headers.get("x-mbx-apikey", ""), ip)
+    except api_keys.KeyRejected as exc:
+        raise errors.error(errors.BAD_KEY_FORMAT if exc.bad_format else errors.REJECTED_KEY,
+                           401) from None
+    if signed:
+        query_part, in_query = _without_signature(query)
+        body_part, in_body = _without_signature(body)
+        signature = in_query or in_body
+        if not signature:
+            raise errors.mandatory("signature")
+        if not caller.signature_valid(query_part + body_part, unquote_plus(signature)):
+            raise errors.error(errors.BAD_SIGNATURE)
+    if scope not in caller.scopes:
+        raise errors.error(errors.REJECTED_KEY, 401)
+    await run_in_threadpool(_record_use, caller, ip)
+    return caller
+
+
+def _answer(payload: Any, status: int, headers: dict[str, str]) -> Response:
+    return JSONResponse(payload, status_code=status, headers=headers)
+
+
+Handler = Callable[[Call], Any]
+
+
+def endpoint(weight: int, *, security: str = "NONE", scope: str = "read",
+             counts_order: bool = False) -> Callable[[Handler], Callable[[Request], Any]]:
+    """An HTTP handler for `fn`: weight and order limits, parameters, authentication
+    (`security`: NONE, API_KEY (the key only, as userDataStream) or SIGNED), then `fn` off the
+    event loop. Any failure becomes Binance's error body; an unexpected one is -1000 (500),
+    and since every service call is one transaction, nothing half-done remains."""
+
+    def wrap(fn: Handler) -> Callable[[Request], Any]:
+        async def handler(request: Request) -> Response:
+            ip = request.client.host if request.client else ""
+            headers: dict[str, str] = {}
+            try:
+                headers["X-MBX-USED-WEIGHT-1M"] = str(
+                    await run_in_threadpool(limiter().spend_weight, ip, weight))
+                query = request.url.query
+                body = (await request.body()).decode("utf-8", "replace")
+                params = Params(parse_qsl(query, keep_blank_values=True)
+                                + parse_qsl(body, keep_blank_values=True))
+                caller = None
+                if security != "NONE":
+                    caller = await _authenticate(request, ip, query, body, params, scope,
+                                                 signed=security == "SIGNED")
+                if counts_order:
+                    assert caller is not None
+                    headers.update(await run_in_threadpool(limiter().spend_order,
+                                                           caller.user_id))
+                result = await run_in_threadpool(fn, Call(params, ip, caller))
+                return _answer(result, 200, headers)
+            except ApiError as exc:
+                return _answer({"code": exc.code, "msg": exc.msg}, exc.status,
+                               headers | exc.headers)
+            except Exception as exc:
+                failure = errors.unavailable() if db.is_storage_fault(exc) else errors.unknown()
+                log.exception("API %s %s failed", request.method, request.url.path)
+                return _answer({"code": failure.code, "msg": failure.msg}, failure.status,
+                               headers)
+
+        return handler
+
+    return wrap

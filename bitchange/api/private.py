@@ -1,0 +1,377 @@
+"""Signed endpoints: account, order (place, query, cancel, test), openOrders, allOrders,
+myTrades, and the user data stream's listenKey. Every order goes through
+`trading.service.place_order` / `cancel_order`, the screen's own path."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import Connection, delete, insert, or_, select, update
+
+from bitchange import db, ledger
+from bitchange.accounts.tables import ApiListenKey
+from bitchange.api import errors
+from bitchange.api.http import Call, Params, endpoint, server_ms
+from bitchange.api.public import Market, all_markets, market_of, moment_of, ms
+from bitchange.clock import now
+from bitchange.config import get_settings
+from bitchange.db.models import LedgerAccount
+from bitchange.money import plain_amount
+from bitchange.trading import service
+from bitchange.trading.service import OPEN_STATUSES, OrderRequest, TradingError
+from bitchange.trading.tables import Order, Trade
+
+_orders = Order.__table__
+_trades = Trade.__table__
+_listen = ApiListenKey.__table__
+_ledger_accounts = LedgerAccount.__table__
+
+STATUS = {"open": "NEW", "partially_filled": "PARTIALLY_FILLED", "filled": "FILLED",
+          "cancelled": "CANCELED", "expired": "EXPIRED"}
+CLIENT_ID_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
+
+
+def _refused(exc: TradingError) -> errors.ApiError:
+    return errors.error(errors.ORDER_REFUSALS.get(exc.reason, errors.NEW_ORDER_REJECTED))
+
+
+def _client_id(params: Params, name: str) -> str | None:
+    value = params.text(name)
+    if value is not None and (len(value) > 36 or not set(value) <= CLIENT_ID_CHARS):
+        raise errors.illegal(name)
+    return value
+
+
+def _order_json(m: Market, r) -> dict:  # type: ignore[no-untyped-def, type-arg]
+    kind = "LIMIT_MAKER" if r.post_only else r.kind.upper()
+    return {
+        "symbol": m.name, "orderId": r.id, "orderListId": -1,
+        "clientOrderId": r.client_order_id or f"web-{r.id}",
+        "price": m.price(r.price), "origQty": m.qty(r.quantity or r.filled_quantity),
+        "executedQty": m.qty(r.filled_quantity), "cummulativeQuoteQty": m.quote_qty(r.filled_quote),
+        "status": STATUS[r.status], "timeInForce": r.tif, "type": kind, "side": r.side,
+        "stopPrice": m.price(0), "icebergQty": m.qty(0), "time": ms(r.created_at),
+        "updateTime": ms(r.updated_at), "isWorking": r.status in OPEN_STATUSES,
+        "workingTime": ms(r.created_at), "origQuoteOrderQty": m.quote_qty(r.quote_amount),
+        "selfTradePreventionMode": "EXPIRE_TAKER",
+    }
+
+
+def _find_order(conn: Connection, user_id: int, m: Market, params: Params):  # type: ignore[no-untyped-def]
+    """The caller's order by orderId or origClientOrderId; another user's is unknown."""
+    order_id = params.integer("orderId")
+    client_id = _client_id(params, "origClientOrderId")
+    if order_id is None and client_id is None:
+        raise errors.ApiError(-1102, "Param 'origClientOrderId' or 'orderId' must be sent, but "
+                                     "both were empty/null!")
+    query = select(_orders).where(_orders.c.user_id == user_id,
+                                  _orders.c.symbol == m.info.symbol)
+    if order_id is not None:
+        query = query.where(_orders.c.id == order_id)
+    if client_id is not None:
+        query = query.where(_orders.c.client_order_id == client_id)
+    return conn.execute(query.order_by(_orders.c.id.desc()).limit(1)).first()
+
+
+def _request(m: Market, params: Params) -> OrderRequest:
+    """Binance's order parameters as the service's `OrderRequest`."""
+    side = params.text("side", required=True)
+    if side not in ("BUY", "SELL"):
+        raise errors.error(errors.BAD_SIDE)
+    kind = params.text("type", required=True)
+    if kind not in ("LIMIT", "MARKET", "LIMIT_MAKER"):
+        raise errors.error(errors.BAD_TYPE)
+    stp = params.text("selfTradePreventionMode") or "EXPIRE_TAKER"
+    if stp == "NONE":  # the engine always prevents self-trades; Binance's default mode
+        stp = "EXPIRE_TAKER"
+    if stp not in ("EXPIRE_TAKER", "EXPIRE_MAKER", "EXPIRE_BOTH"):
+        raise errors.invalid("selfTradePreventionMode")
+    client_id = _client_id(params, "newClientOrderId")
+    quantity = params.minor("quantity", m.base.precision)
+    if kind == "MARKET":
+        if params.text("timeInForce") is not None:
+            raise errors.ApiError(-1106, "Parameter 'timeInForce' sent when not required.")
+        if params.text("price") is not None:
+            raise errors.not_required("price")
+        spend = params.minor("quoteOrderQty", m.quote.precision)
+        if (quantity is None) == (spend is None):
+            raise errors.ApiError(-1102, "Param 'quantity' or 'quoteOrderQty' must be sent, "
+                                         "but both were empty/null!")
+        if spend is not None and side != "BUY":
+            raise errors.error(errors.BAD_COMBO)
+        return OrderRequest(side, "market", quantity=quantity, quote_amount=spend, stp=stp,
+                            client_order_id=client_id)
+    price = params.minor("price", m.quote.precision, required=True)
+    if quantity is None:
+        raise errors.mandatory("quantity")
+    if not price or not quantity:
+        raise errors.error((-1013, "Filter failure: PRICE_FILTER" if not price
+                            else "Filter failure: LOT_SIZE"))
+    if kind == "LIMIT_MAKER":
+        if params.text("timeInForce") is not None:
+            raise errors.ApiError(-1106, "Parameter 'timeInForce' sent when not required.")
+        tif = "GTC"
+    else:
+        tif = params.text("timeInForce", required=True)
+        if tif not in ("GTC", "IOC", "FOK"):
+            raise errors.error(errors.BAD_TIF)
+    return OrderRequest(side, "limit", price=price, quantity=quantity, tif=tif,
+                        post_only=kind == "LIMIT_MAKER", stp=stp, client_order_id=client_id)
+
+
+def _fills(conn: Connection, m: Market, order_id: int, side: str) -> list[dict]:  # type: ignore[type-arg]
+    rows = conn.execute(select(_trades).where(_trades.c.taker_order_id == order_id)
+                        .order_by(_trades.c.id))
+    asset = m.base.code if side == "BUY" else m.quote.code
+    return [{"price": m.price(r.price), "qty": m.qty(r.quantity),
+             "commission": m.minor(r.taker_fee, asset), "commissionAsset": asset,
+             "tradeId": r.id} for r in rows]
+
+
+@endpoint(1, security="SIGNED", scope="trade", counts_order=True)
+def new_order(call: Call) -> dict:  # type: ignore[type-arg]
+    with db.read() as conn:
+        m = market_of(conn, call.params)
+    assert m is not None
+    request = _request(m, call.params)
+    if request.client_order_id is None:
+        request = OrderRequest(**{**request.__dict__, "client_order_id": secrets.token_urlsafe(16)})
+    response_type = call.params.text("newOrderRespType") or "FULL"  # Binance's default here
+    if response_type not in ("ACK", "RESULT", "FULL"):
+        raise errors.invalid("newOrderRespType")
+    try:
+        placed = service.place_order(call.user_id, m.info.symbol, request)
+    except TradingError as exc:
+        raise _refused(exc) from None
+    with db.read() as conn:
+        row = conn.execute(select(_orders).where(_orders.c.id == placed.order_id)).one()
+        fills = _fills(conn, m, placed.order_id, request.side) if response_type == "FULL" else []
+    ack = {"symbol": m.name, "orderId": row.id, "orderListId": -1,
+           "clientOrderId": row.client_order_id, "transactTime": ms(row.created_at)}
+    if response_type == "ACK":
+        return ack
+    full = _order_json(m, row)
+    result = ack | {key: full[key] for key in (
+        "price", "origQty", "executedQty", "origQuoteOrderQty", "cummulativeQuoteQty",
+        "status", "timeInForce", "type", "side", "workingTime", "selfTradePreventionMode")}
+    if placed.expired_because == "STP":
+        result["status"] = "EXPIRED_IN_MATCH"
+    return result | {"fills": fills} if response_type == "FULL" else result
+
+
+@endpoint(1, security="SIGNED", scope="trade")
+def test_order(call: Call) -> dict:  # type: ignore[type-arg]
+    """Validates the parameters only, as Binance's order/test; nothing is placed."""
+    with db.read() as conn:
+        m = market_of(conn, call.params)
+    assert m is not None
+    _request(m, call.params)
+    return {}
+
+
+@endpoint(4, security="SIGNED")
+def get_order(call: Call) -> dict:  # type: ignore[type-arg]
+    with db.read() as conn:
+        m = market_of(conn, call.params)
+        assert m is not None
+        row = _find_order(conn, call.user_id, m, call.params)
+    if row is None:
+        raise errors.error(errors.NO_SUCH_ORDER)
+    return _order_json(m, row)
+
+
+def _cancelled(m: Market, row, orig_client_id: str | None) -> dict:  # type: ignore[no-untyped-def, type-arg]
+    body = _order_json(m, row)
+    return {"symbol": m.name, "origClientOrderId": orig_client_id or body["clientOrderId"],
+            "orderId": row.id, "orderListId": -1, "clientOrderId": secrets.token_urlsafe(16),
+            "transactTime": server_ms(), **{k: body[k] for k in (
+                "price", "origQty", "executedQty", "cummulativeQuoteQty", "status",
+                "timeInForce", "type", "side", "selfTradePreventionMode")}}
+
+
+@endpoint(1, security="SIGNED", scope="trade")
+def cancel_order(call: Call) -> dict:  # type: ignore[type-arg]
+    with db.read() as conn:
+        m = market_of(conn, call.params)
+        assert m is not None
+        row = _find_order(conn, call.user_id, m, call.params)
+    if row is None:
+        raise errors.error(errors.UNKNOWN_ORDER)
+    try:
+        service.cancel_order(call.user_id, row.id)
+    except TradingError as exc:
+        raise _refused(exc) from None
+    with db.read() as conn:
+        row = conn.execute(select(_orders).where(_orders.c.id == row.id)).one()
+    return _cancelled(m, row, row.client_order_id)
+
+
+@endpoint(6, security="SIGNED")
+def open_orders(call: Call) -> list:  # type: ignore[type-arg]
+    with db.read() as conn:
+        single = market_of(conn, call.params, required=False)
+        markets = {m.info.symbol: m for m in ([single] if single else all_markets(conn))}
+        rows = conn.execute(select(_orders).where(
+            _orders.c.user_id == call.user_id, _orders.c.status.in_(OPEN_STATUSES),
+            _orders.c.symbol.in_(list(markets))).order_by(_orders.c.id))
+        return [_order_json(markets[r.symbol], r) for r in rows]
+
+
+@endpoint(1, security="SIGNED", scope="trade")
+def cancel_open_orders(call: Call) -> list:  # type: ignore[type-arg]
+    with db.read() as conn:
+        m = market_of(conn, call.params)
+        assert m is not None
+        ids = list(conn.scalars(select(_orders.c.id).where(
+            _orders.c.user_id == call.user_id, _orders.c.symbol == m.info.symbol,
+            _orders.c.status.in_(OPEN_STATUSES))))
+    if not ids:
+        raise errors.error(errors.UNKNOWN_ORDER)
+    service.cancel_all(call.user_id, m.info.symbol)
+    with db.read() as conn:
+        rows = conn.execute(select(_orders).where(_orders.c.id.in_(ids)).order_by(_orders.c.id))
+        return [_cancelled(m, r, r.client_order_id) for r in rows]
+
+
+def _window(query, column, params: Params):  # type: ignore[no-untyped-def]
+    start, end = params.integer("startTime"), params.integer("endTime")
+    if start is not None:
+        query = query.where(column >= moment_of(start))
+    if end is not None:
+        query = query.where(column <= moment_of(end))
+    return query
+
+
+@endpoint(20, security="SIGNED")
+def all_orders(call: Call) -> list:  # type: ignore[type-arg]
+    limit = call.params.integer("limit", default=500, lo=1, hi=1000)
+    with db.read() as conn:
+        m = market_of(conn, call.params)
+        assert m is not None
+        query = select(_orders).where(_orders.c.user_id == call.user_id,
+                                      _orders.c.symbol == m.info.symbol)
+        from_id = call.params.integer("orderId")
+        if from_id is not None:
+            query = query.where(_orders.c.id >= from_id)
+        query = _window(query, _orders.c.created_at, call.params)
+        rows = conn.execute(query.order_by(_orders.c.id).limit(limit))
+        return [_order_json(m, r) for r in rows]
+
+
+@endpoint(20, security="SIGNED")
+def my_trades(call: Call) -> list:  # type: ignore[type-arg]
+    limit = call.params.integer("limit", default=500, lo=1, hi=1000)
+    user = call.user_id
+    with db.read() as conn:
+        m = market_of(conn, call.params)
+        assert m is not None
+        query = select(_trades).where(_trades.c.symbol == m.info.symbol, or_(
+            _trades.c.maker_user_id == user, _trades.c.taker_user_id == user))
+        order_id = call.params.integer("orderId")
+        if order_id is not None:
+            query = query.where(or_(_trades.c.maker_order_id == order_id,
+                                    _trades.c.taker_order_id == order_id))
+        from_id = call.params.integer("fromId")
+        if from_id is not None:
+            query = query.where(_trades.c.id >= from_id)
+        query = _window(query, _trades.c.created_at, call.params)
+        rows = list(conn.execute(query.order_by(_trades.c.id).limit(limit)))
+    result = []
+    for r in rows:
+        # A self-trade cannot happen (self-trade prevention): the user is maker or taker.
+        is_maker = r.maker_user_id == user
+        is_buyer = (r.taker_side == "BUY") != is_maker
+        asset = m.base.code if is_buyer else m.quote.code
+        result.append({
+            "symbol": m.name, "id": r.id,
+            "orderId": r.maker_order_id if is_maker else r.taker_order_id, "orderListId": -1,
+            "price": m.price(r.price), "qty": m.qty(r.quantity),
+            "quoteQty": m.quote_qty(r.notional),
+            "commission": m.minor(r.maker_fee if is_maker else r.taker_fee, asset),
+            "commissionAsset": asset, "time": ms(r.created_at), "isBuyer": is_buyer,
+            "isMaker": is_maker, "isBestMatch": True})
+    return result
+
+
+@endpoint(20, security="SIGNED")
+def account(call: Call) -> dict:  # type: ignore[type-arg]
+    with db.read() as conn:
+        markets = all_markets(conn)
+        account_id = _ledger_account(conn, call.user_id)
+        balances = ledger.balances_of(conn, account_id) if account_id else {}
+        precision = {m.base.code: m.base.precision for m in markets} | {
+            m.quote.code: m.quote.precision for m in markets}
+    maker = markets[0].info.maker_fee_bps if markets else 0
+    taker = markets[0].info.taker_fee_bps if markets else 0
+    scopes = call.caller.scopes if call.caller else frozenset()
+
+    def rate(bps: int) -> str:
+        return f"{bps / 10_000:.8f}"
+
+    return {
+        "makerCommission": maker, "takerCommission": taker, "buyerCommission": 0,
+        "sellerCommission": 0,
+        "commissionRates": {"maker": rate(maker), "taker": rate(taker), "buyer": rate(0),
+                            "seller": rate(0)},
+        "canTrade": "trade" in scopes, "canWithdraw": "withdraw" in scopes, "canDeposit": True,
+        "brokered": False, "requireSelfTradePrevention": False, "preventSor": False,
+        "updateTime": server_ms(), "accountType": "SPOT",
+        "balances": [{"asset": asset, "free": plain_amount(free, precision.get(asset, 8)),
+                      "locked": plain_amount(locked, precision.get(asset, 8))}
+                     for asset, (free, locked) in sorted(balances.items())],
+        "permissions": ["SPOT"], "uid": call.user_id,
+    }
+
+
+def _ledger_account(conn: Connection, user_id: int) -> int | None:
+    return conn.scalar(select(_ledger_accounts.c.id)
+                       .where(_ledger_accounts.c.user_id == user_id))
+
+
+# --- the user data stream's listenKey (API key only, no signature, as Binance) ------------
+
+def _listen_expiry():  # type: ignore[no-untyped-def]
+    return now() + timedelta(minutes=get_settings().api_listen_key_minutes)
+
+
+@endpoint(2, security="API_KEY")
+def create_listen_key(call: Call) -> dict:  # type: ignore[type-arg]
+    """One live listenKey per API key: asking again returns it, kept alive."""
+    assert call.caller is not None
+    with db.write() as conn:
+        current = conn.scalar(select(_listen.c.listen_key).where(
+            _listen.c.api_key_id == call.caller.key_id, _listen.c.expires_at > now()))
+        if current is not None:
+            conn.execute(update(_listen).where(_listen.c.listen_key == current)
+                         .values(expires_at=_listen_expiry()))
+            return {"listenKey": current}
+        key = secrets.token_hex(30)
+        conn.execute(insert(_listen).values(listen_key=key, api_key_id=call.caller.key_id,
+                                            user_id=call.user_id, created_at=now(),
+                                            expires_at=_listen_expiry()))
+    return {"listenKey": key}
+
+
+def _own_listen_key(call: Call):  # type: ignore[no-untyped-def]
+    assert call.caller is not None
+    key = call.params.text("listenKey", required=True)
+    return (_listen.c.listen_key == key) & (_listen.c.api_key_id == call.caller.key_id) & (
+        _listen.c.expires_at > now())
+
+
+@endpoint(2, security="API_KEY")
+def keep_alive_listen_key(call: Call) -> dict:  # type: ignore[type-arg]
+    with db.write() as conn:
+        if not conn.execute(update(_listen).where(_own_listen_key(call))
+                            .values(expires_at=_listen_expiry())).rowcount:
+            raise errors.error(errors.BAD_LISTEN_KEY)
+    return {}
+
+
+@endpoint(2, security="API_KEY")
+def close_listen_key(call: Call) -> dict:  # type: ignore[type-arg]
+    with db.write() as conn:
+        if not conn.execute(delete(_listen).where(_own_listen_key(call))).rowcount:
+            raise errors.error(errors.BAD_LISTEN_KEY)
+    return {}

@@ -1,0 +1,320 @@
+"""Public market data: ping, time, exchangeInfo, depth, trades, aggTrades, klines, tickers,
+avgPrice. Symbols without the dash (BTCUSDT), decimals as strings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Connection, func, select
+
+from bitchange import db
+from bitchange.api import errors
+from bitchange.api.http import Call, Params, endpoint, server_ms
+from bitchange.api.limits import limiter
+from bitchange.clock import now
+from bitchange.money import plain_amount
+from bitchange.trading import market_data, service
+from bitchange.trading.candles import INTERVALS
+from bitchange.trading.markets import AssetInfo, MarketInfo, assets, list_markets
+from bitchange.trading.tables import Candle, Trade
+
+_trades = Trade.__table__
+_candles = Candle.__table__
+
+
+@dataclass(frozen=True)
+class Market:
+    """A market as the API names and formats it."""
+
+    info: MarketInfo
+    base: AssetInfo
+    quote: AssetInfo
+
+    @property
+    def name(self) -> str:
+        return self.info.symbol.replace("-", "")
+
+    def price(self, minor: int | None) -> str:
+        return plain_amount(minor or 0, self.quote.precision)
+
+    def qty(self, minor: int | None) -> str:
+        return plain_amount(minor or 0, self.base.precision)
+
+    def quote_qty(self, minor: int | None) -> str:
+        return plain_amount(minor or 0, self.quote.precision)
+
+    def minor(self, amount: int | None, asset: str) -> str:
+        precision = self.base.precision if asset == self.base.code else self.quote.precision
+        return plain_amount(amount or 0, precision)
+
+
+def all_markets(conn: Connection) -> list[Market]:
+    infos = assets(conn)
+    return [Market(m, infos[m.base], infos[m.quote]) for m in list_markets(conn)]
+
+
+def market_of(conn: Connection, params: Params, *, required: bool = True) -> Market | None:
+    name = params.text("symbol", required=required)
+    if name is None:
+        return None
+    for market in all_markets(conn):
+        if market.name == name:
+            return market
+    raise errors.error(errors.BAD_SYMBOL)
+
+
+def ms(moment: datetime) -> int:
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return int(aware.timestamp() * 1000)
+
+
+def _limit(params: Params, default: int, top: int) -> int:
+    return params.integer("limit", default=default, lo=1, hi=top)  # type: ignore[return-value]
+
+
+@endpoint(1)
+def ping(call: Call) -> dict:  # type: ignore[type-arg]
+    return {}
+
+
+@endpoint(1)
+def time(call: Call) -> dict:  # type: ignore[type-arg]
+    return {"serverTime": server_ms()}
+
+
+def _filters(m: Market) -> list[dict]:  # type: ignore[type-arg]
+    max_qty = m.qty(9_000_000 * 10**m.base.precision)
+    return [
+        {"filterType": "PRICE_FILTER", "minPrice": m.price(m.info.tick_size),
+         "maxPrice": m.price(1_000_000_000 * 10**m.quote.precision),
+         "tickSize": m.price(m.info.tick_size)},
+        {"filterType": "LOT_SIZE", "minQty": m.qty(m.info.lot_size), "maxQty": max_qty,
+         "stepSize": m.qty(m.info.lot_size)},
+        {"filterType": "MARKET_LOT_SIZE", "minQty": m.qty(m.info.lot_size), "maxQty": max_qty,
+         "stepSize": m.qty(m.info.lot_size)},
+        {"filterType": "NOTIONAL", "minNotional": m.quote_qty(m.info.min_notional),
+         "applyMinToMarket": True, "maxNotional": m.quote_qty(9 * 10**(15 + m.quote.precision)
+                                                              // 10**6),
+         "applyMaxToMarket": False, "avgPriceMins": 5},
+    ]
+
+
+STP_MODES = ["EXPIRE_TAKER", "EXPIRE_MAKER", "EXPIRE_BOTH"]
+
+
+def symbol_info(m: Market) -> dict:  # type: ignore[type-arg]
+    return {
+        "symbol": m.name, "status": "TRADING" if m.info.is_active else "HALT",
+        "baseAsset": m.base.code, "baseAssetPrecision": m.base.precision,
+        "quoteAsset": m.quote.code, "quotePrecision": m.quote.precision,
+        "quoteAssetPrecision": m.quote.precision,
+        "baseCommissionPrecision": m.base.precision,
+        "quoteCommissionPrecision": m.quote.precision,
+        "orderTypes": ["LIMIT", "LIMIT_MAKER", "MARKET"],
+        "icebergAllowed": False, "ocoAllowed": False, "otoAllowed": False,
+        "quoteOrderQtyMarketAllowed": True, "allowTrailingStop": False,
+        "cancelReplaceAllowed": False, "isSpotTradingAllowed": True,
+        "isMarginTradingAllowed": False, "filters": _filters(m), "permissions": [],
+        "permissionSets": [["SPOT"]], "defaultSelfTradePreventionMode": "EXPIRE_TAKER",
+        "allowedSelfTradePreventionModes": STP_MODES,
+    }
+
+
+@endpoint(20)
+def exchange_info(call: Call) -> dict:  # type: ignore[type-arg]
+    with db.read() as conn:
+        markets = all_markets(conn)
+    wanted = call.params.text("symbol")
+    if wanted is not None:
+        markets = [m for m in markets if m.name == wanted]
+        if not markets:
+            raise errors.error(errors.BAD_SYMBOL)
+    return {"timezone": "UTC", "serverTime": server_ms(), "rateLimits": limiter().rate_limits(),
+            "exchangeFilters": [], "symbols": [symbol_info(m) for m in markets]}
+
+
+@endpoint(5)
+def depth(call: Call) -> dict:  # type: ignore[type-arg]
+    with db.read() as conn:
+        m = market_of(conn, call.params)
+    assert m is not None
+    limit = _limit(call.params, 100, 5000)
+    seq, bids, asks = service.depth_snapshot(m.info.symbol, limit)
+    return {"lastUpdateId": seq,
+            "bids": [[m.price(p), m.qty(q)] for p, q in bids],
+            "asks": [[m.price(p), m.qty(q)] for p, q in asks]}
+
+
+def _trade_rows(conn: Connection, m: Market, params: Params, *,  # type: ignore[no-untyped-def]
+                by_id: bool = True):
+    limit = _limit(params, 500, 1000)
+    query = select(_trades.c.id, _trades.c.price, _trades.c.quantity, _trades.c.notional,
+                   _trades.c.taker_side, _trades.c.created_at).where(
+        _trades.c.symbol == m.info.symbol)
+    from_id = params.integer("fromId") if by_id else None
+    start, end = params.integer("startTime"), params.integer("endTime")
+    if from_id is not None:
+        return list(conn.execute(query.where(_trades.c.id >= from_id)
+                                 .order_by(_trades.c.id).limit(limit)))
+    if start is not None or end is not None:
+        if start is not None:
+            query = query.where(_trades.c.created_at >= moment_of(start))
+        if end is not None:
+            query = query.where(_trades.c.created_at <= moment_of(end))
+        return list(conn.execute(query.order_by(_trades.c.id).limit(limit)))
+    return list(reversed(list(conn.execute(query.order_by(_trades.c.id.desc()).limit(limit)))))
+
+
+def moment_of(stamp_ms: int) -> datetime:
+    return datetime.fromtimestamp(stamp_ms / 1000, UTC).replace(tzinfo=None)
+
+
+@endpoint(25)
+def trades(call: Call) -> list:  # type: ignore[type-arg]
+    with db.read() as conn:
+        m = market_of(conn, call.params)
+        assert m is not None
+        rows = _trade_rows(conn, m, call.params, by_id=False)
+    return [{"id": r.id, "price": m.price(r.price), "qty": m.qty(r.quantity),
+             "quoteQty": m.quote_qty(r.notional), "time": ms(r.created_at),
+             "isBuyerMaker": r.taker_side == "SELL", "isBestMatch": True} for r in rows]
+
+
+@endpoint(4)
+def agg_trades(call: Call) -> list:  # type: ignore[type-arg]
+    """Each fill is its own aggregate (one taker, one price)."""
+    with db.read() as conn:
+        m = market_of(conn, call.params)
+        assert m is not None
+        rows = _trade_rows(conn, m, call.params)
+    return [{"a": r.id, "p": m.price(r.price), "q": m.qty(r.quantity), "f": r.id, "l": r.id,
+             "T": ms(r.created_at), "m": r.taker_side == "SELL", "M": True} for r in rows]
+
+
+@endpoint(2)
+def klines(call: Call) -> list:  # type: ignore[type-arg]
+    interval = call.params.text("interval", required=True)
+    if interval not in INTERVALS:
+        raise errors.error(errors.BAD_INTERVAL)
+    seconds = INTERVALS[interval]
+    with db.read() as conn:
+        m = market_of(conn, call.params)
+        assert m is not None
+        limit = _limit(call.params, 500, 1000)
+        query = select(_candles).where(_candles.c.symbol == m.info.symbol,
+                                       _candles.c.interval == interval)
+        start, end = call.params.integer("startTime"), call.params.integer("endTime")
+        if end is not None:
+            query = query.where(_candles.c.open_time <= end // 1000)
+        if start is not None:
+            rows = list(conn.execute(query.where(_candles.c.open_time >= start // 1000 - seconds
+                                                 + 1).order_by(_candles.c.open_time)
+                                     .limit(limit)))
+        else:
+            rows = list(reversed(list(conn.execute(
+                query.order_by(_candles.c.open_time.desc()).limit(limit)))))
+    return [[r.open_time * 1000, m.price(r.open), m.price(r.high), m.price(r.low),
+             m.price(r.close), m.qty(r.volume), (r.open_time + seconds) * 1000 - 1,
+             m.quote_qty(r.quote_volume), 0, "0", "0", "0"] for r in rows]
+
+
+def _wanted(conn: Connection, params: Params) -> tuple[list[Market], bool]:
+    """The markets asked for (`symbol` or a JSON `symbols` list) and whether one was named."""
+    single = market_of(conn, params, required=False)
+    if single is not None:
+        return [single], True
+    markets = all_markets(conn)
+    names = params.text("symbols")
+    if names is None:
+        return markets, False
+    wanted = [n.strip().strip('"') for n in names.strip("[]").split(",") if n.strip()]
+    chosen = [m for m in markets if m.name in wanted]
+    if len(chosen) != len(set(wanted)):
+        raise errors.error(errors.BAD_SYMBOL)
+    return chosen, False
+
+
+def _one_or_all(items: list[dict], single: bool):  # type: ignore[no-untyped-def, type-arg]
+    return items[0] if single else items
+
+
+def _book_top(m: Market) -> tuple[list, list]:  # type: ignore[type-arg]
+    _, bids, asks = service.depth_snapshot(m.info.symbol, 1)
+    return bids, asks
+
+
+def _ticker_24h(conn: Connection, m: Market) -> dict:  # type: ignore[type-arg]
+    t = market_data.ticker(conn, m.info.symbol)
+    close = now()
+    opened = close - timedelta(hours=24)
+    window = conn.execute(select(func.min(_trades.c.id), func.max(_trades.c.id),
+                                 func.count(_trades.c.id)).where(
+        _trades.c.symbol == m.info.symbol, _trades.c.created_at > opened)).one()
+    last_qty = conn.scalar(select(_trades.c.quantity).where(_trades.c.symbol == m.info.symbol)
+                           .order_by(_trades.c.id.desc()).limit(1))
+    bids, asks = _book_top(m)
+    last, first = t.last or 0, t.open or t.last or 0
+    change = last - first if t.last is not None else 0
+    percent = f"{change * 100 / first:.3f}" if first else "0.000"
+    weighted = (t.quote_volume * 10**m.base.precision // t.volume) if t.volume else 0
+    return {
+        "symbol": m.name, "priceChange": m.price(change) if change >= 0
+        else "-" + m.price(-change), "priceChangePercent": percent,
+        "weightedAvgPrice": m.price(weighted), "prevClosePrice": m.price(first),
+        "lastPrice": m.price(last), "lastQty": m.qty(last_qty),
+        "bidPrice": m.price(bids[0][0] if bids else 0), "bidQty": m.qty(bids[0][1] if bids else 0),
+        "askPrice": m.price(asks[0][0] if asks else 0), "askQty": m.qty(asks[0][1] if asks else 0),
+        "openPrice": m.price(first), "highPrice": m.price(t.high or last),
+        "lowPrice": m.price(t.low or last), "volume": m.qty(t.volume),
+        "quoteVolume": m.quote_qty(t.quote_volume), "openTime": ms(opened),
+        "closeTime": ms(close), "firstId": window[0] if window[0] is not None else -1,
+        "lastId": window[1] if window[1] is not None else -1, "count": window[2],
+    }
+
+
+@endpoint(2)
+def ticker_24hr(call: Call):  # type: ignore[no-untyped-def]
+    with db.read() as conn:
+        markets, single = _wanted(conn, call.params)
+        return _one_or_all([_ticker_24h(conn, m) for m in markets], single)
+
+
+@endpoint(2)
+def ticker_price(call: Call):  # type: ignore[no-untyped-def]
+    with db.read() as conn:
+        markets, single = _wanted(conn, call.params)
+        return _one_or_all([
+            {"symbol": m.name, "price": m.price(market_data.ticker(conn, m.info.symbol).last)}
+            for m in markets], single)
+
+
+@endpoint(2)
+def ticker_book(call: Call):  # type: ignore[no-untyped-def]
+    with db.read() as conn:
+        markets, single = _wanted(conn, call.params)
+    items = []
+    for m in markets:
+        bids, asks = _book_top(m)
+        items.append({"symbol": m.name, "bidPrice": m.price(bids[0][0] if bids else 0),
+                      "bidQty": m.qty(bids[0][1] if bids else 0),
+                      "askPrice": m.price(asks[0][0] if asks else 0),
+                      "askQty": m.qty(asks[0][1] if asks else 0)})
+    return _one_or_all(items, single)
+
+
+@endpoint(2)
+def avg_price(call: Call) -> dict:  # type: ignore[type-arg]
+    """The volume-weighted price of the last 5 minutes' fills."""
+    with db.read() as conn:
+        m = market_of(conn, call.params)
+        assert m is not None
+        since = now() - timedelta(minutes=5)
+        volume, quote = conn.execute(select(
+            func.coalesce(func.sum(_trades.c.quantity), 0),
+            func.coalesce(func.sum(_trades.c.notional), 0)).where(
+            _trades.c.symbol == m.info.symbol, _trades.c.created_at > since)).one()
+        last = conn.scalar(select(_trades.c.created_at).where(_trades.c.symbol == m.info.symbol)
+                           .order_by(_trades.c.id.desc()).limit(1))
+    price = int(quote) * 10**m.base.precision // int(volume) if volume else 0
+    return {"mins": 5, "price": m.price(price), "closeTime": ms(last) if last else 0}

@@ -1,0 +1,65 @@
+"""bitchange.web's backend routes (the API streams among them) with the stream watcher as
+their lifespan task, as the Reflex app runs them: served by a real ASGI server (Granian) in
+the stream tests and the fan-out benchmark, without building the frontend."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+
+from starlette.applications import Starlette
+
+from bitchange.api.streams import watch_streams
+from bitchange.config import PROJECT_ROOT
+from bitchange.web import api
+
+
+@contextlib.asynccontextmanager
+async def _lifespan(_app: Starlette) -> AsyncIterator[None]:
+    task = asyncio.create_task(watch_streams())
+    yield
+    task.cancel()
+
+
+app = Starlette(routes=api.routes, lifespan=_lifespan)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def serving(env: dict[str, str] | None = None, workers: int = 1) -> Iterator[str]:
+    """Run this app under Granian in a child process; yields its ws:// base URL."""
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "granian", "--interface", "asgi", "--host", "127.0.0.1",
+         "--port", str(port), "--workers", str(workers), "tests.api.stream_server:app"],
+        cwd=PROJECT_ROOT, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:  # polling a starting server, not synchronising test steps
+            if process.poll() is not None:
+                raise RuntimeError(process.stderr.read().decode()[-4000:])  # type: ignore[union-attr]
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 1):
+                break
+            if time.monotonic() > deadline:
+                raise RuntimeError("the stream server did not start")
+            time.sleep(0.1)
+        yield f"ws://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

@@ -1,0 +1,213 @@
+"""The REST API over HTTP against bitchange.web's app: public data, signed trading, and the
+security refusals (each with Binance's code, nothing changed, reconcile passing)."""
+
+from __future__ import annotations
+
+import time
+
+from sqlalchemy import func, select
+
+from bitchange import db
+from bitchange.accounts import admin, api_keys
+from bitchange.accounts.users import create_user
+from bitchange.ledger import reconcile
+from bitchange.trading.tables import Order
+from tests.api.conftest import BTC, Signed, make_trader, new_key, sign
+
+BINANCE_KEY = "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A"
+BINANCE_SECRET = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j"
+BINANCE_QUERY = ("symbol=LTCBTC&side=BUY&type=LIMIT&timeInForce=GTC&quantity=1&price=0.1"
+                 "&recvWindow=5000&timestamp=1499827319559")
+BINANCE_SIGNATURE = "c8db56825ae71d6d79447849e617115f4a920fa2acdcab2b053c4b2838bd6b71"
+
+LIMIT_BUY = {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "timeInForce": "GTC",
+             "quantity": "0.01", "price": "30000"}
+
+
+def orders_count() -> int:
+    with db.read() as conn:
+        return conn.scalar(select(func.count()).select_from(Order.__table__))
+
+
+def reconciled() -> bool:
+    with db.read() as conn:
+        return reconcile(conn).ok
+
+
+def test_binance_published_hmac_example() -> None:
+    caller = api_keys.Caller(1, 1, "hmac", frozenset({"trade"}), BINANCE_SECRET, None, None)
+    assert api_keys.is_key_format(BINANCE_KEY)
+    assert sign(BINANCE_SECRET, BINANCE_QUERY) == BINANCE_SIGNATURE
+    assert caller.signature_valid(BINANCE_QUERY, BINANCE_SIGNATURE)
+    assert caller.signature_valid(BINANCE_QUERY, BINANCE_SIGNATURE.upper())
+    assert not caller.signature_valid(BINANCE_QUERY.replace("0.1", "0.2"), BINANCE_SIGNATURE)
+
+
+def test_public_endpoints(client, alice_api, bob) -> None:
+    assert client.get("/api/v3/ping").json() == {}
+    assert abs(client.get("/api/v3/time").json()["serverTime"] - time.time() * 1000) < 60_000
+    info = client.get("/api/v3/exchangeInfo").json()
+    btc = next(s for s in info["symbols"] if s["symbol"] == "BTCUSDT")
+    assert btc["status"] == "TRADING" and btc["baseAsset"] == "BTC"
+    filters = {f["filterType"]: f for f in btc["filters"]}
+    assert filters["PRICE_FILTER"]["tickSize"] == "0.010000"
+    assert filters["LOT_SIZE"]["stepSize"] == "0.00010000"
+    assert filters["NOTIONAL"]["minNotional"] == "10.000000"
+    assert {r["rateLimitType"] for r in info["rateLimits"]} == {"REQUEST_WEIGHT", "ORDERS"}
+    assert alice_api.call("POST", "/order", LIMIT_BUY).status_code == 200
+    bob_key = new_key(bob)
+    bob_api = Signed(client, bob_key.api_key, bob_key.secret)  # type: ignore[arg-type]
+    sold = bob_api.call("POST", "/order", {"symbol": "BTCUSDT", "side": "SELL",
+                                           "type": "MARKET", "quantity": "0.004"})
+    assert sold.json()["status"] == "FILLED", sold.json()
+    book = client.get("/api/v3/depth?symbol=BTCUSDT").json()
+    assert book["bids"] == [["30000.000000", "0.00600000"]]
+    with db.read() as conn:
+        seq = conn.scalar(select(func.max(Order.__table__.c.book_seq)))
+    assert book["lastUpdateId"] == seq
+    trades = client.get("/api/v3/trades?symbol=BTCUSDT").json()
+    assert [(t["price"], t["qty"], t["isBuyerMaker"]) for t in trades] == [
+        ("30000.000000", "0.00400000", True)]
+    agg = client.get("/api/v3/aggTrades?symbol=BTCUSDT").json()
+    assert agg[0]["p"] == "30000.000000" and agg[0]["a"] == trades[0]["id"]
+    kline = client.get("/api/v3/klines?symbol=BTCUSDT&interval=1m").json()
+    assert kline[-1][4] == "30000.000000" and kline[-1][5] == "0.00400000"
+    ticker = client.get("/api/v3/ticker/24hr?symbol=BTCUSDT").json()
+    assert ticker["lastPrice"] == "30000.000000" and ticker["bidPrice"] == "30000.000000"
+    assert ticker["count"] == 1
+    assert client.get("/api/v3/ticker/price?symbol=BTCUSDT").json()["price"] == "30000.000000"
+    assert client.get("/api/v3/ticker/bookTicker?symbol=BTCUSDT").json()["bidQty"] == (
+        "0.00600000")
+    assert client.get("/api/v3/avgPrice?symbol=BTCUSDT").json()["price"] == "30000.000000"
+    bad = client.get("/api/v3/depth?symbol=NOPE")
+    assert bad.status_code == 400 and bad.json() == {"code": -1121, "msg": "Invalid symbol."}
+    assert client.get("/api/v3/klines?symbol=BTCUSDT&interval=7m").json()["code"] == -1120
+    assert "X-MBX-USED-WEIGHT-1M" in bad.headers
+
+
+def test_signed_trading_round_trip(client, alice, alice_api) -> None:
+    placed = alice_api.call("POST", "/order", LIMIT_BUY | {"newClientOrderId": "x-mine-1"},
+                            in_body=True)
+    assert placed.status_code == 200, placed.json()
+    body = placed.json()
+    assert body["status"] == "NEW" and body["clientOrderId"] == "x-mine-1"
+    assert body["fills"] == [] and "X-MBX-ORDER-COUNT-10S" in placed.headers
+    assert alice.balance("USDT")[1] == 300 * 10**6  # held by the service
+    again = alice_api.call("POST", "/order", LIMIT_BUY | {"newClientOrderId": "x-mine-1"})
+    assert again.json() == {"code": -2010, "msg": "Duplicate order sent."}
+    got = alice_api.call("GET", "/order", {"symbol": "BTCUSDT",
+                                           "origClientOrderId": "x-mine-1"}).json()
+    assert got["orderId"] == body["orderId"] and got["origQty"] == "0.01000000"
+    assert [o["orderId"] for o in alice_api.call("GET", "/openOrders",
+                                                 {"symbol": "BTCUSDT"}).json()] == [
+        body["orderId"]]
+    account = alice_api.call("GET", "/account").json()
+    usdt = next(b for b in account["balances"] if b["asset"] == "USDT")
+    assert usdt == {"asset": "USDT", "free": "999700.000000", "locked": "300.000000"}
+    cancelled = alice_api.call("DELETE", "/order", {"symbol": "BTCUSDT",
+                                                    "orderId": body["orderId"]})
+    assert cancelled.json()["status"] == "CANCELED"
+    assert alice.balance("USDT") == (1_000_000 * 10**6, 0)
+    assert alice_api.call("DELETE", "/order", {"symbol": "BTCUSDT",
+                                               "orderId": body["orderId"]}).json() == {
+        "code": -2011, "msg": "Unknown order sent."}
+    assert [o["status"] for o in alice_api.call("GET", "/allOrders",
+                                                {"symbol": "BTCUSDT"}).json()] == ["CANCELED"]
+    assert alice_api.call("POST", "/order/test", LIMIT_BUY).json() == {}
+    ack = alice_api.call("POST", "/order", LIMIT_BUY | {"newOrderRespType": "ACK"}).json()
+    assert set(ack) == {"symbol", "orderId", "orderListId", "clientOrderId", "transactTime"}
+    assert len(alice_api.call("DELETE", "/openOrders", {"symbol": "BTCUSDT"}).json()) == 1
+    assert reconciled()
+
+
+def test_order_refusals_map_to_binance(client, alice_api) -> None:
+    cases = [
+        (LIMIT_BUY | {"price": "30000.0000001"}, -1111,
+         "Parameter 'price' has too much precision."),
+        (LIMIT_BUY | {"price": "30000.005"}, -1013, "Filter failure: PRICE_FILTER"),
+        (LIMIT_BUY | {"quantity": "0.00015"}, -1013, "Filter failure: LOT_SIZE"),
+        (LIMIT_BUY | {"quantity": "0.0001"}, -1013, "Filter failure: NOTIONAL"),
+        (LIMIT_BUY | {"quantity": "1000"}, -2010,
+         "Account has insufficient balance for requested action."),
+        (LIMIT_BUY | {"symbol": "XXXYYY"}, -1121, "Invalid symbol."),
+        (LIMIT_BUY | {"side": "HOLD"}, -1117, "Invalid side."),
+        (LIMIT_BUY | {"timeInForce": "GTX"}, -1115, "Invalid timeInForce."),
+    ]
+    for params, code, msg in cases:
+        answer = alice_api.call("POST", "/order", params)
+        assert answer.json() == {"code": code, "msg": msg}, params
+    assert alice_api.call("GET", "/order", {"symbol": "BTCUSDT", "orderId": 999}).json() == {
+        "code": -2013, "msg": "Order does not exist."}
+    assert orders_count() == 0 and reconciled()
+
+
+def test_security_refusals(client, alice, alice_api, bob) -> None:
+    stale = int(time.time() * 1000) - 6000
+    ahead = int(time.time() * 1000) + 5000
+    refused = [
+        (alice_api.call("POST", "/order", LIMIT_BUY, secret="x" * 64), 400, -1022),
+        (alice_api.call("POST", "/order", LIMIT_BUY, timestamp=stale), 400, -1021),
+        (alice_api.call("POST", "/order", LIMIT_BUY, timestamp=ahead), 400, -1021),
+        (Signed(client, "short", "x").call("POST", "/order", LIMIT_BUY), 401, -2014),
+        (Signed(client, "A" * 64, "x").call("POST", "/order", LIMIT_BUY), 401, -2015),
+    ]
+    read_only = new_key(alice, scopes=("read",))
+    refused.append((Signed(client, read_only.api_key, read_only.secret).call(  # type: ignore[arg-type]
+        "POST", "/order", LIMIT_BUY), 401, -2015))
+    elsewhere = new_key(alice, allowlist="203.0.113.0/24, 2001:db8::/32")
+    refused.append((Signed(client, elsewhere.api_key, elsewhere.secret).call(  # type: ignore[arg-type]
+        "POST", "/order", LIMIT_BUY), 401, -2015))
+    revoked = new_key(alice)
+    with db.write() as conn:
+        api_keys.revoke(conn, alice.user_id, revoked.key_id)
+    refused.append((Signed(client, revoked.api_key, revoked.secret).call(  # type: ignore[arg-type]
+        "POST", "/order", LIMIT_BUY), 401, -2015))
+    for response, status, code in refused:
+        assert (response.status_code, response.json()["code"]) == (status, code), response.json()
+    assert orders_count() == 0
+
+    bob_key = new_key(bob)
+    bob_api = Signed(client, bob_key.api_key, bob_key.secret)  # type: ignore[arg-type]
+    bobs = bob_api.call("POST", "/order", LIMIT_BUY).json()["orderId"]
+    assert alice_api.call("GET", "/order", {"symbol": "BTCUSDT", "orderId": bobs}).json()[
+        "code"] == -2013
+    assert alice_api.call("DELETE", "/order", {"symbol": "BTCUSDT", "orderId": bobs}).json()[
+        "code"] == -2011
+    assert len(bob_api.call("GET", "/openOrders").json()) == 1
+
+    with db.write() as conn:
+        admin_id = create_user(conn, "ops@example.com", "correct horse battery", verified=True)
+        admin.freeze(conn, admin_id, bob.user_id, ip="127.0.0.1")
+    frozen = bob_api.call("DELETE", "/order", {"symbol": "BTCUSDT", "orderId": bobs})
+    assert (frozen.status_code, frozen.json()["code"]) == (401, -2015)
+    assert orders_count() == 1 and reconciled()
+
+
+def test_withdraw_scope_needs_an_allowlist(client, alice) -> None:
+    import pytest
+
+    with pytest.raises(api_keys.ApiKeyError, match="allowlist"):
+        new_key(alice, scopes=("read", "withdraw"))
+    with db.read() as conn:
+        assert api_keys.list_keys(conn, alice.user_id) == []
+    assert new_key(alice, scopes=("read", "withdraw"), allowlist="198.51.100.7").key_id
+
+
+def test_listen_key_lifecycle(client, alice_api) -> None:
+    headers = {"X-MBX-APIKEY": alice_api.key}
+    key = client.post("/api/v3/userDataStream", headers=headers).json()["listenKey"]
+    assert client.post("/api/v3/userDataStream", headers=headers).json()["listenKey"] == key
+    assert client.put(f"/api/v3/userDataStream?listenKey={key}", headers=headers).json() == {}
+    assert client.delete(f"/api/v3/userDataStream?listenKey={key}", headers=headers).json() == {}
+    assert client.put(f"/api/v3/userDataStream?listenKey={key}", headers=headers).json() == {
+        "code": -1125, "msg": "This listenKey does not exist."}
+    assert client.post("/api/v3/userDataStream").json()["code"] == -2014
+
+
+def test_two_factor_less_accounts_cannot_create_keys(client) -> None:
+    import pytest
+
+    plain = make_trader("plain@example.com", {"BTC": BTC}, two_factor=False)
+    with pytest.raises(api_keys.ApiKeyError, match="two-factor"), db.write() as conn:
+        api_keys.create_key(conn, plain.user_id, label="bot", kind="hmac", scopes=["read"],
+                            code="123456")
