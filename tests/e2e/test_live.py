@@ -108,30 +108,31 @@ def test_wallet_tabs_follow_a_deposit_and_a_withdrawal_review_live(app, new_cont
 
 
 def test_the_landing_and_markets_tables_show_a_trade_live(app, new_context, console):
+    # ETH-USDT: ETH-BTC stays without trades for the landing page's "no price" check.
     visitor = new_context().new_page()
     visitor.goto(app.url + "/")
-    landing = visitor.locator("#markets-table .market-row", has_text="ETH-BTC")
+    landing = visitor.locator("#markets-table .market-row", has_text="ETH-USDT")
     expect(landing).to_be_visible()
     mark_page(visitor)
     watcher = new_context().new_page()
     watcher.goto(app.url + "/markets")
-    listed = watcher.locator("#markets-table .market-row", has_text="ETH-BTC")
+    listed = watcher.locator("#markets-table .market-row", has_text="ETH-USDT")
     expect(listed).to_be_visible()
     mark_page(watcher)
 
-    alice = open_market(new_context, app, ALICE, "ETH-BTC")
-    bob = open_market(new_context, app, BOB, "ETH-BTC")
+    alice = open_market(new_context, app, ALICE, "ETH-USDT")
+    bob = open_market(new_context, app, BOB, "ETH-USDT")
     alice.click("#order-side-sell")
-    alice.fill("#order-price", "0.05123")
-    alice.fill("#order-amount", "1")
+    alice.fill("#order-price", "2123.45")
+    alice.fill("#order-amount", "0.01")
     alice.click("#place-order")
     expect(alice.locator("#order-notice")).to_contain_text("placed in the book")
-    bob.fill("#order-price", "0.05123")
-    bob.fill("#order-amount", "1")
+    bob.fill("#order-price", "2123.45")
+    bob.fill("#order-amount", "0.01")
     bob.click("#place-order")
     expect(bob.locator("#order-notice")).to_contain_text("Bought")
 
     for row in (landing, listed):
-        expect(row).to_contain_text("0.05123", timeout=LIVE)
+        expect(row).to_contain_text("2,123.45", timeout=LIVE)
     assert not_reloaded(visitor) and not_reloaded(watcher)
     assert console.errors == []

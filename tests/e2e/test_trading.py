@@ -29,7 +29,9 @@ def money(text_: str) -> Decimal:
 
 
 def shown(value: Decimal, decimals: int) -> str:
-    return f"{value.quantize(Decimal(1).scaleb(-decimals)):,.{decimals}f}"
+    """An asset amount as the screen shows it: its display decimals, more when it has them."""
+    exponent = value.normalize().as_tuple().exponent
+    return f"{value:,.{max(decimals, -exponent if isinstance(exponent, int) else 0)}f}"
 
 
 def open_market(new_context, app, email: str | None, symbol: str) -> Page:  # type: ignore[no-untyped-def]
