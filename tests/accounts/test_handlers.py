@@ -22,9 +22,9 @@ from bitchange.pages.admin_audit import AdminAuditState
 from bitchange.pages.admin_outbox import AdminOutboxState
 from bitchange.pages.admin_user import AdminUserState
 from bitchange.pages.admin_users import AdminUsersState
-from bitchange.pages.login import LoginState
-from bitchange.pages.security import SecurityState
-from bitchange.pages.signup import SignupState
+from bitchange.state.login import LoginState
+from bitchange.state.security import SecurityState
+from bitchange.state.signup import SignupState
 from tests.accounts.conftest import PASSWORD, UA_FIREFOX
 
 

@@ -11,7 +11,7 @@ from playwright.sync_api import Page, expect
 
 from bitchange.demo import DEMO_ADMIN_TOTP_SECRET, DEMO_PASSWORD
 from bitchange.pages.admin_user import AdminUserState
-from bitchange.pages.security import SecurityState
+from bitchange.state.security import SecurityState
 from tests.e2e.conftest import log_in, totp_code
 from tests.mailbox import link_to, text_of
 
