@@ -22,21 +22,21 @@ from bitchange.pages.admin_user import admin_user
 from bitchange.pages.admin_users import admin_users
 from bitchange.pages.admin_withdrawals import admin_withdrawals
 from bitchange.pages.deposit import DepositState, deposit_page
-from bitchange.pages.forgot_password import ForgotPasswordState, forgot_password
+from bitchange.pages.forgot_password import forgot_password
 from bitchange.pages.history import HistoryState, history_page
 from bitchange.pages.home import home
-from bitchange.pages.login import LoginState, login
-from bitchange.pages.login_history import LoginHistoryState, login_history
+from bitchange.pages.login import login
+from bitchange.pages.login_history import login_history
 from bitchange.pages.markets import markets
 from bitchange.pages.not_found import not_found
-from bitchange.pages.not_me import NotMeState, not_me
+from bitchange.pages.not_me import not_me
 from bitchange.pages.orders import orders_page
-from bitchange.pages.reset_password import ResetPasswordState, reset_password
-from bitchange.pages.security import SecurityState, security_page
-from bitchange.pages.signup import SignupState, signup
+from bitchange.pages.reset_password import reset_password
+from bitchange.pages.security import security_page
+from bitchange.pages.signup import signup
 from bitchange.pages.trade import trade
 from bitchange.pages.transfer import TransferState, transfer_page
-from bitchange.pages.verify_email import VerifyEmailState, verify_email
+from bitchange.pages.verify_email import verify_email
 from bitchange.pages.wallet import WalletState, wallet_page
 from bitchange.pages.withdraw import (
     AddressConfirmState,
@@ -55,8 +55,12 @@ from bitchange.state.admin.users import AdminUsersState
 from bitchange.state.admin.withdrawals import AdminWithdrawalsState
 from bitchange.state.auth import SessionState
 from bitchange.state.live import watch_markets
+from bitchange.state.login import LoginState
 from bitchange.state.markets import MarketsState
 from bitchange.state.orders import OrdersState
+from bitchange.state.password_reset import ForgotPasswordState, ResetPasswordState
+from bitchange.state.security import LoginHistoryState, NotMeState, SecurityState
+from bitchange.state.signup import SignupState, VerifyEmailState
 from bitchange.state.trade import TradeState
 from bitchange.web import api
 

@@ -4,25 +4,9 @@ from __future__ import annotations
 
 import reflex as rx
 
-from bitchange import db, routes
-from bitchange.accounts import security
+from bitchange import routes
 from bitchange.pages.signup import card
-from bitchange.state.auth import client_ip
-from bitchange.state.events import event
-
-
-class ForgotPasswordState(rx.State):
-    message: str = ""
-
-    @event
-    def clear(self) -> None:
-        self.message = ""
-
-    @event
-    def submit(self, form: dict) -> None:
-        with db.write() as conn:
-            self.message = security.request_reset(conn, str(form.get("email", "")),
-                                                  ip=client_ip(self))
+from bitchange.state.password_reset import ForgotPasswordState
 
 
 def forgot_password() -> rx.Component:

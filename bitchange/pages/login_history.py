@@ -4,30 +4,10 @@ from __future__ import annotations
 
 import reflex as rx
 
-from bitchange import db, routes
-from bitchange.accounts import history
+from bitchange import routes
 from bitchange.components.empty import empty_state
 from bitchange.components.shell import page
-from bitchange.pages.security import when
-from bitchange.state.auth import current_user, navigate
-from bitchange.state.events import event
-
-
-class LoginHistoryState(rx.State):
-    rows: list[dict[str, str]] = []
-
-    @event
-    def load(self) -> rx.event.EventSpec | None:
-        user = current_user(self)
-        if user is None:
-            self.rows = []
-            return navigate(routes.login(routes.LOGIN_HISTORY))
-        with db.read() as conn:
-            records = history.for_user(conn, user.user_id)
-        self.rows = [{"time": when(r.created_at), "result": "success" if r.success else "failed",
-                      "reason": r.reason, "ip": r.ip or "—", "device": r.device}
-                     for r in records]
-        return None
+from bitchange.state.security import LoginHistoryState
 
 
 def login_history() -> rx.Component:

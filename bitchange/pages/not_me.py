@@ -8,20 +8,8 @@ from __future__ import annotations
 
 import reflex as rx
 
-from bitchange import db
-from bitchange.accounts import security
 from bitchange.pages.signup import card
-from bitchange.state.events import event
-
-
-class NotMeState(rx.State):
-    status: str = "checking"
-
-    @event
-    def load(self) -> None:
-        token = self.router.url.query_parameters.get("token", "")
-        with db.write() as conn:
-            self.status = "ok" if security.report_not_me(conn, token) else "invalid"
+from bitchange.state.security import NotMeState
 
 
 def not_me() -> rx.Component:

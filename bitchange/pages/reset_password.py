@@ -4,40 +4,9 @@ from __future__ import annotations
 
 import reflex as rx
 
-from bitchange import db, routes
-from bitchange.accounts import security
-from bitchange.accounts.users import AccountError
+from bitchange import routes
 from bitchange.pages.signup import card
-from bitchange.state.events import event
-
-
-class ResetPasswordState(rx.State):
-    # "checking" | "form" | "invalid" | "done"
-    status: str = "checking"
-    error: str = ""
-
-    def _token(self) -> str:
-        return self.router.url.query_parameters.get("token", "")
-
-    @event
-    def load(self) -> None:
-        self.error = ""
-        with db.read() as conn:
-            self.status = "form" if security.reset_token_valid(conn, self._token()) else "invalid"
-
-    @event
-    def submit(self, form: dict) -> None:
-        password = str(form.get("password", ""))
-        if password != str(form.get("confirm", "")):
-            self.error = "The two passwords do not match."
-            return
-        try:
-            with db.write() as conn:
-                security.reset_password(conn, self._token(), password)
-        except AccountError as exc:
-            self.error = str(exc)
-            return
-        self.status, self.error = "done", ""
+from bitchange.state.password_reset import ResetPasswordState
 
 
 def reset_password() -> rx.Component:

@@ -4,36 +4,10 @@ from __future__ import annotations
 
 import reflex as rx
 
-from bitchange import db, routes
-from bitchange.accounts import security
-from bitchange.accounts.users import MIN_PASSWORD_LENGTH, AccountError
+from bitchange import routes
+from bitchange.accounts.users import MIN_PASSWORD_LENGTH
 from bitchange.components.shell import page
-from bitchange.state.auth import client_ip
-from bitchange.state.events import event
-
-
-class SignupState(rx.State):
-    error: str = ""
-    done: str = ""
-
-    @event
-    def clear(self) -> None:
-        self.error = self.done = ""
-
-    @event
-    def submit(self, form: dict) -> None:
-        password = str(form.get("password", ""))
-        if password != str(form.get("confirm", "")):
-            self.error = "The two passwords do not match."
-            return
-        try:
-            with db.write() as conn:
-                self.done = security.sign_up(conn, str(form.get("email", "")), password,
-                                             ip=client_ip(self))
-        except AccountError as exc:
-            self.error = str(exc)
-            return
-        self.error = ""
+from bitchange.state.signup import SignupState
 
 
 def card(*children: rx.Component) -> rx.Component:

@@ -4,21 +4,9 @@ from __future__ import annotations
 
 import reflex as rx
 
-from bitchange import db, routes
-from bitchange.accounts import security
+from bitchange import routes
 from bitchange.pages.signup import card
-from bitchange.state.events import event
-
-
-class VerifyEmailState(rx.State):
-    # "checking" | "ok" | "invalid"
-    status: str = "checking"
-
-    @event
-    def load(self) -> None:
-        token = self.router.url.query_parameters.get("token", "")
-        with db.write() as conn:
-            self.status = "ok" if security.verify_email(conn, token) else "invalid"
+from bitchange.state.signup import VerifyEmailState
 
 
 def verify_email() -> rx.Component:

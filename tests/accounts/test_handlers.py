@@ -18,13 +18,13 @@ from bitchange.accounts.users import authenticate, create_user, get_user
 from bitchange.db.models import User
 from bitchange.mail.outbox import enqueue
 from bitchange.mail.templates import render
-from bitchange.pages.login import LoginState
-from bitchange.pages.security import SecurityState
-from bitchange.pages.signup import SignupState
 from bitchange.state.admin.audit import AdminAuditState
 from bitchange.state.admin.outbox import AdminOutboxState
 from bitchange.state.admin.user import AdminUserState
 from bitchange.state.admin.users import AdminUsersState
+from bitchange.state.login import LoginState
+from bitchange.state.security import SecurityState
+from bitchange.state.signup import SignupState
 from tests.accounts.conftest import PASSWORD, UA_FIREFOX
 
 

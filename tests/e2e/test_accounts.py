@@ -10,8 +10,8 @@ import uuid
 from playwright.sync_api import Page, expect
 
 from bitchange.demo import DEMO_ADMIN_TOTP_SECRET, DEMO_PASSWORD
-from bitchange.pages.security import SecurityState
 from bitchange.state.admin.user import AdminUserState
+from bitchange.state.security import SecurityState
 from tests.e2e.conftest import log_in, totp_code
 from tests.mailbox import link_to, text_of
 

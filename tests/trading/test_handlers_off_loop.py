@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from bitchange import db
 from bitchange.db.models import User
-from bitchange.pages.security import SecurityState
+from bitchange.state.security import SecurityState
 from bitchange.trading import service
 from bitchange.trading.service import OrderRequest
 from tests.accounts.test_handlers import state_of

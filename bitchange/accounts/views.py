@@ -1,0 +1,62 @@
+"""What the security centre and the login history show, as small JSON-ready rows: no Reflex
+here, so it is testable without a browser. Each view is built for one user, from their id."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection
+
+from bitchange.accounts import history, security
+from bitchange.accounts.sessions import list_sessions
+
+NO_DATA = "—"
+
+
+def when(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else NO_DATA
+
+
+@dataclass(frozen=True)
+class SecurityView:
+    """The security centre's status card and session table for one signed-in user."""
+
+    email: str
+    email_verified: bool
+    two_factor: bool
+    recovery_left: int
+    anti_phishing: str
+    password_changed: str
+    last_login: str
+    restrictions: list[str]
+    sessions: list[dict[str, str]]
+
+
+def _last_login(record: history.LoginRecord | None) -> str:
+    if record is None:
+        return NO_DATA
+    return f"{when(record.created_at)} from {record.ip or '?'} ({record.device})"
+
+
+def security_view(conn: Connection, user_id: int, current_session_id: int) -> SecurityView:
+    """`current_session_id` marks the session the page is seen from (it cannot be revoked
+    there)."""
+    info = security.overview(conn, user_id)
+    sessions = [
+        {"id": str(s.id), "device": s.device, "ip": s.ip or NO_DATA,
+         "first": when(s.first_seen), "last": when(s.last_seen),
+         "current": "yes" if s.id == current_session_id else ""}
+        for s in list_sessions(conn, user_id)
+    ]
+    return SecurityView(
+        info.email, info.email_verified, info.two_factor, info.recovery_codes_left,
+        info.anti_phishing_code, when(info.password_changed_at), _last_login(info.last_login),
+        info.restrictions, sessions)
+
+
+def login_history_rows(conn: Connection, user_id: int) -> list[dict[str, str]]:
+    """The user's login attempts, newest first."""
+    return [{"time": when(r.created_at), "result": "success" if r.success else "failed",
+             "reason": r.reason, "ip": r.ip or NO_DATA, "device": r.device}
+            for r in history.for_user(conn, user_id)]

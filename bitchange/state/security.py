@@ -1,0 +1,201 @@
+"""The security centre (status, password, 2FA, recovery codes, sessions and devices, the
+anti-phishing code), the login history, and the "this wasn't me" link of a login alert. Every
+handler of the signed-in pages resolves the user from the session cookie."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from bitchange import db, routes
+from bitchange.accounts import security, totp
+from bitchange.accounts.sessions import CurrentUser, revoke_all_sessions, revoke_user_session
+from bitchange.accounts.users import AccountError
+from bitchange.accounts.views import login_history_rows, security_view
+from bitchange.inputs import InputError, parse_id
+from bitchange.state.auth import client_ip, current_user, navigate
+from bitchange.state.events import event
+
+
+class SecurityState(rx.State):
+    access: str = "unknown"
+    email: str = ""
+    email_verified: bool = False
+    two_factor: bool = False
+    recovery_left: int = 0
+    anti_phishing: str = ""
+    password_changed: str = ""
+    last_login: str = ""
+    restrictions: list[str] = []
+    sessions: list[dict[str, str]] = []
+    # Shown during enrolment only; the secret is the user's own.
+    enrol_secret: str = ""
+    enrol_qr: str = ""
+    # Shown once, right after 2FA is turned on.
+    recovery_codes: list[str] = []
+    notice: str = ""
+    error: str = ""
+
+    def _user(self) -> CurrentUser | None:
+        user = current_user(self)
+        if user is None:
+            self.access, self.sessions, self.recovery_codes = "denied", [], []
+            self.enrol_secret = self.enrol_qr = ""
+        return user
+
+    def _refresh(self, user: CurrentUser) -> None:
+        with db.read() as conn:
+            view = security_view(conn, user.user_id, user.session_id)
+        self.access = "ok"
+        self.email, self.email_verified = view.email, view.email_verified
+        self.two_factor, self.recovery_left = view.two_factor, view.recovery_left
+        self.anti_phishing = view.anti_phishing
+        self.password_changed, self.last_login = view.password_changed, view.last_login
+        self.restrictions, self.sessions = view.restrictions, view.sessions
+
+    def _done(self, user: CurrentUser, notice: str = "", error: str = "") -> None:
+        self.notice, self.error = notice, error
+        self._refresh(user)
+
+    @event
+    def load(self) -> rx.event.EventSpec | None:
+        self.notice = self.error = ""
+        self.recovery_codes = []
+        user = self._user()
+        if user is None:
+            return navigate(routes.login(routes.SECURITY))
+        self._refresh(user)
+        return None
+
+    @event
+    def change_password(self, form: dict) -> rx.event.EventSpec | None:
+        user = self._user()
+        if user is None:
+            return navigate(routes.login(routes.SECURITY))
+        new = str(form.get("new", ""))
+        if new != str(form.get("confirm", "")):
+            self._done(user, error="The two new passwords do not match.")
+            return None
+        try:
+            with db.write() as conn:
+                security.change_password(conn, user.user_id, str(form.get("current", "")), new)
+        except AccountError as exc:
+            self._done(user, error=str(exc))
+            return None
+        # Every session ended, this one included: log in again with the new password.
+        return navigate(routes.AUTH_LOGOUT)
+
+    @event
+    def start_two_factor(self) -> None:
+        user = self._user()
+        if user is None:
+            return
+        try:
+            with db.write() as conn:
+                enrolment = totp.begin_enrolment(conn, user.user_id, user.email)
+        except ValueError as exc:
+            self._done(user, error=str(exc))
+            return
+        self.enrol_secret, self.enrol_qr = enrolment.secret, enrolment.qr_data_uri
+        self._done(user)
+
+    @event
+    def confirm_two_factor(self, form: dict) -> None:
+        user = self._user()
+        if user is None:
+            return
+        with db.write() as conn:
+            codes = security.confirm_two_factor(conn, user.user_id, str(form.get("code", "")))
+        if codes is None:
+            self._done(user, error=security.GENERIC_CODE_FAILURE)
+            return
+        self.enrol_secret = self.enrol_qr = ""
+        self.recovery_codes = codes
+        self._done(user, notice="Two-factor authentication is on.")
+
+    @event
+    def disable_two_factor(self, form: dict) -> None:
+        user = self._user()
+        if user is None:
+            return
+        try:
+            with db.write() as conn:
+                security.disable_two_factor(conn, user.user_id, str(form.get("password", "")),
+                                            str(form.get("code", "")))
+        except AccountError as exc:
+            self._done(user, error=str(exc))
+            return
+        self._done(user, notice="Two-factor authentication is off.")
+
+    @event
+    def dismiss_codes(self) -> None:
+        self.recovery_codes = []
+
+    @event
+    def revoke_session(self, session_id: int) -> None:
+        user = self._user()
+        if user is None:
+            return
+        try:
+            target = parse_id(session_id)
+        except InputError:
+            target = -1
+        with db.write() as conn:
+            ended = revoke_user_session(conn, user.user_id, target)
+        self._done(user, notice="Session ended." if ended else "",
+                   error="" if ended else "No such session.")
+
+    @event
+    def revoke_other_sessions(self) -> None:
+        user = self._user()
+        if user is None:
+            return
+        with db.write() as conn:
+            ended = revoke_all_sessions(conn, user.user_id, keep=user.session_id)
+        self._done(user, notice=f"{ended} other session(s) ended.")
+
+    @event
+    def set_anti_phishing(self, form: dict) -> None:
+        user = self._user()
+        if user is None:
+            return
+        try:
+            with db.write() as conn:
+                security.set_anti_phishing_code(conn, user.user_id, str(form.get("code", "")))
+        except AccountError as exc:
+            self._done(user, error=str(exc))
+            return
+        self._done(user, notice="Anti-phishing code saved.")
+
+    @event
+    def resend_verification(self) -> None:
+        user = self._user()
+        if user is None:
+            return
+        with db.write() as conn:
+            message = security.resend_verification(conn, user.user_id, ip=client_ip(self))
+        self._done(user, notice=message)
+
+
+class LoginHistoryState(rx.State):
+    rows: list[dict[str, str]] = []
+
+    @event
+    def load(self) -> rx.event.EventSpec | None:
+        user = current_user(self)
+        if user is None:
+            self.rows = []
+            return navigate(routes.login(routes.LOGIN_HISTORY))
+        with db.read() as conn:
+            self.rows = login_history_rows(conn, user.user_id)
+        return None
+
+
+class NotMeState(rx.State):
+    status: str = "checking"
+
+    @event
+    def load(self) -> None:
+        # Acts on load: one click from the email ends every session and freezes the account.
+        token = self.router.url.query_parameters.get("token", "")
+        with db.write() as conn:
+            self.status = "ok" if security.report_not_me(conn, token) else "invalid"
