@@ -143,6 +143,17 @@ def app(tmp_path_factory: pytest.TempPathFactory, mailbox: SmtpServer) -> Iterat
     stop_app(process)
 
 
+@pytest.fixture(scope="module")
+def own_app(tmp_path_factory: pytest.TempPathFactory, mailbox: SmtpServer) -> Iterator[RunningApp]:
+    """An app of the module's own (its own database and build): for journeys whose orders
+    would otherwise rest in the shared app's books and move other journeys' prices."""
+    webdir = os.environ.get("BITCHANGE_E2E_WEBDIR", ".web-e2e") + "-own"
+    process, running = start_app(tmp_path_factory.mktemp("own-app"),
+                                 {**smtp_env(mailbox), **WALLET_ENV, "REFLEX_WEB_WORKDIR": webdir})
+    yield running
+    stop_app(process)
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     if not Path(CHROMIUM).exists():

@@ -111,3 +111,9 @@ def test_ccxt_binance_trades_on_bitchange(app) -> None:  # type: ignore[no-untyp
         wrong.fetch_balance()
     assert query(app, "SELECT count(*) AS n FROM orders WHERE user_id = (SELECT id FROM users "
                       "WHERE email = 'alice@demo.bitchange.local')")[0]["n"] == 3
+
+
+@pytest.fixture(scope="module")
+def app(own_app):  # type: ignore[no-untyped-def]
+    """This module's orders rest in books of their own, not the shared app's."""
+    return own_app

@@ -12,8 +12,10 @@ import asyncio
 import json
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
+import pytest
 from playwright.sync_api import expect
 from websockets.asyncio.client import connect
 from websockets.sync.client import connect as connect_sync
@@ -90,7 +92,9 @@ def test_streams_on_the_running_app(app) -> None:  # type: ignore[no-untyped-def
         assert local_book(snapshot, diffs) == as_book(final) != as_book(snapshot)
         assert [m["t"] for m in received if m["e"] == "trade"] == trade_ids
 
-    asyncio.run(run())
+    # Playwright's loop runs in this thread in the e2e session: the client gets a thread.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, run()).result()
 
 
 def test_a_browser_order_reaches_the_user_data_stream_and_the_public_streams(  # type: ignore[no-untyped-def]
@@ -123,3 +127,9 @@ def test_a_browser_order_reaches_the_user_data_stream_and_the_public_streams(  #
         fill = json.loads(mine.recv(timeout=WAIT))
         assert (fill["x"], fill["X"], fill["i"], fill["t"], fill["l"], fill["m"]) == (
             "TRADE", "PARTIALLY_FILLED", new["i"], trade["t"], "0.20000000", True)
+
+
+@pytest.fixture(scope="module")
+def app(own_app):  # type: ignore[no-untyped-def]
+    """This module's orders rest in books of their own, not the shared app's."""
+    return own_app

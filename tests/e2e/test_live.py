@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import uuid
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from bitchange.demo import DEMO_ADMIN_TOTP_SECRET, DEMO_PASSWORD
@@ -136,3 +137,9 @@ def test_the_landing_and_markets_tables_show_a_trade_live(app, new_context, cons
         expect(row).to_contain_text("2,123.45", timeout=LIVE)
     assert not_reloaded(visitor) and not_reloaded(watcher)
     assert console.errors == []
+
+
+@pytest.fixture(scope="module")
+def app(own_app):  # type: ignore[no-untyped-def]
+    """Its trades move the market tables: in an app of its own, not the shared one."""
+    return own_app

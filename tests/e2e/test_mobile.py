@@ -123,6 +123,7 @@ def trader_pages(ticket: str) -> dict[str, tuple[str, str]]:
         "wallet/history": ("/wallet/history", ".history-row"),
         "security": ("/security", "#tfa-status"),
         "security/history": ("/security/history", "#history-table"),
+        "security/api-keys": ("/security/api-keys", "#key-table"),
         "verification": ("/verification", "#kyc-level"),
         "staking": ("/staking", "#staking-positions"),
         "support": ("/support", "#tickets-table"),
