@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     )
     secret_key: str = Field("dev-secret-not-for-production", alias="SECRET_KEY")
     database_url: str = Field("", alias="DATABASE_URL")
+    # SQLite: the write-ahead log is restarted long before it reaches this size, and cut back
+    # to it after a complete checkpoint if a long reader let it grow past it.
+    sqlite_wal_limit_bytes: int = Field(16 * 2**20, alias="SQLITE_WAL_LIMIT_BYTES", gt=0)
     data_dir: Path = Field(PROJECT_ROOT / "data", alias="DATA_DIR")
     public_url: str = Field("http://localhost:3000", alias="PUBLIC_URL")
     port: int = Field(3000, alias="PORT")
