@@ -272,7 +272,15 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--host", default="0.0.0.0")  # noqa: S104 - the container's listener
     run.set_defaults(func=_run)
     args = parser.parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except Exception as exc:
+        from bitchange.db import STORAGE_UNAVAILABLE, is_storage_fault
+
+        if not is_storage_fault(exc):
+            raise
+        print(f"error: {STORAGE_UNAVAILABLE}\n  ({str(exc).splitlines()[0]})", file=sys.stderr)
+        return 75  # EX_TEMPFAIL: a scheduler or an operator may simply run it again
 
 
 if __name__ == "__main__":

@@ -60,6 +60,8 @@ class Settings(BaseSettings):
     backup_keep_daily: int = Field(7, alias="BACKUP_KEEP_DAILY")
     backup_keep_weekly: int = Field(4, alias="BACKUP_KEEP_WEEKLY")
     backup_stale_hours: int = Field(26, alias="BACKUP_STALE_HOURS")
+    # /healthz says "degraded" below this much free space where the database and DATA_DIR live.
+    health_min_free_mb: int = Field(100, alias="HEALTH_MIN_FREE_MB", ge=0)
     scheduler_enabled: bool = Field(True, alias="SCHEDULER_ENABLED")
     scheduler_lease_seconds: int = Field(60, alias="SCHEDULER_LEASE_SECONDS")
     outbox_interval_seconds: float = Field(30, alias="OUTBOX_INTERVAL_SECONDS")

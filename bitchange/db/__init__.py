@@ -19,7 +19,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.engine import ExceptionContext, make_url
+from sqlalchemy.engine import make_url
 
 from bitchange.config import get_settings
 
@@ -151,25 +151,15 @@ def _configure_sqlite(engine: Engine, path: str, wal_limit_bytes: int,
         cursor.execute(f"PRAGMA journal_size_limit={restart_size(wal_limit_bytes)}")
         cursor.close()
         # SQLite silently opens an unwritable file read-only, and such a connection stays so
-        # for good: remember it, to replace it once the file is writable again.
+        # for good: remember it, to replace it once the file is writable again (see begin).
         record.info["read_only"] = path != ":memory:" and not _writable(path)
-
-    @event.listens_for(engine, "checkout")
-    def _on_checkout(_dbapi_connection, record, _proxy) -> None:  # type: ignore[no-untyped-def]
-        if record.info.get("read_only") and _writable(path):
-            raise sa_exc.DisconnectionError("opened read-only; storage is writable again")
-
-    @event.listens_for(engine, "handle_error")
-    def _on_error(context: ExceptionContext) -> None:
-        # A connection that could not write (read-only handle, I/O error) is not trusted
-        # again: it is closed, and the next checkout opens a fresh one.
-        if _sqlite_code(context.original_exception) in (sqlite3.SQLITE_READONLY,
-                                                        sqlite3.SQLITE_IOERR):
-            context.is_disconnect = True
-            context.invalidate_pool_on_disconnect = False
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
+        if conn.connection.info.get("read_only") and _writable(path):
+            # Opened while the file was read-only: closed, and the transaction begins on a
+            # fresh connection (held ones too, such as a market's writer).
+            conn.invalidate()
         # Straight to the driver: this runs once per transaction on the order hot path.
         dbapi_connection = conn.connection.dbapi_connection
         if conn.get_execution_options().get(_WRITE_OPTION):
@@ -229,6 +219,15 @@ def writer_connection() -> tuple[str, Connection]:
 
 def current_url() -> str:
     return get_settings().resolved_database_url
+
+
+def database_file_writable() -> bool:
+    """On SQLite, whether this process may write the database file: connections opened before
+    it turned read-only still commit, so a commit alone does not tell. True elsewhere."""
+    parsed = make_url(current_url())
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return True
+    return _writable(parsed.database)  # type: ignore[arg-type]
 
 
 @contextmanager
