@@ -9,7 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -100,10 +100,24 @@ class Settings(BaseSettings):
                                           alias="KYC_TRANSFER_LIMITS_USDT")
     # KYC documents and ticket attachments (JPEG, PNG or PDF), stored in DATA_DIR/private.
     document_max_bytes: int = Field(5_000_000, alias="DOCUMENT_MAX_BYTES")
+    # Per user: uploads not sent yet with a form or a ticket, and uploads per time window (the
+    # `limits` package's notation, e.g. "30/hour"; in Redis when REFLEX_REDIS_URL is set).
+    upload_pending_max: int = Field(10, alias="UPLOAD_PENDING_MAX", gt=0)
+    upload_rate_limit: str = Field("30/hour", alias="UPLOAD_RATE_LIMIT")
+    # Unsent uploads older than an hour are removed (rows and files).
+    upload_cleanup_schedule: str = Field("*/10 * * * *", alias="UPLOAD_CLEANUP_SCHEDULE")
     staking_accrual_schedule: str = Field("10 0 * * *", alias="STAKING_ACCRUAL_SCHEDULE")
     staking_catchup_days: int = Field(7, alias="STAKING_CATCHUP_DAYS")
 
     redis_url: str = Field("", alias="REFLEX_REDIS_URL")
+
+    @field_validator("upload_rate_limit")
+    @classmethod
+    def _rate_limit(cls, value: str) -> str:
+        from limits import parse
+
+        parse(value)  # refuses what the limiter could not read
+        return value
 
     @property
     def is_production(self) -> bool:
