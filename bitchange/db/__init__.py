@@ -81,10 +81,13 @@ class _Checkpointer(threading.Thread):
         try:
             if os.stat(self.wal_path).st_size <= self.restart_above:
                 return
+        except FileNotFoundError:
+            return  # no log yet
+        try:
             self._tail_connection = self._tail_connection or self._connect(timeout=0)
             busy, frames, copied = self._tail_connection.execute(
                 "PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-        except (OSError, sqlite3.Error):
+        except sqlite3.Error:
             # Another process is checkpointing, or a storage fault: the next writer tries again.
             if self._tail_connection is not None:
                 self._tail_connection.close()
