@@ -50,9 +50,9 @@ class _Attachment(rx.State, mixin=True):
             stored = await off_loop(storage.upload, user.user_id, "support", data,
                                     replacing=self._attachment_id)
         except DocumentError as exc:
-            # The message is not sent until this is fixed or removed (`_attachment_refused`).
-            self.upload_error = str(exc)
-            self._attachment_id, self.attachment_name = None, ""
+            # The message is not sent until this is fixed or removed (`_attachment_refused`);
+            # an earlier file stays recorded, so that either one replaces or removes it too.
+            self.upload_error, self.attachment_name = str(exc), ""
             return
         self._attachment_id = stored.id
         self.attachment_name = f"Attached ({stored.content_type}, {stored.size:,} bytes)"

@@ -68,6 +68,7 @@ def test_removing_an_attachment_deletes_the_unsent_upload(database):
     state = state_of(SupportState, token_for(alice))
     asyncio.run(state.attach(_file(PNG)))
     asyncio.run(state.attach(_file(PNG)))  # another file replaces the first
+    asyncio.run(state.attach(_file(b"not an image")))  # refused: the last good one waits
     with db.read() as conn:
         assert storage.unsent_count(conn, alice) == 1
     state.remove_attachment()
