@@ -20,6 +20,7 @@ from bitchange.config import (
     get_settings,
     public_url_for,
 )
+from bitchange.db import STORAGE_UNAVAILABLE, is_storage_fault
 from bitchange.inputs import InputError, parse_whole
 
 
@@ -352,7 +353,13 @@ def command_line() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = command_line().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except Exception as exc:
+        if not is_storage_fault(exc):
+            raise
+        print(f"error: {STORAGE_UNAVAILABLE}\n  ({str(exc).splitlines()[0]})", file=sys.stderr)
+        return 75  # EX_TEMPFAIL: a scheduler or an operator may simply run it again
 
 
 if __name__ == "__main__":

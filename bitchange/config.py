@@ -9,7 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     )
     secret_key: str = Field("dev-secret-not-for-production", alias="SECRET_KEY")
     database_url: str = Field("", alias="DATABASE_URL")
+    # SQLite: the write-ahead log is restarted long before it reaches this size, and cut back
+    # to it after a complete checkpoint if a long reader let it grow past it.
+    sqlite_wal_limit_bytes: int = Field(16 * 2**20, alias="SQLITE_WAL_LIMIT_BYTES", gt=0)
     data_dir: Path = Field(PROJECT_ROOT / "data", alias="DATA_DIR")
     public_url: str = Field("http://localhost:3000", alias="PUBLIC_URL")
     port: int = Field(3000, alias="PORT")
@@ -57,6 +60,8 @@ class Settings(BaseSettings):
     backup_keep_daily: int = Field(7, alias="BACKUP_KEEP_DAILY")
     backup_keep_weekly: int = Field(4, alias="BACKUP_KEEP_WEEKLY")
     backup_stale_hours: int = Field(26, alias="BACKUP_STALE_HOURS")
+    # /healthz says "degraded" below this much free space where the database and DATA_DIR live.
+    health_min_free_mb: int = Field(100, alias="HEALTH_MIN_FREE_MB", ge=0)
     scheduler_enabled: bool = Field(True, alias="SCHEDULER_ENABLED")
     scheduler_lease_seconds: int = Field(60, alias="SCHEDULER_LEASE_SECONDS")
     outbox_interval_seconds: float = Field(30, alias="OUTBOX_INTERVAL_SECONDS")
@@ -95,6 +100,12 @@ class Settings(BaseSettings):
                                           alias="KYC_TRANSFER_LIMITS_USDT")
     # KYC documents and ticket attachments (JPEG, PNG or PDF), stored in DATA_DIR/private.
     document_max_bytes: int = Field(5_000_000, alias="DOCUMENT_MAX_BYTES")
+    # Per user: uploads not sent yet with a form or a ticket, and uploads per time window (the
+    # `limits` package's notation, e.g. "30/hour"; in Redis when REFLEX_REDIS_URL is set).
+    upload_pending_max: int = Field(10, alias="UPLOAD_PENDING_MAX", gt=0)
+    upload_rate_limit: str = Field("30/hour", alias="UPLOAD_RATE_LIMIT")
+    # Unsent uploads older than an hour are removed (rows and files).
+    upload_cleanup_schedule: str = Field("*/10 * * * *", alias="UPLOAD_CLEANUP_SCHEDULE")
     staking_accrual_schedule: str = Field("10 0 * * *", alias="STAKING_ACCRUAL_SCHEDULE")
     staking_catchup_days: int = Field(7, alias="STAKING_CATCHUP_DAYS")
     # API market streams (Binance's limits): connection attempts per client IP per 5 minutes
@@ -115,6 +126,14 @@ class Settings(BaseSettings):
     api_ban_after_refusals: int = Field(20, alias="API_BAN_AFTER_REFUSALS")
     api_ban_seconds: int = Field(120, alias="API_BAN_SECONDS")
     api_listen_key_minutes: int = Field(60, alias="API_LISTEN_KEY_MINUTES")
+
+    @field_validator("upload_rate_limit")
+    @classmethod
+    def _rate_limit(cls, value: str) -> str:
+        from limits import parse
+
+        parse(value)  # refuses what the limiter could not read
+        return value
 
     @property
     def is_production(self) -> bool:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+import logging
+from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse
+from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 
 from bitchange import db, routes
@@ -21,6 +24,27 @@ from bitchange.api.app import routes as api_routes
 from bitchange.api.streams import routes as stream_routes
 from bitchange.config import PROJECT_ROOT, get_settings
 from bitchange.documents.http import serve_document
+
+log = logging.getLogger(__name__)
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def _storage_guarded(endpoint: Endpoint) -> Endpoint:
+    """A storage fault (disk full, read-only or unreachable database) is answered with a plain
+    503 that says nothing was changed (the transaction rolled back), not a traceback."""
+
+    @functools.wraps(endpoint)
+    async def guarded(request: Request) -> Response:
+        try:
+            return await endpoint(request)
+        except Exception as exc:
+            if not db.is_storage_fault(exc):
+                raise
+            log.error("%s: storage fault: %s", request.url.path, exc)
+            return PlainTextResponse(db.STORAGE_UNAVAILABLE, status_code=503,
+                                     headers={"Cache-Control": "no-store", "Retry-After": "30"})
+
+    return guarded
 
 
 def _no_store(response: RedirectResponse) -> RedirectResponse:
@@ -41,13 +65,22 @@ def _same_site(request: Request, *, typed_ok: bool = False) -> bool:
     return bool(referer) and urlsplit(referer).netloc == request.headers.get("host", "")
 
 
+def _activate(ticket: str) -> str | None:
+    with db.write() as conn:
+        return activate_session(conn, ticket)
+
+
+def _revoke(token: str) -> None:
+    with db.write() as conn:
+        revoke_token(conn, token)
+
+
 async def session_from_ticket(request: Request) -> RedirectResponse:
     ticket = request.query_params.get("ticket", "")
     target = routes.safe_next(request.query_params.get("next"))
     if not _same_site(request):
         return _no_store(RedirectResponse(routes.login(target), status_code=303))
-    with db.write() as conn:
-        token = activate_session(conn, ticket) if ticket else None
+    token = await run_in_threadpool(_activate, ticket) if ticket else None
     if token is None:
         return _no_store(RedirectResponse(routes.login(target), status_code=303))
     settings = get_settings()
@@ -64,8 +97,7 @@ async def logout(request: Request) -> RedirectResponse:
     if not _same_site(request, typed_ok=True):
         return _no_store(RedirectResponse(routes.HOME, status_code=303))
     if token:
-        with db.write() as conn:
-            revoke_token(conn, token)
+        await run_in_threadpool(_revoke, token)
     response = RedirectResponse(routes.HOME, status_code=303)
     response.delete_cookie(cookie_name(), path="/", secure=get_settings().cookie_secure,
                            httponly=True, samesite="lax")
@@ -73,8 +105,9 @@ async def logout(request: Request) -> RedirectResponse:
 
 
 async def healthz(request: Request) -> JSONResponse:
-    """Database reachable (else 503), scheduler alive, age of the last good backup. With
-    `?strict=1` a degraded state (stale backup, no live scheduler) is a 503 too, for monitors."""
+    """Database reachable (else 503), a write can commit, disk space, scheduler alive, age of
+    the last good backup. With `?strict=1` a degraded state (cannot commit, low disk space,
+    stale backup, no live scheduler) is a 503 too, for monitors."""
     from bitchange.ops.health import health_report
 
     reachable, report = await run_in_threadpool(health_report)
@@ -91,10 +124,10 @@ async def api_docs(request: Request) -> PlainTextResponse:
 
 
 api = Starlette(routes=[
-    Route(routes.AUTH_SESSION, session_from_ticket, methods=["GET"]),
-    Route(routes.AUTH_LOGOUT, logout, methods=["GET", "POST"]),
-    Route(routes.HEALTHZ, healthz, methods=["GET"]),
-    Route(routes.DOCUMENTS, serve_document, methods=["GET"]),
+    Route(routes.AUTH_SESSION, _storage_guarded(session_from_ticket), methods=["GET"]),
+    Route(routes.AUTH_LOGOUT, _storage_guarded(logout), methods=["GET", "POST"]),
+    Route(routes.HEALTHZ, _storage_guarded(healthz), methods=["GET"]),
+    Route(routes.DOCUMENTS, _storage_guarded(serve_document), methods=["GET"]),
     Route(routes.API_DOCS, api_docs, methods=["GET"]),
     Mount(routes.API_V3, routes=api_routes),
     *stream_routes,  # Binance-compatible market streams: /ws/<stream>, /stream?streams=

@@ -1,20 +1,39 @@
-"""Storing and reading private files. Nothing here logs a file's content or its uploader."""
+"""Storing and reading private files. Nothing here logs a file's content or its uploader.
+
+A user's upload stays unsent until a KYC submission or a support message takes it: each user may
+have only `UPLOAD_PENDING_MAX` unsent uploads, may upload only `UPLOAD_RATE_LIMIT` files (per
+user; counted in Redis when `REFLEX_REDIS_URL` is set, so across workers), and a scheduled job
+removes unsent uploads after `UNSENT_LIFETIME`, rows and files.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import secrets
+import time
 from dataclasses import dataclass
+from datetime import timedelta
+from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import Connection, insert, select
+from limits import parse
+from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter
+from sqlalchemy import ColumnElement, Connection, and_, delete, exists, func, insert, select
 
+from bitchange import db
 from bitchange.clock import now
 from bitchange.config import get_settings
 from bitchange.documents.tables import PrivateFile
+from bitchange.kyc.tables import KycDocument
+from bitchange.support.tables import SupportMessage
 
 _files = PrivateFile.__table__
+_kyc_documents = KycDocument.__table__
+_messages = SupportMessage.__table__
+UNSENT_LIFETIME = timedelta(hours=1)
 
 PURPOSES = ("kyc", "support")
 # Accepted types, recognised from the first bytes of the content (never the name or the
@@ -135,3 +154,95 @@ def url(stored_or_token: StoredFile | str) -> str:
 
     token = stored_or_token if isinstance(stored_or_token, str) else stored_or_token.token
     return routes.document(token)
+
+
+# --- a user's uploads: unsent until a submission or a message takes them --------------------
+
+
+def _unsent() -> ColumnElement[bool]:
+    return and_(~exists().where(_kyc_documents.c.file_id == _files.c.id),
+                ~exists().where(_messages.c.attachment_id == _files.c.id))
+
+
+def unsent_count(conn: Connection, owner_id: int) -> int:
+    return conn.scalar(select(func.count()).select_from(_files).where(
+        _files.c.owner_id == owner_id, _unsent()))
+
+
+@lru_cache
+def _limiter(storage_uri: str) -> MovingWindowRateLimiter:
+    return MovingWindowRateLimiter(storage_from_string(storage_uri))
+
+
+def _check_rate(owner_id: int) -> None:
+    settings = get_settings()
+    limiter = _limiter(settings.redis_url or "memory://")
+    rate = parse(settings.upload_rate_limit)
+    # One Redis may serve several exchanges (staging beside production): count per database.
+    exchange = hashlib.sha256(settings.resolved_database_url.encode()).hexdigest()[:16]
+    if not limiter.hit(rate, "uploads", exchange, str(owner_id)):
+        reset = limiter.get_window_stats(rate, "uploads", exchange, str(owner_id)).reset_time
+        minutes = max(math.ceil((reset - time.time()) / 60), 1)
+        raise DocumentError(f"Too many uploads: try again in {minutes} min.")
+
+
+def _take_unsent(conn: Connection, owner_id: int, file_id: int) -> StoredFile | None:
+    """Delete the index row of one of the owner's unsent uploads; the file is removed after
+    the commit (by `_remove`)."""
+    row = conn.execute(delete(_files).where(_files.c.id == file_id,
+                                            _files.c.owner_id == owner_id, _unsent())
+                       .returning(*_files.c)).first()
+    return _stored(row) if row else None
+
+
+def _remove(stored: StoredFile) -> None:
+    _path(stored.purpose, stored.token).unlink(missing_ok=True)
+
+
+def upload(owner_id: int, purpose: str, data: bytes, *,
+           replacing: int | None = None) -> StoredFile:
+    """Store a user's upload (in its own transaction), within their rate limit and their
+    quota of unsent uploads; `replacing`, an earlier unsent upload of theirs, is removed."""
+    _check_rate(owner_id)
+    limit = get_settings().upload_pending_max
+    with db.write() as conn:
+        replaced = _take_unsent(conn, owner_id, replacing) if replacing is not None else None
+        if unsent_count(conn, owner_id) >= limit:
+            raise DocumentError(f"You have {limit} uploads not sent yet: send them with your "
+                                "form or ticket first (unsent uploads are removed after an "
+                                "hour).")
+        stored = store(conn, purpose=purpose, owner_id=owner_id, data=data)
+    if replaced is not None:
+        _remove(replaced)
+    return stored
+
+
+def discard(owner_id: int, file_id: int) -> None:
+    """Remove one of the owner's unsent uploads (the user took it off the form)."""
+    with db.write() as conn:
+        removed = _take_unsent(conn, owner_id, file_id)
+    if removed is not None:
+        _remove(removed)
+
+
+def remove_stale_uploads() -> tuple[int, int]:
+    """(unsent uploads, stray files) removed: uploads older than `UNSENT_LIFETIME` that no
+    submission or message took, rows and files; and files that have no row as old (written by
+    an upload whose transaction then failed, e.g. on a full disk)."""
+    cutoff = now() - UNSENT_LIFETIME
+    with db.write() as conn:
+        rows = conn.execute(delete(_files).where(_files.c.created_at < cutoff, _unsent())
+                            .returning(*_files.c)).all()
+    for row in rows:
+        _remove(_stored(row))
+    with db.read() as conn:
+        known = set(conn.scalars(select(_files.c.token)))
+    stray = 0
+    for purpose in PURPOSES:
+        folder = get_settings().private_dir / purpose
+        for path in folder.iterdir() if folder.is_dir() else ():
+            # Only old files: a file written just now may have its row committed next.
+            if path.name not in known and path.stat().st_mtime < cutoff.timestamp():
+                path.unlink(missing_ok=True)
+                stray += 1
+    return len(rows), stray

@@ -63,6 +63,7 @@ def default_jobs(settings: Settings) -> list[JobSpec]:
         ("staking_accrual", tasks.staking_accrual, cron(settings.staking_accrual_schedule)),
         ("expire_withdrawals", tasks.expire_withdrawals,
          cron(settings.withdrawal_expiry_schedule)),
+        ("stale_uploads", tasks.stale_uploads, cron(settings.upload_cleanup_schedule)),
     ]
     return [JobSpec(name, func, trigger) for name, func, trigger in planned if trigger]
 

@@ -87,3 +87,11 @@ def cleanup() -> str:
         gone_throttle = throttle.prune(conn)
     return (f"{gone_sessions} sessions, {gone_tokens} email tokens, "
             f"{gone_throttle} throttle records removed")
+
+
+def stale_uploads() -> str:
+    """Remove uploads that no KYC submission or support message took within an hour."""
+    from bitchange.documents.storage import remove_stale_uploads
+
+    unsent, stray = remove_stale_uploads()
+    return f"{unsent} unsent uploads and {stray} stray files removed"

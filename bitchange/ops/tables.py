@@ -1,4 +1,5 @@
-"""Operations tables: backup runs, scheduled job runs, and the scheduler's leader lease.
+"""Operations tables: backup runs, scheduled job runs, the scheduler's leader lease, and the
+health check's storage probe.
 
 Written only by `bitchange.ops` (backup runs) and `bitchange.jobs` (job runs, the lease).
 """
@@ -58,3 +59,11 @@ class SchedulerLease(SQLModel, table=True):
     acquired_at: datetime = Field(default_factory=now)
     renewed_at: datetime = Field(default_factory=now)
     expires_at: datetime
+
+
+class StorageProbe(SQLModel, table=True):
+    """The row `/healthz` rewrites and commits to prove the database can still commit."""
+
+    __tablename__ = "storage_probes"
+    name: str = Field(primary_key=True, max_length=32)
+    written_at: datetime = Field(default_factory=now)

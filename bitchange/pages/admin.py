@@ -23,6 +23,7 @@ class AdminState(rx.State):
     reconcile_lines: list[str] = []
     totals: list[dict[str, str]] = []
     # Operations: backups and scheduled jobs (bitchange.ops.health.operations_view).
+    backup_configured: bool = True
     backup_last_ok: str = ""
     backup_age: str = ""
     backup_stale: bool = False
@@ -70,6 +71,7 @@ class AdminState(rx.State):
         from bitchange.ops.health import operations_view
 
         view = operations_view()
+        self.backup_configured = view.backup_configured
         self.backup_last_ok, self.backup_age = view.backup_last_ok, view.backup_age
         self.backup_stale, self.backup_last_error = view.backup_stale, view.backup_last_error
         self.scheduler_alive, self.scheduler_leader = view.scheduler_alive, view.scheduler_leader
@@ -135,14 +137,19 @@ def reconcile_card() -> rx.Component:
 
 
 def operations_card() -> rx.Component:
-    status_color = rx.cond(AdminState.backup_stale, "red", "green")
+    status_color = rx.cond(AdminState.backup_stale, "red",
+                           rx.cond(AdminState.backup_configured, "green", "gray"))
     return rx.card(
         rx.vstack(
             rx.hstack(
                 rx.heading("Backups and jobs", size="4", as_="h2"),
                 rx.cond(AdminState.backup_stale,
                         rx.badge("Backup overdue", color_scheme="red", id="backup-status"),
-                        rx.badge("Backup fresh", color_scheme="green", id="backup-status")),
+                        rx.cond(AdminState.backup_configured,
+                                rx.badge("Backup fresh", color_scheme="green",
+                                         id="backup-status"),
+                                rx.badge("Backups not configured", color_scheme="gray",
+                                         id="backup-status"))),
                 justify="between", width="100%",
             ),
             rx.text("Last good backup: ", AdminState.backup_last_ok, size="2",

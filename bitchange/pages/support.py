@@ -14,7 +14,7 @@ from bitchange.inputs import parse_id
 from bitchange.pages.security import when
 from bitchange.pages.verification import ACCEPT, read_upload
 from bitchange.state.auth import current_user, navigate
-from bitchange.state.events import event
+from bitchange.state.events import event, off_loop
 from bitchange.support import service as support
 
 
@@ -34,27 +34,44 @@ def message_rows(messages: list[support.MessageView]) -> list[dict[str, str]]:
             for m in messages]
 
 
+ATTACHMENT_REFUSED = "The attachment was refused: attach another file or remove it."
+
+
 class _Attachment(rx.State, mixin=True):
     attachment_name: str = ""
     upload_error: str = ""
     _attachment_id: int | None = None
 
     async def _take(self, files: list[rx.UploadFile]) -> None:
-        user = current_user(self)
+        user = await off_loop(current_user, self)
         if user is None:
             return
         self.upload_error = ""
         try:
-            data = await read_upload(files)
-            with db.write() as conn:
-                stored = storage.store(conn, purpose="support", owner_id=user.user_id,
-                                       data=data)
+            data = await off_loop(read_upload, files)
+            stored = await off_loop(storage.upload, user.user_id, "support", data,
+                                    replacing=self._attachment_id)
         except DocumentError as exc:
-            self.upload_error = str(exc)
-            self._attachment_id, self.attachment_name = None, ""
+            # The message is not sent until this is fixed or removed (`_attachment_refused`);
+            # an earlier file stays recorded, so that either one replaces or removes it too.
+            self.upload_error, self.attachment_name = str(exc), ""
             return
         self._attachment_id = stored.id
         self.attachment_name = f"Attached ({stored.content_type}, {stored.size:,} bytes)"
+
+    def _attachment_refused(self) -> bool:
+        """Whether the message waits for its refused attachment to be replaced or removed (it
+        would otherwise leave without the file the user meant to send)."""
+        if self.upload_error:
+            self.error = ATTACHMENT_REFUSED
+        return bool(self.upload_error)
+
+    def _remove_attachment(self) -> None:
+        user = current_user(self)
+        if user is not None and self._attachment_id is not None:
+            storage.discard(user.user_id, self._attachment_id)
+        self._attachment_id, self.attachment_name = None, ""
+        self.upload_error = self.error = ""
 
 
 class SupportState(_Attachment, rx.State):
@@ -85,11 +102,17 @@ class SupportState(_Attachment, rx.State):
         await self._take(files)
 
     @event
+    def remove_attachment(self) -> None:
+        self._remove_attachment()
+
+    @event
     def open_ticket(self, form: dict) -> rx.event.EventSpec | None:
         user = current_user(self)
         if user is None:
             return navigate(routes.login(routes.SUPPORT))
         self.error = ""
+        if self._attachment_refused():
+            return None
         try:
             with db.write() as conn:
                 ticket_id = support.open_ticket(
@@ -145,11 +168,17 @@ class TicketState(_Attachment, rx.State):
         await self._take(files)
 
     @event
+    def remove_attachment(self) -> None:
+        self._remove_attachment()
+
+    @event
     def reply(self, form: dict) -> rx.event.EventSpec | None:
         user = current_user(self)
         if user is None:
             return navigate(routes.login(routes.SUPPORT))
         self.error = ""
+        if self._attachment_refused():
+            return None
         try:
             with db.write() as conn:
                 support.user_reply(conn, user.user_id, self._ticket_id(),
@@ -188,6 +217,10 @@ def attachment_upload(upload_id: str, handler, state) -> rx.Component:  # type: 
         rx.cond(state.upload_error != "", rx.text(state.upload_error, size="1",
                                                   color_scheme="red",
                                                   id=f"{upload_id}-error")),
+        rx.cond((state.attachment_name != "") | (state.upload_error != ""),
+                rx.button("Remove the attachment", type="button", size="1", variant="ghost",
+                          color_scheme="gray", on_click=state.remove_attachment,
+                          id=f"{upload_id}-remove")),
         spacing="1",
     )
 

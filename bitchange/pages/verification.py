@@ -17,16 +17,17 @@ from bitchange.kyc import LEVELS, limits_for
 from bitchange.kyc import service as kyc
 from bitchange.state import live
 from bitchange.state.auth import current_user, navigate
-from bitchange.state.events import event
+from bitchange.state.events import event, off_loop
 from bitchange.trading.markets import format_usdt
 
 ACCEPT = {"image/jpeg": [".jpg", ".jpeg"], "image/png": [".png"], "application/pdf": [".pdf"]}
 
 
-async def read_upload(files: list[rx.UploadFile]) -> bytes:
+def read_upload(files: list[rx.UploadFile]) -> bytes:
     """The first uploaded file's bytes, at most one byte over the limit (so an oversized file is
     refused without reading all of it). Starlette spools big uploads to the system temporary
-    folder and deletes them after the request; nothing goes to Reflex's public upload folder."""
+    folder and deletes them after the request; nothing goes to Reflex's public upload folder.
+    It reads from disk: handlers call it through `off_loop`."""
     if not files:
         raise DocumentError("Choose a file.")
     return files[0].file.read(storage.max_bytes() + 1)
@@ -75,15 +76,16 @@ class VerificationState(rx.State):
         return None
 
     async def _store(self, kind: str, files: list[rx.UploadFile]) -> None:
-        user = current_user(self)
+        user = await off_loop(current_user, self)
         if user is None:
             self.access = "denied"
             return
         self.error = self.notice = ""
         try:
-            data = await read_upload(files)
-            with db.write() as conn:
-                stored = storage.store(conn, purpose="kyc", owner_id=user.user_id, data=data)
+            data = await off_loop(read_upload, files)
+            # A new file for the same document replaces the draft (it no longer counts).
+            stored = await off_loop(storage.upload, user.user_id, "kyc", data,
+                                    replacing=self._drafts.get(kind))
         except DocumentError as exc:
             self.error = f"{kyc.DOCUMENT_KINDS[kind]}: {exc}"
             return

@@ -90,6 +90,8 @@ def proxied(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proxied]:
         **os.environ, "BITCHANGE_ENV": "test", "DATA_DIR": str(tmp / "data"),
         "DATABASE_URL": f"sqlite:///{tmp / 'data' / 'bitchange.db'}",
         "PUBLIC_URL": BASE, "SMTP_HOST": "",
+        # Backups configured, so that the dashboard shows the missing one as overdue.
+        "BACKUP_DIR": str(tmp / "backups"),
         # Its own build directory: this build bakes in https://localhost, and must not replace
         # the frontend of the app the other browser tests are using.
         "REFLEX_WEB_WORKDIR": os.environ.get("BITCHANGE_E2E_WEBDIR", ".web-e2e") + "-caddy",

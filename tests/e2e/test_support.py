@@ -63,3 +63,25 @@ def test_ticket_reply_by_staff_reaches_the_user(app, new_context, mailbox, conso
     other.goto(ticket_url)
     expect(other.locator("#ticket-missing")).to_be_visible()
     assert console.errors == []
+
+
+def test_a_refused_attachment_holds_the_ticket_until_it_is_removed(app, new_context, console):
+    from bitchange.pages.support import ATTACHMENT_REFUSED
+
+    user = new_context().new_page()
+    log_in_trader(user, app, BOB)
+    user.goto(app.url + "/support")
+    user.fill("#ticket-subject", "My statement")
+    user.select_option("#ticket-category", "other")
+    user.fill("#ticket-body", "The statement is attached.")
+    upload(user, "ticket-attachment", "statement.png", "image/png", b"not really a PNG")
+    expect(user.locator("#ticket-attachment-error")).to_contain_text("Only JPEG or PNG")
+    user.click("#ticket-submit")
+    expect(user.locator("#ticket-error")).to_have_text(ATTACHMENT_REFUSED)
+    expect(user.locator("#tickets-table .ticket-row")).to_have_count(0)  # nothing was sent
+
+    user.click("#ticket-attachment-remove")
+    expect(user.locator("#ticket-attachment-error")).to_have_count(0)
+    user.click("#ticket-submit")
+    expect(user.locator("#ticket-title")).to_contain_text("My statement")
+    assert console.errors == []

@@ -16,7 +16,9 @@ from bitchange.ops.health import operations_view
 from bitchange.ops.logs import JsonFormatter
 
 
-def test_dashboard_view_shows_failures_age_and_jobs(database, monkeypatch):
+def test_dashboard_view_shows_failures_age_and_jobs(database, monkeypatch, tmp_path):
+    monkeypatch.setenv("BACKUP_DIR", str(tmp_path / "backups"))  # backups configured
+    reload_settings()
     view = operations_view()
     assert view.backup_stale and view.backup_age == "never" and view.jobs == []
 
