@@ -4,18 +4,15 @@ here, so it is testable without a browser. Each view is built for one user, from
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy import Connection
 
 from bitchange.accounts import history, security
 from bitchange.accounts.sessions import list_sessions
+from bitchange.clock import when
 
 NO_DATA = "—"
 
-
-def when(moment: datetime | None) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else NO_DATA
 
 
 @dataclass(frozen=True)

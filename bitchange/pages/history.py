@@ -6,7 +6,8 @@ from __future__ import annotations
 import reflex as rx
 
 from bitchange import db, routes
-from bitchange.pages.wallet_common import frame, messages, table, when
+from bitchange.clock import when
+from bitchange.pages.wallet_common import frame, messages, table
 from bitchange.state.auth import current_user, navigate
 from bitchange.state.events import event
 from bitchange.trading.markets import assets

@@ -5,9 +5,9 @@ from __future__ import annotations
 import reflex as rx
 
 from bitchange import db, routes
+from bitchange.clock import when
 from bitchange.components.empty import empty_state
 from bitchange.components.shell import page
-from bitchange.pages.security import when
 from bitchange.promos import service as promos
 from bitchange.state.auth import client_ip, current_user, navigate
 from bitchange.state.events import event

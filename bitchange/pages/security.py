@@ -8,7 +8,6 @@ import reflex as rx
 from bitchange import routes
 
 # `when` lives with the account views; other pages still import it from here.
-from bitchange.accounts.views import when as when
 from bitchange.components.shell import page
 from bitchange.state.security import SecurityState
 

@@ -7,13 +7,12 @@ from __future__ import annotations
 import reflex as rx
 
 from bitchange import db, routes
-from bitchange.clock import now
+from bitchange.clock import now, when
 from bitchange.components.empty import empty_state
 from bitchange.components.shell import page
 from bitchange.inputs import parse_id
 from bitchange.ledger import account_for_user, balances_of
 from bitchange.money import AmountError, parse_amount
-from bitchange.pages.security import when
 from bitchange.staking import service as staking
 from bitchange.state.auth import current_user, navigate
 from bitchange.state.events import event

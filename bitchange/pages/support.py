@@ -6,12 +6,12 @@ from __future__ import annotations
 import reflex as rx
 
 from bitchange import db, routes
+from bitchange.clock import when
 from bitchange.components.empty import empty_state
 from bitchange.components.shell import page
 from bitchange.documents import storage
 from bitchange.documents.storage import DocumentError
 from bitchange.inputs import parse_id
-from bitchange.pages.security import when
 from bitchange.pages.verification import ACCEPT, read_upload
 from bitchange.state.auth import current_user, navigate
 from bitchange.state.events import event, off_loop

@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import reflex as rx
 
 from bitchange import routes
 from bitchange.components.empty import empty_state
-
-
-def when(moment: datetime | None) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "—"
 
 
 def wallet_nav() -> rx.Component:

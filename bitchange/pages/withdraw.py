@@ -8,11 +8,11 @@ from __future__ import annotations
 import reflex as rx
 
 from bitchange import db, routes
-from bitchange.clock import now
+from bitchange.clock import now, when
 from bitchange.inputs import parse_id
 from bitchange.money import AmountError, parse_amount
 from bitchange.pages.signup import card
-from bitchange.pages.wallet_common import asset_tabs, frame, messages, table, when
+from bitchange.pages.wallet_common import asset_tabs, frame, messages, table
 from bitchange.state import live
 from bitchange.state.auth import client_ip, current_user, navigate
 from bitchange.state.events import event
