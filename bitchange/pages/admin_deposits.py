@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import reflex as rx
 
+from bitchange.components.lists import messages, table
 from bitchange.pages.admin_users import admin_frame
-from bitchange.pages.wallet_common import messages, table
 from bitchange.state.admin.deposits import AdminDepositsState
 
 

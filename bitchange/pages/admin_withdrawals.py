@@ -6,8 +6,8 @@ from __future__ import annotations
 import reflex as rx
 
 from bitchange.components.empty import empty_state
+from bitchange.components.lists import messages
 from bitchange.pages.admin_users import admin_frame
-from bitchange.pages.wallet_common import messages
 from bitchange.state.admin.withdrawals import AdminWithdrawalsState
 
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 import reflex as rx
 
 from bitchange import routes
+from bitchange.components.lists import messages, table
 from bitchange.components.shell import page
 from bitchange.pages.trade import MONO
-from bitchange.pages.wallet_common import messages, table
 from bitchange.state.api_keys import ApiKeysState as S
 
 

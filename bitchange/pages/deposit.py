@@ -8,7 +8,8 @@ import reflex as rx
 from bitchange import db, routes
 from bitchange.accounts.totp import qr_data_uri
 from bitchange.clock import when
-from bitchange.pages.wallet_common import asset_tabs, frame, table
+from bitchange.components.lists import table
+from bitchange.components.wallet_frame import asset_tabs, frame
 from bitchange.state.auth import current_user, navigate
 from bitchange.state.events import event
 from bitchange.trading.markets import assets

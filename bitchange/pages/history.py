@@ -7,7 +7,8 @@ import reflex as rx
 
 from bitchange import db, routes
 from bitchange.clock import when
-from bitchange.pages.wallet_common import frame, messages, table
+from bitchange.components.lists import messages, table
+from bitchange.components.wallet_frame import frame
 from bitchange.state.auth import current_user, navigate
 from bitchange.state.events import event
 from bitchange.trading.markets import assets

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from bitchange.pages.signup import card
+from bitchange.components.card import card
 from bitchange.state.security import NotMeState
 
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 import reflex as rx
 
 from bitchange import routes
+from bitchange.components.lists import messages, table
 from bitchange.components.shell import page
 from bitchange.pages.trade import MONO, side_badge
-from bitchange.pages.wallet_common import messages, table
 from bitchange.state.orders import OrdersState as S
 from bitchange.trading.orders_view import ALL, STATUSES
 

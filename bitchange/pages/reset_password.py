@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from bitchange import routes
-from bitchange.pages.signup import card
+from bitchange.components.card import card
 from bitchange.state.password_reset import ResetPasswordState
 
 

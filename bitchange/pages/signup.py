@@ -6,13 +6,8 @@ import reflex as rx
 
 from bitchange import routes
 from bitchange.accounts.users import MIN_PASSWORD_LENGTH
-from bitchange.components.shell import page
+from bitchange.components.card import card
 from bitchange.state.signup import SignupState
-
-
-def card(*children: rx.Component) -> rx.Component:
-    return page(rx.center(rx.card(rx.vstack(*children, spacing="3", width="100%"),
-                                  width="420px"), padding_y="3em"), max_width="640px")
 
 
 def signup() -> rx.Component:

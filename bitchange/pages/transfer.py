@@ -5,8 +5,9 @@ from __future__ import annotations
 import reflex as rx
 
 from bitchange import db, routes
+from bitchange.components.lists import messages
+from bitchange.components.wallet_frame import frame
 from bitchange.money import AmountError, parse_amount
-from bitchange.pages.wallet_common import frame, messages
 from bitchange.state.auth import current_user, navigate
 from bitchange.state.events import event
 from bitchange.trading.markets import assets, format_usdt

@@ -6,8 +6,9 @@ from __future__ import annotations
 import reflex as rx
 
 from bitchange import db, routes
+from bitchange.components.lists import table
+from bitchange.components.wallet_frame import frame
 from bitchange.money import format_asset
-from bitchange.pages.wallet_common import frame, table
 from bitchange.state import live
 from bitchange.state.auth import current_user, navigate
 from bitchange.state.events import event

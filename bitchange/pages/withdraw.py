@@ -9,10 +9,11 @@ import reflex as rx
 
 from bitchange import db, routes
 from bitchange.clock import now, when
+from bitchange.components.card import card
+from bitchange.components.lists import messages, table
+from bitchange.components.wallet_frame import asset_tabs, frame
 from bitchange.inputs import parse_id
 from bitchange.money import AmountError, parse_amount
-from bitchange.pages.signup import card
-from bitchange.pages.wallet_common import asset_tabs, frame, messages, table
 from bitchange.state import live
 from bitchange.state.auth import client_ip, current_user, navigate
 from bitchange.state.events import event

@@ -1,0 +1,28 @@
+"""The one list table and the one notice/error pair every screen uses."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from bitchange.components.empty import empty_state
+
+
+def messages(notice, error) -> rx.Component:  # type: ignore[no-untyped-def]
+    return rx.fragment(
+        rx.cond(notice != "", rx.callout(notice, icon="circle-check", color_scheme="green",
+                                         class_name="wallet-notice")),
+        rx.cond(error != "", rx.callout(error, icon="triangle-alert", color_scheme="red",
+                                        class_name="wallet-error")),
+    )
+
+
+def table(headers: list[str], rows, cells, row_class: str, table_id: str, *,  # type: ignore[no-untyped-def]
+          empty: tuple[str, str]) -> rx.Component:
+    """`cells(row)` returns the row's cells (components or vars); `empty` is (what the list
+    holds, what to do to fill it), said while it has no rows."""
+    return rx.fragment(rx.table.root(
+        rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in headers])),
+        rx.table.body(rx.foreach(rows, lambda r: rx.table.row(
+            *[rx.table.cell(c) for c in cells(r)], class_name=row_class))),
+        width="100%", size="1", id=table_id,
+    ), empty_state(rows, *empty, id_=f"{table_id}-empty"))
