@@ -10,6 +10,7 @@ from bitchange.ledger.accounts import (
     account_for_user,
     ensure_system_accounts,
     system_account,
+    user_account,
 )
 from bitchange.ledger.errors import InsufficientFunds, LedgerError, UnbalancedTransaction
 from bitchange.ledger.operations import (
@@ -29,6 +30,7 @@ from bitchange.ledger.operations import (
     settle,
     settle_movements,
     transfer,
+    user_balances,
 )
 from bitchange.ledger.reconcile import Discrepancy, ReconcileReport, reconcile
 
@@ -60,4 +62,6 @@ __all__ = [
     "settle_movements",
     "system_account",
     "transfer",
+    "user_account",
+    "user_balances",
 ]

@@ -39,9 +39,14 @@ def system_account(conn: Connection, code: str) -> int:
     return account_id
 
 
+def user_account(conn: Connection, user_id: int) -> int | None:
+    """The user's ledger account, or None before its first use (reading only)."""
+    return _USER_ACCOUNT.scalar(conn, {"user_id": user_id})
+
+
 def account_for_user(conn: Connection, user_id: int) -> int:
     """The user's ledger account, created on first use."""
-    account_id = _USER_ACCOUNT.scalar(conn, {"user_id": user_id})
+    account_id = user_account(conn, user_id)
     if account_id is None:
         account_id = conn.execute(insert(_accounts).values(user_id=user_id)).inserted_primary_key[0]
     return account_id

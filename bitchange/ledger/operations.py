@@ -34,7 +34,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from bitchange.clock import now
 from bitchange.db.models import Balance, LedgerAccount, LedgerEntry, LedgerTransaction
 from bitchange.db.prepared import Prepared, insert_row
-from bitchange.ledger.accounts import EXTERNAL, FEES, system_account
+from bitchange.ledger.accounts import EXTERNAL, FEES, system_account, user_account
 from bitchange.ledger.errors import InsufficientFunds, LedgerError, UnbalancedTransaction
 
 AVAILABLE = "available"
@@ -385,3 +385,10 @@ def balances_of(conn: Connection, account_id: int) -> dict[str, tuple[int, int]]
         )
     )
     return {asset: (available, locked) for asset, available, locked in rows}
+
+
+def user_balances(conn: Connection, user_id: int) -> dict[str, tuple[int, int]]:
+    """A user's balances, asset -> (available, locked), reading only: none before their
+    account's first use (screens show balances without creating the account)."""
+    account = user_account(conn, user_id)
+    return {} if account is None else balances_of(conn, account)

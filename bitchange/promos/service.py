@@ -31,9 +31,11 @@ from bitchange.clock import now
 from bitchange.db import retry
 from bitchange.db.models import LedgerEntry, LedgerTransaction, User
 from bitchange.fee_pools import FeePool
+from bitchange.kyc.levels import level_of
 from bitchange.ledger import InsufficientFunds
 from bitchange.promos import PROMOTIONS
 from bitchange.promos.tables import PromoCode, PromoRedemption
+from bitchange.staking.service import aware
 from bitchange.trading.markets import assets
 
 _codes = PromoCode.__table__
@@ -86,15 +88,9 @@ class Code:
     active: bool
 
 
-def _aware(moment: datetime) -> datetime:
-    from bitchange.staking.service import aware
-
-    return aware(moment)  # type: ignore[return-value]
-
-
 def _code(row) -> Code:  # type: ignore[no-untyped-def]
     return Code(row.id, row.code, row.asset, row.amount, row.total_limit, row.per_user_limit,
-                row.redeemed_count, _aware(row.valid_from), _aware(row.valid_until),
+                row.redeemed_count, aware(row.valid_from), aware(row.valid_until),
                 row.condition, row.condition_asset, row.condition_amount, bool(row.active))
 
 
@@ -181,11 +177,8 @@ def _check_condition(conn: Connection, user_id: int, code: Code) -> None:
                 first[1] < code.condition_amount:
             raise PromoError("This code is for accounts whose first deposit met the "
                              "promotion's minimum.")
-    elif code.condition == "kyc_level_min":
-        from bitchange.kyc.levels import level_of
-
-        if level_of(conn, user_id) < code.condition_amount:
-            raise PromoError(f"This code needs verification level {code.condition_amount}.")
+    elif code.condition == "kyc_level_min" and level_of(conn, user_id) < code.condition_amount:
+        raise PromoError(f"This code needs verification level {code.condition_amount}.")
 
 
 @dataclass(frozen=True)
@@ -290,7 +283,7 @@ def redemptions(conn: Connection, *, code_id: int | None = None, user_id: int | 
         query = query.where(_redemptions.c.code_id == code_id)
     if user_id is not None:
         query = query.where(_redemptions.c.user_id == user_id)
-    return [RedemptionView(r.id, r.code, r.email, r.asset, r.amount, _aware(r.created_at))
+    return [RedemptionView(r.id, r.code, r.email, r.asset, r.amount, aware(r.created_at))
             for r in conn.execute(query)]
 
 

@@ -1,5 +1,6 @@
 """What the admin wallet screens show: recorded deposits (those waiting for a second approval
-and the recent ones) and the withdrawal review queue with its risk context."""
+and the recent ones), the withdrawal review queue with its risk context, and the dashboard's
+withdrawal switches."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from sqlalchemy import Connection
 
 from bitchange.clock import when
 from bitchange.trading.markets import assets, format_usdt
-from bitchange.wallet import deposits, rules, withdrawals
+from bitchange.wallet import chains, controls, deposits, rules, withdrawals
 
 Row = dict[str, str]
 
@@ -70,3 +71,15 @@ def review_rows(conn: Connection) -> list[Row]:
 def four_eyes_threshold() -> str:
     """The USDT value from which a withdrawal needs two different admins."""
     return format_usdt(rules.withdrawal_four_eyes())
+
+
+def switch_rows(conn: Connection) -> list[Row]:
+    """The dashboard's withdrawal switches: all withdrawals, then each withdrawable asset."""
+    current = controls.pauses(conn)
+    rows = []
+    for scope in [controls.ALL, *chains.SCHEMES]:
+        pause = current.get(scope)
+        rows.append({"scope": scope, "label": "All withdrawals" if scope == controls.ALL else scope,
+                     "paused": "yes" if pause and pause.paused else "",
+                     "reason": pause.reason if pause else ""})
+    return rows

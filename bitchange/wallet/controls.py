@@ -8,6 +8,8 @@ from sqlalchemy import Connection, insert, select, update
 
 from bitchange.accounts import audit
 from bitchange.clock import now
+from bitchange.wallet import chains
+from bitchange.wallet.errors import WalletError
 from bitchange.wallet.tables import WalletControl
 
 _controls = WalletControl.__table__
@@ -55,3 +57,15 @@ def set_paused(conn: Connection, admin_id: int, scope: str, paused: bool, *, rea
         conn.execute(insert(_controls).values(key=key, **values))
     audit.record(conn, admin_id, "withdrawals_paused" if paused else "withdrawals_resumed",
                  "all assets" if scope == ALL else scope, ip=ip, detail=reason)
+
+
+def toggle(conn: Connection, admin_id: int, scope: str, *, reason: str = "",
+           ip: str = "") -> bool:
+    """Pause a running switch or resume a paused one; True when it is now paused. `scope` is
+    "*" or a withdrawable asset, anything else is refused."""
+    if scope != ALL and scope not in chains.SCHEMES:
+        raise WalletError("Unknown switch.")
+    current = pauses(conn).get(scope)
+    paused = not (current and current.paused)
+    set_paused(conn, admin_id, scope, paused, reason=reason, ip=ip)
+    return paused

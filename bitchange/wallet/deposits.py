@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, Select, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bitchange import ledger
@@ -45,21 +45,33 @@ class AddressInfo:
     network: str = ""
 
 
+def _mine(user_id: int, asset: str, key: chains.DepositKey) -> Select:
+    return select(_addresses.c.address).where(
+        _addresses.c.user_id == user_id, _addresses.c.asset == asset,
+        _addresses.c.key_id == key.key_id)
+
+
+def current_address(conn: Connection, user_id: int, asset: str) -> AddressInfo:
+    """The user's address for `asset` from the current key, reading only: `address` is ""
+    while none has been assigned yet (`deposit_address` assigns one)."""
+    key = chains.deposit_key(asset)
+    network = chains.NETWORK_NAMES.get(asset, "")
+    if not key.available:
+        return AddressInfo(asset, False, reason=key.reason, network=network)
+    return AddressInfo(asset, True, conn.scalar(_mine(user_id, asset, key)) or "",
+                       network=network)
+
+
 def deposit_address(conn: Connection, user_id: int, asset: str) -> AddressInfo:
     """The user's address for `asset` from the current key, derived and stored on first use.
 
     The index is the next free one for the key; the unique constraints make a concurrent
     duplicate fail (and be retried) rather than hand one address to two users."""
-    key = chains.deposit_key(asset)
-    network = chains.NETWORK_NAMES.get(asset, "")
-    if not key.available:
-        return AddressInfo(asset, False, reason=key.reason, network=network)
-    mine = select(_addresses.c.address).where(
-        _addresses.c.user_id == user_id, _addresses.c.asset == asset,
-        _addresses.c.key_id == key.key_id)
-    existing = conn.scalar(mine)
-    if existing:
-        return AddressInfo(asset, True, existing, network=network)
+    found = current_address(conn, user_id, asset)
+    if not found.available or found.address:
+        return found
+    key, network = chains.deposit_key(asset), found.network
+    mine = _mine(user_id, asset, key)
     for _attempt in range(5):
         index = conn.scalar(select(func.coalesce(func.max(_addresses.c.derivation_index) + 1, 0))
                             .where(_addresses.c.asset == asset,

@@ -38,7 +38,7 @@ class Overview:
 
 
 def overview(conn: Connection, user_id: int) -> Overview:
-    balances = ledger.balances_of(conn, ledger.account_for_user(conn, user_id))
+    balances = ledger.user_balances(conn, user_id)
     pending = withdrawals.pending_amounts(conn, user_id)
     lines, total, unpriced = [], 0, []
     for code, info in assets(conn).items():

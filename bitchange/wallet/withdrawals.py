@@ -36,11 +36,12 @@ from bitchange.accounts.tokens import new_token, token_hash
 from bitchange.clock import now
 from bitchange.db import retry
 from bitchange.db.models import User
+from bitchange.kyc import daily_withdrawal_limit_usdt
 from bitchange.mail.templates import Link, public_link
 from bitchange.trading.markets import assets, format_usdt
 from bitchange.wallet import address_book, controls, policy, rules
 from bitchange.wallet.errors import InvalidTransition, WalletError
-from bitchange.wallet.pricing import limit_value_usdt
+from bitchange.wallet.pricing import limit_price, limit_value_usdt
 from bitchange.wallet.tables import Withdrawal, WithdrawalAddress, WithdrawalEvent
 
 _w = Withdrawal.__table__
@@ -177,8 +178,6 @@ class Quote:
 def daily_limit(conn: Connection, user_id: int) -> int:
     """The user's withdrawal limit per rolling 24 hours in USDT minor units: the operator's
     cap (`WITHDRAWAL_DAILY_LIMIT_USDT`) or the user's verification level's, whichever is lower."""
-    from bitchange.kyc import daily_withdrawal_limit_usdt
-
     return min(rules.withdrawal_daily_limit(), daily_withdrawal_limit_usdt(conn, user_id))
 
 
@@ -190,8 +189,6 @@ def used_today(conn: Connection, user_id: int) -> int:
 
 
 def quote(conn: Connection, user_id: int, asset: str) -> Quote:
-    from bitchange.wallet.pricing import limit_price
-
     precision = assets(conn)[asset].precision
     return Quote(asset, rules.withdrawal_fee(asset, precision),
                  rules.withdrawal_minimum(asset, precision), daily_limit(conn, user_id),
@@ -302,16 +299,24 @@ class WithdrawalView:
     updated_at: datetime
     needs_two_approvals: bool
     first_approver: int | None
+    token_expires_at: datetime | None  # the emailed confirmation link's deadline
 
     @property
     def label(self) -> str:
         return LABELS[self.status]
 
+    def link_expired(self, moment: datetime) -> bool:
+        """Still awaiting its email confirmation past the link's deadline: `expire_stale` (the
+        scheduled job) cancels it and releases the funds."""
+        return (self.status == AWAITING_EMAIL and self.token_expires_at is not None
+                and moment >= self.token_expires_at)
+
 
 def _view(row) -> WithdrawalView:  # type: ignore[no-untyped-def]
     return WithdrawalView(row.id, row.user_id, row.asset, row.address, row.amount, row.fee,
                           row.value_usdt, row.status, row.txid, row.reason, row.created_at,
-                          row.updated_at, bool(row.needs_two_approvals), row.first_approver)
+                          row.updated_at, bool(row.needs_two_approvals), row.first_approver,
+                          row.token_expires_at)
 
 
 def by_token(conn: Connection, token: str) -> WithdrawalView | None:
