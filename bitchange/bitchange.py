@@ -21,9 +21,9 @@ from bitchange.pages.admin_outbox import admin_outbox
 from bitchange.pages.admin_user import admin_user
 from bitchange.pages.admin_users import admin_users
 from bitchange.pages.admin_withdrawals import admin_withdrawals
-from bitchange.pages.deposit import DepositState, deposit_page
+from bitchange.pages.deposit import deposit_page
 from bitchange.pages.forgot_password import forgot_password
-from bitchange.pages.history import HistoryState, history_page
+from bitchange.pages.history import history_page
 from bitchange.pages.home import home
 from bitchange.pages.login import login
 from bitchange.pages.login_history import login_history
@@ -35,17 +35,10 @@ from bitchange.pages.reset_password import reset_password
 from bitchange.pages.security import security_page
 from bitchange.pages.signup import signup
 from bitchange.pages.trade import trade
-from bitchange.pages.transfer import TransferState, transfer_page
+from bitchange.pages.transfer import transfer_page
 from bitchange.pages.verify_email import verify_email
-from bitchange.pages.wallet import WalletState, wallet_page
-from bitchange.pages.withdraw import (
-    AddressConfirmState,
-    WithdrawConfirmState,
-    WithdrawState,
-    address_confirm_page,
-    withdraw_confirm_page,
-    withdraw_page,
-)
+from bitchange.pages.wallet import wallet_page
+from bitchange.pages.withdraw import address_confirm_page, withdraw_confirm_page, withdraw_page
 from bitchange.state.admin.audit import AdminAuditState
 from bitchange.state.admin.deposits import AdminDepositsState
 from bitchange.state.admin.markets import AdminMarketsState
@@ -54,6 +47,8 @@ from bitchange.state.admin.user import AdminUserState
 from bitchange.state.admin.users import AdminUsersState
 from bitchange.state.admin.withdrawals import AdminWithdrawalsState
 from bitchange.state.auth import SessionState
+from bitchange.state.deposit import DepositState
+from bitchange.state.history import HistoryState
 from bitchange.state.live import watch_markets
 from bitchange.state.login import LoginState
 from bitchange.state.markets import MarketsState
@@ -62,6 +57,9 @@ from bitchange.state.password_reset import ForgotPasswordState, ResetPasswordSta
 from bitchange.state.security import LoginHistoryState, NotMeState, SecurityState
 from bitchange.state.signup import SignupState, VerifyEmailState
 from bitchange.state.trade import TradeState
+from bitchange.state.transfer import TransferState
+from bitchange.state.wallet import WalletState
+from bitchange.state.withdraw import AddressConfirmState, WithdrawConfirmState, WithdrawState
 from bitchange.web import api
 
 check_production(get_settings())
@@ -161,14 +159,16 @@ from bitchange.pages.admin_kyc import admin_kyc  # noqa: E402
 from bitchange.pages.admin_promos import admin_promos  # noqa: E402
 from bitchange.pages.admin_staking import admin_staking  # noqa: E402
 from bitchange.pages.admin_support import admin_support, admin_support_ticket  # noqa: E402
-from bitchange.pages.promos import PromosState, promos_page  # noqa: E402
-from bitchange.pages.staking import StakingState, staking_page  # noqa: E402
+from bitchange.pages.promos import promos_page  # noqa: E402
+from bitchange.pages.staking import staking_page  # noqa: E402
 from bitchange.pages.support import SupportState, TicketState, support_page, support_ticket  # noqa: E402
 from bitchange.pages.verification import VerificationState, verification  # noqa: E402
 from bitchange.state.admin.kyc import AdminKycState  # noqa: E402
 from bitchange.state.admin.promos import AdminPromosState  # noqa: E402
 from bitchange.state.admin.staking import AdminStakingState  # noqa: E402
 from bitchange.state.admin.support import AdminSupportState, AdminTicketState  # noqa: E402
+from bitchange.state.promos import PromosState  # noqa: E402
+from bitchange.state.staking import StakingState  # noqa: E402
 
 app.add_page(verification, route=routes.VERIFICATION, title="Verification · BitChange",
              on_load=[*_chrome, VerificationState.load])

@@ -7,12 +7,15 @@ import reflex as rx
 from bitchange.components.empty import empty_state
 
 
-def messages(notice, error) -> rx.Component:  # type: ignore[no-untyped-def]
+def messages(notice, error, *, id_: str = "") -> rx.Component:  # type: ignore[no-untyped-def]
+    """The outcome of the user's last action; `id_`, when given, names the two callouts
+    `{id_}-notice` and `{id_}-error`."""
+    ids = ({"id": f"{id_}-notice"}, {"id": f"{id_}-error"}) if id_ else ({}, {})
     return rx.fragment(
         rx.cond(notice != "", rx.callout(notice, icon="circle-check", color_scheme="green",
-                                         class_name="wallet-notice")),
+                                         class_name="wallet-notice", **ids[0])),
         rx.cond(error != "", rx.callout(error, icon="triangle-alert", color_scheme="red",
-                                        class_name="wallet-error")),
+                                        class_name="wallet-error", **ids[1])),
     )
 
 

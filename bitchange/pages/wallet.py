@@ -5,54 +5,9 @@ from __future__ import annotations
 
 import reflex as rx
 
-from bitchange import db, routes
 from bitchange.components.lists import table
 from bitchange.components.wallet_frame import frame
-from bitchange.money import format_asset
-from bitchange.state import live
-from bitchange.state.auth import current_user, navigate
-from bitchange.state.events import event
-from bitchange.trading.markets import format_usdt
-from bitchange.wallet.overview import overview
-
-
-class WalletState(rx.State):
-    access: str = "unknown"
-    rows: list[dict[str, str]] = []
-    total_usdt: str = ""
-    unpriced: str = ""
-
-    @event
-    def load(self) -> rx.event.EventSpec | None:
-        user = current_user(self)
-        if user is None:
-            self.access, self.rows, self.total_usdt = "denied", [], ""
-            return navigate(routes.login(routes.WALLET))
-        live.watch(self, live.for_user(WalletState._show), user_id=user.user_id,
-                   activity=frozenset({live.LEDGER}))
-        self._show(user.user_id)
-        return None
-
-    def _show(self, user_id: int) -> None:
-        with db.read() as conn:
-            view = overview(conn, user_id)
-        self.access = "ok"
-
-        def fmt(amount: int, line) -> str:  # type: ignore[no-untyped-def]
-            return format_asset(amount, line.precision, line.decimals)
-
-        self.rows = [{
-            "asset": line.asset, "name": line.name, "total": fmt(line.total, line),
-            "available": fmt(line.available, line), "in_orders": fmt(line.in_orders, line),
-            "pending": fmt(line.pending_withdrawal, line),
-            "value": "no price" if line.value_usdt is None else format_usdt(line.value_usdt),
-            "deposit": f"{routes.DEPOSIT}?asset={line.asset}",
-            "withdraw": f"{routes.WITHDRAW}?asset={line.asset}",
-            "trade": routes.trade(f"{line.asset}-USDT") if line.asset != "USDT" else
-            routes.trade("BTC-USDT"),
-        } for line in view.lines]
-        self.total_usdt = format_usdt(view.total_usdt)
-        self.unpriced = ", ".join(view.unpriced)
+from bitchange.state.wallet import WalletState
 
 
 def wallet_page() -> rx.Component:

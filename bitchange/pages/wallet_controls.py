@@ -5,54 +5,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from bitchange import db
-from bitchange.state.auth import client_ip, current_admin
-from bitchange.state.events import event
-from bitchange.wallet import chains, controls
-
-
-class WithdrawalSwitchState(rx.State):
-    allowed: bool = False
-    rows: list[dict[str, str]] = []
-    error: str = ""
-
-    def _load(self) -> None:
-        with db.read() as conn:
-            current = controls.pauses(conn)
-        self.rows = []
-        for scope in [controls.ALL, *chains.SCHEMES]:
-            pause = current.get(scope)
-            self.rows.append({"scope": scope,
-                              "label": "All withdrawals" if scope == controls.ALL else scope,
-                              "paused": "yes" if pause and pause.paused else "",
-                              "reason": pause.reason if pause else ""})
-
-    @event
-    def load(self) -> None:
-        self.allowed = current_admin(self) is not None
-        if self.allowed:
-            self._load()
-        else:
-            self.rows = []
-
-    @event
-    def toggle(self, form: dict) -> None:
-        admin = current_admin(self)
-        if admin is None:
-            self.allowed, self.rows = False, []
-            return
-        scope = str(form.get("scope", ""))
-        if scope != controls.ALL and scope not in chains.SCHEMES:
-            self.error = "Unknown switch."
-            return
-        with db.read() as conn:
-            current = controls.pauses(conn).get(scope)
-        pause = not (current and current.paused)
-        with db.write() as conn:
-            controls.set_paused(conn, admin.user_id, scope, pause,
-                                reason=str(form.get("reason", "")), ip=client_ip(self))
-        self.error = ""
-        self._load()
+from bitchange.state.wallet_controls import WithdrawalSwitchState
 
 
 def withdrawal_switches_card() -> rx.Component:

@@ -7,161 +7,11 @@ from __future__ import annotations
 
 import reflex as rx
 
-from bitchange import db, routes
-from bitchange.clock import now, when
+from bitchange import routes
 from bitchange.components.card import card
 from bitchange.components.lists import messages, table
 from bitchange.components.wallet_frame import asset_tabs, frame
-from bitchange.inputs import parse_id
-from bitchange.money import AmountError, parse_amount
-from bitchange.state import live
-from bitchange.state.auth import client_ip, current_user, navigate
-from bitchange.state.events import event
-from bitchange.trading.markets import assets, format_usdt
-from bitchange.wallet import address_book, chains, controls, withdrawals
-from bitchange.wallet.errors import WalletError
-
-
-class WithdrawState(rx.State):
-    access: str = "unknown"
-    asset: str = "BTC"
-    assets: list[str] = list(chains.SCHEMES)
-    book: list[dict[str, str]] = []
-    ready: list[dict[str, str]] = []  # usable addresses for the form
-    rows: list[dict[str, str]] = []
-    available: str = ""
-    fee: str = ""
-    minimum: str = ""
-    limit: str = ""
-    paused: str = ""
-    notice: str = ""
-    error: str = ""
-    # A form is cleared (re-mounted under a new key) only after it succeeded: a refused form
-    # keeps what was chosen and typed, to be corrected.
-    book_form: str = "0"
-    request_form: str = "0"
-
-    def _user(self):  # type: ignore[no-untyped-def]
-        user = current_user(self)
-        if user is None:
-            self.access, self.book, self.ready, self.rows = "denied", [], [], []
-        return user
-
-    def _refresh(self, user_id: int) -> None:
-        moment = now()
-        with db.write() as conn:
-            withdrawals.expire_stale(conn)
-        with db.read() as conn:
-            shown = assets(conn)[self.asset].format
-            entries = address_book.entries(conn, user_id, self.asset)
-            mine = [w for w in withdrawals.of_user(conn, user_id) if w.asset == self.asset]
-            q = withdrawals.quote(conn, user_id, self.asset)
-            from bitchange import ledger
-
-            balance = ledger.balances_of(conn, ledger.account_for_user(conn, user_id))
-            self.paused = controls.paused_reason(conn, self.asset) or ""
-        self.access = "ok"
-        self.book = [{"id": str(e.id), "address": e.address, "label": e.label,
-                      "state": e.state(moment), "added": when(e.created_at)} for e in entries]
-        self.ready = [{"id": str(e.id), "text": f"{e.label} {e.address}".strip()}
-                      for e in entries if e.usable(moment)]
-        self.rows = [{
-            "id": str(w.id), "time": when(w.created_at),
-            "amount": shown(w.amount),
-            "receive": shown(w.amount - w.fee), "address": w.address,
-            "status": w.label, "txid": w.txid, "reason": w.reason,
-            "cancellable": "yes" if w.status in ("awaiting_email", "pending_review") else "",
-        } for w in mine]
-        self.available = shown(balance.get(self.asset, (0, 0))[0])
-        self.fee = shown(q.fee)
-        self.minimum = shown(q.minimum)
-        self.limit = (f"{format_usdt(q.used_today_usdt)} of "
-                      f"{format_usdt(q.daily_limit_usdt)} USDT used in the last 24h")
-
-    def _done(self, user_id: int, notice: str = "", error: str = "") -> None:
-        self.notice, self.error = notice, error
-        self._refresh(user_id)
-
-    @event
-    def load(self) -> rx.event.EventSpec | None:
-        self.notice = self.error = ""
-        wanted = self.router.url.query_parameters.get("asset", "BTC").upper()
-        user = self._user()
-        if user is None:
-            return navigate(routes.login(f"{routes.WITHDRAW}?asset={wanted}"))
-        self.asset = wanted if wanted in chains.SCHEMES else "BTC"
-        live.watch(self, live.for_user(WithdrawState._refresh), user_id=user.user_id,
-                   activity=frozenset({live.LEDGER, live.WITHDRAWALS}))
-        self._refresh(user.user_id)
-        return None
-
-    @event
-    def add_address(self, form: dict) -> None:
-        user = self._user()
-        if user is None:
-            return
-        try:
-            with db.write() as conn:
-                address_book.add(conn, user.user_id, self.asset, str(form.get("address", "")),
-                                 str(form.get("label", "")))
-        except WalletError as exc:
-            self._done(user.user_id, error=str(exc))
-            return
-        self.book_form = str(int(self.book_form) + 1)
-        self._done(user.user_id, notice="Address saved. Confirm it from the link we emailed "
-                                        "you; it can be used once the hold has passed.")
-
-    @event
-    def remove_address(self, entry_id: str) -> None:
-        user = self._user()
-        if user is None:
-            return
-        try:
-            with db.write() as conn:
-                address_book.remove(conn, user.user_id, parse_id(entry_id))
-        except (WalletError, ValueError, TypeError):
-            self._done(user.user_id, error="No such address in your address book.")
-            return
-        self._done(user.user_id, notice="Address removed.")
-
-    @event
-    def request(self, form: dict) -> None:
-        user = self._user()
-        if user is None:
-            return
-        try:
-            address_id = parse_id(form.get("address_id"))
-            with db.read() as conn:
-                precision = assets(conn)[self.asset].precision
-            amount = parse_amount(str(form.get("amount", "")), precision)
-            # The amount was parsed with this page's asset: the service refuses an address
-            # (from the form) of another asset.
-            withdrawals.request(user.user_id, address_id, amount, str(form.get("code", "")),
-                                ip=client_ip(self), asset=self.asset)
-        except (AmountError, WalletError) as exc:
-            self._done(user.user_id, error=str(exc))
-            return
-        except ValueError:
-            self._done(user.user_id, error="Choose an address from your address book.")
-            return
-        self.request_form = str(int(self.request_form) + 1)
-        self._done(user.user_id, notice="Check your email and confirm the withdrawal with the "
-                                        "link we sent you. The funds are held meanwhile.")
-
-    @event
-    def cancel(self, withdrawal_id: str) -> None:
-        user = self._user()
-        if user is None:
-            return
-        try:
-            with db.write() as conn:
-                withdrawals.cancel(conn, user.user_id, parse_id(withdrawal_id),
-                                  ip=client_ip(self))
-        except (WalletError, ValueError, TypeError) as exc:
-            self._done(user.user_id, error=str(exc) if isinstance(exc, WalletError) else
-                       "No such withdrawal.")
-            return
-        self._done(user.user_id, notice="Withdrawal cancelled; the funds are available again.")
+from bitchange.state.withdraw import AddressConfirmState, WithdrawConfirmState, WithdrawState
 
 
 def _book_card() -> rx.Component:
@@ -237,33 +87,6 @@ def withdraw_page() -> rx.Component:
 
 # --- the emailed links -------------------------------------------------------------------------
 
-class AddressConfirmState(rx.State):
-    # checking | valid | done | invalid
-    status: str = "checking"
-    address: str = ""
-    asset: str = ""
-
-    @event
-    def load(self) -> None:
-        with db.read() as conn:
-            entry = address_book.peek_token(conn, self._token())
-        self.status = "valid" if entry else "invalid"
-        self.address, self.asset = (entry.address, entry.asset) if entry else ("", "")
-
-    def _token(self) -> str:
-        return self.router.url.query_parameters.get("token", "")
-
-    @event
-    def confirm(self) -> None:
-        try:
-            with db.write() as conn:
-                address_book.confirm(conn, self._token())
-        except WalletError:
-            self.status = "invalid"
-            return
-        self.status = "done"
-
-
 def address_confirm_page() -> rx.Component:
     S = AddressConfirmState
     return card(
@@ -285,46 +108,6 @@ def address_confirm_page() -> rx.Component:
         ),
         rx.link("Go to your wallet", href=routes.WALLET),
     )
-
-
-class WithdrawConfirmState(rx.State):
-    # checking | valid | confirmed | cancelled | invalid
-    status: str = "checking"
-    summary: str = ""
-
-    def _token(self) -> str:
-        return self.router.url.query_parameters.get("token", "")
-
-    @event
-    def load(self) -> None:
-        with db.read() as conn:
-            found = withdrawals.by_token(conn, self._token())
-            if found is not None:
-                shown = assets(conn)[found.asset].format
-                self.summary = (
-                    f"{shown(found.amount)} {found.asset} to {found.address} (network fee "
-                    f"{shown(found.fee)}; the recipient gets {shown(found.amount - found.fee)})")
-        self.status = "valid" if found else "invalid"
-
-    @event
-    def confirm(self) -> None:
-        try:
-            with db.write() as conn:
-                withdrawals.confirm(conn, self._token(), ip=client_ip(self))
-        except WalletError:
-            self.status = "invalid"
-            return
-        self.status = "confirmed"
-
-    @event
-    def cancel(self) -> None:
-        try:
-            with db.write() as conn:
-                withdrawals.cancel_by_token(conn, self._token(), ip=client_ip(self))
-        except WalletError:
-            self.status = "invalid"
-            return
-        self.status = "cancelled"
 
 
 def withdraw_confirm_page() -> rx.Component:

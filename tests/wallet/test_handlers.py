@@ -7,14 +7,14 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from bitchange import db, ledger
-from bitchange.pages.history import HistoryState
-from bitchange.pages.transfer import TransferState
-from bitchange.pages.wallet import WalletState
-from bitchange.pages.wallet_controls import WithdrawalSwitchState
-from bitchange.pages.withdraw import WithdrawState
 from bitchange.state.admin.deposits import AdminDepositsState
 from bitchange.state.admin.user import AdminUserState
 from bitchange.state.admin.withdrawals import AdminWithdrawalsState
+from bitchange.state.history import HistoryState
+from bitchange.state.transfer import TransferState
+from bitchange.state.wallet import WalletState
+from bitchange.state.wallet_controls import WithdrawalSwitchState
+from bitchange.state.withdraw import WithdrawState
 from bitchange.wallet import controls, withdrawals
 from bitchange.wallet.tables import Deposit, Withdrawal
 from tests.accounts.test_handlers import session_for, state_of

@@ -8,8 +8,8 @@ import pytest
 
 from bitchange import db, ledger
 from bitchange.accounts.sessions import revoke_token, token_from_cookie_header
-from bitchange.pages.wallet import WalletState
-from bitchange.pages.withdraw import WithdrawState
+from bitchange.state.wallet import WalletState
+from bitchange.state.withdraw import WithdrawState
 from bitchange.trading import service
 from bitchange.trading.service import OrderRequest
 from bitchange.wallet import withdrawals
