@@ -10,15 +10,17 @@ from bitchange import db, ledger
 from bitchange.state.admin.deposits import AdminDepositsState
 from bitchange.state.admin.user import AdminUserState
 from bitchange.state.admin.withdrawals import AdminWithdrawalsState
+from bitchange.state.deposit import DepositState
 from bitchange.state.history import HistoryState
 from bitchange.state.transfer import TransferState
 from bitchange.state.wallet import WalletState
 from bitchange.state.wallet_controls import WithdrawalSwitchState
 from bitchange.state.withdraw import WithdrawState
 from bitchange.wallet import controls, withdrawals
-from bitchange.wallet.tables import Deposit, Withdrawal
+from bitchange.wallet.tables import Deposit, DepositAddress, Withdrawal
 from tests.accounts.test_handlers import session_for, state_of
 from tests.wallet.conftest import ADMIN_SECRET, BTC, ETH, USDT, set_price
+from tests.wallet.test_chains import BIP84_FIRST, BIP84_ZPUB
 from tests.wallet.test_withdrawals import confirm_by_email, ready_address
 
 TXID = "9f" * 32
@@ -198,3 +200,26 @@ def test_an_asset_reads_the_same_on_every_screen(world):
         ledger.credit_deposit(conn, w.alice.account, "ETH", 1, ref_type="test")
     on_wallet, on_admin, _ = screens()
     assert on_wallet["ETH"] == on_admin["ETH"] == "1.50000001"
+
+
+def test_the_deposit_page_reads_and_asks_for_the_address_by_its_own_event(world, settings):
+    settings(DEPOSIT_XPUB_BTC=BIP84_ZPUB)
+    table = DepositAddress.__table__
+
+    def addresses() -> int:
+        with db.read() as conn:
+            return conn.scalar(select(func.count()).select_from(table))
+
+    page = state_of(DepositState, session_for(world.alice.email, world.clock.code()),
+                    query="?asset=btc")
+    follow_up = page.load()
+    assert (page.access, page.asset, page.address, addresses()) == ("ok", "BTC", "", 0)
+    assert follow_up is DepositState.assign_address  # the page asks for one, once
+    page.assign_address()
+    assert page.address == BIP84_FIRST and page.qr and page.error == ""
+    assert addresses() == 1
+    assert page.load() is None and page.address == BIP84_FIRST  # assigned: nothing to ask
+
+    anonymous = state_of(DepositState)
+    anonymous.assign_address()
+    assert anonymous.access == "denied" and addresses() == 1
