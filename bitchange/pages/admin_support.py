@@ -1,14 +1,15 @@
-"""Admin: the support queue (filters: status, category, age) and one ticket with replies,
-internal notes, status and priority."""
+"""Admin: the support queue (filters: status, category, age) and one ticket with replies (with
+an optional attachment), internal notes, status and priority."""
 
 from __future__ import annotations
 
 import reflex as rx
 
 from bitchange import routes
+from bitchange.components.conversation import conversation
 from bitchange.components.empty import empty_state
+from bitchange.components.uploads import attachment_upload
 from bitchange.pages.admin_users import admin_frame
-from bitchange.pages.support import conversation
 from bitchange.state.admin.support import AdminSupportState, AdminTicketState
 from bitchange.support import service as support
 
@@ -75,10 +76,11 @@ def admin_support_ticket() -> rx.Component:
         rx.cond(S.notice != "", rx.callout(S.notice, icon="check", id="staff-notice")),
         rx.cond(S.error != "", rx.callout(S.error, icon="triangle-alert", color_scheme="red",
                                           id="staff-error")),
-        conversation(S.messages, staff=True),
+        conversation(S.messages),
         rx.form(rx.vstack(
             rx.text_area(name="body", placeholder="Reply to the user, or an internal note",
                          id="staff-body", width="100%", rows="4"),
+            attachment_upload("staff-attachment", S.attach, S),
             rx.hstack(rx.checkbox(name="internal", id="staff-internal"),
                       rx.text("Internal note (the user never sees it)", size="2")),
             rx.button("Send", type="submit", id="staff-send"),

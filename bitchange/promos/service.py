@@ -27,10 +27,11 @@ from sqlalchemy.exc import IntegrityError
 
 from bitchange import db, ledger
 from bitchange.accounts import audit, throttle
-from bitchange.clock import now
+from bitchange.clock import aware, now
 from bitchange.db import retry
 from bitchange.db.models import LedgerEntry, LedgerTransaction, User
 from bitchange.fee_pools import FeePool
+from bitchange.kyc.levels import level_of
 from bitchange.ledger import InsufficientFunds
 from bitchange.promos import PROMOTIONS
 from bitchange.promos.tables import PromoCode, PromoRedemption
@@ -87,8 +88,7 @@ class Code:
 
 
 def _aware(moment: datetime) -> datetime:
-    from bitchange.staking.service import aware
-
+    """`aware` for a column that is never empty."""
     return aware(moment)  # type: ignore[return-value]
 
 
@@ -181,11 +181,8 @@ def _check_condition(conn: Connection, user_id: int, code: Code) -> None:
                 first[1] < code.condition_amount:
             raise PromoError("This code is for accounts whose first deposit met the "
                              "promotion's minimum.")
-    elif code.condition == "kyc_level_min":
-        from bitchange.kyc.levels import level_of
-
-        if level_of(conn, user_id) < code.condition_amount:
-            raise PromoError(f"This code needs verification level {code.condition_amount}.")
+    elif code.condition == "kyc_level_min" and level_of(conn, user_id) < code.condition_amount:
+        raise PromoError(f"This code needs verification level {code.condition_amount}.")
 
 
 @dataclass(frozen=True)

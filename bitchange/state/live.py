@@ -55,8 +55,9 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+import reflex as rx
 from sqlalchemy import select
 
 from bitchange import db
@@ -78,9 +79,6 @@ from bitchange.trading.views import (
     trade_parties_since,
 )
 from bitchange.wallet import withdrawals
-
-if TYPE_CHECKING:
-    import reflex as rx
 
 log = logging.getLogger(__name__)
 
@@ -232,8 +230,6 @@ def build_update(symbol: str, subs: dict[Key, Watch], checked_since: Any) -> Mar
 async def _open_tab(app: rx.App, key: Key, w: Watch):  # type: ignore[no-untyped-def]
     """The tab's screen state to change (None if the tab is gone or left the page: then its
     watch ends); the change is sent when the block ends."""
-    import reflex as rx
-
     token = key[0]
     namespace = app.event_namespace
     if namespace is not None and not await namespace._token_manager.is_token_connected(token):

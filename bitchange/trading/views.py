@@ -7,7 +7,7 @@ the user's trades) are built only for the user they belong to.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import Connection, func, select
@@ -452,8 +452,6 @@ def amount_for_total(total_text: str, price_text: str, mv: MarketView) -> str:
 def fraction_of_available(form: OrderForm, percent: int, available_base: int,
                           available_quote: int, mv: MarketView) -> OrderForm:
     """The form with the amount (or spend) set to `percent`% of what is available."""
-    from dataclasses import replace
-
     percent = max(0, min(100, percent))
     if form.side == "SELL":
         quantity = available_base * percent // 100 // mv.lot_size * mv.lot_size

@@ -28,6 +28,7 @@ from bip_utils import (
 )
 
 from bitchange.config import get_settings
+from bitchange.demo import DEMO_DEPOSIT_XPUBS
 
 # Which scheme each asset uses; an asset missing here has no deposits or withdrawals.
 SCHEMES = {"BTC": "bip84", "ETH": "bip44-eth", "USDT": "bip44-eth"}
@@ -67,8 +68,6 @@ def _configured(asset: str) -> str:
     value = {"BTC": settings.deposit_xpub_btc, "ETH": settings.deposit_xpub_eth,
              "USDT": settings.deposit_xpub_usdt}.get(asset, "")
     if not value and settings.env == "development":
-        from bitchange.demo import DEMO_DEPOSIT_XPUBS
-
         value = DEMO_DEPOSIT_XPUBS.get(asset, "")
     return value.strip()
 

@@ -16,6 +16,7 @@ from bitchange.accounts.notices import notify
 from bitchange.clock import now
 from bitchange.db import retry
 from bitchange.db.models import User
+from bitchange.kyc import transfer_limit_usdt
 from bitchange.mail.templates import Link, public_link
 from bitchange.trading.markets import assets, format_usdt
 from bitchange.wallet import policy, rules
@@ -29,8 +30,6 @@ _users = User.__table__
 
 def daily_limit(conn: Connection, user_id: int) -> int:
     """The lower of the operator's cap and the user's verification level's transfer limit."""
-    from bitchange.kyc import transfer_limit_usdt
-
     return min(rules.transfer_daily_limit(), transfer_limit_usdt(conn, user_id))
 
 

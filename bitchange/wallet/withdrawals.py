@@ -36,11 +36,12 @@ from bitchange.accounts.tokens import new_token, token_hash
 from bitchange.clock import now
 from bitchange.db import retry
 from bitchange.db.models import User
+from bitchange.kyc import daily_withdrawal_limit_usdt
 from bitchange.mail.templates import Link, public_link
 from bitchange.trading.markets import assets, format_usdt
 from bitchange.wallet import address_book, controls, policy, rules
 from bitchange.wallet.errors import InvalidTransition, WalletError
-from bitchange.wallet.pricing import limit_value_usdt
+from bitchange.wallet.pricing import limit_price, limit_value_usdt
 from bitchange.wallet.tables import Withdrawal, WithdrawalAddress, WithdrawalEvent
 
 _w = Withdrawal.__table__
@@ -177,8 +178,6 @@ class Quote:
 def daily_limit(conn: Connection, user_id: int) -> int:
     """The user's withdrawal limit per rolling 24 hours in USDT minor units: the operator's
     cap (`WITHDRAWAL_DAILY_LIMIT_USDT`) or the user's verification level's, whichever is lower."""
-    from bitchange.kyc import daily_withdrawal_limit_usdt
-
     return min(rules.withdrawal_daily_limit(), daily_withdrawal_limit_usdt(conn, user_id))
 
 
@@ -190,8 +189,6 @@ def used_today(conn: Connection, user_id: int) -> int:
 
 
 def quote(conn: Connection, user_id: int, asset: str) -> Quote:
-    from bitchange.wallet.pricing import limit_price
-
     precision = assets(conn)[asset].precision
     return Quote(asset, rules.withdrawal_fee(asset, precision),
                  rules.withdrawal_minimum(asset, precision), daily_limit(conn, user_id),

@@ -61,6 +61,7 @@ class AdminMarketsState(rx.State):
     def _reload(self) -> None:
         with db.read() as conn:
             self.rows = admin_views.market_rows(conn)
+
     def _audit(self, admin: CurrentUser, action: str, symbol: str, detail: str = "") -> None:
         with db.write() as conn:
             audit.record(conn, admin.user_id, action, symbol, ip=client_ip(self), detail=detail)
