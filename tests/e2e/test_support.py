@@ -66,7 +66,7 @@ def test_ticket_reply_by_staff_reaches_the_user(app, new_context, mailbox, conso
 
 
 def test_a_refused_attachment_holds_the_ticket_until_it_is_removed(app, new_context, console):
-    from bitchange.pages.support import ATTACHMENT_REFUSED
+    from bitchange.state.support import ATTACHMENT_REFUSED
 
     user = new_context().new_page()
     log_in_trader(user, app, BOB)
