@@ -58,7 +58,6 @@ from datetime import timedelta
 from typing import Any
 
 import reflex as rx
-from sqlalchemy import select
 
 from bitchange import db
 from bitchange.clock import now
@@ -67,7 +66,6 @@ from bitchange.kyc import service as kyc
 from bitchange.state.auth import current_user
 from bitchange.state.events import off_loop
 from bitchange.trading import market_data, service
-from bitchange.trading.tables import Order
 from bitchange.trading.views import (
     MarketSnapshot,
     all_seqs,
@@ -75,6 +73,7 @@ from bitchange.trading.views import (
     market_snapshot,
     market_view,
     newest_ledger_transaction,
+    order_owners_changed_since,
     owners_moved_since,
     trade_parties_since,
 )
@@ -86,7 +85,6 @@ POLL_SECONDS = 0.25
 PRUNE_EVERY = 240  # rounds: about once a minute
 PUSH_TIMEOUT = 5.0
 ORDER_CLOCK_MARGIN = timedelta(seconds=5)  # clock skew between app nodes
-_orders = Order.__table__
 
 # A user's activity a screen can follow, each with the mark the watcher reads per round (the
 # newest row id) and the lookup of the users with rows after a mark.
@@ -219,10 +217,8 @@ def build_update(symbol: str, subs: dict[Key, Watch], checked_since: Any) -> Mar
         if users:
             since = min(w.last_trade_id for w in subs.values())
             touched = trade_parties_since(conn, symbol, since) & users
-            touched |= set(conn.scalars(
-                select(_orders.c.user_id).where(
-                    _orders.c.symbol == symbol, _orders.c.user_id.in_(users),
-                    _orders.c.updated_at >= checked_since - ORDER_CLOCK_MARGIN).distinct()))
+            touched |= order_owners_changed_since(conn, symbol, users,
+                                                  checked_since - ORDER_CLOCK_MARGIN)
     return MarketUpdate(snapshot, tails, frozenset(touched))
 
 
