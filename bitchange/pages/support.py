@@ -7,7 +7,7 @@ import reflex as rx
 
 from bitchange import routes
 from bitchange.components.conversation import conversation
-from bitchange.components.empty import empty_state
+from bitchange.components.lists import table
 from bitchange.components.shell import page
 from bitchange.components.uploads import attachment_upload
 from bitchange.state.support import SupportState, TicketState
@@ -17,19 +17,12 @@ def support_page() -> rx.Component:
     S = SupportState
     body = rx.vstack(
         rx.heading("Support", size="7"),
-        rx.table.root(
-            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in [
-                "#", "Subject", "Category", "Status", "Updated"]])),
-            rx.table.body(rx.foreach(S.tickets, lambda t: rx.table.row(
-                rx.table.cell(t["id"]),
-                rx.table.cell(rx.link(t["subject"], href=t["href"])),
-                rx.table.cell(t["category"]), rx.table.cell(rx.badge(t["status_label"])),
-                rx.table.cell(t["updated"]), class_name="ticket-row"))),
-            width="100%", size="1", id="tickets-table",
-        ),
-        empty_state(S.tickets, "You have no support tickets.",
-                    "Open one below and we will answer by email and here.",
-                    id_="tickets-table-empty"),
+        table(["#", "Subject", "Category", "Status", "Updated"], S.tickets,
+              lambda t: [t["id"], rx.link(t["subject"], href=t["href"]), t["category"],
+                         rx.badge(t["status_label"]), t["updated"]],
+              "ticket-row", "tickets-table",
+              empty=("You have no support tickets.",
+                     "Open one below and we will answer by email and here.")),
         rx.card(rx.form(rx.vstack(
             rx.heading("Open a ticket", size="4"),
             rx.input(name="subject", placeholder="Subject", id="ticket-subject", width="100%"),
