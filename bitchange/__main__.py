@@ -6,12 +6,18 @@ import argparse
 import getpass
 import os
 import re
+import signal
+import subprocess
 import sys
 import threading
 from collections.abc import Iterable, Iterator
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import TextIO
 
+from bitchange import db
+from bitchange.accounts.users import AccountError, create_user, get_user_by_email, set_admin
+from bitchange.clock import freeze
 from bitchange.config import (
     PROJECT_ROOT,
     ConfigurationError,
@@ -21,22 +27,24 @@ from bitchange.config import (
     public_url_for,
 )
 from bitchange.db import STORAGE_UNAVAILABLE, is_storage_fault
+from bitchange.demo import seed_demo
+from bitchange.demo_market import seed_demo_market
 from bitchange.inputs import InputError, parse_whole
+from bitchange.ledger import reconcile
+from bitchange.ops.backup import BackupError, run_backup
+from bitchange.ops.logs import configure_logging
+from bitchange.ops.restore import RestoreError, list_backups, restore
+from bitchange.setup import prepare_database
+from bitchange.staking.accrual import accrue_day, accrue_due, summary
 
 
 def _migrate(_args: argparse.Namespace) -> int:
-    from bitchange.setup import prepare_database
-
     prepare_database()
     print(f"Database ready: {get_settings().resolved_database_url}")
     return 0
 
 
 def _seed_demo(_args: argparse.Namespace) -> int:
-    from bitchange import db
-    from bitchange.demo import seed_demo
-    from bitchange.setup import prepare_database
-
     if get_settings().is_production:
         print("Refusing to seed demo accounts in production.", file=sys.stderr)
         return 2
@@ -53,10 +61,6 @@ def _seed_demo(_args: argparse.Namespace) -> int:
 
 
 def _create_admin(args: argparse.Namespace) -> int:
-    from bitchange import db
-    from bitchange.accounts.users import AccountError, create_user, get_user_by_email, set_admin
-    from bitchange.setup import prepare_database
-
     prepare_database()
     password = os.environ.get("BITCHANGE_ADMIN_PASSWORD") or getpass.getpass("Password: ")
     try:
@@ -75,9 +79,6 @@ def _create_admin(args: argparse.Namespace) -> int:
 
 
 def _reconcile(_args: argparse.Namespace) -> int:
-    from bitchange import db
-    from bitchange.ledger import reconcile
-
     with db.read() as conn:
         report = reconcile(conn)
     print(report.summary())
@@ -85,10 +86,6 @@ def _reconcile(_args: argparse.Namespace) -> int:
 
 
 def _backup(args: argparse.Namespace) -> int:
-    from bitchange.ops.backup import BackupError, run_backup
-    from bitchange.ops.logs import configure_logging
-    from bitchange.setup import prepare_database
-
     configure_logging()
     prepare_database()
     try:
@@ -106,8 +103,6 @@ def _backup(args: argparse.Namespace) -> int:
 
 
 def _backups(_args: argparse.Namespace) -> int:
-    from bitchange.ops.restore import list_backups
-
     entries = list_backups()
     if not entries:
         print("No backups found.")
@@ -121,8 +116,6 @@ def _backups(_args: argparse.Namespace) -> int:
 
 
 def _restore(args: argparse.Namespace) -> int:
-    from bitchange.ops.restore import RestoreError, list_backups, restore
-
     name = args.name
     if name == "latest":
         entries = list_backups()
@@ -149,11 +142,6 @@ def _accrue_staking(args: argparse.Namespace) -> int:
     """Pay due staking rewards now (what the daily job does). `--day` runs one day's accrual as
     the job would at the start of the next day (a controlled clock): for tests and
     development only, refused in production."""
-    from datetime import UTC, date, datetime, time, timedelta
-
-    from bitchange.clock import freeze
-    from bitchange.staking.accrual import accrue_day, accrue_due, summary
-
     if args.day is None:
         print(summary(accrue_due()))
         return 0
@@ -166,6 +154,10 @@ def _accrue_staking(args: argparse.Namespace) -> int:
     with freeze(lambda: moment):
         print(summary([accrue_day(day)]))
     return 0
+
+
+# The server of `serve`, started by the app module in a process of its own.
+SERVE = "import sys; from bitchange.bitchange import serve; serve(sys.argv[1], int(sys.argv[2]))"
 
 
 def _reflex_env(**extra: str) -> dict[str, str]:
@@ -206,9 +198,6 @@ def _pass_through(source: TextIO, sink: TextIO) -> None:
 
 def run_reflex(command: list[str], env: dict[str, str]) -> int:
     """Run Reflex with its stdout and stderr filtered; Reflex's exit status is ours."""
-    import signal
-    import subprocess
-
     process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True, errors="replace")
     # Ctrl-C reaches Reflex from the terminal (same process group); a TERM sent to us alone
@@ -242,8 +231,6 @@ def _configuration_refused() -> bool:
 
 def _build(_args: argparse.Namespace) -> int:
     """Compile the frontend once (the Docker image's build stage); `serve` then serves it."""
-    import subprocess
-
     command = [sys.executable, "-m", "reflex", "export", "--env", "prod", "--frontend-only",
                "--no-zip"]
     return subprocess.run(command, cwd=PROJECT_ROOT, env=_reflex_env(), check=False).returncode
@@ -251,24 +238,14 @@ def _build(_args: argparse.Namespace) -> int:
 
 def _serve(args: argparse.Namespace) -> int:
     """Migrate and serve the frontend compiled by `build` with the backend on one port, without
-    compiling anything at start (the container's command)."""
+    compiling anything at start (the container's command). The server runs in a process of its
+    own (`bitchange.bitchange.serve`): this command line never imports Reflex."""
     if _configuration_refused():
         return 2
     settings = get_settings()
     _migrate(args)
-    os.chdir(PROJECT_ROOT)
-    from reflex.utils import exec as reflex_exec
-    from reflex_base import constants
-    from reflex_base.config import get_config
-    from reflex_base.environment import environment
-
     port = args.port or settings.port
-    environment.REFLEX_ENV_MODE.set(constants.Env.PROD)
-    environment.REFLEX_SKIP_COMPILE.set(True)
-    get_config()._set_persistent(frontend_port=port, backend_port=port)
-    reflex_exec.run_backend_prod(args.host, port, constants.LogLevel.INFO,
-                                 mount_frontend_compiled_app=True)
-    return 0
+    return run_reflex([sys.executable, "-c", SERVE, args.host, str(port)], _reflex_env())
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -281,11 +258,8 @@ def _run(args: argparse.Namespace) -> int:
     if not settings.is_production:
         print("Demo logins:")
         _seed_demo(args)
-        if settings.demo_liquidity:
-            from bitchange.demo_market import seed_demo_market
-
-            if placed := seed_demo_market():
-                print(f"  (demo liquidity: {placed} orders from two house accounts)")
+        if settings.demo_liquidity and (placed := seed_demo_market()):
+            print(f"  (demo liquidity: {placed} orders from two house accounts)")
     print(f"\nBitChange is starting: open {env['PUBLIC_URL']}/ once the build finishes.\n",
           flush=True)
     return run_reflex(command, env)

@@ -2,6 +2,10 @@
 
 import reflex as rx
 from reflex._upload import upload
+from reflex.utils import exec as reflex_exec
+from reflex_base import constants
+from reflex_base.config import get_config
+from reflex_base.environment import environment
 from reflex_base.event import resolve_upload_handler_param
 from reflex_base.registry import RegistrationContext
 from reflex_base.utils.exceptions import UploadTypeError, UploadValueError
@@ -14,7 +18,7 @@ from bitchange.api.streams import watch_streams
 from bitchange.config import check_production, get_settings
 from bitchange.jobs.scheduler import lifespan_task as scheduler_lifespan
 from bitchange.mail.outbox import run_forever as outbox_loop
-from bitchange.pages.admin import AdminState, admin
+from bitchange.pages.admin import admin
 from bitchange.pages.admin_audit import admin_audit
 from bitchange.pages.admin_deposits import admin_deposits
 from bitchange.pages.admin_outbox import admin_outbox
@@ -43,6 +47,7 @@ from bitchange.state.admin.audit import AdminAuditState
 from bitchange.state.admin.deposits import AdminDepositsState
 from bitchange.state.admin.markets import AdminMarketsState
 from bitchange.state.admin.outbox import AdminOutboxState
+from bitchange.state.admin.overview import AdminState
 from bitchange.state.admin.user import AdminUserState
 from bitchange.state.admin.users import AdminUsersState
 from bitchange.state.admin.withdrawals import AdminWithdrawalsState
@@ -106,6 +111,18 @@ if not get_settings().scheduler_enabled:
     app.register_lifespan_task(outbox_loop,
                                interval_seconds=get_settings().outbox_interval_seconds)
 
+
+
+def serve(host: str, port: int) -> None:
+    """Serve the frontend compiled by `python -m bitchange build` with the backend on one port,
+    compiling nothing (`python -m bitchange serve` runs this in a process of its own)."""
+    environment.REFLEX_ENV_MODE.set(constants.Env.PROD)
+    environment.REFLEX_SKIP_COMPILE.set(True)
+    get_config()._set_persistent(frontend_port=port, backend_port=port)
+    reflex_exec.run_backend_prod(host, port, constants.LogLevel.INFO,
+                                 mount_frontend_compiled_app=True)
+
+
 _chrome = [SessionState.refresh, MarketsState.load]
 app.add_page(home, route=routes.HOME, title="BitChange — spot crypto exchange",
              on_load=_chrome)
@@ -161,14 +178,16 @@ from bitchange.pages.admin_staking import admin_staking  # noqa: E402
 from bitchange.pages.admin_support import admin_support, admin_support_ticket  # noqa: E402
 from bitchange.pages.promos import promos_page  # noqa: E402
 from bitchange.pages.staking import staking_page  # noqa: E402
-from bitchange.pages.support import SupportState, TicketState, support_page, support_ticket  # noqa: E402
-from bitchange.pages.verification import VerificationState, verification  # noqa: E402
+from bitchange.pages.support import support_page, support_ticket  # noqa: E402
+from bitchange.pages.verification import verification  # noqa: E402
 from bitchange.state.admin.kyc import AdminKycState  # noqa: E402
 from bitchange.state.admin.promos import AdminPromosState  # noqa: E402
 from bitchange.state.admin.staking import AdminStakingState  # noqa: E402
 from bitchange.state.admin.support import AdminSupportState, AdminTicketState  # noqa: E402
 from bitchange.state.promos import PromosState  # noqa: E402
 from bitchange.state.staking import StakingState  # noqa: E402
+from bitchange.state.support import SupportState, TicketState  # noqa: E402
+from bitchange.state.verification import VerificationState  # noqa: E402
 
 app.add_page(verification, route=routes.VERIFICATION, title="Verification · BitChange",
              on_load=[*_chrome, VerificationState.load])

@@ -35,3 +35,10 @@ def freeze(source: Callable[[], datetime]) -> Iterator[None]:
 def when(moment: datetime | None) -> str:
     """A moment as the exchange's screens show it: UTC, to the minute ("—" when there is none)."""
     return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "—"
+
+
+def aware(moment: datetime | None) -> datetime | None:
+    """SQLite returns naive UTC datetimes; make them comparable with `now()`."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)

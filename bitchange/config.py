@@ -9,6 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
+from limits import parse
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -130,8 +131,6 @@ class Settings(BaseSettings):
     @field_validator("upload_rate_limit")
     @classmethod
     def _rate_limit(cls, value: str) -> str:
-        from limits import parse
-
         parse(value)  # refuses what the limiter could not read
         return value
 

@@ -24,6 +24,7 @@ from bitchange.api.app import routes as api_routes
 from bitchange.api.streams import routes as stream_routes
 from bitchange.config import PROJECT_ROOT, get_settings
 from bitchange.documents.http import serve_document
+from bitchange.ops.health import health_report
 
 log = logging.getLogger(__name__)
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -108,8 +109,6 @@ async def healthz(request: Request) -> JSONResponse:
     """Database reachable (else 503), a write can commit, disk space, scheduler alive, age of
     the last good backup. With `?strict=1` a degraded state (cannot commit, low disk space,
     stale backup, no live scheduler) is a 503 too, for monitors."""
-    from bitchange.ops.health import health_report
-
     reachable, report = await run_in_threadpool(health_report)
     strict = request.query_params.get("strict") in ("1", "true")
     healthy = reachable and (report["status"] == "ok" or not strict)

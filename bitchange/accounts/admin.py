@@ -16,6 +16,7 @@ from bitchange.accounts.users import AccountError
 from bitchange.clock import now
 from bitchange.db.models import User
 from bitchange.inputs import InputError, parse_id
+from bitchange.wallet.withdrawals import reject_for_frozen_account
 
 _users = User.__table__
 
@@ -89,10 +90,7 @@ def freeze(conn: Connection, admin_id: int, user_id: int, *, ip: str, reason: st
 
 def reject_open_withdrawals(conn: Connection, user_id: int) -> int:
     """In the freezing transaction: reject the user's open withdrawals (funds released), so
-    nothing in flight is paid out of a frozen account. Imported here, not at module level:
-    the wallet imports the accounts package."""
-    from bitchange.wallet.withdrawals import reject_for_frozen_account
-
+    nothing in flight is paid out of a frozen account."""
     return reject_for_frozen_account(conn, user_id)
 
 

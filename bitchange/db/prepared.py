@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, bindparam, insert
 from sqlalchemy.sql import Executable
 
 # (SQL, positional plan [(name, bind processor)] or None for named parameters, literal
@@ -97,8 +97,6 @@ class Prepared:
 
 def insert_row(table, columns: Iterable[str], *, returning: str | None = None) -> Prepared:  # type: ignore[no-untyped-def]
     """INSERT of the named columns, each bound under its own name (optionally RETURNING)."""
-    from sqlalchemy import bindparam, insert
-
     statement = insert(table).values({name: bindparam(name) for name in columns})
     if returning is not None:
         statement = statement.returning(table.c[returning])

@@ -23,7 +23,7 @@ from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 from sqlalchemy import ColumnElement, Connection, and_, delete, exists, func, insert, select
 
-from bitchange import db
+from bitchange import db, routes
 from bitchange.clock import now
 from bitchange.config import get_settings
 from bitchange.documents.tables import PrivateFile
@@ -150,8 +150,6 @@ def read_bytes(stored: StoredFile) -> bytes:
 
 def url(stored_or_token: StoredFile | str) -> str:
     """Where the authorised route serves the file (relative to the site)."""
-    from bitchange import routes
-
     token = stored_or_token if isinstance(stored_or_token, str) else stored_or_token.token
     return routes.document(token)
 

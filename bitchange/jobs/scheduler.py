@@ -28,6 +28,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bitchange.config import Settings, get_settings
 from bitchange.jobs import lease, runs, tasks
+from bitchange.ops.logs import configure_logging
 
 log = logging.getLogger(__name__)
 
@@ -164,8 +165,6 @@ def stop_scheduler() -> None:
 @asynccontextmanager
 async def lifespan_task() -> AsyncIterator[None]:
     """A Reflex lifespan task: the scheduler runs for as long as the backend process does."""
-    from bitchange.ops.logs import configure_logging
-
     configure_logging()
     await asyncio.to_thread(start_scheduler)
     try:

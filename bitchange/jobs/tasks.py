@@ -8,8 +8,17 @@ from datetime import timedelta
 from sqlalchemy import delete, or_
 
 from bitchange import db
+from bitchange.accounts import throttle
+from bitchange.accounts.tables import EmailToken
 from bitchange.clock import now
 from bitchange.db.models import UserSession
+from bitchange.documents.storage import remove_stale_uploads
+from bitchange.ledger import reconcile as prove
+from bitchange.mail.outbox import deliver_due
+from bitchange.ops.alerts import alert_admins
+from bitchange.ops.backup import run_backup
+from bitchange.staking.accrual import accrue_due, summary
+from bitchange.wallet import withdrawals
 
 log = logging.getLogger(__name__)
 
@@ -22,22 +31,15 @@ class ReconcileFailed(RuntimeError):
 
 
 def outbox() -> str:
-    from bitchange.mail.outbox import deliver_due
-
     return f"{deliver_due()} delivered"
 
 
 def backup() -> str:
-    from bitchange.ops.backup import run_backup
-
     result = run_backup("schedule")
     return f"{result.name} ({result.size} bytes){' uploaded' if result.remote_key else ''}"
 
 
 def reconcile() -> str:
-    from bitchange.ledger import reconcile as prove
-    from bitchange.ops.alerts import alert_admins
-
     with db.read() as conn:
         report = prove(conn)
     if report.ok:
@@ -54,15 +56,11 @@ def reconcile() -> str:
 def staking_accrual() -> str:
     """Pay the staking rewards of every complete day still unpaid (idempotent per position and
     day; see bitchange.staking.accrual)."""
-    from bitchange.staking.accrual import accrue_due, summary
-
     return summary(accrue_due())
 
 
 def expire_withdrawals() -> str:
     """Cancel withdrawal requests whose email confirmation link expired, releasing the funds."""
-    from bitchange.wallet import withdrawals
-
     with db.write() as conn:
         expired = withdrawals.expire_stale(conn)
     return f"{expired} unconfirmed withdrawal requests expired"
@@ -70,9 +68,6 @@ def expire_withdrawals() -> str:
 
 def cleanup() -> str:
     """Forget sessions and email tokens that can no longer be used, and old throttle records."""
-    from bitchange.accounts import throttle
-    from bitchange.accounts.tables import EmailToken
-
     sessions, tokens = UserSession.__table__, EmailToken.__table__
     moment = now()
     with db.write() as conn:
@@ -91,7 +86,5 @@ def cleanup() -> str:
 
 def stale_uploads() -> str:
     """Remove uploads that no KYC submission or support message took within an hour."""
-    from bitchange.documents.storage import remove_stale_uploads
-
     unsent, stray = remove_stale_uploads()
     return f"{unsent} unsent uploads and {stray} stray files removed"

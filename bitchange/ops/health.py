@@ -18,6 +18,7 @@ from bitchange import db
 from bitchange.clock import now
 from bitchange.config import Settings, get_settings
 from bitchange.jobs.lease import SCHEDULER
+from bitchange.jobs.runs import last_runs
 from bitchange.ops.tables import BackupRun, SchedulerLease, StorageProbe
 
 _backups = BackupRun.__table__
@@ -179,8 +180,6 @@ def _age(hours: float | None) -> str:
 
 
 def operations_view(settings: Settings | None = None) -> OperationsView:
-    from bitchange.jobs.runs import last_runs
-
     settings = settings or get_settings()
     moment = now()
     with db.read() as conn:

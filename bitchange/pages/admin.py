@@ -1,111 +1,16 @@
-"""The operators' dashboard. Access is decided on the server for every event."""
+"""The operators' dashboard: reconciliation, backups and jobs, markets, withdrawal switches,
+and the admin area's navigation. Access is decided on the server (`state.admin.overview`)."""
 
 from __future__ import annotations
 
 import reflex as rx
 
-from bitchange import db, routes
+from bitchange import routes
 from bitchange.components.empty import empty_state
 from bitchange.components.shell import page
-from bitchange.ledger import reconcile
 from bitchange.pages.admin_markets import markets_card
 from bitchange.pages.wallet_controls import withdrawal_switches_card
-from bitchange.state.auth import current_admin, current_user, navigate
-from bitchange.state.events import event
-from bitchange.trading.markets import assets
-
-
-class AdminState(rx.State):
-    # "unknown" until the server has decided; then "admin" or "denied".
-    access: str = "unknown"
-    reconcile_ok: bool = False
-    reconcile_summary: str = ""
-    reconcile_lines: list[str] = []
-    totals: list[dict[str, str]] = []
-    # Operations: backups and scheduled jobs (bitchange.ops.health.operations_view).
-    backup_configured: bool = True
-    backup_last_ok: str = ""
-    backup_age: str = ""
-    backup_stale: bool = False
-    backup_last_error: str = ""
-    scheduler_alive: bool = False
-    scheduler_leader: str = ""
-    jobs: list[dict[str, str]] = []
-
-    def _deny(self) -> None:
-        self.access = "denied"
-        self.reconcile_ok, self.reconcile_summary = False, ""
-        self.reconcile_lines, self.totals = [], []
-        self.backup_last_ok, self.backup_age, self.backup_last_error = "", "", ""
-        self.scheduler_leader, self.jobs = "", []
-
-    def _is_admin(self) -> bool:
-        return current_admin(self) is not None
-
-    @event
-    def load(self) -> rx.event.EventSpec | None:
-        user = current_user(self)
-        if user is None:
-            self._deny()
-            return navigate(routes.login(routes.ADMIN))
-        if not user.is_admin:
-            self._deny()
-            return None
-        if not user.mfa_enabled:  # admins must have 2FA before the admin area opens
-            self._deny()
-            self.access = "needs_2fa"
-            return None
-        self.access = "admin"
-        self._run_reconcile()
-        self._load_operations()
-        return None
-
-    @event
-    def refresh_operations(self) -> None:
-        if not self._is_admin():
-            self._deny()
-            return
-        self._load_operations()
-
-    def _load_operations(self) -> None:
-        from bitchange.ops.health import operations_view
-
-        view = operations_view()
-        self.backup_configured = view.backup_configured
-        self.backup_last_ok, self.backup_age = view.backup_last_ok, view.backup_age
-        self.backup_stale, self.backup_last_error = view.backup_stale, view.backup_last_error
-        self.scheduler_alive, self.scheduler_leader = view.scheduler_alive, view.scheduler_leader
-        self.jobs = view.jobs
-
-    @event
-    def run_reconcile(self) -> None:
-        if not self._is_admin():
-            self._deny()
-            return
-        self._run_reconcile()
-
-    def _run_reconcile(self) -> None:
-        with db.read() as conn:
-            report = reconcile(conn)
-            precisions = assets(conn)
-        self.reconcile_ok = report.ok
-        self.reconcile_summary = report.summary().splitlines()[0] if report.ok else (
-            f"{len(report.discrepancies)} discrepancies found")
-        self.reconcile_lines = [] if report.ok else report.summary().splitlines()
-        external = _external_totals()
-        self.totals = [
-            {"asset": code, "deposited": info.format(external.get(code, 0))}
-            for code, info in precisions.items()
-        ]
-
-
-def _external_totals() -> dict[str, int]:
-    """Net funds that came in from the outside world, per asset (deposits minus withdrawals)."""
-    from bitchange.ledger import EXTERNAL, balances_of, system_account
-
-    with db.read() as conn:
-        return {asset: -(available + locked) for asset, (available, locked)
-                in balances_of(conn, system_account(conn, EXTERNAL)).items()}
+from bitchange.state.admin.overview import AdminState
 
 
 def reconcile_card() -> rx.Component:

@@ -5,24 +5,20 @@ from __future__ import annotations
 
 import reflex as rx
 
-from bitchange.components.empty import empty_state
+from bitchange.components.lists import table
 from bitchange.pages.admin_users import admin_frame
 from bitchange.state.admin.kyc import AdminKycState
 
 
 def admin_kyc() -> rx.Component:
     S = AdminKycState
-    queue = rx.table.root(
-        rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in [
-            "#", "User", "Level", "Submitted", ""]])),
-        rx.table.body(rx.foreach(S.queue, lambda q: rx.table.row(
-            rx.table.cell(q["id"]), rx.table.cell(q["email"]), rx.table.cell(q["level"]),
-            rx.table.cell(q["created"]),
-            rx.table.cell(rx.button("Review", size="1", on_click=S.open(q["id"]),
-                                    class_name="kyc-review")),
-            class_name="kyc-queue-row"))),
-        width="100%", size="1", id="kyc-queue",
-    )
+    queue = table(["#", "User", "Level", "Submitted", ""], S.queue,
+                  lambda q: [q["id"], q["email"], q["level"], q["created"],
+                             rx.button("Review", size="1", on_click=S.open(q["id"]),
+                                       class_name="kyc-review")],
+                  "kyc-queue-row", "kyc-queue",
+                  empty=("Nothing to review.", "Submitted verifications wait here for an "
+                         "admin to approve or reject them."))
     viewer = rx.cond(S.selected.contains("id"), rx.card(rx.vstack(
         rx.heading("Submission #", S.selected["id"], " · ", S.selected["email"], size="4",
                    id="kyc-viewer-title"),
@@ -54,8 +50,6 @@ def admin_kyc() -> rx.Component:
         rx.cond(S.error != "", rx.callout(S.error, icon="triangle-alert", color_scheme="red",
                                           id="kyc-admin-error")),
         queue,
-        empty_state(S.queue, "Nothing to review.", "Submitted verifications wait here for an "
-                    "admin to approve or reject them.", id_="kyc-queue-empty"),
         viewer,
         spacing="3", width="100%",
     ))

@@ -1,14 +1,15 @@
-"""Admin: the support queue (filters: status, category, age) and one ticket with replies,
-internal notes, status and priority."""
+"""Admin: the support queue (filters: status, category, age) and one ticket with replies (with
+an optional attachment), internal notes, status and priority."""
 
 from __future__ import annotations
 
 import reflex as rx
 
 from bitchange import routes
-from bitchange.components.empty import empty_state
+from bitchange.components.conversation import conversation
+from bitchange.components.lists import table
+from bitchange.components.uploads import attachment_upload
 from bitchange.pages.admin_users import admin_frame
-from bitchange.pages.support import conversation
 from bitchange.state.admin.support import AdminSupportState, AdminTicketState
 from bitchange.support import service as support
 
@@ -36,22 +37,16 @@ def admin_support() -> rx.Component:
             rx.button("Filter", type="submit", id="queue-filter"),
             wrap="wrap",
         ), on_submit=S.filter, reset_on_submit=False),
-        rx.table.root(
-            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in [
-                "#", "Subject", "User", "Category", "Priority", "Status", "Opened",
-                "Updated"]])),
-            rx.table.body(rx.foreach(S.tickets, lambda t: rx.table.row(
-                rx.table.cell(t["id"]), rx.table.cell(rx.link(t["subject"], href=t["href"])),
-                rx.table.cell(t["email"]), rx.table.cell(t["category"]),
-                rx.table.cell(rx.badge(t["priority"], color_scheme=rx.match(
-                    t["priority"], ("urgent", "red"), ("high", "orange"), "gray"))),
-                rx.table.cell(rx.badge(t["status"])), rx.table.cell(t["created"]),
-                rx.table.cell(t["updated"]), class_name="queue-row"))),
-            width="100%", size="1", id="support-queue",
-        ),
-        empty_state(S.tickets, "No tickets match.",
-                    "Change the status, category or age filters to see other tickets.",
-                    id_="support-queue-empty"),
+        table(["#", "Subject", "User", "Category", "Priority", "Status", "Opened", "Updated"],
+              S.tickets,
+              lambda t: [t["id"], rx.link(t["subject"], href=t["href"]), t["email"],
+                         t["category"],
+                         rx.badge(t["priority"], color_scheme=rx.match(
+                             t["priority"], ("urgent", "red"), ("high", "orange"), "gray")),
+                         rx.badge(t["status"]), t["created"], t["updated"]],
+              "queue-row", "support-queue",
+              empty=("No tickets match.",
+                     "Change the status, category or age filters to see other tickets.")),
         spacing="3", width="100%",
     ))
 
@@ -75,10 +70,11 @@ def admin_support_ticket() -> rx.Component:
         rx.cond(S.notice != "", rx.callout(S.notice, icon="check", id="staff-notice")),
         rx.cond(S.error != "", rx.callout(S.error, icon="triangle-alert", color_scheme="red",
                                           id="staff-error")),
-        conversation(S.messages, staff=True),
+        conversation(S.messages),
         rx.form(rx.vstack(
             rx.text_area(name="body", placeholder="Reply to the user, or an internal note",
                          id="staff-body", width="100%", rows="4"),
+            attachment_upload("staff-attachment", S.attach, S),
             rx.hstack(rx.checkbox(name="internal", id="staff-internal"),
                       rx.text("Internal note (the user never sees it)", size="2")),
             rx.button("Send", type="submit", id="staff-send"),

@@ -27,7 +27,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bitchange import db, ledger
 from bitchange.accounts import audit, throttle
-from bitchange.clock import now
+from bitchange.clock import aware, now
 from bitchange.db import retry
 from bitchange.db.models import LedgerEntry, LedgerTransaction, User
 from bitchange.fee_pools import FeePool

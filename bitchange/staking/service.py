@@ -13,13 +13,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, func, insert, select, update
 
 from bitchange import ledger
 from bitchange.accounts import audit
-from bitchange.clock import now
+from bitchange.clock import aware, now
 from bitchange.fee_pools import FeePool
 from bitchange.ledger import InsufficientFunds
 from bitchange.staking import STAKING, STAKING_REWARDS
@@ -41,13 +41,6 @@ class StakingError(ValueError):
 
 
 _POOL = FeePool(STAKING_REWARDS, "Rewards", "staking_fund", "staking_funding", StakingError)
-
-
-def aware(moment: datetime | None) -> datetime | None:
-    """SQLite returns naive UTC datetimes; make them comparable with `clock.now()`."""
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)

@@ -55,9 +55,9 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from sqlalchemy import select
+import reflex as rx
 
 from bitchange import db
 from bitchange.clock import now
@@ -66,7 +66,6 @@ from bitchange.kyc import service as kyc
 from bitchange.state.auth import current_user
 from bitchange.state.events import off_loop
 from bitchange.trading import market_data, service
-from bitchange.trading.tables import Order
 from bitchange.trading.views import (
     MarketSnapshot,
     all_seqs,
@@ -74,13 +73,11 @@ from bitchange.trading.views import (
     market_snapshot,
     market_view,
     newest_ledger_transaction,
+    order_owners_changed_since,
     owners_moved_since,
     trade_parties_since,
 )
 from bitchange.wallet import withdrawals
-
-if TYPE_CHECKING:
-    import reflex as rx
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +85,6 @@ POLL_SECONDS = 0.25
 PRUNE_EVERY = 240  # rounds: about once a minute
 PUSH_TIMEOUT = 5.0
 ORDER_CLOCK_MARGIN = timedelta(seconds=5)  # clock skew between app nodes
-_orders = Order.__table__
 
 # A user's activity a screen can follow, each with the mark the watcher reads per round (the
 # newest row id) and the lookup of the users with rows after a mark.
@@ -221,10 +217,8 @@ def build_update(symbol: str, subs: dict[Key, Watch], checked_since: Any) -> Mar
         if users:
             since = min(w.last_trade_id for w in subs.values())
             touched = trade_parties_since(conn, symbol, since) & users
-            touched |= set(conn.scalars(
-                select(_orders.c.user_id).where(
-                    _orders.c.symbol == symbol, _orders.c.user_id.in_(users),
-                    _orders.c.updated_at >= checked_since - ORDER_CLOCK_MARGIN).distinct()))
+            touched |= order_owners_changed_since(conn, symbol, users,
+                                                  checked_since - ORDER_CLOCK_MARGIN)
     return MarketUpdate(snapshot, tails, frozenset(touched))
 
 
@@ -232,8 +226,6 @@ def build_update(symbol: str, subs: dict[Key, Watch], checked_since: Any) -> Mar
 async def _open_tab(app: rx.App, key: Key, w: Watch):  # type: ignore[no-untyped-def]
     """The tab's screen state to change (None if the tab is gone or left the page: then its
     watch ends); the change is sent when the block ends."""
-    import reflex as rx
-
     token = key[0]
     namespace = app.event_namespace
     if namespace is not None and not await namespace._token_manager.is_token_connected(token):

@@ -10,7 +10,7 @@ from sqlalchemy import Connection, case, func, insert, select, update
 
 from bitchange.accounts import audit
 from bitchange.accounts.notices import notify
-from bitchange.clock import now
+from bitchange.clock import aware, now
 from bitchange.db.models import User
 from bitchange.documents import storage
 from bitchange.mail.templates import Link, public_link
@@ -106,16 +106,18 @@ def user_close(conn: Connection, user_id: int, ticket_id: int) -> None:
 
 
 def staff_reply(conn: Connection, staff_id: int, ticket_id: int, body: str, *,
-                internal: bool = False, ip: str = "") -> int:
-    """A reply the user sees (and is emailed about), or an internal note they never see."""
+                internal: bool = False, ip: str = "", attachment_id: int | None = None) -> int:
+    """A reply the user sees (and is emailed about), or an internal note they never see. An
+    attachment is one of the staff member's own unsent support uploads, as for users."""
     ticket = conn.execute(select(_tickets).where(_tickets.c.id == ticket_id)).first()
     if ticket is None:
         raise SupportError("Unknown ticket.")
     body = _body(body)
+    attachment_id = _attachment(conn, staff_id, attachment_id)
     moment = now()
     message_id = conn.execute(insert(_messages).values(
         ticket_id=ticket_id, author_id=staff_id, kind="note" if internal else "staff",
-        body=body, created_at=moment)).inserted_primary_key[0]
+        body=body, attachment_id=attachment_id, created_at=moment)).inserted_primary_key[0]
     audit.record(conn, staff_id, "ticket_note" if internal else "ticket_reply",
                  f"ticket {ticket_id}", ip=ip)
     if internal:
@@ -170,8 +172,6 @@ class TicketSummary:
 
 
 def _summary(row) -> TicketSummary:  # type: ignore[no-untyped-def]
-    from bitchange.staking.service import aware
-
     return TicketSummary(row.id, row.subject, row.category, row.status, row.priority,
                          row.email, aware(row.created_at), aware(row.updated_at))  # type: ignore[arg-type]
 
@@ -220,8 +220,6 @@ def thread(conn: Connection, ticket_id: int, *, viewer_id: int | None,
            staff: bool) -> tuple[TicketSummary, list[MessageView]]:
     """The ticket and its messages as `viewer_id` may see them (staff: everything; a user: their
     own ticket, without internal notes)."""
-    from bitchange.staking.service import aware
-
     query = _ticket_query().where(_tickets.c.id == ticket_id)
     if not staff:
         query = query.where(_tickets.c.user_id == viewer_id)

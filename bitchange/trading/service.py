@@ -27,7 +27,7 @@ from sqlalchemy import Connection, bindparam, literal_column, or_, select, updat
 from bitchange import db, ledger
 from bitchange.clock import now
 from bitchange.db import retry
-from bitchange.db.models import LedgerAccount, User
+from bitchange.db.models import LedgerAccount, Market, User
 from bitchange.db.prepared import Prepared, insert_row
 from bitchange.engine import (
     STP,
@@ -45,7 +45,14 @@ from bitchange.ledger import InsufficientFunds
 from bitchange.money import MAX_MINOR
 from bitchange.trading.candles import record_trades
 from bitchange.trading.filters import Filters
-from bitchange.trading.markets import AssetInfo, MarketInfo, assets, get_market
+from bitchange.trading.markets import (
+    AssetInfo,
+    MarketConfigError,
+    MarketInfo,
+    assets,
+    check_market_filters,
+    get_market,
+)
 from bitchange.trading.tables import MarketSequence, Order
 from bitchange.trading.tables import Trade as TradeRow
 
@@ -717,8 +724,6 @@ def set_market_status(symbol: str, status: str) -> None:
     """Halt or resume a market. Halted markets refuse new orders but allow cancels."""
     if status not in ("active", "halted"):
         raise TradingError("Status must be active or halted")
-    from bitchange.db.models import Market
-
     def work(conn: Connection, live: _LiveBook, seq: int) -> None:
         conn.execute(update(Market.__table__).where(Market.__table__.c.symbol == symbol)
                      .values(status=status))
@@ -731,9 +736,6 @@ def set_market_status(symbol: str, status: str) -> None:
 def update_market_rules(symbol: str, *, tick_size: int, lot_size: int, min_notional: int,
                         maker_fee_bps: int, taker_fee_bps: int) -> None:
     """Edit a market's filters and fees; resting orders keep their prices and quantities."""
-    from bitchange.db.models import Market
-    from bitchange.trading.markets import MarketConfigError, check_market_filters
-
     for fee in (maker_fee_bps, taker_fee_bps):
         if not 0 <= fee <= 1000:
             raise TradingError("Fees must be between 0 and 1000 basis points")

@@ -7,7 +7,7 @@ the user's trades) are built only for the user they belong to.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import Connection, func, select
@@ -21,7 +21,7 @@ from bitchange.trading.candles import INTERVALS
 from bitchange.trading.filters import Filters
 from bitchange.trading.markets import assets, get_market
 from bitchange.trading.service import OrderRequest, depth
-from bitchange.trading.tables import MarketSequence, Trade
+from bitchange.trading.tables import MarketSequence, Order, Trade
 
 BOOK_LEVELS = 20
 TAPE_SIZE = 40
@@ -31,6 +31,7 @@ NO_DATA = "—"
 
 _sequences = MarketSequence.__table__
 _trades = Trade.__table__
+_orders = Order.__table__
 _accounts = LedgerAccount.__table__
 _entries = LedgerEntry.__table__
 _ledger_transactions = LedgerTransaction.__table__
@@ -231,6 +232,16 @@ def trade_parties_since(conn: Connection, symbol: str, after_id: int) -> set[int
     rows = conn.execute(select(_trades.c.maker_user_id, _trades.c.taker_user_id)
                         .where(_trades.c.symbol == symbol, _trades.c.id > after_id))
     return {user for row in rows for user in row}
+
+
+def order_owners_changed_since(conn: Connection, symbol: str, users: set[int],
+                               since: datetime) -> set[int]:
+    """Which of `users` had an order in the market change at or after `since` (a cancel,
+    self-trade prevention, an admin's cancel-all), server-side only."""
+    return set(conn.scalars(
+        select(_orders.c.user_id).where(
+            _orders.c.symbol == symbol, _orders.c.user_id.in_(users),
+            _orders.c.updated_at >= since).distinct()))
 
 
 def newest_ledger_transaction(conn: Connection) -> int:
@@ -452,8 +463,6 @@ def amount_for_total(total_text: str, price_text: str, mv: MarketView) -> str:
 def fraction_of_available(form: OrderForm, percent: int, available_base: int,
                           available_quote: int, mv: MarketView) -> OrderForm:
     """The form with the amount (or spend) set to `percent`% of what is available."""
-    from dataclasses import replace
-
     percent = max(0, min(100, percent))
     if form.side == "SELL":
         quantity = available_base * percent // 100 // mv.lot_size * mv.lot_size

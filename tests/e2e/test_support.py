@@ -66,7 +66,7 @@ def test_ticket_reply_by_staff_reaches_the_user(app, new_context, mailbox, conso
 
 
 def test_a_refused_attachment_holds_the_ticket_until_it_is_removed(app, new_context, console):
-    from bitchange.pages.support import ATTACHMENT_REFUSED
+    from bitchange.state.support import ATTACHMENT_REFUSED
 
     user = new_context().new_page()
     log_in_trader(user, app, BOB)
@@ -84,4 +84,33 @@ def test_a_refused_attachment_holds_the_ticket_until_it_is_removed(app, new_cont
     expect(user.locator("#ticket-attachment-error")).to_have_count(0)
     user.click("#ticket-submit")
     expect(user.locator("#ticket-title")).to_contain_text("My statement")
+    assert console.errors == []
+
+
+def test_staff_attach_a_file_to_their_reply(app, new_context, console):
+    user = new_context().new_page()
+    log_in_trader(user, app, ALICE)
+    user.goto(app.url + "/support")
+    user.fill("#ticket-subject", "Which form do I need?")
+    user.select_option("#ticket-category", "verification")
+    user.fill("#ticket-body", "For the address proof.")
+    user.click("#ticket-submit")
+    expect(user.locator("#ticket-title")).to_contain_text("Which form do I need?")
+    ticket_url = user.url
+
+    staff = new_context().new_page()
+    log_in_admin(staff, app)
+    staff.goto(app.url + "/admin/support/ticket?id=" + ticket_url.split("id=")[-1])
+    expect(staff.locator("#staff-ticket-title")).to_contain_text("Which form do I need?")
+    staff.fill("#staff-body", "This one, filled in and signed.")
+    upload(staff, "staff-attachment", "form.png", "image/png", png())
+    expect(staff.locator("#staff-attachment-done")).to_be_visible()
+    staff.click("#staff-send")
+    expect(staff.locator("#staff-notice")).to_contain_text("Reply sent")
+    expect(staff.locator(".message-staff .message-attachment")).to_have_count(1)
+
+    user.goto(ticket_url)
+    link = user.locator(".message-staff .message-attachment")
+    expect(link).to_have_count(1)
+    assert user.request.get(app.url + link.get_attribute("href")).status == 200  # the owner
     assert console.errors == []

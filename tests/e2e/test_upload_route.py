@@ -8,7 +8,7 @@ import urllib.error
 import urllib.request
 import uuid
 
-from bitchange.pages.support import SupportState
+from bitchange.state.support import SupportState
 from tests.e2e.extras_helpers import png
 
 

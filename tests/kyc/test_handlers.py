@@ -15,8 +15,6 @@ from bitchange.accounts import totp
 from bitchange.accounts.sessions import activate_session, start_session
 from bitchange.documents.tables import PrivateFile
 from bitchange.kyc import service as kyc
-from bitchange.pages.support import TicketState
-from bitchange.pages.verification import VerificationState
 from bitchange.promos.tables import PromoCode
 from bitchange.staking import STAKING_REWARDS
 from bitchange.staking import service as staking
@@ -25,6 +23,8 @@ from bitchange.state.admin.promos import AdminPromosState
 from bitchange.state.admin.staking import AdminStakingState
 from bitchange.state.admin.support import AdminTicketState
 from bitchange.state.staking import StakingState
+from bitchange.state.support import TicketState
+from bitchange.state.verification import VerificationState
 from bitchange.support import service as support
 from bitchange.support.tables import SupportMessage
 from tests.accounts.test_handlers import state_of

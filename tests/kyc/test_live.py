@@ -7,7 +7,7 @@ import pytest
 
 from bitchange import db
 from bitchange.kyc import service as kyc
-from bitchange.pages.verification import VerificationState
+from bitchange.state.verification import VerificationState
 from tests.kyc.test_kyc import submit
 from tests.livetabs import FakeApp, browser_tab, call, cookie_for
 from tests.staking.conftest import make_user

@@ -16,8 +16,8 @@ from bitchange.config import reload_settings
 from bitchange.documents import storage
 from bitchange.documents.storage import DocumentError
 from bitchange.documents.tables import PrivateFile
-from bitchange.pages.support import SupportState
-from bitchange.pages.verification import VerificationState
+from bitchange.state.support import SupportState
+from bitchange.state.verification import VerificationState
 from tests.accounts.test_handlers import state_of
 from tests.kyc.test_handlers import token_for
 from tests.kyc.test_kyc import IDENTITY, JPEG, PNG

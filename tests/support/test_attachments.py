@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from bitchange import db
 from bitchange.documents import storage
-from bitchange.pages.support import ATTACHMENT_REFUSED, SupportState, TicketState
+from bitchange.state.support import ATTACHMENT_REFUSED, SupportState, TicketState
 from bitchange.support import service as support
 from bitchange.support.tables import SupportMessage, SupportTicket
 from tests.accounts.test_handlers import state_of

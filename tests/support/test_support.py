@@ -144,7 +144,7 @@ def test_attachments_are_checked_and_served_to_the_owner_and_staff_only(database
 
 
 def test_a_new_result_on_a_ticket_replaces_the_old_error(database):
-    from bitchange.pages.support import TicketState
+    from bitchange.state.support import TicketState
     from tests.accounts.test_handlers import state_of
 
     alice = make_user("alice@example.com")

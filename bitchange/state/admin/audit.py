@@ -6,18 +6,19 @@ import reflex as rx
 
 from bitchange import db, routes
 from bitchange.accounts import admin_views, audit
-from bitchange.state.admin import gate
-from bitchange.state.auth import current_admin
+from bitchange.state.admin import AdminPage
 from bitchange.state.events import event
 
 
-class AdminAuditState(rx.State):
-    access: str = "unknown"
+class AdminAuditState(AdminPage, rx.State):
     rows: list[dict[str, str]] = []
     actions: list[str] = []
     action: str = ""
     admin: str = ""
     target: str = ""
+
+    def _clear(self) -> None:
+        self.rows = []
 
     def _search(self) -> None:
         with db.read() as conn:
@@ -27,18 +28,15 @@ class AdminAuditState(rx.State):
 
     @event
     def load(self) -> rx.event.EventSpec | None:
-        user, redirect = gate(self, routes.ADMIN_AUDIT)
+        user, redirect = self._open(routes.ADMIN_AUDIT)
         if user is None:
-            self.access, self.rows = "denied", []
             return redirect
-        self.access = "admin"
         self._search()
         return None
 
     @event
     def filter(self, form: dict) -> None:
-        if current_admin(self) is None:
-            self.access, self.rows = "denied", []
+        if self._admin() is None:
             return
         action = str(form.get("action", ""))
         self.action = action[:64]

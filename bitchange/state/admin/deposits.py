@@ -8,8 +8,8 @@ import reflex as rx
 from bitchange import db, routes
 from bitchange.inputs import InputError, parse_id, parse_whole
 from bitchange.money import AmountError, parse_amount
-from bitchange.state.admin import gate
-from bitchange.state.auth import client_ip, current_admin
+from bitchange.state.admin import AdminPage
+from bitchange.state.auth import client_ip
 from bitchange.state.events import event
 from bitchange.trading.markets import assets
 from bitchange.wallet import admin_views, chains, deposits
@@ -23,8 +23,7 @@ def _int(value: object, what: str) -> int:
         raise WalletError(str(exc)) from None
 
 
-class AdminDepositsState(rx.State):
-    access: str = "unknown"
+class AdminDepositsState(AdminPage, rx.State):
     assets: list[str] = list(chains.SCHEMES)
     pending: list[dict[str, str]] = []
     recent: list[dict[str, str]] = []
@@ -32,8 +31,8 @@ class AdminDepositsState(rx.State):
     notice: str = ""
     error: str = ""
 
-    def _deny(self) -> None:
-        self.access, self.pending, self.recent = "denied", [], []
+    def _clear(self) -> None:
+        self.pending, self.recent = [], []
 
     def _load(self) -> None:
         with db.read() as conn:
@@ -43,19 +42,16 @@ class AdminDepositsState(rx.State):
     @event
     def load(self) -> rx.event.EventSpec | None:
         self.notice = self.error = ""
-        user, redirect = gate(self, routes.ADMIN_DEPOSITS)
+        user, redirect = self._open(routes.ADMIN_DEPOSITS)
         if user is None:
-            self._deny()
             return redirect
-        self.access = "admin"
         self._load()
         return None
 
     @event
     def record(self, form: dict) -> None:
-        admin = current_admin(self)
+        admin = self._admin()
         if admin is None:
-            self._deny()
             return
         self.notice = self.error = ""
         try:
@@ -97,9 +93,8 @@ class AdminDepositsState(rx.State):
         self._decide(str(form.get("id", "")), str(form.get("reason", "")) or " ")
 
     def _decide(self, deposit_id: str, reject_reason: str) -> None:
-        admin = current_admin(self)
+        admin = self._admin()
         if admin is None:
-            self._deny()
             return
         self.notice = self.error = ""
         try:

@@ -9,13 +9,12 @@ from bitchange import db, routes
 from bitchange.inputs import parse_id
 from bitchange.kyc import admin_views
 from bitchange.kyc import service as kyc
-from bitchange.state.admin import gate
-from bitchange.state.auth import client_ip, current_admin
+from bitchange.state.admin import AdminPage
+from bitchange.state.auth import client_ip
 from bitchange.state.events import event
 
 
-class AdminKycState(rx.State):
-    access: str = "unknown"
+class AdminKycState(AdminPage, rx.State):
     queue: list[dict[str, str]] = []
     selected: dict[str, str] = {}
     details: list[list[str]] = []
@@ -23,13 +22,14 @@ class AdminKycState(rx.State):
     notice: str = ""
     error: str = ""
 
-    def _deny(self) -> None:
-        self.access, self.queue, self.selected = "denied", [], {}
+    def _clear(self) -> None:
+        self.queue, self.selected = [], {}
         self.details, self.documents = [], []
 
     def _refresh(self) -> None:
         with db.read() as conn:
             self.queue = admin_views.queue_rows(conn)
+
     def _show(self, submission_id: int) -> None:
         with db.read() as conn:
             view = admin_views.submission_page(conn, submission_id)
@@ -37,22 +37,20 @@ class AdminKycState(rx.State):
             self.selected, self.details, self.documents = {}, [], []
             return
         self.selected, self.details, self.documents = view.selected, view.details, view.documents
+
     @event
     def load(self) -> rx.event.EventSpec | None:
         self.notice = self.error = ""
-        user, redirect = gate(self, routes.ADMIN_KYC)
+        user, redirect = self._open(routes.ADMIN_KYC)
         if user is None:
-            self._deny()
             return redirect
-        self.access = "admin"
         self.selected, self.details, self.documents = {}, [], []
         self._refresh()
         return None
 
     @event
     def open(self, submission_id: str) -> None:
-        if current_admin(self) is None:
-            self._deny()
+        if self._admin() is None:
             return
         self.notice = self.error = ""
         try:
@@ -61,9 +59,8 @@ class AdminKycState(rx.State):
             self.selected = {}
 
     def _decide(self, reject_reason: str | None) -> None:
-        admin = current_admin(self)
+        admin = self._admin()
         if admin is None:
-            self._deny()
             return
         self.notice = self.error = ""
         try:

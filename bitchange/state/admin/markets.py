@@ -10,7 +10,8 @@ from bitchange.accounts import audit
 from bitchange.accounts.sessions import CurrentUser
 from bitchange.inputs import InputError, parse_whole
 from bitchange.money import AmountError, parse_amount
-from bitchange.state.auth import client_ip, current_admin
+from bitchange.state.admin import AdminPage
+from bitchange.state.auth import client_ip
 from bitchange.state.events import event
 from bitchange.trading import admin_views, service
 from bitchange.trading.markets import assets, get_market
@@ -44,23 +45,23 @@ def parse_rules(form: dict, base_precision: int, quote_precision: int) -> dict[s
     }
 
 
-class AdminMarketsState(rx.State):
+class AdminMarketsState(AdminPage, rx.State):
+    """A card of the dashboard (`state.admin.overview` decides what the page shows)."""
+
     rows: list[dict[str, str]] = []
     editing: str = ""  # symbol whose rules are being edited
     edit: dict[str, str] = {}
     error: str = ""
     notice: str = ""
 
-    def _admin(self) -> CurrentUser | None:
-        admin = current_admin(self)
-        if admin is None:
-            self.rows, self.editing, self.edit = [], "", {}
-            self.notice, self.error = "", "Admins only"
-        return admin
+    def _clear(self) -> None:
+        self.rows, self.editing, self.edit = [], "", {}
+        self.notice, self.error = "", "Admins only"
 
     def _reload(self) -> None:
         with db.read() as conn:
             self.rows = admin_views.market_rows(conn)
+
     def _audit(self, admin: CurrentUser, action: str, symbol: str, detail: str = "") -> None:
         with db.write() as conn:
             audit.record(conn, admin.user_id, action, symbol, ip=client_ip(self), detail=detail)
@@ -69,10 +70,9 @@ class AdminMarketsState(rx.State):
     def load(self) -> None:
         self.error = self.notice = ""
         self.editing, self.edit = "", {}
-        if current_admin(self) is None:
-            self.rows = []
-            return
-        self._reload()
+        if self._admin() is not None:
+            self.access = "admin"
+            self._reload()
 
     @event
     def set_status(self, symbol: str, status: str) -> None:

@@ -8,22 +8,22 @@ import reflex as rx
 from bitchange import db, routes
 from bitchange.config import get_settings
 from bitchange.mail import admin_views
-from bitchange.state.admin import gate
+from bitchange.state.admin import AdminPage
 from bitchange.state.events import event
 
 
-class AdminOutboxState(rx.State):
-    access: str = "unknown"
+class AdminOutboxState(AdminPage, rx.State):
     show_bodies: bool = False
     rows: list[dict[str, str]] = []
 
+    def _clear(self) -> None:
+        self.rows = []
+
     @event
     def load(self) -> rx.event.EventSpec | None:
-        user, redirect = gate(self, routes.ADMIN_OUTBOX)
+        user, redirect = self._open(routes.ADMIN_OUTBOX)
         if user is None:
-            self.access, self.rows = "denied", []
             return redirect
-        self.access = "admin"
         # Bodies carry live tokens (reset links): never shown to anyone in production.
         self.show_bodies = not get_settings().is_production
         with db.read() as conn:

@@ -8,13 +8,14 @@ from datetime import UTC, datetime, timedelta
 import reflex as rx
 
 from bitchange import db, routes
+from bitchange.accounts.sessions import CurrentUser
 from bitchange.clock import now
 from bitchange.inputs import InputError, parse_id, parse_whole
 from bitchange.money import AmountError, parse_amount
 from bitchange.promos import admin_views
 from bitchange.promos import service as promos
-from bitchange.state.admin import gate
-from bitchange.state.auth import client_ip, current_admin
+from bitchange.state.admin import AdminPage
+from bitchange.state.auth import client_ip
 from bitchange.state.events import event
 from bitchange.trading.markets import assets
 
@@ -29,8 +30,7 @@ def _date(text: str, default: datetime) -> datetime:
         raise promos.PromoError("Dates are YYYY-MM-DD or YYYY-MM-DD HH:MM (UTC).") from None
 
 
-class AdminPromosState(rx.State):
-    access: str = "unknown"
+class AdminPromosState(AdminPage, rx.State):
     codes: list[dict[str, str]] = []
     redemptions: list[dict[str, str]] = []
     selected_code: str = ""
@@ -44,23 +44,22 @@ class AdminPromosState(rx.State):
             view = admin_views.promos_page(conn, self.selected_code)
         self.asset_codes, self.codes = view.asset_codes, view.codes
         self.redemptions, self.pool = view.redemptions, view.pool
+
     @event
     def load(self) -> rx.event.EventSpec | None:
         self.notice = self.error = ""
-        user, redirect = gate(self, routes.ADMIN_PROMOS)
+        user, redirect = self._open(routes.ADMIN_PROMOS)
         if user is None:
-            self.access, self.codes, self.redemptions, self.pool = "denied", [], [], []
             return redirect
-        self.access = "admin"
         self._refresh()
         return None
 
-    def _admin(self):  # type: ignore[no-untyped-def]
-        admin = current_admin(self)
-        if admin is None:
-            self.access, self.codes, self.redemptions, self.pool = "denied", [], [], []
+    def _clear(self) -> None:
+        self.codes, self.redemptions, self.pool = [], [], []
+
+    def _admin(self) -> CurrentUser | None:
         self.notice = self.error = ""
-        return admin
+        return super()._admin()
 
     @event
     def create(self, form: dict) -> None:

@@ -6,18 +6,18 @@ from __future__ import annotations
 import reflex as rx
 
 from bitchange import db, routes
+from bitchange.accounts.sessions import CurrentUser
 from bitchange.inputs import InputError, parse_id, parse_whole
 from bitchange.money import AmountError, parse_amount
 from bitchange.staking import admin_views
 from bitchange.staking import service as staking
-from bitchange.state.admin import gate
-from bitchange.state.auth import client_ip, current_admin
+from bitchange.state.admin import AdminPage
+from bitchange.state.auth import client_ip
 from bitchange.state.events import event
 from bitchange.trading.markets import assets
 
 
-class AdminStakingState(rx.State):
-    access: str = "unknown"
+class AdminStakingState(AdminPage, rx.State):
     products: list[dict[str, str]] = []
     pool: list[dict[str, str]] = []
     asset_codes: list[str] = []
@@ -28,23 +28,22 @@ class AdminStakingState(rx.State):
         with db.read() as conn:
             view = admin_views.staking_page(conn)
         self.asset_codes, self.products, self.pool = view.asset_codes, view.products, view.pool
+
     @event
     def load(self) -> rx.event.EventSpec | None:
         self.notice = self.error = ""
-        user, redirect = gate(self, routes.ADMIN_STAKING)
+        user, redirect = self._open(routes.ADMIN_STAKING)
         if user is None:
-            self.access, self.products, self.pool = "denied", [], []
             return redirect
-        self.access = "admin"
         self._refresh()
         return None
 
-    def _admin(self):  # type: ignore[no-untyped-def]
-        admin = current_admin(self)
-        if admin is None:
-            self.access, self.products, self.pool = "denied", [], []
+    def _clear(self) -> None:
+        self.products, self.pool = [], []
+
+    def _admin(self) -> CurrentUser | None:
         self.notice = self.error = ""
-        return admin
+        return super()._admin()
 
     @event
     def create(self, form: dict) -> None:

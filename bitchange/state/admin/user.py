@@ -10,13 +10,12 @@ from bitchange.accounts import admin as accounts_admin
 from bitchange.accounts import admin_views, api_keys
 from bitchange.accounts.users import AccountError
 from bitchange.inputs import InputError, parse_id
-from bitchange.state.admin import gate
-from bitchange.state.auth import client_ip, current_admin
+from bitchange.state.admin import AdminPage
+from bitchange.state.auth import client_ip
 from bitchange.state.events import event
 
 
-class AdminUserState(rx.State):
-    access: str = "unknown"
+class AdminUserState(AdminPage, rx.State):
     found: bool = False
     profile: dict[str, str] = {}
     sessions: list[dict[str, str]] = []
@@ -32,8 +31,8 @@ class AdminUserState(rx.State):
         except ValueError:
             return -1
 
-    def _deny(self) -> None:
-        self.access, self.found, self.profile = "denied", False, {}
+    def _clear(self) -> None:
+        self.found, self.profile = False, {}
         self.sessions, self.logins, self.balances, self.keys = [], [], [], []
 
     def _load(self) -> None:
@@ -49,18 +48,15 @@ class AdminUserState(rx.State):
     @event
     def load(self) -> rx.event.EventSpec | None:
         self.notice = self.error = ""
-        user, redirect = gate(self, routes.ADMIN_USERS)
+        user, redirect = self._open(routes.ADMIN_USERS)
         if user is None:
-            self._deny()
             return redirect
-        self.access = "admin"
         self._load()
         return None
 
     def _act(self, action: str) -> None:
-        admin = current_admin(self)
+        admin = self._admin()
         if admin is None:
-            self._deny()
             return
         target, ip = self._target(), client_ip(self)
         self.notice = self.error = ""
@@ -82,9 +78,8 @@ class AdminUserState(rx.State):
     @event
     def revoke_api_key(self, key_id: str) -> None:
         """Support revokes one of the user's API keys (audited, the owner is told)."""
-        admin = current_admin(self)
+        admin = self._admin()
         if admin is None:
-            self._deny()
             return
         self.notice = self.error = ""
         try:

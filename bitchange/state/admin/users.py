@@ -7,16 +7,17 @@ import reflex as rx
 from bitchange import db, routes
 from bitchange.accounts import admin as accounts_admin
 from bitchange.accounts import admin_views
-from bitchange.state.admin import gate
-from bitchange.state.auth import current_admin
+from bitchange.state.admin import AdminPage
 from bitchange.state.events import event
 
 
-class AdminUsersState(rx.State):
-    access: str = "unknown"
+class AdminUsersState(AdminPage, rx.State):
     query: str = ""
     total: int = 0
     rows: list[dict[str, str]] = []
+
+    def _clear(self) -> None:
+        self.rows = []
 
     def _search(self) -> None:
         with db.read() as conn:
@@ -25,18 +26,15 @@ class AdminUsersState(rx.State):
 
     @event
     def load(self) -> rx.event.EventSpec | None:
-        user, redirect = gate(self, routes.ADMIN_USERS)
+        user, redirect = self._open(routes.ADMIN_USERS)
         if user is None:
-            self.access, self.rows = "denied", []
             return redirect
-        self.access = "admin"
         self._search()
         return None
 
     @event
     def search(self, form: dict) -> None:
-        if current_admin(self) is None:
-            self.access, self.rows = "denied", []
+        if self._admin() is None:
             return
         self.query = str(form.get("q", ""))[:100]
         self._search()

@@ -8,22 +8,21 @@ import reflex as rx
 
 from bitchange import db, routes
 from bitchange.inputs import parse_id
-from bitchange.state.admin import gate
-from bitchange.state.auth import client_ip, current_admin
+from bitchange.state.admin import AdminPage
+from bitchange.state.auth import client_ip
 from bitchange.state.events import event
 from bitchange.wallet import admin_views, withdrawals
 from bitchange.wallet.errors import WalletError
 
 
-class AdminWithdrawalsState(rx.State):
-    access: str = "unknown"
+class AdminWithdrawalsState(AdminPage, rx.State):
     rows: list[dict[str, str]] = []
     four_eyes: str = ""
     notice: str = ""
     error: str = ""
 
-    def _deny(self) -> None:
-        self.access, self.rows = "denied", []
+    def _clear(self) -> None:
+        self.rows = []
 
     def _load(self) -> None:
         with db.read() as conn:
@@ -33,18 +32,15 @@ class AdminWithdrawalsState(rx.State):
     @event
     def load(self) -> rx.event.EventSpec | None:
         self.notice = self.error = ""
-        user, redirect = gate(self, routes.ADMIN_WITHDRAWALS)
+        user, redirect = self._open(routes.ADMIN_WITHDRAWALS)
         if user is None:
-            self._deny()
             return redirect
-        self.access = "admin"
         self._load()
         return None
 
     def _act(self, form: dict, action: str) -> None:
-        admin = current_admin(self)
+        admin = self._admin()
         if admin is None:
-            self._deny()
             return
         self.notice = self.error = ""
         try:
