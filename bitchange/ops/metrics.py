@@ -21,7 +21,6 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from functools import wraps
-from pathlib import Path
 from typing import Any, TypeVar
 
 from prometheus_client import (
@@ -48,7 +47,7 @@ from bitchange.ops.tables import JobRun
 from bitchange.trading.tables import Order
 from bitchange.wallet.tables import Withdrawal
 
-MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"  # read by prometheus-client when it is imported
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 # 0.5 ms to 1 s, then the slow tail.
 _FAST = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
@@ -229,14 +228,6 @@ def render() -> bytes:
         return generate_latest(registry)
     registry.register(_exchange)
     return generate_latest(REGISTRY) + generate_latest(registry)
-
-
-def prepare_multiprocess_dir(path: Path) -> None:
-    """Before the backend processes start: an empty directory for their values (files left
-    by an earlier run would be added to this one's)."""
-    path.mkdir(parents=True, exist_ok=True)
-    for stale in path.glob("*.db"):
-        stale.unlink()
 
 
 def timer() -> Callable[[], float]:
