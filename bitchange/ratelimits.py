@@ -23,6 +23,7 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import lru_cache
 
 import redis
@@ -158,6 +159,13 @@ def refused(refusal: Refusal) -> None:
 def recent(limit: int = 100) -> list[RecentRefusal]:
     """The keys refused lately, newest first."""
     return _log().recent(limit)
+
+
+def admin_rows(limit: int = 100) -> list[dict[str, str]]:
+    """The admin page's table: who is being limited, by what, how often, when last."""
+    return [{"when": datetime.fromtimestamp(r.last_at, UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
+             "action": r.action, "scope": r.scope, "key": r.key, "limit": r.limit,
+             "count": str(r.count)} for r in recent(limit)]
 
 
 # --- the record of refusals: memory (one process) or Redis (shared) ----------------------------
