@@ -29,7 +29,7 @@ from functools import lru_cache
 import redis
 from limits import RateLimitItem, parse_many
 from limits.storage import MemoryStorage, RedisStorage, Storage
-from limits.strategies import SlidingWindowCounterRateLimiter
+from limits.strategies import MovingWindowRateLimiter
 
 from bitchange.config import Settings, get_settings
 from bitchange.ops import metrics
@@ -126,7 +126,7 @@ def hit(action: str, *, ip: str = "", account: object = None) -> Refusal | None:
     if action not in ACTIONS:
         raise KeyError(action)
     settings = get_settings()
-    limiter = SlidingWindowCounterRateLimiter(storage())
+    limiter = MovingWindowRateLimiter(storage())
     exchange = _namespace(settings)
     for scope, subject in (("ip", ip), ("account", account)):
         key = "" if subject is None else str(subject).strip().lower()

@@ -2,8 +2,8 @@
 
 A user's upload stays unsent until a KYC submission or a support message takes it: each user may
 have only `UPLOAD_PENDING_MAX` unsent uploads, may upload only `UPLOAD_RATE_LIMIT` files (per
-user; counted in Redis when `REFLEX_REDIS_URL` is set, so across workers), and a scheduled job
-removes unsent uploads after `UNSENT_LIFETIME`, rows and files.
+user; bitchange.ratelimits, counted in Redis when it is configured, so across workers), and a
+scheduled job removes unsent uploads after `UNSENT_LIFETIME`, rows and files.
 """
 
 from __future__ import annotations
