@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from functools import wraps
+from pathlib import Path
 from typing import Any, TypeVar
 
 from prometheus_client import (
@@ -218,11 +219,32 @@ class ExchangeCollector(Collector):
 _exchange = ExchangeCollector()
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # no signal: only whether the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, as another user
+        pass
+    return True
+
+
+def _forget_dead_processes(directory: Path) -> None:
+    """A worker that died (and was replaced) no longer counts in the live gauges (screens,
+    stream clients): prometheus-client's `mark_process_dead`, which the server never calls."""
+    pids = {int(path.stem.rsplit("_", 1)[1]) for path in directory.glob("gauge_live*_*.db")
+            if path.stem.rsplit("_", 1)[1].isdigit()}
+    for pid in pids:
+        if not _alive(pid):
+            multiprocess.mark_process_dead(pid, str(directory))
+
+
 def render() -> bytes:
     """The exposition text: every process's counted values (multiprocess mode) or this
     process's, and the database's gauges."""
     registry = CollectorRegistry()
-    if os.environ.get(MULTIPROC_ENV):
+    if directory := os.environ.get(MULTIPROC_ENV):
+        _forget_dead_processes(Path(directory))
         multiprocess.MultiProcessCollector(registry)
         registry.register(_exchange)
         return generate_latest(registry)
