@@ -23,7 +23,7 @@ from bitchange.state.login import LoginState
 from bitchange.support import service as support
 from bitchange.support.service import SupportError
 from bitchange.trading.tables import Order
-from bitchange.wallet import transfers
+from bitchange.wallet import transfers, withdrawals
 from bitchange.wallet.errors import WalletError
 from tests.accounts.conftest import PASSWORD, UA_FIREFOX
 from tests.accounts.test_handlers import session_for, state_of
@@ -150,10 +150,16 @@ def test_orders_and_cancels_from_the_screen_say_slow_down(database, limits):
     assert other.form_error == "" and other.notice
 
 
-def test_transfers_and_tickets_are_limited_per_account(database, limits):
-    limits(RATE_LIMIT_TRANSFER_ACCOUNT="1/hour", RATE_LIMIT_TICKET_ACCOUNT="1/hour")
+def test_withdrawals_transfers_and_tickets_are_limited_per_account(database, limits):
+    limits(RATE_LIMIT_TRANSFER_ACCOUNT="1/hour", RATE_LIMIT_TICKET_ACCOUNT="1/hour",
+           RATE_LIMIT_WITHDRAWAL_IP="1/hour")
     alice = make_trader("alice@example.com", {"BTC": BTC})
-    make_trader("bob@example.com", {})
+    bob = make_trader("bob@example.com", {})
+    with pytest.raises(WalletError) as first:  # no such address, but counted
+        withdrawals.request(alice.user_id, 999, qty("0.1"), "", ip="192.0.2.10", asset="BTC")
+    assert "Too many" not in str(first.value)
+    with pytest.raises(WalletError, match="Too many withdrawal requests; slow down"):
+        withdrawals.request(bob.user_id, 999, qty("0.1"), "", ip="192.0.2.10", asset="BTC")
     with pytest.raises(WalletError):  # refused for its own reason (no 2FA), but counted
         transfers.send(alice.user_id, "bob@example.com", "BTC", qty("0.1"), "", "")
     with pytest.raises(WalletError, match="Too many transfers; slow down"):
