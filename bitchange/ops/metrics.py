@@ -64,9 +64,10 @@ TRADES = Counter("bitchange_trades_total", "Trades executed.", ["market"])
 LOGINS = Counter("bitchange_logins_total",
                  "Login steps by outcome: success, failure, throttled, frozen, need_code.",
                  ["step", "outcome"])
+# The job's name is the `task` label: Prometheus's own `job` label names the scrape job.
 JOB_RUNS = Counter("bitchange_job_runs_total", "Scheduled job runs by outcome (ok, failed).",
-                   ["job", "status"])
-JOB_SECONDS = Histogram("bitchange_job_seconds", "Scheduled job run time.", ["job"],
+                   ["task", "status"])
+JOB_SECONDS = Histogram("bitchange_job_seconds", "Scheduled job run time.", ["task"],
                         buckets=(0.01, 0.1, 0.5, 1, 5, 15, 60, 300, 900))
 RATE_LIMITED = Counter("bitchange_rate_limited_total",
                        "Requests refused by a rate limit, by action and scope (ip, account).",
@@ -189,7 +190,7 @@ class ExchangeCollector(Collector):
                      _unix(successes.get("reconcile")))
         yield _gauge("bitchange_job_last_success_timestamp_seconds",
                      "When each scheduled job last succeeded.",
-                     labels={job: _unix(at) for job, at in successes.items()}, label="job")
+                     labels={job: _unix(at) for job, at in successes.items()}, label="task")
         yield _gauge("bitchange_backup_configured", "1 if backups are due (BACKUP_DIR, "
                      "S3_BUCKET or production).", 1.0 if backup.configured else 0.0)
         yield _gauge("bitchange_backup_last_success_timestamp_seconds",

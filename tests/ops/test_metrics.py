@@ -112,10 +112,10 @@ def test_the_database_gauges_and_job_runs(database, monkeypatch, tmp_path):
     run_backup()
     spec = JobSpec("reconcile", tasks.reconcile, every(3600))
     scheduler = Scheduler([spec], lease_seconds=30)
-    runs_before = value(found, "bitchange_job_runs_total", job="reconcile", status="ok")
+    runs_before = value(found, "bitchange_job_runs_total", task="reconcile", status="ok")
     scheduler.run(spec)
     found = samples(metrics.render())
-    assert value(found, "bitchange_job_runs_total", job="reconcile", status="ok") \
+    assert value(found, "bitchange_job_runs_total", task="reconcile", status="ok") \
         == runs_before + 1
     assert value(found, "bitchange_ledger_reconcile_ok") == 1
     assert value(found, "bitchange_ledger_reconcile_last_success_timestamp_seconds") > 0
