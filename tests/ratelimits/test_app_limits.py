@@ -229,3 +229,16 @@ def test_two_processes_share_one_count_through_redis(database, limits):
     # The admin page reads the same record from Redis, whichever process refused.
     mine = [r for r in ratelimits.recent() if r.key == key]
     assert len(mine) == 1 and mine[0].count == 2
+
+
+def test_behind_the_proxy_the_client_address_is_the_proxys_entry(monkeypatch):
+    from reflex_base.config import get_config
+
+    from bitchange.web_guard import client_ip
+
+    scope = {"client": ("172.18.0.5", 40000),
+             "headers": [(b"x-forwarded-for", b"10.9.9.9, 203.0.113.7")]}
+    assert client_ip(scope) == "172.18.0.5"  # development: X-Forwarded-For is not trusted
+    monkeypatch.setattr(get_config(), "trusted_proxy_hops", 1)
+    assert client_ip(scope) == "203.0.113.7"  # what Caddy saw; the client's claim is ignored
+    assert client_ip({"client": ("172.18.0.5", 1), "headers": []}) == "172.18.0.5"
