@@ -9,6 +9,7 @@ import re
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime, time, timedelta
@@ -219,6 +220,19 @@ def run_reflex(command: list[str], env: dict[str, str]) -> int:
     return code if code >= 0 else 128 - code  # killed by a signal: the shell's convention
 
 
+def _prepare_metrics_dir() -> None:
+    """Prometheus's multiprocess mode for the backend processes (Reflex's workers report
+    together, bitchange/ops/metrics.py): PROMETHEUS_MULTIPROC_DIR, wiped, or a fresh directory,
+    in the environment before any process imports prometheus-client (values left by an earlier
+    run would be added to this one's)."""
+    given = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "")
+    path = Path(given) if given else Path(tempfile.mkdtemp(prefix="bitchange-metrics-"))
+    path.mkdir(parents=True, exist_ok=True)
+    for stale in path.glob("*.db"):
+        stale.unlink()
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(path)
+
+
 def _configuration_refused() -> bool:
     """Print what is wrong and say so if the settings may not run (production checks)."""
     try:
@@ -242,6 +256,7 @@ def _serve(args: argparse.Namespace) -> int:
     own (`bitchange.bitchange.serve`): this command line never imports Reflex."""
     if _configuration_refused():
         return 2
+    _prepare_metrics_dir()
     settings = get_settings()
     _migrate(args)
     port = args.port or settings.port
@@ -251,6 +266,7 @@ def _serve(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     if _configuration_refused():
         return 2
+    _prepare_metrics_dir()
     settings = get_settings()
     command, env = reflex_run(args, settings)
     _migrate(args)

@@ -22,6 +22,7 @@ from bitchange.pages.admin import admin
 from bitchange.pages.admin_audit import admin_audit
 from bitchange.pages.admin_deposits import admin_deposits
 from bitchange.pages.admin_outbox import admin_outbox
+from bitchange.pages.admin_rate_limits import admin_rate_limits
 from bitchange.pages.admin_user import admin_user
 from bitchange.pages.admin_users import admin_users
 from bitchange.pages.admin_withdrawals import admin_withdrawals
@@ -48,6 +49,7 @@ from bitchange.state.admin.deposits import AdminDepositsState
 from bitchange.state.admin.markets import AdminMarketsState
 from bitchange.state.admin.outbox import AdminOutboxState
 from bitchange.state.admin.overview import AdminState
+from bitchange.state.admin.rate_limits import AdminRateLimitsState
 from bitchange.state.admin.user import AdminUserState
 from bitchange.state.admin.users import AdminUsersState
 from bitchange.state.admin.withdrawals import AdminWithdrawalsState
@@ -157,6 +159,9 @@ app.add_page(admin_audit, route=routes.ADMIN_AUDIT, title="Audit log · Admin ·
              on_load=[*_chrome, AdminAuditState.load])
 app.add_page(admin_outbox, route=routes.ADMIN_OUTBOX, title="Outbox · Admin · BitChange",
              on_load=[*_chrome, AdminOutboxState.load])
+app.add_page(admin_rate_limits, route=routes.ADMIN_RATE_LIMITS,
+             title="Rate limits · Admin · BitChange",
+             on_load=[*_chrome, AdminRateLimitsState.load])
 
 # Trading (issue #4).
 app.add_page(trade, route=routes.TRADE, title="Trade · BitChange",

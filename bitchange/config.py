@@ -9,7 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from limits import parse
+from limits import parse_many
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -128,11 +128,52 @@ class Settings(BaseSettings):
     api_ban_seconds: int = Field(120, alias="API_BAN_SECONDS")
     api_listen_key_minutes: int = Field(60, alias="API_LISTEN_KEY_MINUTES")
 
-    @field_validator("upload_rate_limit")
+    # App-wide rate limits (bitchange.ratelimits), per client IP and per account, in the
+    # `limits` package's notation ("10/minute;100/hour"; empty: no limit). Counted in Redis
+    # (REDIS_URL, else REFLEX_REDIS_URL) when set, so every worker and node shares one count.
+    rate_limit_signup_ip: str = Field("20/hour", alias="RATE_LIMIT_SIGNUP_IP")
+    rate_limit_signup_account: str = Field("5/hour", alias="RATE_LIMIT_SIGNUP_ACCOUNT")
+    rate_limit_login_ip: str = Field("60/minute;600/hour", alias="RATE_LIMIT_LOGIN_IP")
+    rate_limit_login_account: str = Field("20/minute;200/hour", alias="RATE_LIMIT_LOGIN_ACCOUNT")
+    rate_limit_reset_ip: str = Field("20/hour", alias="RATE_LIMIT_RESET_IP")
+    rate_limit_reset_account: str = Field("10/hour", alias="RATE_LIMIT_RESET_ACCOUNT")
+    rate_limit_two_factor_ip: str = Field("30/minute", alias="RATE_LIMIT_TWO_FACTOR_IP")
+    rate_limit_two_factor_account: str = Field("15/minute",
+                                               alias="RATE_LIMIT_TWO_FACTOR_ACCOUNT")
+    rate_limit_order_ip: str = Field("600/minute", alias="RATE_LIMIT_ORDER_IP")
+    rate_limit_order_account: str = Field("120/minute", alias="RATE_LIMIT_ORDER_ACCOUNT")
+    rate_limit_cancel_ip: str = Field("600/minute", alias="RATE_LIMIT_CANCEL_IP")
+    rate_limit_cancel_account: str = Field("120/minute", alias="RATE_LIMIT_CANCEL_ACCOUNT")
+    rate_limit_withdrawal_ip: str = Field("60/hour", alias="RATE_LIMIT_WITHDRAWAL_IP")
+    rate_limit_withdrawal_account: str = Field("20/hour", alias="RATE_LIMIT_WITHDRAWAL_ACCOUNT")
+    rate_limit_transfer_ip: str = Field("120/hour", alias="RATE_LIMIT_TRANSFER_IP")
+    rate_limit_transfer_account: str = Field("60/hour", alias="RATE_LIMIT_TRANSFER_ACCOUNT")
+    rate_limit_ticket_ip: str = Field("30/hour", alias="RATE_LIMIT_TICKET_IP")
+    rate_limit_ticket_account: str = Field("10/hour", alias="RATE_LIMIT_TICKET_ACCOUNT")
+    rate_limit_upload_ip: str = Field("100/hour", alias="RATE_LIMIT_UPLOAD_IP")
+    # (per account: UPLOAD_RATE_LIMIT above)
+    # Every backend HTTP route (the API's own weights come on top), per client IP: 429.
+    rate_limit_http_ip: str = Field("1200/minute", alias="RATE_LIMIT_HTTP_IP")
+
+    # GET /metrics (Prometheus). With a token, only `Authorization: Bearer <token>` is
+    # answered; without one, only requests that did not pass a proxy (no X-Forwarded-For).
+    # The public Caddyfile never forwards /metrics either.
+    metrics_token: str = Field("", alias="METRICS_TOKEN")
+
+    @field_validator("upload_rate_limit", "rate_limit_signup_ip", "rate_limit_signup_account",
+                     "rate_limit_login_ip", "rate_limit_login_account", "rate_limit_reset_ip",
+                     "rate_limit_reset_account", "rate_limit_two_factor_ip",
+                     "rate_limit_two_factor_account", "rate_limit_order_ip",
+                     "rate_limit_order_account", "rate_limit_cancel_ip",
+                     "rate_limit_cancel_account", "rate_limit_withdrawal_ip",
+                     "rate_limit_withdrawal_account", "rate_limit_transfer_ip",
+                     "rate_limit_transfer_account", "rate_limit_ticket_ip",
+                     "rate_limit_ticket_account", "rate_limit_upload_ip", "rate_limit_http_ip")
     @classmethod
     def _rate_limit(cls, value: str) -> str:
-        parse(value)  # refuses what the limiter could not read
-        return value
+        if value.strip():
+            parse_many(value)  # refuses what the limiter could not read
+        return value.strip()
 
     @property
     def is_production(self) -> bool:

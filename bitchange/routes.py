@@ -39,12 +39,14 @@ ADMIN_STAKING = "/admin/staking"
 ADMIN_SUPPORT = "/admin/support"
 ADMIN_SUPPORT_TICKET = "/admin/support/ticket"  # ?id=<ticket id>
 ADMIN_PROMOS = "/admin/promos"
+ADMIN_RATE_LIMITS = "/admin/rate-limits"
 NOT_FOUND = "404"
 
 # Backend (Starlette) routes.
 AUTH_SESSION = "/auth/session"
 AUTH_LOGOUT = "/auth/logout"
 HEALTHZ = "/healthz"
+METRICS = "/metrics"  # Prometheus; never forwarded by the public proxy (bitchange.web_guard)
 UPLOAD = "/_upload"  # Reflex's own endpoint, checked first (bitchange.py)
 API_V3 = "/api/v3"  # the Binance-compatible trader API (bitchange.api, docs/api.md)
 API_DOCS = "/api/docs"  # docs/api.md, served as text

@@ -25,6 +25,7 @@ from bitchange.api.streams import routes as stream_routes
 from bitchange.config import PROJECT_ROOT, get_settings
 from bitchange.documents.http import serve_document
 from bitchange.ops.health import health_report
+from bitchange.web_guard import RequestGuard, metrics_endpoint
 
 log = logging.getLogger(__name__)
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -126,8 +127,11 @@ api = Starlette(routes=[
     Route(routes.AUTH_SESSION, _storage_guarded(session_from_ticket), methods=["GET"]),
     Route(routes.AUTH_LOGOUT, _storage_guarded(logout), methods=["GET", "POST"]),
     Route(routes.HEALTHZ, _storage_guarded(healthz), methods=["GET"]),
+    Route(routes.METRICS, metrics_endpoint, methods=["GET"]),
     Route(routes.DOCUMENTS, _storage_guarded(serve_document), methods=["GET"]),
     Route(routes.API_DOCS, api_docs, methods=["GET"]),
     Mount(routes.API_V3, routes=api_routes),
     *stream_routes,  # Binance-compatible market streams: /ws/<stream>, /stream?streams=
 ])
+# Rate limits on every backend route and the request metrics (bitchange/web_guard.py).
+api.add_middleware(RequestGuard)

@@ -2,7 +2,8 @@
 # Install everything the tests need (Chromium, Caddy, Python packages) and run the whole suite:
 # lint, unit/service tests, browser tests, benchmark smoke. With CI=true nothing may be skipped.
 source "$(dirname "$0")/_env.sh" "[test]"
-apt_install chromium caddy
+# prometheus: promtool (deploy/monitoring checks) and the server tests/e2e/test_metrics.py runs
+apt_install chromium caddy prometheus
 
 # PostgreSQL and Redis: used by the tests that are about the database or multi-worker state.
 if command -v pg_isready >/dev/null && ! pg_isready -q -h 127.0.0.1; then

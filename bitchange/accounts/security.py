@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, insert, select, update
 
-from bitchange import routes
+from bitchange import ratelimits, routes
 from bitchange.accounts import api_keys, email_tokens, history, throttle, totp
 from bitchange.accounts.admin import reject_open_withdrawals
 from bitchange.accounts.devices import describe
@@ -32,6 +32,7 @@ from bitchange.accounts.users import (
 from bitchange.clock import now
 from bitchange.db.models import User
 from bitchange.mail.templates import Link, public_link
+from bitchange.ops import metrics
 
 _users = User.__table__
 _history = PasswordHistory.__table__
@@ -56,6 +57,7 @@ def sign_up(conn: Connection, email: str, password: str, *, ip: str = "") -> str
     account nothing is created; its owner gets a notice instead, and the caller shows the same
     "check your inbox" message, so the form does not reveal who is a customer."""
     email = normalize_email(email)
+    ratelimits.check("signup", AccountError, ip=ip, account=email)
     check_password_policy(password, email)
     wait = throttle.first_blocked(conn, [("email_ip", ip)])
     if wait:
@@ -129,10 +131,23 @@ def _fail(conn: Connection, user_id: int | None, email: str, ip: str, user_agent
     history.record(conn, user_id, success=False, reason=reason, ip=ip, user_agent=user_agent)
 
 
+def _rate_limited(conn: Connection, action: str, user_id: int | None, account: object,
+                  ip: str, user_agent: str) -> LoginOutcome | None:
+    refusal = ratelimits.hit(action, ip=ip, account=account)
+    if refusal is None:
+        return None
+    history.record(conn, user_id, success=False, reason="throttled", ip=ip,
+                   user_agent=user_agent)
+    return LoginOutcome("throttled", refusal.message)
+
+
+@metrics.counts_login("password")
 def login_password(conn: Connection, email: str, password: str, *, ip: str,
                    user_agent: str) -> LoginOutcome:
     """First step: the password. Same messages and the same hashing cost for unknown emails."""
     wanted = (email or "").strip().lower()
+    if limited := _rate_limited(conn, "login", None, wanted, ip, user_agent):
+        return limited
     wait = _blocked(conn, wanted, ip)
     if wait:
         user_id = conn.scalar(select(_users.c.id).where(_users.c.email == wanted))
@@ -155,9 +170,12 @@ def login_password(conn: Connection, email: str, password: str, *, ip: str,
     return LoginOutcome("ok", ticket=finish_login(conn, user.id, ip=ip, user_agent=user_agent))
 
 
+@metrics.counts_login("code")
 def login_code(conn: Connection, user_id: int, code: str, *, ip: str,
                user_agent: str) -> LoginOutcome:
     """Second step: a TOTP or recovery code for a user whose password was just accepted."""
+    if limited := _rate_limited(conn, "two_factor", user_id, user_id, ip, user_agent):
+        return limited
     row = conn.execute(select(_users.c.email, _users.c.frozen_at).where(
         _users.c.id == user_id)).one()
     wait = _blocked(conn, row.email, ip)
@@ -264,6 +282,8 @@ def change_password(conn: Connection, user_id: int, current: str, new: str) -> N
 def request_reset(conn: Connection, email: str, *, ip: str) -> str:
     """Send a reset link if the account exists. The answer is the same either way."""
     wanted = (email or "").strip().lower()
+    if refusal := ratelimits.hit("reset", ip=ip, account=wanted):
+        return refusal.message
     wait = throttle.first_blocked(conn, [("email_account", wanted), ("email_ip", ip)])
     if wait:
         return f"Too many requests. Try again in {throttle.describe_wait(wait)}."
@@ -284,9 +304,10 @@ def reset_token_valid(conn: Connection, token: str) -> bool:
     return email_tokens.peek(conn, token, "reset") is not None
 
 
-def reset_password(conn: Connection, token: str, new_password: str) -> None:
+def reset_password(conn: Connection, token: str, new_password: str, *, ip: str = "") -> None:
     """Set a new password from a reset link. Raises AccountError (the token stays usable when
     only the new password was refused)."""
+    ratelimits.check("reset", AccountError, ip=ip)
     user_id = email_tokens.peek(conn, token, "reset")
     if user_id is None:
         raise AccountError("This reset link is invalid, used or expired. Ask for a new one.")
@@ -301,6 +322,7 @@ def reset_password(conn: Connection, token: str, new_password: str) -> None:
 # --- 2FA and the anti-phishing code -----------------------------------------------------------
 
 def confirm_two_factor(conn: Connection, user_id: int, code: str) -> list[str] | None:
+    ratelimits.check("two_factor", AccountError, account=user_id)
     codes = totp.confirm_enrolment(conn, user_id, code)
     if codes is not None:
         notify(conn, user_id, "2fa_enabled", "Two-factor authentication is on", [
@@ -316,6 +338,7 @@ def disable_two_factor(conn: Connection, user_id: int, password: str, code: str)
         _users.c.id == user_id)).one()
     if row.is_admin:
         raise AccountError("Admin accounts must keep two-factor authentication on.")
+    ratelimits.check("two_factor", AccountError, account=user_id)
     wait = throttle.retry_after(conn, "reauth", row.email)
     if wait:
         raise AccountError(f"Too many attempts. Try again in {throttle.describe_wait(wait)}.")

@@ -22,6 +22,7 @@ from bitchange.api import errors
 from bitchange.api.errors import ApiError
 from bitchange.api.limits import limiter
 from bitchange.money import MAX_MINOR
+from bitchange.web_guard import client_ip
 
 log = logging.getLogger(__name__)
 DEFAULT_RECV_WINDOW = 5000
@@ -165,7 +166,7 @@ def endpoint(weight: int, *, security: str = "NONE", scope: str = "read",
 
     def wrap(fn: Handler) -> Callable[[Request], Any]:
         async def handler(request: Request) -> Response:
-            ip = request.client.host if request.client else ""
+            ip = client_ip(request.scope)  # behind Caddy: the client's, not the proxy's
             headers: dict[str, str] = {}
             try:
                 headers["X-MBX-USED-WEIGHT-1M"] = str(

@@ -10,9 +10,10 @@ import time
 from functools import lru_cache
 
 from limits import RateLimitItemPerDay, RateLimitItemPerMinute, RateLimitItemPerSecond
-from limits.storage import MemoryStorage, RedisStorage, Storage
+from limits.storage import Storage
 from limits.strategies import FixedWindowRateLimiter
 
+from bitchange import ratelimits
 from bitchange.api.errors import ApiError
 from bitchange.config import get_settings
 
@@ -66,6 +67,9 @@ class Limiter:
         stats = self.strategy.get_window_stats(self.weight, ip)
         if not allowed:
             self._refused(ip)
+            ratelimits.refused(ratelimits.Refusal(
+                "api_weight", "ip", ip, str(self.weight),
+                int(self._retry_after(stats.reset_time))))
             raise ApiError(-1003, f"Too much request weight used; current limit is "
                                   f"{self.weight.amount} request weight per 1 MINUTE. Please use "
                                   "WebSocket Streams for live updates to avoid polling the API.",
@@ -79,6 +83,8 @@ class Limiter:
         for item, label in ((self.orders_10s, "10 SECOND"), (self.orders_day, "1 DAY")):
             if not self.strategy.hit(item, who):
                 reset = self.strategy.get_window_stats(item, who).reset_time
+                ratelimits.refused(ratelimits.Refusal("api_orders", "account", who, str(item),
+                                                      int(self._retry_after(reset))))
                 raise ApiError(-1015, f"Too many new orders; current limit is {item.amount} "
                                       f"orders per {label}.", 429,
                                {"Retry-After": self._retry_after(reset)})
@@ -95,8 +101,6 @@ class Limiter:
 @lru_cache(maxsize=1)
 def limiter() -> Limiter:
     settings = get_settings()
-    url = settings.api_redis_url or settings.redis_url
-    storage: Storage = RedisStorage(url) if url else MemoryStorage()
-    return Limiter(storage, settings.api_weight_per_minute, settings.api_orders_per_10s,
-                   settings.api_orders_per_day, settings.api_ban_after_refusals,
-                   settings.api_ban_seconds)
+    return Limiter(ratelimits.new_storage(), settings.api_weight_per_minute,
+                   settings.api_orders_per_10s, settings.api_orders_per_day,
+                   settings.api_ban_after_refusals, settings.api_ban_seconds)

@@ -52,6 +52,7 @@ from bitchange.api.user_stream import (
     order_reports,
 )
 from bitchange.config import get_settings
+from bitchange.ops import metrics
 from bitchange.trading.book_levels import seq_of, snapshot_read
 from bitchange.trading.candles import INTERVALS
 from bitchange.trading.views import all_seqs, newest_ledger_transaction
@@ -131,11 +132,13 @@ class Hub:
 
     def add(self, client: Client) -> None:
         self.clients.add(client)
+        metrics.STREAM_CLIENTS.set(len(self.clients))
         if client.user_id is not None:
             self.users[client.user_id].add(client)
 
     def remove(self, client: Client) -> None:
         self.clients.discard(client)
+        metrics.STREAM_CLIENTS.set(len(self.clients))
         if client.user_id is not None and client.user_id in self.users:
             self.users[client.user_id].discard(client)
             if not self.users[client.user_id]:

@@ -2,28 +2,22 @@
 
 A user's upload stays unsent until a KYC submission or a support message takes it: each user may
 have only `UPLOAD_PENDING_MAX` unsent uploads, may upload only `UPLOAD_RATE_LIMIT` files (per
-user; counted in Redis when `REFLEX_REDIS_URL` is set, so across workers), and a scheduled job
-removes unsent uploads after `UNSENT_LIFETIME`, rows and files.
+user; bitchange.ratelimits, counted in Redis when it is configured, so across workers), and a
+scheduled job removes unsent uploads after `UNSENT_LIFETIME`, rows and files.
 """
 
 from __future__ import annotations
 
 import hashlib
-import math
 import os
 import secrets
-import time
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import lru_cache
 from pathlib import Path
 
-from limits import parse
-from limits.storage import storage_from_string
-from limits.strategies import MovingWindowRateLimiter
 from sqlalchemy import ColumnElement, Connection, and_, delete, exists, func, insert, select
 
-from bitchange import db, routes
+from bitchange import db, ratelimits, routes
 from bitchange.clock import now
 from bitchange.config import get_settings
 from bitchange.documents.tables import PrivateFile
@@ -167,23 +161,6 @@ def unsent_count(conn: Connection, owner_id: int) -> int:
         _files.c.owner_id == owner_id, _unsent()))
 
 
-@lru_cache
-def _limiter(storage_uri: str) -> MovingWindowRateLimiter:
-    return MovingWindowRateLimiter(storage_from_string(storage_uri))
-
-
-def _check_rate(owner_id: int) -> None:
-    settings = get_settings()
-    limiter = _limiter(settings.redis_url or "memory://")
-    rate = parse(settings.upload_rate_limit)
-    # One Redis may serve several exchanges (staging beside production): count per database.
-    exchange = hashlib.sha256(settings.resolved_database_url.encode()).hexdigest()[:16]
-    if not limiter.hit(rate, "uploads", exchange, str(owner_id)):
-        reset = limiter.get_window_stats(rate, "uploads", exchange, str(owner_id)).reset_time
-        minutes = max(math.ceil((reset - time.time()) / 60), 1)
-        raise DocumentError(f"Too many uploads: try again in {minutes} min.")
-
-
 def _take_unsent(conn: Connection, owner_id: int, file_id: int) -> StoredFile | None:
     """Delete the index row of one of the owner's unsent uploads; the file is removed after
     the commit (by `_remove`)."""
@@ -198,10 +175,10 @@ def _remove(stored: StoredFile) -> None:
 
 
 def upload(owner_id: int, purpose: str, data: bytes, *,
-           replacing: int | None = None) -> StoredFile:
+           replacing: int | None = None, ip: str = "") -> StoredFile:
     """Store a user's upload (in its own transaction), within their rate limit and their
     quota of unsent uploads; `replacing`, an earlier unsent upload of theirs, is removed."""
-    _check_rate(owner_id)
+    ratelimits.check("upload", DocumentError, ip=ip, account=owner_id)
     limit = get_settings().upload_pending_max
     with db.write() as conn:
         replaced = _take_unsent(conn, owner_id, replacing) if replacing is not None else None

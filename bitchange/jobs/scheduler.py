@@ -28,6 +28,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bitchange.config import Settings, get_settings
 from bitchange.jobs import lease, runs, tasks
+from bitchange.ops import metrics
 from bitchange.ops.logs import configure_logging
 
 log = logging.getLogger(__name__)
@@ -125,13 +126,18 @@ class Scheduler:
         if not self._renew():
             return
         run_id = runs.record_start(spec.name, self.holder)
+        elapsed = metrics.timer()
         try:
             detail = spec.func() or "ok"
         except Exception as exc:
             log.exception("scheduled job %s failed", spec.name)
+            metrics.JOB_RUNS.labels(spec.name, "failed").inc()
             runs.record_finish(run_id, "failed", f"{type(exc).__name__}: {exc}")
         else:
+            metrics.JOB_RUNS.labels(spec.name, "ok").inc()
             runs.record_finish(run_id, "ok", detail)
+        finally:
+            metrics.JOB_SECONDS.labels(spec.name).observe(elapsed())
 
 
 _running: Scheduler | None = None

@@ -57,7 +57,7 @@ class SchedulerHealth:
     renewed_seconds_ago: float | None
 
 
-def _storage_folders(settings: Settings) -> list[Path]:
+def storage_folders(settings: Settings) -> list[Path]:
     folders = [settings.data_dir]
     url = make_url(settings.resolved_database_url)
     if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
@@ -82,7 +82,7 @@ def storage_health(settings: Settings, moment: datetime) -> StorageHealth:
         error = str(exc).splitlines()[0][:200]
     if not error and not db.database_file_writable():
         error = "the database file is read-only"
-    folders = _storage_folders(settings)
+    folders = storage_folders(settings)
     free_mb = min(shutil.disk_usage(folder).free for folder in folders) // 2**20 if folders else 0
     return StorageHealth(error, free_mb, free_mb < settings.health_min_free_mb)
 

@@ -35,7 +35,6 @@ from bitchange.kyc.levels import level_of
 from bitchange.ledger import InsufficientFunds
 from bitchange.promos import PROMOTIONS
 from bitchange.promos.tables import PromoCode, PromoRedemption
-from bitchange.staking.service import aware
 from bitchange.trading.markets import assets
 
 _codes = PromoCode.__table__

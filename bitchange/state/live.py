@@ -63,6 +63,7 @@ from bitchange import db
 from bitchange.clock import now
 from bitchange.engine import gc_policy
 from bitchange.kyc import service as kyc
+from bitchange.ops import metrics
 from bitchange.state.auth import current_user
 from bitchange.state.events import off_loop
 from bitchange.trading import market_data, service
@@ -364,6 +365,7 @@ async def watch_markets(app: rx.App) -> None:
             await tick(app, checked)
             if rounds % PRUNE_EVERY == 0:
                 await prune_disconnected(app)
+            metrics.LIVE_SCREENS.set(len(_watches))
         except asyncio.CancelledError:
             raise
         except Exception:

@@ -48,7 +48,7 @@ class ResetPasswordState(rx.State):
             return
         try:
             with db.write() as conn:
-                security.reset_password(conn, self._token(), password)
+                security.reset_password(conn, self._token(), password, ip=client_ip(self))
         except AccountError as exc:
             self.error = str(exc)
             return

@@ -103,8 +103,13 @@ class SecurityState(rx.State):
         user = self._user()
         if user is None:
             return
-        with db.write() as conn:
-            codes = security.confirm_two_factor(conn, user.user_id, str(form.get("code", "")))
+        try:
+            with db.write() as conn:
+                codes = security.confirm_two_factor(conn, user.user_id,
+                                                    str(form.get("code", "")))
+        except AccountError as exc:
+            self._done(user, error=str(exc))
+            return
         if codes is None:
             self._done(user, error=security.GENERIC_CODE_FAILURE)
             return

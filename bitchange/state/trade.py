@@ -17,11 +17,11 @@ import asyncio
 
 import reflex as rx
 
-from bitchange import db
+from bitchange import db, ratelimits
 from bitchange.accounts.sessions import CurrentUser
 from bitchange.inputs import parse_id
 from bitchange.state import live
-from bitchange.state.auth import current_user
+from bitchange.state.auth import client_ip, current_user
 from bitchange.state.events import event, off_loop
 from bitchange.trading import service
 from bitchange.trading.candles import INTERVALS
@@ -375,6 +375,7 @@ class TradeState(rx.State):
             return  # each is already said beside its field
         try:
             request = build_request(self._form(), mv)
+            ratelimits.check("order", TradingError, ip=client_ip(self), account=user.user_id)
             placed = service.place_order(user.user_id, self.market, request)
         except FormError as exc:
             self._refused(exc)
@@ -400,6 +401,7 @@ class TradeState(rx.State):
             return
         try:
             number = parse_id(order_id)
+            ratelimits.check("cancel", TradingError, ip=client_ip(self), account=user.user_id)
             service.cancel_order(user.user_id, number)
             self.notice = f"Order #{number} cancelled"
         except (TradingError, ValueError) as exc:
@@ -421,6 +423,9 @@ class TradeState(rx.State):
         self._new_result()
         user = self._trader()
         if user is None:
+            return
+        if refusal := ratelimits.hit("cancel", ip=client_ip(self), account=user.user_id):
+            self.form_error = refusal.message
             return
         count = service.cancel_all(user.user_id, symbol)
         where = f" in {symbol}" if symbol else " in all markets"

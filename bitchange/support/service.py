@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, case, func, insert, select, update
 
+from bitchange import ratelimits
 from bitchange.accounts import audit
 from bitchange.accounts.notices import notify
 from bitchange.clock import aware, now
@@ -55,7 +56,8 @@ def _attachment(conn: Connection, user_id: int, file_id: int | None) -> int | No
 
 
 def open_ticket(conn: Connection, user_id: int, *, subject: str, category: str, body: str,
-                attachment_id: int | None = None) -> int:
+                attachment_id: int | None = None, ip: str = "") -> int:
+    ratelimits.check("ticket", SupportError, ip=ip, account=user_id)
     subject = " ".join((subject or "").split())
     if not 3 <= len(subject) <= 120:
         raise SupportError("The subject must be 3 to 120 characters.")

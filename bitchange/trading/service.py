@@ -43,6 +43,7 @@ from bitchange.engine import (
 )
 from bitchange.ledger import InsufficientFunds
 from bitchange.money import MAX_MINOR
+from bitchange.ops import metrics
 from bitchange.trading.candles import record_trades
 from bitchange.trading.filters import Filters
 from bitchange.trading.markets import (
@@ -385,8 +386,20 @@ def _hold_needed(request: OrderRequest, book: OrderBook, user_id: int, market: M
 
 def place_order(user_id: int, symbol: str, request: OrderRequest) -> PlacedOrder:
     """Place an order for a signed-in user. Raises `TradingError` with the reason if refused."""
-    return _run_on_market(symbol, lambda conn, live, seq: _place(conn, live, seq, user_id,
-                                                                 symbol, request))
+    elapsed = metrics.timer()
+    try:
+        placed = _run_on_market(symbol, lambda conn, live, seq: _place(conn, live, seq, user_id,
+                                                                       symbol, request))
+    except UnknownMarket:
+        raise  # not a market: no series of its own
+    except TradingError:
+        metrics.order_placed(symbol, "rejected", elapsed())
+        raise
+    except Exception:
+        metrics.order_placed(symbol, "error", elapsed())
+        raise
+    metrics.order_placed(symbol, placed.status, elapsed(), placed.trades)
+    return placed
 
 
 _TRADER = Prepared(
@@ -453,12 +466,14 @@ def _place(conn: Connection, live: _LiveBook, seq: int, user_id: int, symbol: st
     })
     live.touched = True
     side = Side(request.side)
-    if request.kind == "limit":
-        result = book.submit_limit(order_id, user_id, side, request.price, request.quantity,
-                                   TimeInForce(request.tif), request.post_only, STP(request.stp))
-    else:
-        result = book.submit_market(order_id, user_id, side, request.quantity,
-                                    request.quote_amount, STP(request.stp))
+    with metrics.MATCHING.labels(symbol).time():
+        if request.kind == "limit":
+            result = book.submit_limit(order_id, user_id, side, request.price, request.quantity,
+                                       TimeInForce(request.tif), request.post_only,
+                                       STP(request.stp))
+        else:
+            result = book.submit_market(order_id, user_id, side, request.quantity,
+                                        request.quote_amount, STP(request.stp))
     if result.status is Status.REJECTED:
         # The engine consumed the order id, which the rollback frees for reuse (SQLite): so
         # the book is dropped with the transaction. `_validate` and the post-only check

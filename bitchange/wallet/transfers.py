@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, func, insert, select
 
-from bitchange import db, ledger, routes
+from bitchange import db, ledger, ratelimits, routes
 from bitchange.accounts.notices import notify
 from bitchange.clock import now
 from bitchange.db import retry
@@ -94,9 +94,10 @@ def _send(conn: Connection, user_id: int, recipient_email: str, asset: str, amou
 
 
 def send(user_id: int, recipient_email: str, asset: str, amount: int, note: str,
-         code: str) -> int:
+         code: str, *, ip: str = "") -> int:
     """Transfer now (own transaction, run again after a deadlock); a wrong 2FA code is counted
     against the throttle."""
+    ratelimits.check("transfer", WalletError, ip=ip, account=user_id)
     try:
         return retry.write(lambda conn: _send(conn, user_id, recipient_email, asset, amount,
                                               note, code))

@@ -29,7 +29,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, func, insert, select, update
 
-from bitchange import db, ledger, routes
+from bitchange import db, ledger, ratelimits, routes
 from bitchange.accounts import audit
 from bitchange.accounts.notices import notify
 from bitchange.accounts.tokens import new_token, token_hash
@@ -272,6 +272,7 @@ def request(user_id: int, address_id: int, amount: int, code: str, *, ip: str = 
 
     `asset`: the asset the caller parsed `amount` for (the form's); an address of another asset
     is refused, so an amount is never read with the wrong precision."""
+    ratelimits.check("withdrawal", WalletError, ip=ip, account=user_id)
     try:
         return retry.write(lambda conn: _request(conn, user_id, address_id, amount, code, ip,
                                                  asset))
