@@ -16,6 +16,5 @@ config = rx.Config(
         ),
     ],
     show_built_with_reflex=False,
-    # Behind Caddy exactly one proxy hop sets X-Forwarded-For.
-    trusted_proxy_hops=1 if settings.is_production else 0,
+    trusted_proxy_hops=settings.trusted_proxy_hops,
 )

@@ -176,6 +176,11 @@ class Settings(BaseSettings):
         return value.strip()
 
     @property
+    def trusted_proxy_hops(self) -> int:
+        """Proxies in front that write X-Forwarded-For: Caddy, exactly one, in production."""
+        return 1 if self.is_production else 0
+
+    @property
     def is_production(self) -> bool:
         return self.env == "production"
 

@@ -12,7 +12,6 @@ import hmac
 import json
 from collections.abc import Iterable
 
-from reflex_base.config import get_config
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
@@ -29,9 +28,9 @@ NOT_LIMITED = frozenset({STATIC, routes.HEALTHZ, routes.METRICS})
 
 def client_ip(scope: Scope) -> str:
     """The caller's address: the socket's, or X-Forwarded-For's entry written by the trusted
-    proxies (rxconfig's `trusted_proxy_hops`, as Reflex reads it for the event socket)."""
+    proxies (`trusted_proxy_hops`, which rxconfig also gives Reflex for the event socket)."""
     ip = scope["client"][0] if scope.get("client") else ""
-    hops = get_config().trusted_proxy_hops
+    hops = get_settings().trusted_proxy_hops
     if hops:
         forwarded = next((v.decode("latin-1") for k, v in scope.get("headers", [])
                           if k == b"x-forwarded-for"), "")

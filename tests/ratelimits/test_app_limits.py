@@ -16,7 +16,7 @@ from starlette.testclient import TestClient
 from bitchange import db, ratelimits
 from bitchange.accounts import security, totp
 from bitchange.accounts.users import AccountError, create_user
-from bitchange.config import reload_settings
+from bitchange.config import get_settings, reload_settings
 from bitchange.ops import metrics
 from bitchange.state.admin.rate_limits import AdminRateLimitsState
 from bitchange.state.login import LoginState
@@ -25,6 +25,7 @@ from bitchange.support.service import SupportError
 from bitchange.trading.tables import Order
 from bitchange.wallet import transfers, withdrawals
 from bitchange.wallet.errors import WalletError
+from bitchange.web_guard import client_ip
 from tests.accounts.conftest import PASSWORD, UA_FIREFOX
 from tests.accounts.test_handlers import session_for, state_of
 from tests.livetabs import call, cookie_for
@@ -232,13 +233,9 @@ def test_two_processes_share_one_count_through_redis(database, limits):
 
 
 def test_behind_the_proxy_the_client_address_is_the_proxys_entry(monkeypatch):
-    from reflex_base.config import get_config
-
-    from bitchange.web_guard import client_ip
-
     scope = {"client": ("172.18.0.5", 40000),
              "headers": [(b"x-forwarded-for", b"10.9.9.9, 203.0.113.7")]}
     assert client_ip(scope) == "172.18.0.5"  # development: X-Forwarded-For is not trusted
-    monkeypatch.setattr(get_config(), "trusted_proxy_hops", 1)
+    monkeypatch.setattr(type(get_settings()), "trusted_proxy_hops", property(lambda s: 1))
     assert client_ip(scope) == "203.0.113.7"  # what Caddy saw; the client's claim is ignored
     assert client_ip({"client": ("172.18.0.5", 1), "headers": []}) == "172.18.0.5"
