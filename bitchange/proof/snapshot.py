@@ -37,6 +37,7 @@ from bitchange.accounts.sealing import seal, unseal
 from bitchange.clock import now
 from bitchange.db.models import Asset, Balance, LedgerAccount, LedgerEntry, LedgerTransaction
 from bitchange.ledger import ReconcileReport
+from bitchange.ops.alerts import alert_admins
 from bitchange.promos import PROMOTIONS
 from bitchange.proof import tree
 from bitchange.proof.tables import LiabilityLeaf, LiabilitySnapshot
@@ -202,6 +203,11 @@ class Taken:
     users: int
     leaf_count: int
 
+    def summary(self) -> str:
+        return (f"snapshot {self.snapshot_id} at ledger transaction "
+                f"{self.ledger_transaction_id}: root {self.root}, {self.users} accounts in "
+                f"{self.leaf_count} leaves")
+
 
 def take_snapshot(*, trigger: str = "manual", created_by: int | None = None) -> Taken:
     """Read the ledger once, build the tree, store it; `SnapshotRefused` if the books do not
@@ -241,6 +247,19 @@ def take_snapshot(*, trigger: str = "manual", created_by: int | None = None) -> 
                                                    strict=True)),
                  state.ledger_transaction_id, len({leaf.user_id for leaf in leaves}),
                  leaf_count)
+
+
+def publish(*, trigger: str, created_by: int | None = None) -> Taken:
+    """Take and publish a snapshot (the job, the CLI and the admin button); a refusal alerts
+    the admins and is raised again."""
+    try:
+        return take_snapshot(trigger=trigger, created_by=created_by)
+    except SnapshotRefused as exc:
+        with db.write() as conn:
+            alert_admins(conn, "BitChange proof of liabilities: snapshot refused",
+                         "A proof-of-liabilities snapshot was refused, nothing was published:"
+                         f"\n\n{exc}\n\nRun `python -m bitchange reconcile` and investigate.")
+        raise
 
 
 # --- reading snapshots back ------------------------------------------------------------------
