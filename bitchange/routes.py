@@ -39,6 +39,9 @@ ADMIN_STAKING = "/admin/staking"
 ADMIN_SUPPORT = "/admin/support"
 ADMIN_SUPPORT_TICKET = "/admin/support/ticket"  # ?id=<ticket id>
 ADMIN_PROMOS = "/admin/promos"
+# Proof of liabilities and reserves (issue #16).
+PROOF = "/proof"
+ADMIN_PROOF = "/admin/proof"
 NOT_FOUND = "404"
 
 # Backend (Starlette) routes.
@@ -48,6 +51,8 @@ HEALTHZ = "/healthz"
 UPLOAD = "/_upload"  # Reflex's own endpoint, checked first (bitchange.py)
 API_V3 = "/api/v3"  # the Binance-compatible trader API (bitchange.api, docs/api.md)
 API_DOCS = "/api/docs"  # docs/api.md, served as text
+PROOF_FORMAT = "/proof/format"  # docs/proof-of-liabilities.md, served as text
+PROOF_VERIFIER = "/proof/verify_liabilities.py"  # tools/verify_liabilities.py, to download
 DOCUMENTS = "/documents/{token}"  # KYC documents and ticket attachments, authorised
 
 

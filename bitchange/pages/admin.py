@@ -198,6 +198,7 @@ def admin_nav() -> rx.Component:
         rx.link("Staking", href=routes.ADMIN_STAKING, id="admin-nav-staking"),
         rx.link("Support", href=routes.ADMIN_SUPPORT, id="admin-nav-support"),
         rx.link("Promo codes", href=routes.ADMIN_PROMOS, id="admin-nav-promos"),
+        rx.link("Proof of reserves", href=routes.ADMIN_PROOF, id="admin-nav-proof"),
         spacing="4", wrap="wrap",  # several lines on a phone
     )
 
