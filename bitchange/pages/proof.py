@@ -68,8 +68,10 @@ def mine() -> rx.Component:
             rx.cond(
                 S.proof_json != "",
                 rx.vstack(
-                    rx.text("What this snapshot counts as owed to you (available, in orders, "
-                            "pending withdrawal and staked):", size="2"),
+                    rx.text("Your account number is ", rx.code("#", S.my_account,
+                                                               id="proof-account"),
+                            ". What this snapshot counts as owed to you (available, in "
+                            "orders, pending withdrawal and staked):", size="2"),
                     table(["Asset", "Amount"], S.my_balances,
                           lambda b: [b["asset"], b["amount"]], "proof-my-balance",
                           "proof-my-balances", empty=("", "")),

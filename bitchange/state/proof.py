@@ -41,6 +41,7 @@ class ProofState(rx.State):
     my_balances: list[dict[str, str]] = []
     my_leaves: list[dict[str, str]] = []
     my_note: str = ""
+    my_account: str = ""  # the account number the proof's leaves commit to
     proof_json: str = ""
     check: str = ""  # the in-page check's sentence
 
@@ -65,10 +66,12 @@ class ProofState(rx.State):
     def _mine(self, document: dict | None) -> None:
         if document is None:
             self.my_balances, self.my_leaves, self.proof_json = [], [], ""
+            self.my_account = ""
             self.my_note = ("You had no balance in this snapshot." if self.signed_in
                             and self.selected else "")
             return
         self.my_balances, self.my_leaves = views.my_rows(document)
+        self.my_account = str(document["account"]["user_id"])
         self.proof_json = json.dumps(document, indent=1)
         self.my_note = ""
 
