@@ -141,7 +141,7 @@ def verify(proof: dict, expected_root: str | None = None) -> str:
             raise Invalid(f"leaf {n}: the path's sums at the root differ from the published "
                           "totals")
         counted = [a + b for a, b in zip(counted, amounts, strict=True)]
-    if parts_seen != set(range(parts_total or 0)):
+    if parts_seen != set(range(parts_total or 0)) or len(leaves) != parts_total:
         raise Invalid("some of the account's leaves are missing from the proof")
     if counted != claimed:
         raise Invalid("the leaves do not add up to the account balances the proof states")

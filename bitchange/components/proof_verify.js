@@ -122,7 +122,7 @@
       }
       amounts.forEach((v, i) => { counted[i] += v; });
     }
-    if (partsSeen.size !== partsTotal) {
+    if (partsSeen.size !== partsTotal || leaves.length !== partsTotal) {
       throw new Invalid("some of the account's leaves are missing from the proof");
     }
     if (counted.some((v, i) => v !== claimed[i])) {

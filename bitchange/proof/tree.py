@@ -25,7 +25,6 @@ FORMAT = "bitchange-proof-of-liabilities/1"
 LEAF_TAG = b"\x00"
 NODE_TAG = b"\x01"
 SUM_BYTES = 16  # u128: sums of 64-bit balances over any number of leaves never overflow
-MAX_AMOUNT = 2**63  # a leaf amount is a non-negative BIGINT
 BLOCK_HEIGHT = 10  # subtree roots stored at this height: a proof rebuilds one 1,024-leaf block
 
 Sums = tuple[int, ...]
