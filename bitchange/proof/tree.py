@@ -20,19 +20,33 @@ import hashlib
 import hmac
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 FORMAT = "bitchange-proof-of-liabilities/1"
 LEAF_TAG = b"\x00"
 NODE_TAG = b"\x01"
 SUM_BYTES = 16  # u128: sums of 64-bit balances over any number of leaves never overflow
+LANE = 8 * SUM_BYTES
 BLOCK_HEIGHT = 10  # subtree roots stored at this height: a proof rebuilds one 1,024-leaf block
 
 Sums = tuple[int, ...]
 _sha256 = hashlib.sha256
 
 
-def encode_sums(sums: Sequence[int]) -> bytes:
-    return b"".join(value.to_bytes(SUM_BYTES, "big") for value in sums)
+# A sums vector is handled packed into one int, one 128-bit lane per asset, first asset in the
+# highest lane: adding two packed vectors adds them lane by lane (no lane can carry: every sum
+# stays far below 2**128), and the packed int's big-endian bytes ARE the encoding above.
+
+def pack(sums: Sequence[int]) -> int:
+    packed = 0
+    for value in sums:
+        packed = (packed << LANE) | value
+    return packed
+
+
+def unpack(packed: int, width: int) -> Sums:
+    mask = (1 << LANE) - 1
+    return tuple((packed >> (LANE * (width - 1 - i))) & mask for i in range(width))
 
 
 def user_nonce(salt: bytes, user_id: int) -> bytes:
@@ -43,19 +57,7 @@ def padding_hash(salt: bytes, position: int) -> bytes:
     return hmac.new(salt, b"bitchange-pol-v1/pad/%d" % position, _sha256).digest()
 
 
-def leaf_hash(nonce: bytes, user_id: int, part: int, parts: int, sums: Sequence[int]) -> bytes:
-    return _sha256(LEAF_TAG + nonce + user_id.to_bytes(8, "big") + part.to_bytes(4, "big")
-                   + parts.to_bytes(4, "big") + encode_sums(sums)).digest()
-
-
-def node_hash(left: bytes, left_sums: Sequence[int], right: bytes,
-              right_sums: Sequence[int]) -> bytes:
-    return _sha256(NODE_TAG + left + encode_sums(left_sums) + right
-                   + encode_sums(right_sums)).digest()
-
-
-@dataclass(frozen=True, slots=True)
-class Leaf:
+class Leaf(NamedTuple):
     """One real leaf: a part of one user's balances."""
 
     position: int
@@ -73,54 +75,71 @@ class Step:
     sums: Sums
 
 
-def _level_up(hashes: list[bytes], sums: list[Sums]) -> tuple[list[bytes], list[Sums]]:
-    """One level of the tree from the one below (pairs (2i, 2i+1))."""
+def _level_up(hashes: list[bytes], sums: list[int], size: int) -> tuple[list[bytes], list[int]]:
+    """One level of the tree from the one below (pairs (2i, 2i+1)); `size` bytes of sums."""
     up_hashes: list[bytes] = []
-    up_sums: list[Sums] = []
-    encoded = [h + encode_sums(s) for h, s in zip(hashes, sums, strict=True)]
+    up_sums: list[int] = []
     for i in range(0, len(hashes), 2):
         left, right = sums[i], sums[i + 1]
-        up_hashes.append(_sha256(NODE_TAG + encoded[i] + encoded[i + 1]).digest())
-        up_sums.append(tuple(a + b for a, b in zip(left, right, strict=True)))
+        up_hashes.append(_sha256(NODE_TAG + hashes[i] + left.to_bytes(size, "big")
+                                 + hashes[i + 1] + right.to_bytes(size, "big")).digest())
+        up_sums.append(left + right)
     return up_hashes, up_sums
 
 
+@dataclass
+class Level:
+    """Hashes and packed sums of consecutive nodes of one level."""
+
+    hashes: list[bytes]
+    sums: list[int]
+    width: int
+
+    def root(self) -> tuple[bytes, Sums]:
+        hashes, sums, size = self.hashes, self.sums, SUM_BYTES * self.width
+        while len(hashes) > 1:
+            hashes, sums = _level_up(hashes, sums, size)
+        return hashes[0], unpack(sums[0], self.width)
+
+    def path(self, index: int) -> tuple[list[Step], bytes, Sums]:
+        """The siblings from node `index` up to the root of these nodes, and the root."""
+        hashes, sums, size = self.hashes, self.sums, SUM_BYTES * self.width
+        steps: list[Step] = []
+        while len(hashes) > 1:
+            sibling = index ^ 1
+            steps.append(Step(hashes[sibling], unpack(sums[sibling], self.width)))
+            hashes, sums = _level_up(hashes, sums, size)
+            index //= 2
+        return steps, hashes[0], unpack(sums[0], self.width)
+
+
+def nodes(roots: Sequence[tuple[bytes, Sums]], width: int) -> Level:
+    """A level made of known nodes (e.g. block roots)."""
+    return Level([h for h, _ in roots], [pack(s) for _, s in roots], width)
+
+
 def leaf_level(salt: bytes, leaves: Sequence[Leaf], start: int, count: int,
-               width: int) -> tuple[list[bytes], list[Sums]]:
-    """Hashes and sums of the leaves at positions [start, start+count): `leaves` are the real
-    ones among them (any order); every other position is padding."""
-    zero = (0,) * width
+               width: int) -> Level:
+    """The leaves at positions [start, start+count): `leaves` are the real ones among them
+    (any order); every other position is padding."""
+    size = SUM_BYTES * width
     hashes = [b""] * count
-    sums: list[Sums] = [zero] * count
+    sums = [0] * count
     nonces: dict[int, bytes] = {}
     for leaf in leaves:
         nonce = nonces.get(leaf.user_id)
         if nonce is None:
             nonce = nonces[leaf.user_id] = user_nonce(salt, leaf.user_id)
+        packed = pack(leaf.amounts)
         index = leaf.position - start
-        hashes[index] = leaf_hash(nonce, leaf.user_id, leaf.part, leaf.parts, leaf.amounts)
-        sums[index] = leaf.amounts
+        hashes[index] = _sha256(LEAF_TAG + nonce + leaf.user_id.to_bytes(8, "big")
+                                + leaf.part.to_bytes(4, "big") + leaf.parts.to_bytes(4, "big")
+                                + packed.to_bytes(size, "big")).digest()
+        sums[index] = packed
     for index, value in enumerate(hashes):
         if not value:
             hashes[index] = padding_hash(salt, start + index)
-    return hashes, sums
-
-
-def subtree_root(hashes: list[bytes], sums: list[Sums]) -> tuple[bytes, Sums]:
-    while len(hashes) > 1:
-        hashes, sums = _level_up(hashes, sums)
-    return hashes[0], sums[0]
-
-
-def path_in(hashes: list[bytes], sums: list[Sums], index: int) -> tuple[list[Step], bytes, Sums]:
-    """The siblings from leaf `index` of this (sub)tree up to its root, and the root."""
-    steps: list[Step] = []
-    while len(hashes) > 1:
-        sibling = index ^ 1
-        steps.append(Step(hashes[sibling], sums[sibling]))
-        hashes, sums = _level_up(hashes, sums)
-        index //= 2
-    return steps, hashes[0], sums[0]
+    return Level(hashes, sums, width)
 
 
 def block_height(leaf_count: int) -> int:
@@ -140,5 +159,5 @@ def build_blocks(salt: bytes, leaves: Sequence[Leaf], leaf_count: int,
     by_block: list[list[Leaf]] = [[] for _ in range(leaf_count // size)]
     for leaf in leaves:
         by_block[leaf.position // size].append(leaf)
-    return [subtree_root(*leaf_level(salt, members, block * size, size, width))
+    return [leaf_level(salt, members, block * size, size, width).root()
             for block, members in enumerate(by_block)]
