@@ -48,11 +48,15 @@ def selected() -> rx.Component:
             rx.text("Each address signed a message naming this snapshot's root with its own "
                     "key; the server checked every signature. Check the balances on any block "
                     "explorer.", size="2"),
-            table(["Asset", "Address", "Balance", "Signed message", "Signature", "Scheme"],
+            table(["Asset", "Address", "Balance", "Signed message and signature"],
                   S.reserves,
                   lambda r: [r["asset"], rx.text(r["address"], style=_WRAP, size="1"),
-                             r["balance"], rx.text(r["message"], size="1"),
-                             rx.text(r["signature"], style=_WRAP, size="1"), r["scheme"]],
+                             r["balance"],
+                             rx.vstack(rx.text(r["message"], size="1"),
+                                       rx.text(r["signature"], style=_WRAP, size="1",
+                                               color_scheme="gray"),
+                                       rx.text(r["scheme"], size="1", color_scheme="gray"),
+                                       spacing="1", max_width="420px")],
                   "proof-reserve-row", "proof-reserves", empty=("", "")),
             width="100%",
         )),
@@ -132,7 +136,7 @@ def admin_proof() -> rx.Component:
     attest = rx.card(rx.form(rx.vstack(
         rx.heading("Attest a reserve address", size="3"),
         rx.text("Sign a message that contains the snapshot's root with the address's key "
-                "(Bitcoin Core `signmessage` or any BIP-137 wallet for BTC; an EIP-191 "
+                "(Bitcoin Core's signmessage or any BIP-137 wallet for BTC; an EIP-191 "
                 "personal_sign for ETH and USDT), then paste it here. A wrong signature is "
                 "refused.", size="2"),
         rx.hstack(
