@@ -29,7 +29,8 @@ FROM python:${PYTHON_VERSION}-slim-bookworm AS runtime
 ARG APP_UID=10001
 ENV PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1 VIRTUAL_ENV=/opt/venv PATH=/opt/venv/bin:$PATH \
     BITCHANGE_ENV=production DATA_DIR=/data BACKUP_DIR=/backups PORT=3000 \
-    REFLEX_UPLOADED_FILES_DIR=/uploads LOG_FORMAT=json
+    REFLEX_UPLOADED_FILES_DIR=/uploads LOG_FORMAT=json \
+    BCL_DATA_DIR=/data/bitcoinlib
 # pg_dump/pg_restore for PostgreSQL deployments, sqlite3 for the operator, curl for the healthcheck.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends postgresql-client sqlite3 curl tini \

@@ -86,6 +86,22 @@ def _reconcile(_args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def _proof_snapshot(_args: argparse.Namespace) -> int:
+    from bitchange.proof.snapshot import SnapshotRefused, publish
+    from bitchange.setup import prepare_database
+
+    prepare_database()
+    try:
+        taken = publish(trigger="manual")
+    except SnapshotRefused as exc:
+        print(f"Snapshot REFUSED (the admins were alerted): {exc}", file=sys.stderr)
+        return 1
+    print(f"Published {taken.summary()}")
+    for asset, total in taken.totals.items():
+        print(f"  {asset}: {total} minor units owed")
+    return 0
+
+
 def _backup(args: argparse.Namespace) -> int:
     configure_logging()
     prepare_database()
@@ -301,6 +317,8 @@ def command_line() -> argparse.ArgumentParser:
     admin.set_defaults(func=_create_admin)
     commands.add_parser("reconcile", help="prove per-asset conservation").set_defaults(
         func=_reconcile)
+    commands.add_parser("proof-snapshot", help="publish a proof-of-liabilities snapshot now"
+                        ).set_defaults(func=_proof_snapshot)
     backup = commands.add_parser("backup", help="back up the database and the private documents "
                                  "now (and upload, prune)")
     backup.add_argument("--trigger", default="manual", choices=["manual", "cron"])

@@ -236,3 +236,12 @@ app.add_page(admin_deposits, route=routes.ADMIN_DEPOSITS, title="Deposits · Adm
 app.add_page(admin_withdrawals, route=routes.ADMIN_WITHDRAWALS,
              title="Withdrawals · Admin · BitChange",
              on_load=[*_chrome, AdminWithdrawalsState.load])
+
+# Proof of liabilities and reserves (issue #16).
+from bitchange.pages.proof import admin_proof, proof_page  # noqa: E402
+from bitchange.state.proof import AdminProofState, ProofState  # noqa: E402
+
+app.add_page(proof_page, route=routes.PROOF, title="Proof of reserves · BitChange",
+             on_load=[*_chrome, ProofState.load])
+app.add_page(admin_proof, route=routes.ADMIN_PROOF, title="Proof of reserves · Admin · BitChange",
+             on_load=[*_chrome, AdminProofState.load])

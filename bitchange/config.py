@@ -70,6 +70,8 @@ class Settings(BaseSettings):
     cleanup_schedule: str = Field("45 * * * *", alias="CLEANUP_SCHEDULE")  # cron, UTC
     # Unconfirmed withdrawal requests past their email link's expiry release their funds.
     withdrawal_expiry_schedule: str = Field("*/5 * * * *", alias="WITHDRAWAL_EXPIRY_SCHEDULE")
+    # Proof of liabilities (bitchange.proof): a published snapshot, weekly by default.
+    proof_snapshot_schedule: str = Field("30 4 * * 1", alias="PROOF_SNAPSHOT_SCHEDULE")
     alert_emails: str = Field("", alias="ALERT_EMAILS")  # extra addresses, comma separated
     log_format: Literal["auto", "json", "text"] = Field("auto", alias="LOG_FORMAT")
 

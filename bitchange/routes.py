@@ -40,6 +40,9 @@ ADMIN_SUPPORT = "/admin/support"
 ADMIN_SUPPORT_TICKET = "/admin/support/ticket"  # ?id=<ticket id>
 ADMIN_PROMOS = "/admin/promos"
 ADMIN_RATE_LIMITS = "/admin/rate-limits"
+# Proof of liabilities and reserves.
+PROOF = "/proof"
+ADMIN_PROOF = "/admin/proof"
 NOT_FOUND = "404"
 
 # Backend (Starlette) routes.
@@ -50,6 +53,8 @@ METRICS = "/metrics"  # Prometheus; never forwarded by the public proxy (bitchan
 UPLOAD = "/_upload"  # Reflex's own endpoint, checked first (bitchange.py)
 API_V3 = "/api/v3"  # the Binance-compatible trader API (bitchange.api, docs/api.md)
 API_DOCS = "/api/docs"  # docs/api.md, served as text
+PROOF_FORMAT = "/proof/format"  # docs/proof-of-liabilities.md, served as text
+PROOF_VERIFIER = "/proof/verify_liabilities.py"  # tools/verify_liabilities.py, to download
 DOCUMENTS = "/documents/{token}"  # KYC documents and ticket attachments, authorised
 
 

@@ -123,6 +123,15 @@ async def api_docs(request: Request) -> PlainTextResponse:
     return PlainTextResponse(text, headers={"Cache-Control": "public, max-age=300"})
 
 
+def _repository_text(*path: str, media_type: str = "text/plain"):  # type: ignore[no-untyped-def]
+    """An endpoint serving one file of the repository as it is (documentation, a script)."""
+    async def serve(request: Request) -> PlainTextResponse:
+        text = await run_in_threadpool(PROJECT_ROOT.joinpath(*path).read_text, "utf-8")
+        return PlainTextResponse(text, media_type=media_type,
+                                 headers={"Cache-Control": "public, max-age=300"})
+    return serve
+
+
 api = Starlette(routes=[
     Route(routes.AUTH_SESSION, _storage_guarded(session_from_ticket), methods=["GET"]),
     Route(routes.AUTH_LOGOUT, _storage_guarded(logout), methods=["GET", "POST"]),
@@ -130,6 +139,10 @@ api = Starlette(routes=[
     Route(routes.METRICS, metrics_endpoint, methods=["GET"]),
     Route(routes.DOCUMENTS, _storage_guarded(serve_document), methods=["GET"]),
     Route(routes.API_DOCS, api_docs, methods=["GET"]),
+    Route(routes.PROOF_FORMAT, _repository_text("docs", "proof-of-liabilities.md"),
+          methods=["GET"]),
+    Route(routes.PROOF_VERIFIER, _repository_text("tools", "verify_liabilities.py",
+                                                  media_type="text/x-python"), methods=["GET"]),
     Mount(routes.API_V3, routes=api_routes),
     *stream_routes,  # Binance-compatible market streams: /ws/<stream>, /stream?streams=
 ])

@@ -152,7 +152,8 @@ def page(*children: rx.Component, max_width: str = "1200px") -> rx.Component:
         unverified_banner(),
         rx.box(*children, max_width=max_width, margin_x="auto", padding="1.5em", width="100%"),
         rx.box(
-            rx.text("BitChange — spot exchange. Trading crypto assets carries risk.",
+            rx.text("BitChange — spot exchange. Trading crypto assets carries risk. ",
+                    rx.link("Proof of reserves", href=routes.PROOF, id="footer-proof"),
                     size="1", color_scheme="gray"),
             padding="1.5em", text_align="center",
         ),

@@ -10,6 +10,7 @@ import bitchange.kyc.tables
 import bitchange.mail.tables
 import bitchange.ops.tables
 import bitchange.promos.tables
+import bitchange.proof.tables
 import bitchange.staking.tables
 import bitchange.support.tables
 import bitchange.trading.tables

@@ -66,6 +66,7 @@ def default_jobs(settings: Settings) -> list[JobSpec]:
         ("expire_withdrawals", tasks.expire_withdrawals,
          cron(settings.withdrawal_expiry_schedule)),
         ("stale_uploads", tasks.stale_uploads, cron(settings.upload_cleanup_schedule)),
+        ("proof_snapshot", tasks.proof_snapshot, cron(settings.proof_snapshot_schedule)),
     ]
     return [JobSpec(name, func, trigger) for name, func, trigger in planned if trigger]
 

@@ -88,3 +88,11 @@ def stale_uploads() -> str:
     """Remove uploads that no KYC submission or support message took within an hour."""
     unsent, stray = remove_stale_uploads()
     return f"{unsent} unsent uploads and {stray} stray files removed"
+
+
+def proof_snapshot() -> str:
+    """Publish a proof-of-liabilities snapshot (refused, and the admins alerted, when the books
+    do not reconcile)."""
+    from bitchange.proof.snapshot import publish
+
+    return publish(trigger="schedule").summary()

@@ -104,6 +104,7 @@ def admin_nav() -> rx.Component:
         rx.link("Support", href=routes.ADMIN_SUPPORT, id="admin-nav-support"),
         rx.link("Promo codes", href=routes.ADMIN_PROMOS, id="admin-nav-promos"),
         rx.link("Rate limits", href=routes.ADMIN_RATE_LIMITS, id="admin-nav-rate-limits"),
+        rx.link("Proof of reserves", href=routes.ADMIN_PROOF, id="admin-nav-proof"),
         spacing="4", wrap="wrap",  # several lines on a phone
     )
 
