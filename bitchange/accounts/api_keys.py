@@ -393,7 +393,8 @@ def authenticate(conn: Connection, api_key: str, ip: str) -> Caller:
         select(_keys, _users.c.frozen_at, _users.c.closed_at, _users.c.email_verified_at)
         .join(_users, _users.c.id == _keys.c.user_id).where(_keys.c.api_key == api_key)).first()
     if row is None or _status(row, now()) != "active" or row.frozen_at is not None \
-            or row.closed_at is not None or row.email_verified_at is None or not ip_allowed(row.ip_allowlist, ip):
+            or row.closed_at is not None or row.email_verified_at is None \
+            or not ip_allowed(row.ip_allowlist, ip):
         raise KeyRejected
     verifier = (unseal(row.sealed_secret, purpose="api_key", owner=row.id)
                 if row.kind == "hmac" else row.public_key)

@@ -28,7 +28,7 @@ def check(conn: Connection, user_id: int, password: str, code: str, *,
     if row.totp_enabled_at is None and need_two_factor:
         raise AccountError("Turn on two-factor authentication first.")
     password_ok = verify_password(password, row.password_hash)[0]
-    code_ok = row.totp_enabled_at is None or totp.verify(conn, user_id, code)
-    if not (password_ok and code_ok):
+    # The second factor is only spent once the password is right.
+    if not (password_ok and (row.totp_enabled_at is None or totp.verify(conn, user_id, code))):
         throttle.hit(conn, "reauth", row.email)
         raise AccountError(WRONG)

@@ -14,7 +14,16 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, insert, select, update
 
 from bitchange import routes
-from bitchange.accounts import api_keys, email_tokens, history, passkeys, reauth, throttle, totp
+from bitchange.accounts import (
+    api_keys,
+    email_change,
+    email_tokens,
+    history,
+    passkeys,
+    reauth,
+    throttle,
+    totp,
+)
 from bitchange.accounts.admin import reject_open_withdrawals
 from bitchange.accounts.devices import describe
 from bitchange.accounts.notices import notify
@@ -252,6 +261,7 @@ def report_not_me(conn: Connection, token: str) -> bool:
     revoke_all_sessions(conn, user_id)
     reject_open_withdrawals(conn, user_id)
     api_keys.disable_all(conn, user_id, "owner reported a login that was not theirs")
+    email_change.cancel_pending(conn, user_id)
     email_tokens.void_all(conn, user_id, "reset")
     notify(conn, user_id, "account_frozen", "Your account is frozen", [
         "You told us a login was not yours. We ended every session and froze your account: "
