@@ -19,10 +19,13 @@ class PriceAlert(SQLModel, table=True):
     symbol: str = Field(foreign_key="markets.symbol", max_length=21)
     direction: str = Field(max_length=5)  # above | below
     price: int = Field(sa_column=Column(BigInteger, nullable=False))  # quote minor units
+    # The newest trade when the alert was set: only later trades can fire it.
+    after_trade_id: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
     created_at: datetime = Field(default_factory=now)
     fired_at: datetime | None = None
     fired_price: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
-    fired_trade_id: int | None = None
+    fired_trade_id: int | None = Field(default=None,
+                                       sa_column=Column(BigInteger, nullable=True))
     __table_args__ = (
         CheckConstraint("direction IN ('above', 'below')", name="ck_price_alert_direction"),
         CheckConstraint("price > 0", name="ck_price_alert_price"),

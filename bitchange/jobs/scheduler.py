@@ -64,6 +64,7 @@ def default_jobs(settings: Settings) -> list[JobSpec]:
         ("expire_withdrawals", tasks.expire_withdrawals,
          cron(settings.withdrawal_expiry_schedule)),
         ("stale_uploads", tasks.stale_uploads, cron(settings.upload_cleanup_schedule)),
+        ("price_alerts", tasks.price_alerts, every(settings.price_alert_interval_seconds)),
     ]
     return [JobSpec(name, func, trigger) for name, func, trigger in planned if trigger]
 

@@ -95,3 +95,15 @@ def stale_uploads() -> str:
 
     unsent, stray = remove_stale_uploads()
     return f"{unsent} unsent uploads and {stray} stray files removed"
+
+
+def price_alerts() -> str:
+    """Fire the price alerts reached by the trades since the last run (exactly once each)."""
+    from bitchange.alerts.service import fire_batch
+
+    total, more = 0, True
+    while more:
+        with db.write() as conn:
+            fired, more = fire_batch(conn)
+        total += fired
+    return f"{total} price alerts fired"
