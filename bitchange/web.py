@@ -17,6 +17,7 @@ from bitchange import db, routes
 from bitchange.accounts.sessions import (
     activate_session,
     cookie_name,
+    resolve_session,
     revoke_token,
     token_from_cookie_header,
 )
@@ -24,6 +25,7 @@ from bitchange.api.app import routes as api_routes
 from bitchange.api.streams import routes as stream_routes
 from bitchange.config import PROJECT_ROOT, get_settings
 from bitchange.documents.http import serve_document
+from bitchange.privacy import service as privacy
 
 log = logging.getLogger(__name__)
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -117,6 +119,23 @@ async def healthz(request: Request) -> JSONResponse:
                         headers={"Cache-Control": "no-store"})
 
 
+def _export(cookie_header: str) -> dict | None:
+    with db.read() as conn:
+        user = resolve_session(conn, token_from_cookie_header(cookie_header))
+        return None if user is None else privacy.export(conn, user.user_id)
+
+
+async def export_data(request: Request) -> Response:
+    """The signed-in user's data export (bitchange.privacy), as a JSON download."""
+    data = await run_in_threadpool(_export, request.headers.get("cookie", ""))
+    headers = {"Cache-Control": "no-store, private", "X-Content-Type-Options": "nosniff"}
+    if data is None:
+        return PlainTextResponse("Log in to download your data.", status_code=401,
+                                 headers=headers)
+    return JSONResponse(data, headers={
+        **headers, "Content-Disposition": 'attachment; filename="bitchange-data.json"'})
+
+
 async def api_docs(request: Request) -> PlainTextResponse:
     """docs/api.md as the repository has it (Markdown, readable as text)."""
     text = await run_in_threadpool((PROJECT_ROOT / "docs" / "api.md").read_text, "utf-8")
@@ -128,6 +147,7 @@ api = Starlette(routes=[
     Route(routes.AUTH_LOGOUT, _storage_guarded(logout), methods=["GET", "POST"]),
     Route(routes.HEALTHZ, _storage_guarded(healthz), methods=["GET"]),
     Route(routes.DOCUMENTS, _storage_guarded(serve_document), methods=["GET"]),
+    Route(routes.ACCOUNT_EXPORT, _storage_guarded(export_data), methods=["GET"]),
     Route(routes.API_DOCS, api_docs, methods=["GET"]),
     Mount(routes.API_V3, routes=api_routes),
     *stream_routes,  # Binance-compatible market streams: /ws/<stream>, /stream?streams=
