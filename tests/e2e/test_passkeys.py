@@ -1,6 +1,7 @@
 """Passkeys in a real Chromium with a virtual authenticator (the DevTools Protocol's WebAuthn
 domain: CTAP2, resident keys, user verification): register from the security centre, log out,
-log in with the password and the passkey, then with the passkey alone once enabled; a clone of
+log in with the password and the passkey, confirm an API key with it, then sign in with the
+passkey alone once enabled; a clone of
 the authenticator (the same key, an older signature counter) is refused; remove it."""
 
 from __future__ import annotations
@@ -75,6 +76,15 @@ def test_passkey_register_login_passwordless_clone_and_remove(app, new_context, 
     page.wait_for_selector("#nav-email")
     used = _credentials(cdp, authenticator)[0]["signCount"]
     assert used > credential["signCount"]
+
+    # An API key step that asks for 2FA accepts the passkey too.
+    page.goto(app.url + "/security/api-keys")
+    page.fill("#key-label", "passkey bot")
+    page.click("#key-passkey")
+    expect(page.locator("#key-passkey")).to_have_text("Passkey ready")
+    page.click("#key-create")
+    expect(page.locator("#new-api-key")).not_to_be_empty()
+    assert _credentials(cdp, authenticator)[0]["signCount"] > used
 
     # Without passwordless sign-in turned on, the passkey alone does not sign in.
     _log_out(page)
