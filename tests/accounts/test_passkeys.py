@@ -18,6 +18,7 @@ from bitchange.accounts.tables import Passkey
 from bitchange.accounts.users import AccountError, set_admin
 from bitchange.config import reload_settings
 from bitchange.mail.outbox import deliver_due
+from bitchange.wallet import policy
 from tests.accounts.conftest import PASSWORD, UA_FIREFOX
 from tests.accounts.soft_authenticator import SoftAuthenticator
 from tests.mailbox import text_of
@@ -164,6 +165,16 @@ def test_an_api_key_step_accepts_a_passkey(user, enrolled):
         created = api_keys.create_key(conn, user, label="bot", kind="hmac", scopes=["read"],
                                       code=answer)
     assert created.api_key
+
+
+def test_the_withdrawal_code_step_accepts_a_passkey(user, enrolled):
+    key = _add(user, enrolled[0])
+    answer = key.get(_assert_options(user))
+    sender = policy.Sender(user, "trader@example.com", clock.now(), None, "")
+    with db.write() as conn:
+        policy.check_code(conn, sender, answer)  # accepted: no BadCode
+    with db.write() as conn, pytest.raises(policy.BadCode):
+        policy.check_code(conn, sender, answer)  # its challenge is used up
 
 
 def test_rename_remove_and_passwordless_goes_with_the_last(user, enrolled, smtp_server):
