@@ -23,8 +23,8 @@ def upgrade() -> None:
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.add_column(sa.Column("passwordless", sa.Boolean(), nullable=False,
                                       server_default=sa.false()))
-        batch_op.add_column(sa.Column("email_changed_at", sa.DateTime(), nullable=True))
-        batch_op.add_column(sa.Column("closed_at", sa.DateTime(), nullable=True))
+        batch_op.add_column(sa.Column("email_changed_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
+        batch_op.add_column(sa.Column("closed_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.alter_column("passwordless", server_default=None)
     op.create_table(
@@ -35,8 +35,8 @@ def upgrade() -> None:
         sa.Column("public_key", _text(length=1000), nullable=False),
         sa.Column("sign_count", sa.BigInteger(), nullable=False),
         sa.Column("name", _text(length=64), nullable=False),
-        sa.Column("created_at", sa.DateTime(), nullable=False),
-        sa.Column("last_used_at", sa.DateTime(), nullable=True),
+        sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("last_used_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
         sa.ForeignKeyConstraint(["user_id"], ["users.id"]),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("credential_id"),
@@ -48,9 +48,9 @@ def upgrade() -> None:
         sa.Column("user_id", sa.Integer(), nullable=True),
         sa.Column("purpose", _text(length=8), nullable=False),
         sa.Column("challenge", _text(length=128), nullable=False),
-        sa.Column("created_at", sa.DateTime(), nullable=False),
-        sa.Column("expires_at", sa.DateTime(), nullable=False),
-        sa.Column("used_at", sa.DateTime(), nullable=True),
+        sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("expires_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("used_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
         sa.CheckConstraint("purpose IN ('register', 'assert', 'signin')",
                            name="ck_webauthn_challenge_purpose"),
         sa.ForeignKeyConstraint(["user_id"], ["users.id"]),
@@ -66,10 +66,10 @@ def upgrade() -> None:
         sa.Column("new_email", _text(length=254), nullable=False),
         sa.Column("token_hash", _text(length=64), nullable=False),
         sa.Column("session_id", sa.Integer(), nullable=True),
-        sa.Column("created_at", sa.DateTime(), nullable=False),
-        sa.Column("expires_at", sa.DateTime(), nullable=False),
-        sa.Column("confirmed_at", sa.DateTime(), nullable=True),
-        sa.Column("cancelled_at", sa.DateTime(), nullable=True),
+        sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("expires_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("confirmed_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.Column("cancelled_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
         sa.ForeignKeyConstraint(["user_id"], ["users.id"]),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("token_hash"),
@@ -83,8 +83,8 @@ def upgrade() -> None:
         sa.Column("direction", _text(length=5), nullable=False),
         sa.Column("price", sa.BigInteger(), nullable=False),
         sa.Column("after_trade_id", sa.BigInteger(), nullable=False),
-        sa.Column("created_at", sa.DateTime(), nullable=False),
-        sa.Column("fired_at", sa.DateTime(), nullable=True),
+        sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("fired_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
         sa.Column("fired_price", sa.BigInteger(), nullable=True),
         sa.Column("fired_trade_id", sa.BigInteger(), nullable=True),
         sa.CheckConstraint("direction IN ('above', 'below')", name="ck_price_alert_direction"),
