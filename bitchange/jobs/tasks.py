@@ -69,11 +69,13 @@ def expire_withdrawals() -> str:
 
 
 def cleanup() -> str:
-    """Forget sessions and email tokens that can no longer be used, and old throttle records."""
+    """Forget sessions, email tokens and passkey challenges that can no longer be used, and old
+    throttle records."""
     from bitchange.accounts import throttle
-    from bitchange.accounts.tables import EmailToken
+    from bitchange.accounts.tables import EmailToken, WebAuthnChallenge
 
     sessions, tokens = UserSession.__table__, EmailToken.__table__
+    challenges = WebAuthnChallenge.__table__
     moment = now()
     with db.write() as conn:
         gone_sessions = conn.execute(delete(sessions).where(or_(
@@ -84,9 +86,11 @@ def cleanup() -> str:
             tokens.c.expires_at < moment - TOKEN_GRACE,
             tokens.c.used_at < moment - TOKEN_GRACE,
         ))).rowcount
+        gone_challenges = conn.execute(delete(challenges).where(
+            challenges.c.expires_at < moment)).rowcount
         gone_throttle = throttle.prune(conn)
-    return (f"{gone_sessions} sessions, {gone_tokens} email tokens, "
-            f"{gone_throttle} throttle records removed")
+    return (f"{gone_sessions} sessions, {gone_tokens} email tokens, {gone_challenges} passkey "
+            f"challenges, {gone_throttle} throttle records removed")
 
 
 def stale_uploads() -> str:
