@@ -40,8 +40,9 @@ def export_card() -> rx.Component:
         rx.text("Everything we hold on you, as one JSON file: profile, sessions, login "
                 "history, orders, trades, ledger entries, deposits, withdrawals, tickets and "
                 "your documents by name.", size="2"),
-        rx.el.a(rx.button("Download my data", id="export-download"),
-                href=routes.ACCOUNT_EXPORT, download="bitchange-data.json"),
+        # A plain download from the backend route (a link would be routed client-side).
+        rx.button("Download my data", id="export-download", on_click=rx.download(
+            url=routes.ACCOUNT_EXPORT, filename="bitchange-data.json")),
         spacing="2", width="100%",
     ), width="100%")
 
