@@ -259,7 +259,3 @@ def set_passwordless(conn: Connection, user_id: int, enabled: bool) -> None:
         raise AccountError("Add a passkey first.")
     conn.execute(update(_users).where(_users.c.id == user_id).values(passwordless=enabled))
 
-
-def remove_all(conn: Connection, user_id: int) -> None:
-    conn.execute(delete(_keys).where(_keys.c.user_id == user_id))
-    conn.execute(update(_users).where(_users.c.id == user_id).values(passwordless=False))

@@ -13,9 +13,9 @@ from sqlalchemy import Connection, select
 
 from bitchange.accounts import throttle, totp
 from bitchange.accounts.security_lock import changes as _security_changes
+from bitchange.accounts.security_lock import lock_period
 from bitchange.clock import now
 from bitchange.db.models import User
-from bitchange.wallet import rules
 from bitchange.wallet.errors import WalletError
 
 _users = User.__table__
@@ -58,9 +58,9 @@ def check_can_send(conn: Connection, user_id: int, *, lock: bool = True) -> Send
                           "it is required to move funds out.")
     changes = _security_changes(row)
     latest, kind = max(changes) if changes else (None, "")
-    if latest is not None and now() < latest + rules.security_lock():
+    if latest is not None and now() < latest + lock_period():
         raise WalletError(
-            f"Withdrawals and transfers are locked until {_fmt(latest + rules.security_lock())} "
+            f"Withdrawals and transfers are locked until {_fmt(latest + lock_period())} "
             f"after the recent {kind} change on your account, for your protection.")
     return Sender(user_id, row.email, row.created_at, latest, kind)
 
