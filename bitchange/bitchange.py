@@ -53,6 +53,7 @@ from bitchange.state.admin.rate_limits import AdminRateLimitsState
 from bitchange.state.admin.user import AdminUserState
 from bitchange.state.admin.users import AdminUsersState
 from bitchange.state.admin.withdrawals import AdminWithdrawalsState
+from bitchange.state.alerts import AlertsState, AlertToastState
 from bitchange.state.auth import SessionState
 from bitchange.state.deposit import DepositState
 from bitchange.state.history import HistoryState
@@ -165,9 +166,23 @@ app.add_page(admin_rate_limits, route=routes.ADMIN_RATE_LIMITS,
 
 # Trading (issue #4).
 app.add_page(trade, route=routes.TRADE, title="Trade · BitChange",
-             on_load=[*_chrome, TradeState.load])
+             on_load=[*_chrome, TradeState.load, AlertToastState.load])
 app.add_page(orders_page, route=routes.ORDERS, title="Orders · BitChange",
              on_load=[*_chrome, OrdersState.load])
+
+# Passkeys' neighbours: email change, data export, closure, price alerts (issue #17).
+from bitchange.pages.account import account_page, confirm_email_change  # noqa: E402
+from bitchange.pages.alerts import alerts_page  # noqa: E402
+from bitchange.state.account import AccountState, ConfirmEmailChangeState  # noqa: E402
+
+app.add_page(account_page, route=routes.ACCOUNT, title="Account · BitChange",
+             on_load=[*_chrome, AccountState.load])
+# Confirm first, then the chrome (it shows the new address).
+app.add_page(confirm_email_change, route=routes.CONFIRM_EMAIL_CHANGE,
+             title="New email address · BitChange",
+             on_load=[ConfirmEmailChangeState.load, *_chrome])
+app.add_page(alerts_page, route=routes.ALERTS, title="Price alerts · BitChange",
+             on_load=[*_chrome, AlertsState.load, AlertToastState.load])
 
 # Trader API keys (issue #13).
 from bitchange.pages.api_keys import api_keys_page  # noqa: E402

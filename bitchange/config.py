@@ -40,6 +40,15 @@ class Settings(BaseSettings):
 
     session_idle_minutes: int = Field(30, alias="SESSION_IDLE_MINUTES")
     session_absolute_hours: int = Field(24, alias="SESSION_ABSOLUTE_HOURS")
+    # Passkeys (bitchange.accounts.passkeys): their relying party is PUBLIC_URL's host. With
+    # ADMIN_REQUIRE_PASSKEY an admin's second factor at login must be a passkey, and the admin
+    # pages stay closed to an admin account that has none yet.
+    admin_require_passkey: bool = Field(False, alias="ADMIN_REQUIRE_PASSKEY")
+    passkeys_per_user: int = Field(10, alias="PASSKEYS_PER_USER", gt=0)
+    # Price alerts (bitchange.alerts): how many pending alerts a user may have, and how often
+    # the job reads the new trades.
+    price_alerts_per_user: int = Field(5, alias="PRICE_ALERTS_PER_USER", gt=0)
+    price_alert_interval_seconds: float = Field(5, alias="PRICE_ALERT_INTERVAL_SECONDS")
 
     smtp_host: str = Field("", alias="SMTP_HOST")
     smtp_port: int = Field(587, alias="SMTP_PORT")

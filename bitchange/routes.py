@@ -11,9 +11,12 @@ VERIFY_EMAIL = "/verify-email"
 FORGOT_PASSWORD = "/forgot-password"  # noqa: S105 - a route, not a secret
 RESET_PASSWORD = "/reset-password"  # noqa: S105 - a route, not a secret
 NOT_ME = "/not-me"
+CONFIRM_EMAIL_CHANGE = "/confirm-email-change"  # ?token=... (sent to the new address)
 SECURITY = "/security"
 API_KEYS = "/security/api-keys"
 LOGIN_HISTORY = "/security/history"
+ACCOUNT = "/security/account"  # email change, data export, closure
+ALERTS = "/alerts"  # price alerts
 ADMIN_USERS = "/admin/users"
 ADMIN_USER = "/admin/user"  # ?id=<user id>
 ADMIN_AUDIT = "/admin/audit"
@@ -55,6 +58,7 @@ API_V3 = "/api/v3"  # the Binance-compatible trader API (bitchange.api, docs/api
 API_DOCS = "/api/docs"  # docs/api.md, served as text
 PROOF_FORMAT = "/proof/format"  # docs/proof-of-liabilities.md, served as text
 PROOF_VERIFIER = "/proof/verify_liabilities.py"  # tools/verify_liabilities.py, to download
+ACCOUNT_EXPORT = "/account/export"  # the signed-in user's data, as one JSON file
 DOCUMENTS = "/documents/{token}"  # KYC documents and ticket attachments, authorised
 
 

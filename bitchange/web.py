@@ -17,6 +17,7 @@ from bitchange import db, routes
 from bitchange.accounts.sessions import (
     activate_session,
     cookie_name,
+    resolve_session,
     revoke_token,
     token_from_cookie_header,
 )
@@ -25,6 +26,7 @@ from bitchange.api.streams import routes as stream_routes
 from bitchange.config import PROJECT_ROOT, get_settings
 from bitchange.documents.http import serve_document
 from bitchange.ops.health import health_report
+from bitchange.privacy import service as privacy
 from bitchange.web_guard import RequestGuard, metrics_endpoint
 
 log = logging.getLogger(__name__)
@@ -117,6 +119,23 @@ async def healthz(request: Request) -> JSONResponse:
                         headers={"Cache-Control": "no-store"})
 
 
+def _export(cookie_header: str) -> dict | None:
+    with db.read() as conn:
+        user = resolve_session(conn, token_from_cookie_header(cookie_header))
+        return None if user is None else privacy.export(conn, user.user_id)
+
+
+async def export_data(request: Request) -> Response:
+    """The signed-in user's data export (bitchange.privacy), as a JSON download."""
+    data = await run_in_threadpool(_export, request.headers.get("cookie", ""))
+    headers = {"Cache-Control": "no-store, private", "X-Content-Type-Options": "nosniff"}
+    if data is None:
+        return PlainTextResponse("Log in to download your data.", status_code=401,
+                                 headers=headers)
+    return JSONResponse(data, headers={
+        **headers, "Content-Disposition": 'attachment; filename="bitchange-data.json"'})
+
+
 async def api_docs(request: Request) -> PlainTextResponse:
     """docs/api.md as the repository has it (Markdown, readable as text)."""
     text = await run_in_threadpool((PROJECT_ROOT / "docs" / "api.md").read_text, "utf-8")
@@ -138,6 +157,7 @@ api = Starlette(routes=[
     Route(routes.HEALTHZ, _storage_guarded(healthz), methods=["GET"]),
     Route(routes.METRICS, metrics_endpoint, methods=["GET"]),
     Route(routes.DOCUMENTS, _storage_guarded(serve_document), methods=["GET"]),
+    Route(routes.ACCOUNT_EXPORT, _storage_guarded(export_data), methods=["GET"]),
     Route(routes.API_DOCS, api_docs, methods=["GET"]),
     Route(routes.PROOF_FORMAT, _repository_text("docs", "proof-of-liabilities.md"),
           methods=["GET"]),

@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Connection, insert, select, update
 
-from bitchange.accounts import audit, totp
+from bitchange.accounts import audit, security_lock, totp
 from bitchange.accounts.notices import notify
 from bitchange.accounts.sealing import seal, unseal
 from bitchange.accounts.tables import ApiKey
@@ -189,6 +189,15 @@ def _check_owner(conn: Connection, user_id: int, code: str) -> None:
         raise ApiKeyError("That code is not valid. Use a new code from your app.")
 
 
+def _check_not_locked(conn: Connection, user_id: int) -> None:
+    row = conn.execute(select(_users.c.password_changed_at, _users.c.totp_enabled_at,
+                              _users.c.email_changed_at).where(_users.c.id == user_id)).one()
+    locked = security_lock.locked_until(row, ("password", "email"))
+    if locked:
+        raise ApiKeyError(f"API keys cannot be created until {_fmt(locked[0])}, after the "
+                          f"recent {locked[1]} change on your account, for your protection.")
+
+
 def _check_withdraw(scopes: tuple[str, ...], allowlist: tuple[str, ...]) -> None:
     if "withdraw" in scopes and not allowlist:
         raise ApiKeyError("A key with the withdraw scope needs an IP allowlist.")
@@ -230,6 +239,7 @@ def create_key(conn: Connection, user_id: int, *, label: str, kind: str,
     if active is not None:
         raise ApiKeyError(f"At most {MAX_KEYS} API keys; revoke one first.")
     _check_owner(conn, user_id, code)
+    _check_not_locked(conn, user_id)
     api_key = _random()
     key_id = conn.execute(insert(_keys).values(
         user_id=user_id, label=label, kind=kind, api_key=api_key, public_key=verifier,
@@ -380,10 +390,11 @@ def authenticate(conn: Connection, api_key: str, ip: str) -> Caller:
     if not is_key_format(api_key):
         raise KeyRejected(bad_format=True)
     row = conn.execute(
-        select(_keys, _users.c.frozen_at, _users.c.email_verified_at)
+        select(_keys, _users.c.frozen_at, _users.c.closed_at, _users.c.email_verified_at)
         .join(_users, _users.c.id == _keys.c.user_id).where(_keys.c.api_key == api_key)).first()
     if row is None or _status(row, now()) != "active" or row.frozen_at is not None \
-            or row.email_verified_at is None or not ip_allowed(row.ip_allowlist, ip):
+            or row.closed_at is not None or row.email_verified_at is None \
+            or not ip_allowed(row.ip_allowlist, ip):
         raise KeyRejected
     verifier = (unseal(row.sealed_secret, purpose="api_key", owner=row.id)
                 if row.kind == "hmac" else row.public_key)

@@ -1,30 +1,29 @@
-"""A readable device name from a user agent ("Chrome on Linux"); no external database."""
+"""A readable device name from a user agent ("Chrome on Linux"), parsed with the maintained
+`ua-parser` package (uap-core's rules, refreshed with its releases)."""
 
 from __future__ import annotations
 
-import re
+from functools import lru_cache
 
-_BROWSERS = [  # order matters: Edge and Opera also say "Chrome", Chrome also says "Safari"
-    ("Edge", re.compile(r"Edg(?:e|A|iOS)?/")),
-    ("Opera", re.compile(r"OPR/|Opera")),
-    ("Firefox", re.compile(r"Firefox/|FxiOS/")),
-    ("Chrome", re.compile(r"Chrome/|CriOS/|HeadlessChrome/")),
-    ("Safari", re.compile(r"Safari/")),
-]
-_SYSTEMS = [
-    ("Android", re.compile(r"Android")),
-    ("iOS", re.compile(r"iPhone|iPad|iPod")),
-    ("Windows", re.compile(r"Windows")),
-    ("macOS", re.compile(r"Mac OS X|Macintosh")),
-    ("ChromeOS", re.compile(r"CrOS")),
-    ("Linux", re.compile(r"Linux|X11")),
-]
+from ua_parser import parse
+
+# Names shortened for the security centre; anything else is shown as uap-core names it.
+_BROWSERS = {"HeadlessChrome": "Chrome", "Chrome Mobile": "Chrome", "Chrome Mobile iOS": "Chrome",
+             "Mobile Safari": "Safari", "Firefox Mobile": "Firefox", "Firefox iOS": "Firefox",
+             "Edge Mobile": "Edge", "Opera Mobile": "Opera"}
+_SYSTEMS = {"Mac OS X": "macOS", "Chrome OS": "ChromeOS"}
 
 
+@lru_cache(maxsize=1024)
 def describe(user_agent: str) -> str:
     ua = user_agent or ""
-    browser = next((name for name, pattern in _BROWSERS if pattern.search(ua)), "")
-    system = next((name for name, pattern in _SYSTEMS if pattern.search(ua)), "")
+    if not ua:
+        return "Unknown device"
+    result = parse(ua)
+    browser = result.user_agent.family if result.user_agent else ""
+    system = result.os.family if result.os else ""
+    browser = _BROWSERS.get(browser, browser)
+    system = _SYSTEMS.get(system, system)
     if browser and system:
         return f"{browser} on {system}"
-    return browser or system or ("Unknown device" if not ua else ua[:40])
+    return browser or system or ua[:40]

@@ -14,7 +14,16 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, insert, select, update
 
 from bitchange import ratelimits, routes
-from bitchange.accounts import api_keys, email_tokens, history, throttle, totp
+from bitchange.accounts import (
+    api_keys,
+    email_change,
+    email_tokens,
+    history,
+    passkeys,
+    reauth,
+    throttle,
+    totp,
+)
 from bitchange.accounts.admin import reject_open_withdrawals
 from bitchange.accounts.devices import describe
 from bitchange.accounts.notices import notify
@@ -30,6 +39,7 @@ from bitchange.accounts.users import (
     normalize_email,
 )
 from bitchange.clock import now
+from bitchange.config import get_settings
 from bitchange.db.models import User
 from bitchange.mail.templates import Link, public_link
 from bitchange.ops import metrics
@@ -40,6 +50,8 @@ PASSWORD_HISTORY = 5  # the current password and the four before it cannot be re
 GENERIC_LOGIN_FAILURE = "Incorrect email or password."
 GENERIC_CODE_FAILURE = "That code is not valid. Use a new code from your app."
 FROZEN_MESSAGE = ("This account is frozen for your protection. Contact support to unfreeze it.")
+CLOSED_MESSAGE = "This account is closed."
+ADMIN_NEEDS_PASSKEY = "Admin accounts confirm their login with a passkey."
 CHECK_INBOX = ("If the address can receive email from us, a message is on its way. "
                "Check your inbox.")
 
@@ -118,6 +130,15 @@ class LoginOutcome:
     message: str = ""
     user_id: int | None = None
     ticket: str | None = None
+    passkey: bool = False  # need_code: the user may answer with a passkey
+
+
+def _passkey_required(conn: Connection, user_id: int) -> bool:
+    """An admin whose login must be confirmed with a passkey (ADMIN_REQUIRE_PASSKEY) and who
+    has one; an admin without one yet logs in with a code, and the admin pages stay shut."""
+    is_admin = conn.scalar(select(_users.c.is_admin).where(_users.c.id == user_id))
+    return bool(is_admin and get_settings().admin_require_passkey
+                and passkeys.count(conn, user_id) > 0)
 
 
 def _blocked(conn: Connection, email: str, ip: str) -> timedelta | None:
@@ -161,12 +182,17 @@ def login_password(conn: Connection, email: str, password: str, *, ip: str,
         _fail(conn, user_id, wanted, ip, user_agent, "bad_password")
         # A password no account can have is told as such, after the same work (`authenticate`).
         return LoginOutcome("failed", unusable(password) or GENERIC_LOGIN_FAILURE)
+    if user.closed:
+        history.record(conn, user.id, success=False, reason="closed", ip=ip,
+                       user_agent=user_agent)
+        return LoginOutcome("failed", CLOSED_MESSAGE)
     if user.frozen:
         history.record(conn, user.id, success=False, reason="frozen", ip=ip,
                        user_agent=user_agent)
         return LoginOutcome("frozen", FROZEN_MESSAGE)
     if totp.is_enabled(conn, user.id):
-        return LoginOutcome("need_code", user_id=user.id)
+        return LoginOutcome("need_code", user_id=user.id,
+                            passkey=passkeys.count(conn, user.id) > 0)
     return LoginOutcome("ok", ticket=finish_login(conn, user.id, ip=ip, user_agent=user_agent))
 
 
@@ -176,6 +202,8 @@ def login_code(conn: Connection, user_id: int, code: str, *, ip: str,
     """Second step: a TOTP or recovery code for a user whose password was just accepted."""
     if limited := _rate_limited(conn, "two_factor", user_id, user_id, ip, user_agent):
         return limited
+    """Second step: a TOTP or recovery code, or a passkey's answer, for a user whose password
+    was just accepted."""
     row = conn.execute(select(_users.c.email, _users.c.frozen_at).where(
         _users.c.id == user_id)).one()
     wait = _blocked(conn, row.email, ip)
@@ -186,9 +214,39 @@ def login_code(conn: Connection, user_id: int, code: str, *, ip: str,
                                          f"{throttle.describe_wait(wait)}.")
     if row.frozen_at is not None:
         return LoginOutcome("frozen", FROZEN_MESSAGE)
+    with_passkey = passkeys.is_assertion(code)
+    if not with_passkey and _passkey_required(conn, user_id):
+        return LoginOutcome("failed", ADMIN_NEEDS_PASSKEY, user_id=user_id, passkey=True)
     if not totp.verify(conn, user_id, code):
         _fail(conn, user_id, row.email, ip, user_agent, "bad_code")
-        return LoginOutcome("failed", GENERIC_CODE_FAILURE, user_id=user_id)
+        return LoginOutcome("failed", passkeys.NOT_ACCEPTED if with_passkey
+                            else GENERIC_CODE_FAILURE, user_id=user_id,
+                            passkey=passkeys.count(conn, user_id) > 0)
+    return LoginOutcome("ok", ticket=finish_login(conn, user_id, ip=ip, user_agent=user_agent))
+
+
+def login_passkey(conn: Connection, answer: str, *, ip: str, user_agent: str) -> LoginOutcome:
+    """Passwordless sign-in: a passkey's answer to a `signin` challenge, from an account whose
+    owner turned passwordless sign-in on. The passkey (something owned, unlocked with the
+    device's PIN or biometrics) stands for both factors."""
+    wait = throttle.retry_after(conn, "login_ip", ip)
+    if wait:
+        return LoginOutcome("throttled", "Too many attempts. Try again in "
+                                         f"{throttle.describe_wait(wait)}.")
+    user_id = passkeys.verify(conn, answer, user_id=None)
+    row = None if user_id is None else conn.execute(select(
+        _users.c.email, _users.c.frozen_at, _users.c.closed_at, _users.c.passwordless).where(
+        _users.c.id == user_id)).one()
+    if row is None or row.closed_at is not None or not row.passwordless:
+        throttle.hit(conn, "login_ip", ip)
+        history.record(conn, user_id, success=False, reason="bad_passkey", ip=ip,
+                       user_agent=user_agent)
+        return LoginOutcome("failed", "That passkey cannot sign in on its own. Log in with "
+                                      "your email and password.")
+    if row.frozen_at is not None:
+        history.record(conn, user_id, success=False, reason="frozen", ip=ip,
+                       user_agent=user_agent)
+        return LoginOutcome("frozen", FROZEN_MESSAGE)
     return LoginOutcome("ok", ticket=finish_login(conn, user_id, ip=ip, user_agent=user_agent))
 
 
@@ -222,6 +280,7 @@ def report_not_me(conn: Connection, token: str) -> bool:
     revoke_all_sessions(conn, user_id)
     reject_open_withdrawals(conn, user_id)
     api_keys.disable_all(conn, user_id, "owner reported a login that was not theirs")
+    email_change.cancel_pending(conn, user_id)
     email_tokens.void_all(conn, user_id, "reset")
     notify(conn, user_id, "account_frozen", "Your account is frozen", [
         "You told us a login was not yours. We ended every session and froze your account: "
@@ -334,18 +393,11 @@ def confirm_two_factor(conn: Connection, user_id: int, code: str) -> list[str] |
 
 def disable_two_factor(conn: Connection, user_id: int, password: str, code: str) -> None:
     check_password_usable(password)
-    row = conn.execute(select(_users.c.email, _users.c.password_hash, _users.c.is_admin).where(
-        _users.c.id == user_id)).one()
-    if row.is_admin:
+    if conn.scalar(select(_users.c.is_admin).where(_users.c.id == user_id)):
         raise AccountError("Admin accounts must keep two-factor authentication on.")
-    ratelimits.check("two_factor", AccountError, account=user_id)
-    wait = throttle.retry_after(conn, "reauth", row.email)
-    if wait:
-        raise AccountError(f"Too many attempts. Try again in {throttle.describe_wait(wait)}.")
-    if not verify_password(password, row.password_hash)[0] or not totp.verify(conn, user_id,
-                                                                              code):
-        throttle.hit(conn, "reauth", row.email)
-        raise AccountError("The password or the code is not correct.")
+    if passkeys.count(conn, user_id):
+        raise AccountError("Remove your passkeys first: they are a second factor too.")
+    reauth.check(conn, user_id, password, code)
     totp.disable(conn, user_id)
     notify(conn, user_id, "2fa_disabled", "Two-factor authentication is off", [
         f"Two-factor authentication was turned off for your account at {_fmt(now())}.",
@@ -365,6 +417,46 @@ def set_anti_phishing_code(conn: Connection, user_id: int, phrase: str) -> None:
     ])
 
 
+# --- passkeys ------------------------------------------------------------------------------
+
+def begin_passkey(conn: Connection, user_id: int, password: str, code: str) -> str:
+    """Adding a passkey starts with the password and a 2FA code; returns the options for the
+    browser (the challenge they carry is what `add_passkey` requires)."""
+    reauth.check(conn, user_id, password, code)
+    email = conn.scalar(select(_users.c.email).where(_users.c.id == user_id))
+    return passkeys.registration_options(conn, user_id, email)
+
+
+def _passkey_notice(conn: Connection, user_id: int, kind: str, subject: str, what: str) -> None:
+    token = email_tokens.issue(conn, user_id, "not_me")
+    notify(conn, user_id, kind, subject, [
+        what, f"Time: {_fmt(now())}",
+        "If you did not do this, secure your account with the link below.",
+    ], footer_link=Link("This wasn't me: end all sessions and freeze my account",
+                        public_link(routes.NOT_ME, token=token)))
+
+
+def add_passkey(conn: Connection, user_id: int, answer: str, name: str) -> None:
+    passkeys.register(conn, user_id, answer, name)
+    _passkey_notice(conn, user_id, "passkey_added", "A passkey was added to your account",
+                    f"The passkey \u201c{' '.join(name.split())}\u201d can now confirm your "
+                    "logins, withdrawals and API keys.")
+
+
+def remove_passkey(conn: Connection, user_id: int, passkey_id: int) -> None:
+    name = passkeys.remove(conn, user_id, passkey_id)
+    _passkey_notice(conn, user_id, "passkey_removed", "A passkey was removed from your account",
+                    f"The passkey \u201c{name}\u201d no longer works for your account.")
+
+
+def set_passwordless(conn: Connection, user_id: int, enabled: bool) -> None:
+    passkeys.set_passwordless(conn, user_id, enabled)
+    _passkey_notice(conn, user_id, "passwordless", "Passwordless sign-in is "
+                    + ("on" if enabled else "off"),
+                    "Your passkeys can now sign you in without your password." if enabled
+                    else "Signing in now needs your password again, then a second factor.")
+
+
 # --- what the security centre shows -----------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -372,6 +464,7 @@ class SecurityOverview:
     email: str
     email_verified: bool
     two_factor: bool
+    passwordless: bool
     two_factor_pending: bool
     recovery_codes_left: int
     anti_phishing_code: str
@@ -394,7 +487,7 @@ def overview(conn: Connection, user_id: int) -> SecurityOverview:
     row = conn.execute(select(_users).where(_users.c.id == user_id)).one()
     return SecurityOverview(
         row.email, row.email_verified_at is not None, row.totp_enabled_at is not None,
-        row.totp_secret is not None and row.totp_enabled_at is None,
+        bool(row.passwordless), row.totp_secret is not None and row.totp_enabled_at is None,
         totp.remaining_recovery_codes(conn, user_id), row.anti_phishing_code or "",
         row.password_changed_at, history.last_success_before(conn, user_id),
         restrictions(row.email_verified_at is not None, row.frozen_at is not None))

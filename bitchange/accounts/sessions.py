@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from http.cookies import CookieError, SimpleCookie
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, exists, insert, select, update
 
 from bitchange.accounts.devices import describe
+from bitchange.accounts.tables import Passkey
 from bitchange.accounts.tokens import new_token, token_hash
 from bitchange.clock import now
 from bitchange.config import get_settings
@@ -23,6 +24,7 @@ from bitchange.db.models import User, UserSession
 
 _sessions = UserSession.__table__
 _users = User.__table__
+_passkeys = Passkey.__table__
 
 TICKET_LIFETIME = timedelta(seconds=60)
 TOUCH_EVERY = timedelta(seconds=60)  # last_seen is refreshed at most this often
@@ -42,6 +44,7 @@ class CurrentUser:
     session_id: int
     needs_touch: bool = False
     mfa_enabled: bool = False
+    has_passkey: bool = False
 
 
 def start_session(conn: Connection, user_id: int, *, ip: str = "", user_agent: str = "") -> str:
@@ -91,11 +94,13 @@ def resolve_session(conn: Connection, token: str) -> CurrentUser | None:
     row = conn.execute(
         select(_sessions.c.id, _sessions.c.last_seen_at, _sessions.c.expires_at,
                _users.c.id.label("user_id"), _users.c.email, _users.c.is_admin,
-               _users.c.email_verified_at, _users.c.frozen_at, _users.c.totp_enabled_at)
+               _users.c.email_verified_at, _users.c.frozen_at, _users.c.closed_at,
+               _users.c.totp_enabled_at,
+               exists().where(_passkeys.c.user_id == _users.c.id).label("has_passkey"))
         .join(_users, _users.c.id == _sessions.c.user_id)
         .where(_sessions.c.token_hash == token_hash(token), _sessions.c.revoked_at.is_(None))
     ).first()
-    if row is None or row.frozen_at is not None:
+    if row is None or row.frozen_at is not None or row.closed_at is not None:
         return None
     moment = now()
     idle = timedelta(minutes=get_settings().session_idle_minutes)
@@ -104,7 +109,7 @@ def resolve_session(conn: Connection, token: str) -> CurrentUser | None:
     return CurrentUser(row.user_id, row.email, bool(row.is_admin),
                        row.email_verified_at is not None, row.id,
                        moment - row.last_seen_at >= TOUCH_EVERY,
-                       row.totp_enabled_at is not None)
+                       row.totp_enabled_at is not None, bool(row.has_passkey))
 
 
 def touch(conn: Connection, session_id: int) -> None:

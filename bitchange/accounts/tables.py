@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Index
+from sqlalchemy import BigInteger, CheckConstraint, Column, Index
 from sqlmodel import Field, SQLModel
 
 from bitchange.clock import now
@@ -114,3 +114,53 @@ class ApiListenKey(SQLModel, table=True):
     user_id: int = Field(foreign_key="users.id")
     created_at: datetime = Field(default_factory=now)
     expires_at: datetime
+
+
+class Passkey(SQLModel, table=True):
+    """A WebAuthn credential (bitchange.accounts.passkeys): only its public key and its sign
+    counter are kept; the private key never leaves the authenticator."""
+
+    __tablename__ = "passkeys"
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    credential_id: str = Field(max_length=400, sa_column_kwargs={"unique": True})  # base64url
+    public_key: str = Field(max_length=1000)  # COSE key, base64url
+    sign_count: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    name: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=now)
+    last_used_at: datetime | None = None
+
+
+class WebAuthnChallenge(SQLModel, table=True):
+    """A challenge handed to the browser for one ceremony: single use, short-lived. `register`
+    and `assert` (a second factor) belong to a user; `signin` (passwordless) to nobody yet."""
+
+    __tablename__ = "webauthn_challenges"
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int | None = Field(default=None, foreign_key="users.id", index=True)
+    purpose: str = Field(max_length=8)
+    challenge: str = Field(max_length=128, sa_column_kwargs={"unique": True})  # base64url
+    created_at: datetime = Field(default_factory=now)
+    expires_at: datetime
+    used_at: datetime | None = None
+    __table_args__ = (
+        CheckConstraint("purpose IN ('register', 'assert', 'signin')",
+                        name="ck_webauthn_challenge_purpose"),
+    )
+
+
+class EmailChange(SQLModel, table=True):
+    """A requested change of address, applied only when the link sent to the new address is
+    followed (its token kept as a hash)."""
+
+    __tablename__ = "email_changes"
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    new_email: str = Field(max_length=254)
+    token_hash: str = Field(max_length=64, sa_column_kwargs={"unique": True})
+    # The session that asked: it stays signed in when the change applies, the others end.
+    session_id: int | None = None
+    created_at: datetime = Field(default_factory=now)
+    expires_at: datetime
+    confirmed_at: datetime | None = None
+    cancelled_at: datetime | None = None

@@ -1,4 +1,5 @@
-"""Two-factor authentication: TOTP (RFC 6238) with replay protection, and recovery codes.
+"""Two-factor authentication: TOTP (RFC 6238) with replay protection, and recovery codes
+(and, in `verify`, a passkey in place of a code).
 
 A code is accepted for the current 30-second step or one step either side (clock drift), and
 only if its step is later than the last accepted one: the same code never works twice. The
@@ -21,6 +22,7 @@ import qrcode
 import qrcode.image.svg
 from sqlalchemy import Connection, delete, insert, or_, select, update
 
+from bitchange.accounts import passkeys
 from bitchange.accounts.sealing import UnsealError, seal, unseal
 from bitchange.accounts.tables import RecoveryCode
 from bitchange.accounts.tokens import token_hash
@@ -150,11 +152,15 @@ def remaining_recovery_codes(conn: Connection, user_id: int) -> int:
 
 
 def verify(conn: Connection, user_id: int, code: str) -> bool:
-    """A second factor for an enabled user: a fresh TOTP code, or an unused recovery code."""
+    """A second factor for an enabled user: a fresh TOTP code, an unused recovery code, or a
+    passkey's answer to a challenge issued for this user (`passkeys.assertion_options`). Every
+    step asking for 2FA (login, withdrawals, API keys...) comes here."""
     secret = conn.scalar(select(_users.c.totp_secret).where(
         _users.c.id == user_id, _users.c.totp_enabled_at.is_not(None)))
     if secret is None:
         return False
+    if passkeys.is_assertion(code):
+        return passkeys.verify(conn, code, user_id=user_id) == user_id
     step = _step_of(_totp(secret, user_id), code)
     if step is not None:
         return _accept_step(conn, user_id, step)

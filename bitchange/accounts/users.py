@@ -28,6 +28,7 @@ class UserInfo:
     is_admin: bool
     email_verified: bool
     frozen: bool
+    closed: bool = False
 
 
 def normalize_email(email: str) -> str:
@@ -72,7 +73,7 @@ def create_user(
 
 def _info(row) -> UserInfo:  # type: ignore[no-untyped-def]
     return UserInfo(row.id, row.email, bool(row.is_admin), row.email_verified_at is not None,
-                    row.frozen_at is not None)
+                    row.frozen_at is not None, row.closed_at is not None)
 
 
 def get_user(conn: Connection, user_id: int) -> UserInfo | None:

@@ -3,11 +3,11 @@ here, so it is testable without a browser. Each view is built for one user, from
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import Connection
 
-from bitchange.accounts import history, security
+from bitchange.accounts import email_change, history, passkeys, security
 from bitchange.accounts.sessions import list_sessions
 from bitchange.clock import when
 
@@ -28,6 +28,9 @@ class SecurityView:
     last_login: str
     restrictions: list[str]
     sessions: list[dict[str, str]]
+    passwordless: bool = False
+    passkeys: list[dict[str, str]] = field(default_factory=list)
+    pending_email: str = ""  # a new address waiting for its confirmation
 
 
 def _last_login(record: history.LoginRecord | None) -> str:
@@ -49,7 +52,11 @@ def security_view(conn: Connection, user_id: int, current_session_id: int) -> Se
     return SecurityView(
         info.email, info.email_verified, info.two_factor, info.recovery_codes_left,
         info.anti_phishing_code, when(info.password_changed_at), _last_login(info.last_login),
-        info.restrictions, sessions)
+        info.restrictions, sessions, info.passwordless,
+        [{"id": str(p.id), "name": p.name, "added": when(p.created_at),
+          "used": when(p.last_used_at) if p.last_used_at else "never"}
+         for p in passkeys.list_passkeys(conn, user_id)],
+        email_change.pending_address(conn, user_id))
 
 
 def login_history_rows(conn: Connection, user_id: int) -> list[dict[str, str]]:

@@ -69,6 +69,12 @@ class User(SQLModel, table=True):
     totp_last_step: int | None = None
     # Printed in every email we send this user, so they can tell a phishing copy apart.
     anti_phishing_code: str | None = Field(default=None, max_length=40)
+    # Sign in with a passkey alone (no password), where the user turned it on.
+    passwordless: bool = False
+    # When the address last changed (a confirmed email change): starts the security lock.
+    email_changed_at: datetime | None = None
+    # A closed account keeps its records but can no longer log in or use an API key.
+    closed_at: datetime | None = None
 
 
 class UserSession(SQLModel, table=True):

@@ -4,6 +4,7 @@
 from sqlmodel import SQLModel
 
 import bitchange.accounts.tables
+import bitchange.alerts.tables
 import bitchange.db.models
 import bitchange.documents.tables
 import bitchange.kyc.tables

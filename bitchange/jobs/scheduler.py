@@ -67,6 +67,7 @@ def default_jobs(settings: Settings) -> list[JobSpec]:
          cron(settings.withdrawal_expiry_schedule)),
         ("stale_uploads", tasks.stale_uploads, cron(settings.upload_cleanup_schedule)),
         ("proof_snapshot", tasks.proof_snapshot, cron(settings.proof_snapshot_schedule)),
+        ("price_alerts", tasks.price_alerts, every(settings.price_alert_interval_seconds)),
     ]
     return [JobSpec(name, func, trigger) for name, func, trigger in planned if trigger]
 

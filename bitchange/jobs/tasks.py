@@ -9,7 +9,8 @@ from sqlalchemy import delete, or_
 
 from bitchange import db
 from bitchange.accounts import throttle
-from bitchange.accounts.tables import EmailToken
+from bitchange.accounts.tables import EmailToken, WebAuthnChallenge
+from bitchange.alerts.service import fire_batch
 from bitchange.clock import now
 from bitchange.db.models import UserSession
 from bitchange.documents.storage import remove_stale_uploads
@@ -17,6 +18,7 @@ from bitchange.ledger import reconcile as prove
 from bitchange.mail.outbox import deliver_due
 from bitchange.ops.alerts import alert_admins
 from bitchange.ops.backup import run_backup
+from bitchange.proof.snapshot import publish
 from bitchange.staking.accrual import accrue_due, summary
 from bitchange.wallet import withdrawals
 
@@ -68,7 +70,10 @@ def expire_withdrawals() -> str:
 
 def cleanup() -> str:
     """Forget sessions and email tokens that can no longer be used, and old throttle records."""
+    """Forget sessions, email tokens and passkey challenges that can no longer be used, and old
+    throttle records."""
     sessions, tokens = UserSession.__table__, EmailToken.__table__
+    challenges = WebAuthnChallenge.__table__
     moment = now()
     with db.write() as conn:
         gone_sessions = conn.execute(delete(sessions).where(or_(
@@ -79,9 +84,11 @@ def cleanup() -> str:
             tokens.c.expires_at < moment - TOKEN_GRACE,
             tokens.c.used_at < moment - TOKEN_GRACE,
         ))).rowcount
+        gone_challenges = conn.execute(delete(challenges).where(
+            challenges.c.expires_at < moment)).rowcount
         gone_throttle = throttle.prune(conn)
-    return (f"{gone_sessions} sessions, {gone_tokens} email tokens, "
-            f"{gone_throttle} throttle records removed")
+    return (f"{gone_sessions} sessions, {gone_tokens} email tokens, {gone_challenges} passkey "
+            f"challenges, {gone_throttle} throttle records removed")
 
 
 def stale_uploads() -> str:
@@ -93,6 +100,14 @@ def stale_uploads() -> str:
 def proof_snapshot() -> str:
     """Publish a proof-of-liabilities snapshot (refused, and the admins alerted, when the books
     do not reconcile)."""
-    from bitchange.proof.snapshot import publish
-
     return publish(trigger="schedule").summary()
+
+
+def price_alerts() -> str:
+    """Fire the price alerts reached by the trades since the last run (exactly once each)."""
+    total, more = 0, True
+    while more:
+        with db.write() as conn:
+            fired, more = fire_batch(conn)
+        total += fired
+    return f"{total} price alerts fired"

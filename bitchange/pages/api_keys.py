@@ -36,8 +36,14 @@ def create_form() -> rx.Component:
         rx.el.select(rx.el.option("Never expires", value=""),
                      *[rx.el.option(f"Expires in {d} days", value=str(d))
                        for d in (7, 30, 90, 365)], name="expiry_days", id="key-expiry"),
-        rx.input(name="code", placeholder="2FA code", id="key-code", auto_complete="one-time-code",
-                 max_length=32),
+        rx.hstack(
+            rx.input(name="code", placeholder="2FA code", id="key-code",
+                     auto_complete="one-time-code", max_length=32),
+            rx.cond(S.has_passkey, rx.button(
+                rx.cond(S.passkey_ready, "Passkey ready", "Use a passkey"), type="button",
+                variant="outline", on_click=S.use_passkey, id="key-passkey")),
+            spacing="2",
+        ),
         rx.button("Create key", type="submit", id="key-create"),
         spacing="3", width="100%",
     ), on_submit=S.create, reset_on_submit=True), width="100%")

@@ -28,6 +28,9 @@ def password_form() -> rx.Component:
                      width="100%", auto_complete="current-password"),
             _error(),
             rx.button("Log in", type="submit", width="100%", id="login-submit"),
+            rx.button("Sign in with a passkey", type="button", variant="outline",
+                      width="100%", on_click=LoginState.use_passwordless,
+                      id="login-passwordless"),
             rx.hstack(
                 rx.link("Forgot your password?", href=routes.FORGOT_PASSWORD, size="2",
                         id="forgot-link"),
@@ -51,6 +54,9 @@ def code_form() -> rx.Component:
                      input_mode="numeric", auto_focus=True),
             _error(),
             rx.button("Verify", type="submit", width="100%", id="login-code-submit"),
+            rx.cond(LoginState.passkey, rx.button(
+                "Use a passkey instead", type="button", variant="outline", width="100%",
+                on_click=LoginState.use_passkey, id="login-passkey")),
             rx.link("Start over", on_click=LoginState.restart, size="2", href="#"),
             spacing="3", width="100%",
         ),

@@ -38,6 +38,9 @@ def status_card() -> rx.Component:
                                                         class_name="restriction")),
         rx.link("Login history", href=routes.LOGIN_HISTORY, id="history-link"),
         rx.link("API keys", href=routes.API_KEYS, id="api-keys-link"),
+        rx.link("Email, data export and closing the account", href=routes.ACCOUNT,
+                id="account-link"),
+        rx.link("Price alerts", href=routes.ALERTS, id="alerts-link"),
         spacing="3", width="100%",
     ), width="100%")
 
@@ -78,6 +81,61 @@ def two_factor_card() -> rx.Component:
         rx.cond(S.two_factor, disable, rx.cond(
             S.enrol_secret != "", enrol,
             rx.button("Set up 2FA", on_click=S.start_two_factor, id="tfa-start"))),
+        spacing="3", width="100%",
+    ), width="100%")
+
+
+def passkeys_card() -> rx.Component:
+    S = SecurityState
+
+    def row(p) -> rx.Component:  # type: ignore[no-untyped-def]
+        return rx.table.row(
+            rx.table.cell(rx.form(rx.hstack(
+                rx.input(name="name", default_value=p["name"], size="1", max_length=64,
+                         class_name="passkey-name"),
+                rx.input(name="id", type="hidden", value=p["id"]),
+                rx.button("Rename", type="submit", size="1", variant="soft",
+                          class_name="passkey-rename"),
+            ), on_submit=S.rename_passkey)),
+            rx.table.cell(p["added"]),
+            rx.table.cell(p["used"], class_name="passkey-used"),
+            rx.table.cell(rx.button("Remove", size="1", color_scheme="red", variant="soft",
+                                    on_click=S.remove_passkey(p["id"]),
+                                    class_name="passkey-remove")),
+            class_name="passkey-row",
+        )
+
+    add = rx.form(rx.vstack(
+        rx.text("Add a passkey: your device unlocks it with its PIN, fingerprint or face. "
+                "Confirm with your password and a current 2FA code.", size="2"),
+        rx.input(name="name", placeholder="Name, e.g. Laptop", id="passkey-new-name",
+                 max_length=64),
+        rx.input(name="password", type="password", placeholder="Password",
+                 id="passkey-password", auto_complete="current-password"),
+        rx.input(name="code", placeholder="2FA code", id="passkey-code",
+                 auto_complete="one-time-code"),
+        rx.button("Add a passkey", type="submit", id="passkey-add"),
+        spacing="2",
+    ), on_submit=S.begin_passkey, reset_on_submit=True)
+    return rx.card(rx.vstack(
+        rx.heading("Passkeys", size="4", as_="h2"),
+        rx.cond(S.passkeys.length() > 0, rx.vstack(
+            rx.table.root(
+                rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
+                                               ["Name", "Added", "Last used", ""]])),
+                rx.table.body(rx.foreach(S.passkeys, row)),
+                width="100%", size="1", id="passkeys-table",
+            ),
+            rx.hstack(
+                rx.switch(checked=S.passwordless, on_change=S.set_passwordless,
+                          id="passwordless-switch"),
+                rx.text("Sign in with a passkey alone (no password)", size="2"),
+                align="center",
+            ),
+            width="100%",
+        ), rx.text("No passkeys yet.", size="2", color_scheme="gray", id="passkeys-none")),
+        rx.cond(S.two_factor, add,
+                rx.text("Turn on 2FA first to add passkeys.", size="2", color_scheme="gray")),
         spacing="3", width="100%",
     ), width="100%")
 
@@ -150,8 +208,8 @@ def security_page() -> rx.Component:
             rx.cond(S.notice != "", rx.callout(S.notice, icon="info", id="security-notice")),
             rx.cond(S.error != "", rx.callout(S.error, icon="triangle-alert", color_scheme="red",
                                               id="security-error")),
-            rx.grid(status_card(), two_factor_card(), password_card(), anti_phishing_card(),
-                    columns="2", spacing="4", width="100%"),
+            rx.grid(status_card(), two_factor_card(), passkeys_card(), password_card(),
+                    anti_phishing_card(), columns="2", spacing="4", width="100%"),
             sessions_card(),
             spacing="4", width="100%",
         ),

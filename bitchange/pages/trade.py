@@ -9,6 +9,7 @@ from __future__ import annotations
 import reflex as rx
 
 from bitchange import routes
+from bitchange.components.alert_toast import alert_toast
 from bitchange.components.candles import candles
 from bitchange.components.empty import empty_state
 from bitchange.components.shell import page
@@ -472,6 +473,7 @@ def trade() -> rx.Component:
                 rx.cond(~SessionState.signed_in,
                         rx.text("Prices update live. Log in to place orders.", size="1",
                                 color_scheme="gray")),
+                alert_toast(),
                 spacing="3", width="100%",
             ),
             unknown_market(),

@@ -6,8 +6,9 @@ from __future__ import annotations
 import reflex as rx
 
 from bitchange import db
-from bitchange.accounts import api_keys
+from bitchange.accounts import api_keys, passkeys
 from bitchange.accounts.api_keys import ApiKeyError
+from bitchange.components.passkeys import ceremony
 from bitchange.state.auth import client_ip, current_user
 from bitchange.state.events import event
 
@@ -20,6 +21,10 @@ class ApiKeysState(rx.State):
     new_secret: str = ""
     notice: str = ""
     error: str = ""
+    has_passkey: bool = False
+    passkey_ready: bool = False
+    # A passkey's answer to this user's challenge, used by the next `create` in place of a code.
+    _passkey_answer: str = ""
 
     def _reload(self) -> int | None:
         user = current_user(self)
@@ -29,6 +34,7 @@ class ApiKeysState(rx.State):
         self.access = "ok"
         with db.read() as conn:
             self.keys = api_keys.key_rows(conn, user.user_id)
+            self.has_passkey = passkeys.count(conn, user.user_id) > 0
         return user.user_id
 
     @event
@@ -44,6 +50,8 @@ class ApiKeysState(rx.State):
         if user_id is None:
             return
         scopes = [s for s in api_keys.SCOPES if form.get(f"scope_{s}")]
+        code = str(form.get("code") or "")[:32] or self._passkey_answer
+        self._passkey_answer, self.passkey_ready = "", False
         try:
             with db.write() as conn:
                 created = api_keys.create_key(
@@ -52,7 +60,7 @@ class ApiKeysState(rx.State):
                     allowlist=str(form.get("allowlist") or "")[:2000],
                     expires_at=api_keys.expiry_after(str(form.get("expiry_days") or "")[:4]),
                     public_key=str(form.get("public_key") or "")[:2000],
-                    code=str(form.get("code") or "")[:32], ip=client_ip(self))
+                    code=code, ip=client_ip(self))
         except ApiKeyError as exc:
             self.error, self.notice = str(exc), ""
             return
@@ -61,6 +69,24 @@ class ApiKeysState(rx.State):
         self.notice = "API key created." + (" Copy the secret now: it is shown only once."
                                             if created.secret else "")
         self._reload()
+
+    @event
+    def use_passkey(self) -> rx.event.EventSpec | None:
+        """Confirm the next key with a passkey instead of typing a code."""
+        user_id = self._reload()
+        if user_id is None:
+            return None
+        with db.write() as conn:
+            options = passkeys.assertion_options(conn, user_id)
+        return ceremony("get", options, ApiKeysState.passkey_answer)
+
+    @event
+    def passkey_answer(self, answer: str) -> None:
+        if len(answer) > 8000 or '"error"' in answer[:12]:
+            self.error, self.notice = passkeys.NOT_ACCEPTED, ""
+            return
+        self._passkey_answer, self.passkey_ready = answer, True
+        self.error, self.notice = "", "Passkey ready: create the key (leave the code empty)."
 
     def _revoke(self, key_id: str | None) -> None:
         user_id = self._reload()

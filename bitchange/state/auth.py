@@ -17,6 +17,7 @@ from bitchange.accounts.sessions import (
     token_from_cookie_header,
     touch,
 )
+from bitchange.config import get_settings
 from bitchange.state.events import event
 
 
@@ -46,9 +47,12 @@ def user_agent(state: rx.State) -> str:
 
 
 def current_admin(state: rx.State) -> CurrentUser | None:
-    """The caller if they are an admin *with 2FA on* (admins must have it), else None."""
+    """The caller if they are an admin *with 2FA on* (admins must have it) and, under
+    ADMIN_REQUIRE_PASSKEY, a passkey; else None."""
     user = current_user(state)
-    return user if user is not None and user.is_admin and user.mfa_enabled else None
+    if user is None or not user.is_admin or not user.mfa_enabled:
+        return None
+    return user if user.has_passkey or not get_settings().admin_require_passkey else None
 
 
 def navigate(path: str) -> rx.event.EventSpec:

@@ -60,6 +60,7 @@ from typing import Any
 import reflex as rx
 
 from bitchange import db
+from bitchange.alerts import service as alerts
 from bitchange.clock import now
 from bitchange.engine import gc_policy
 from bitchange.kyc import service as kyc
@@ -93,10 +94,12 @@ LEDGER = "ledger"  # balances: fills, deposits, withdrawal holds and payouts, tr
 WITHDRAWALS = "withdrawals"  # a withdrawal's status
 KYC = "kyc"  # a verification submitted or decided
 ORDERS = "orders"  # set by a market update: the user's trades or orders in that market
+ALERTS = "alerts"  # a price alert of the user fired
 _ACTIVITY: dict[str, tuple[Callable[..., int], Callable[..., set[int]]]] = {
     LEDGER: (newest_ledger_transaction, owners_moved_since),
     WITHDRAWALS: (withdrawals.newest_event, withdrawals.owners_changed_since),
     KYC: (kyc.newest_event, kyc.owners_changed_since),
+    ALERTS: (alerts.newest_fired, alerts.owners_fired_since),
 }
 SEQS = "#seqs"  # key in the watcher's `checked`: the markets' seqs of the last round
 

@@ -7,10 +7,11 @@ from __future__ import annotations
 import reflex as rx
 
 from bitchange import db, routes
-from bitchange.accounts import security, totp
+from bitchange.accounts import passkeys, security, totp
 from bitchange.accounts.sessions import CurrentUser, revoke_all_sessions, revoke_user_session
 from bitchange.accounts.users import AccountError
 from bitchange.accounts.views import login_history_rows, security_view
+from bitchange.components.passkeys import ceremony
 from bitchange.inputs import InputError, parse_id
 from bitchange.state.auth import client_ip, current_user, navigate
 from bitchange.state.events import event
@@ -27,6 +28,11 @@ class SecurityState(rx.State):
     last_login: str = ""
     restrictions: list[str] = []
     sessions: list[dict[str, str]] = []
+    passkeys: list[dict[str, str]] = []
+    passwordless: bool = False
+    pending_email: str = ""
+    # The name of the passkey being created (between the options and the browser's answer).
+    _passkey_name: str = ""
     # Shown during enrolment only; the secret is the user's own.
     enrol_secret: str = ""
     enrol_qr: str = ""
@@ -51,6 +57,8 @@ class SecurityState(rx.State):
         self.anti_phishing = view.anti_phishing
         self.password_changed, self.last_login = view.password_changed, view.last_login
         self.restrictions, self.sessions = view.restrictions, view.sessions
+        self.passkeys, self.passwordless = view.passkeys, view.passwordless
+        self.pending_email = view.pending_email
 
     def _done(self, user: CurrentUser, notice: str = "", error: str = "") -> None:
         self.notice, self.error = notice, error
@@ -179,6 +187,84 @@ class SecurityState(rx.State):
         with db.write() as conn:
             message = security.resend_verification(conn, user.user_id, ip=client_ip(self))
         self._done(user, notice=message)
+
+
+    # --- passkeys -----------------------------------------------------------------------------
+
+    @event
+    def begin_passkey(self, form: dict) -> rx.event.EventSpec | None:
+        """Password and 2FA code checked, then the browser creates the passkey."""
+        user = self._user()
+        if user is None:
+            return navigate(routes.login(routes.SECURITY))
+        name = " ".join(str(form.get("name", "")).split())
+        try:
+            if not 1 <= len(name) <= 64:
+                raise AccountError("Give the passkey a name of 1 to 64 characters.")
+            with db.write() as conn:
+                options = security.begin_passkey(conn, user.user_id,
+                                                 str(form.get("password", "")),
+                                                 str(form.get("code", "")))
+        except AccountError as exc:
+            self._done(user, error=str(exc))
+            return None
+        self._passkey_name = name
+        self.notice = self.error = ""
+        return ceremony("create", options, SecurityState.finish_passkey)
+
+    @event
+    def finish_passkey(self, answer: str) -> None:
+        user = self._user()
+        if user is None:
+            return
+        name, self._passkey_name = self._passkey_name, ""
+        try:
+            with db.write() as conn:
+                security.add_passkey(conn, user.user_id, answer, name)
+        except AccountError as exc:
+            self._done(user, error=str(exc))
+            return
+        self._done(user, notice=f"Passkey \u201c{name}\u201d added.")
+
+    @event
+    def rename_passkey(self, form: dict) -> None:
+        user = self._user()
+        if user is None:
+            return
+        try:
+            with db.write() as conn:
+                passkeys.rename(conn, user.user_id, parse_id(form.get("id")),
+                                str(form.get("name", "")))
+        except (AccountError, InputError) as exc:
+            self._done(user, error=str(exc))
+            return
+        self._done(user, notice="Passkey renamed.")
+
+    @event
+    def remove_passkey(self, passkey_id: int) -> None:
+        user = self._user()
+        if user is None:
+            return
+        try:
+            with db.write() as conn:
+                security.remove_passkey(conn, user.user_id, parse_id(passkey_id))
+        except (AccountError, InputError) as exc:
+            self._done(user, error=str(exc))
+            return
+        self._done(user, notice="Passkey removed.")
+
+    @event
+    def set_passwordless(self, enabled: bool) -> None:
+        user = self._user()
+        if user is None:
+            return
+        try:
+            with db.write() as conn:
+                security.set_passwordless(conn, user.user_id, enabled)
+        except AccountError as exc:
+            self._done(user, error=str(exc))
+            return
+        self._done(user, notice="Passwordless sign-in is " + ("on." if enabled else "off."))
 
 
 class LoginHistoryState(rx.State):

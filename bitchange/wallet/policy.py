@@ -1,8 +1,7 @@
 """Who may move money out of their account right now (withdrawals and transfers), and why not.
 
 Refusals, in order: frozen account, unconfirmed email, 2FA off, a password / 2FA / email change
-within the security lock (24h by default). The email-change time is read from
-`users.email_changed_at` when the accounts package has that column.
+within the security lock (24h by default; bitchange.accounts.security_lock).
 """
 
 from __future__ import annotations
@@ -13,9 +12,10 @@ from datetime import datetime
 from sqlalchemy import Connection, select
 
 from bitchange.accounts import throttle, totp
+from bitchange.accounts.security_lock import changes as _security_changes
+from bitchange.accounts.security_lock import lock_period
 from bitchange.clock import now
 from bitchange.db.models import User
-from bitchange.wallet import rules
 from bitchange.wallet.errors import WalletError
 
 _users = User.__table__
@@ -33,14 +33,6 @@ class Sender:
     created_at: datetime
     last_security_change: datetime | None
     security_change_kind: str
-
-
-def _security_changes(row) -> list[tuple[datetime, str]]:  # type: ignore[no-untyped-def]
-    changes = [(row.password_changed_at, "password"), (row.totp_enabled_at, "two-factor")]
-    mapping = row._mapping
-    if "email_changed_at" in mapping:
-        changes.append((mapping["email_changed_at"], "email"))
-    return [(moment, kind) for moment, kind in changes if moment is not None]
 
 
 def check_can_send(conn: Connection, user_id: int, *, lock: bool = True) -> Sender:
@@ -66,9 +58,9 @@ def check_can_send(conn: Connection, user_id: int, *, lock: bool = True) -> Send
                           "it is required to move funds out.")
     changes = _security_changes(row)
     latest, kind = max(changes) if changes else (None, "")
-    if latest is not None and now() < latest + rules.security_lock():
+    if latest is not None and now() < latest + lock_period():
         raise WalletError(
-            f"Withdrawals and transfers are locked until {_fmt(latest + rules.security_lock())} "
+            f"Withdrawals and transfers are locked until {_fmt(latest + lock_period())} "
             f"after the recent {kind} change on your account, for your protection.")
     return Sender(user_id, row.email, row.created_at, latest, kind)
 

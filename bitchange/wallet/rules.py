@@ -70,10 +70,6 @@ def address_hold() -> timedelta:
     return timedelta(hours=get_settings().withdrawal_address_hold_hours)
 
 
-def security_lock() -> timedelta:
-    return timedelta(hours=get_settings().withdrawal_security_lock_hours)
-
-
 def confirm_lifetime() -> timedelta:
     return timedelta(minutes=get_settings().withdrawal_confirm_minutes)
 

@@ -1,0 +1,1 @@
+"""What the exchange holds on a user (the data export), and closing an account."""
