@@ -16,7 +16,13 @@ from bitchange.clock import now
 from bitchange.money import plain_amount
 from bitchange.trading import market_data, service
 from bitchange.trading.candles import INTERVALS
-from bitchange.trading.markets import AssetInfo, MarketInfo, assets, list_markets
+from bitchange.trading.markets import (
+    AssetInfo,
+    MarketInfo,
+    assets,
+    list_markets,
+    market_with_assets,
+)
 from bitchange.trading.tables import Candle, Trade
 
 _trades = Trade.__table__
@@ -54,14 +60,19 @@ def all_markets(conn: Connection) -> list[Market]:
     return [Market(m, infos[m.base], infos[m.quote]) for m in list_markets(conn)]
 
 
+_symbols: dict[str, str] = {}  # API name -> market symbol (markets are never renamed)
+
+
 def market_of(conn: Connection, params: Params, *, required: bool = True) -> Market | None:
     name = params.text("symbol", required=required)
     if name is None:
         return None
-    for market in all_markets(conn):
-        if market.name == name:
-            return market
-    raise errors.error(errors.BAD_SYMBOL)
+    if name not in _symbols:  # a market added since, or a bad name: look again
+        _symbols.update({m.name: m.info.symbol for m in all_markets(conn)})
+    found = market_with_assets(conn, _symbols[name]) if name in _symbols else None
+    if found is None:
+        raise errors.error(errors.BAD_SYMBOL)
+    return Market(*found)
 
 
 def ms(moment: datetime) -> int:
