@@ -246,7 +246,7 @@ def _window(query, column, params: Params):  # type: ignore[no-untyped-def]
     if start is not None:
         query = query.where(column >= moment_of(start))
     if end is not None:
-        query = query.where(column <= moment_of(end))
+        query = query.where(column < moment_of(end + 1))
     return query
 
 
