@@ -151,6 +151,16 @@ def _answer(payload: Any, status: int, headers: dict[str, str]) -> Response:
 Handler = Callable[[Call], Any]
 
 
+@dataclass(frozen=True)
+class Spec:
+    """What an endpoint declares, for the OpenAPI description (bitchange.api.openapi)."""
+
+    weight: int
+    security: str  # NONE, API_KEY or SIGNED
+    scope: str
+    counts_order: bool
+
+
 def endpoint(weight: int, *, security: str = "NONE", scope: str = "read",
              counts_order: bool = False) -> Callable[[Handler], Callable[[Request], Any]]:
     """An HTTP handler for `fn`: weight and order limits, parameters, authentication
@@ -189,6 +199,9 @@ def endpoint(weight: int, *, security: str = "NONE", scope: str = "read",
         async def handler(request: Request) -> Response:
             return await run_in_threadpool(serve, request, await request.body())
 
+        handler.__name__, handler.__qualname__ = fn.__name__, fn.__qualname__
+        handler.__doc__ = fn.__doc__
+        handler.spec = Spec(weight, security, scope, counts_order)  # type: ignore[attr-defined]
         return handler
 
     return wrap

@@ -75,6 +75,11 @@ def _find_order(conn: Connection, user_id: int, m: Market, params: Params):  # t
     return conn.execute(query.order_by(_orders.c.id.desc()).limit(1)).first()
 
 
+NEW_ORDER_PARAMS = ("symbol*", "side*", "type*", "timeInForce", "quantity", "quoteOrderQty",
+                    "price", "newClientOrderId", "newOrderRespType",
+                    "selfTradePreventionMode")  # what `_request` reads (the OpenAPI lists them)
+
+
 def _request(m: Market, params: Params) -> OrderRequest:
     """Binance's order parameters as the service's `OrderRequest`."""
     side = params.text("side", required=True)
