@@ -25,4 +25,6 @@ python benchmarks/engine_bench.py --events 20000 --runs 1 || status=1
 python benchmarks/placement_bench.py --orders 200 --runs 1 || status=1
 python benchmarks/catch_up_bench.py --resting 500 --orders 100 --runs 1 || status=1
 python benchmarks/live_bench.py --tabs 20 --runs 1 || status=1
+python benchmarks/api_bench.py --orders 200 --runs 1 || status=1
+python benchmarks/stream_fanout_bench.py --clients 20 --trades 5 || status=1
 exit $status

@@ -405,6 +405,8 @@ def authenticate(conn: Connection, api_key: str, ip: str) -> Caller:
     if revoked_at is not None or (expires_at is not None and expires_at <= now()) \
             or frozen_at is not None or verified_at is None or not ip_allowed(allowlist, ip):
         raise KeyRejected
+    if "withdraw" in scopes.split(",") and not allowlist:  # never created so; refused anyway
+        raise KeyRejected
     return Caller(key_id, user_id, kind, frozenset(scopes.split(",")),
                   _verifier(key_id, kind, sealed, public_key), last_used_at, last_used_ip)
 
