@@ -149,8 +149,9 @@ def main() -> None:
               f"p99 {med['p99']:6.2f} ms  max {med['max']:7.2f} ms  (median of runs)")
     ratio = (statistics.median(r["rate"] for r in inproc_runs)
              / statistics.median(r["rate"] for r in http_runs))
-    print(f"the HTTP API is {ratio:.2f}x slower than in-process placement; its server uses "
-          f"{statistics.median(http_cpu) / statistics.median(inproc_cpu):.2f}x the CPU")
+    cpu_ratio = statistics.median(http_cpu) / statistics.median(inproc_cpu)
+    print(f"time per order, HTTP API / in-process placement: {ratio:.2f}x; CPU per order, "
+          f"server / in-process: {cpu_ratio:.2f}x")
 
 
 if __name__ == "__main__":
