@@ -8,6 +8,7 @@ from starlette.routing import Mount
 from bitchange import routes
 from bitchange.config import PROJECT_ROOT
 from bitchange.demo import DEMO_API_KEYS
+from bitchange.web import api
 
 
 def test_the_docs_carry_the_demo_keys_and_are_served(client) -> None:
@@ -26,8 +27,6 @@ def _served(app) -> set[tuple[str, str]]:  # type: ignore[no-untyped-def]
 
 
 def test_the_openapi_description_lists_exactly_the_served_endpoints(client) -> None:
-    from bitchange.web import api
-
     answer = client.get(routes.API_V3 + "/openapi.json")
     assert answer.status_code == 200
     described = answer.json()
