@@ -66,7 +66,8 @@ def _prepare(path: Path) -> dict[str, int]:
     return ids
 
 
-def run_service(orders: int, workdir: Path) -> list[float]:
+def run_service(orders: int, workdir: Path, cpu: list[float] | None = None) -> list[float]:
+    """The service's latencies; `cpu` gets the CPU seconds of this process over the orders."""
     ids = _prepare(workdir / "service.db")
     from bitchange import db, ledger
     from bitchange.trading import service
@@ -75,11 +76,14 @@ def run_service(orders: int, workdir: Path) -> list[float]:
     sell = OrderRequest(side="SELL", kind="limit", price=60_000 * 10**6, quantity=10**6)
     buy = OrderRequest(side="BUY", kind="limit", price=60_001 * 10**6, quantity=10**6)
     latencies = []
+    cpu_start = time.process_time()
     for i in range(orders):
         user, request = (ids["seller"], sell) if i % 2 == 0 else (ids["buyer"], buy)
         start = time.perf_counter()
         service.place_order(user, SYMBOL, request)
         latencies.append(time.perf_counter() - start)
+    if cpu is not None:
+        cpu.append(time.process_time() - cpu_start)
     with db.read() as conn:
         assert ledger.reconcile(conn).ok
     db.dispose()

@@ -69,7 +69,8 @@ def run(clients: int, trades: int, tmp: Path) -> list[float]:
     from bitchange.trading.service import OrderRequest
 
     latencies = []
-    with serving({"STREAM_CONNECTIONS_PER_5M": str(clients + 10)}) as url:
+    with serving({"STREAM_CONNECTIONS_PER_5M": str(clients + 10),
+                  "STREAM_MAX_CONNECTIONS_PER_IP": str(clients + 10)}) as url:
         ready, reports = mp.Queue(), mp.Queue()
         shares = [clients // CLIENT_PROCESSES + (i < clients % CLIENT_PROCESSES)
                   for i in range(CLIENT_PROCESSES)]

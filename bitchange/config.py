@@ -121,9 +121,13 @@ class Settings(BaseSettings):
     staking_accrual_schedule: str = Field("10 0 * * *", alias="STAKING_ACCRUAL_SCHEDULE")
     staking_catchup_days: int = Field(7, alias="STAKING_CATCHUP_DAYS")
     # API market streams (Binance's limits): connection attempts per client IP per 5 minutes
-    # and control messages per connection per second, counted in each backend process.
+    # and control messages per connection per second, counted in each backend process; and
+    # how many sockets one process holds open at once, in all and per client IP.
     stream_connections_per_5m: int = Field(300, alias="STREAM_CONNECTIONS_PER_5M")
     stream_messages_per_second: int = Field(5, alias="STREAM_MESSAGES_PER_SECOND")
+    stream_max_connections: int = Field(5000, alias="STREAM_MAX_CONNECTIONS", gt=0)
+    stream_max_connections_per_ip: int = Field(300, alias="STREAM_MAX_CONNECTIONS_PER_IP",
+                                               gt=0)
 
     redis_url: str = Field("", alias="REFLEX_REDIS_URL")
 

@@ -27,4 +27,6 @@ python benchmarks/placement_bench.py --orders 200 --runs 1 || status=1
 python benchmarks/catch_up_bench.py --resting 500 --orders 100 --runs 1 || status=1
 python benchmarks/live_bench.py --tabs 20 --runs 1 || status=1
 python benchmarks/proof_bench.py --accounts 2000 || status=1
+python benchmarks/api_bench.py --orders 200 --runs 1 || status=1
+python benchmarks/stream_fanout_bench.py --clients 20 --trades 5 || status=1
 exit $status

@@ -18,11 +18,12 @@ import secrets
 import string
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from bitchange.accounts import audit, security_lock, totp
 from bitchange.accounts.notices import notify
@@ -30,6 +31,7 @@ from bitchange.accounts.sealing import seal, unseal
 from bitchange.accounts.tables import ApiKey
 from bitchange.clock import now
 from bitchange.db.models import User
+from bitchange.db.prepared import Prepared
 
 _keys = ApiKey.__table__
 _users = User.__table__
@@ -385,29 +387,48 @@ def expiry_after(days: str) -> datetime | None:
 
 # --- the API's side --------------------------------------------------------------------------
 
+_BY_KEY = Prepared(
+    select(_keys.c.id, _keys.c.user_id, _keys.c.kind, _keys.c.scopes, _keys.c.ip_allowlist,
+           _keys.c.sealed_secret, _keys.c.public_key, _keys.c.expires_at, _keys.c.revoked_at,
+           _keys.c.last_used_at, _keys.c.last_used_ip, _users.c.frozen_at,
+           _users.c.closed_at, _users.c.email_verified_at)
+    .join(_users, _users.c.id == _keys.c.user_id).where(_keys.c.api_key == bindparam("key")))
+
+
+@lru_cache(maxsize=4096)
+def _verifier(key_id: int, kind: str, sealed: str | None, public_key: str | None) -> str:
+    """The key's HMAC secret (unsealed once per process and sealed value) or public key."""
+    return unseal(sealed, purpose="api_key", owner=key_id) if kind == "hmac" else public_key  # type: ignore[arg-type, return-value]
+
+
 def authenticate(conn: Connection, api_key: str, ip: str) -> Caller:
-    """The key of a request, if it may be used from `ip` now; raises `KeyRejected`."""
+    """The key of a request, if it may be used from `ip` now; raises `KeyRejected`. The key's
+    row and its owner are read on every request (a revoked key, a frozen owner or a changed
+    allowlist count at once, in every process); only the unsealing is remembered."""
     if not is_key_format(api_key):
         raise KeyRejected(bad_format=True)
-    row = conn.execute(
-        select(_keys, _users.c.frozen_at, _users.c.closed_at, _users.c.email_verified_at)
-        .join(_users, _users.c.id == _keys.c.user_id).where(_keys.c.api_key == api_key)).first()
-    if row is None or _status(row, now()) != "active" or row.frozen_at is not None \
-            or row.closed_at is not None or row.email_verified_at is None \
-            or not ip_allowed(row.ip_allowlist, ip):
+    row = _BY_KEY.typed_first(conn, {"key": api_key})
+    if row is None:
         raise KeyRejected
-    verifier = (unseal(row.sealed_secret, purpose="api_key", owner=row.id)
-                if row.kind == "hmac" else row.public_key)
-    return Caller(row.id, row.user_id, row.kind, frozenset(row.scopes.split(",")), verifier,
-                  row.last_used_at, row.last_used_ip)
+    (key_id, user_id, kind, scopes, allowlist, sealed, public_key, expires_at, revoked_at,
+     last_used_at, last_used_ip, frozen_at, closed_at, verified_at) = row
+    if revoked_at is not None or (expires_at is not None and expires_at <= now()) \
+            or frozen_at is not None or closed_at is not None or verified_at is None \
+            or not ip_allowed(allowlist, ip):
+        raise KeyRejected
+    if "withdraw" in scopes.split(",") and not allowlist:  # never created so; refused anyway
+        raise KeyRejected
+    return Caller(key_id, user_id, kind, frozenset(scopes.split(",")),
+                  _verifier(key_id, kind, sealed, public_key), last_used_at, last_used_ip)
 
 
-def note_use(conn: Connection, caller: Caller, ip: str) -> bool:
-    """Record the key's last use (at most once a minute per IP). Returns whether it wrote."""
-    moment = now()
-    if caller.last_used_ip == ip and caller.last_used_at is not None \
-            and moment - caller.last_used_at < LAST_USED_GRANULARITY:
-        return False
+def use_worth_noting(caller: Caller, ip: str) -> bool:
+    """Whether this use should be recorded: another IP, or a minute since the last record."""
+    return caller.last_used_ip != ip or caller.last_used_at is None \
+        or now() - caller.last_used_at >= LAST_USED_GRANULARITY
+
+
+def note_use(conn: Connection, caller: Caller, ip: str) -> None:
+    """Record the key's last use (time and IP)."""
     conn.execute(update(_keys).where(_keys.c.id == caller.key_id).values(
-        last_used_at=moment, last_used_ip=ip[:64]))
-    return True
+        last_used_at=now(), last_used_ip=ip[:64]))

@@ -1,33 +1,53 @@
-"""The /api/v3 routes (mounted by bitchange.web)."""
+"""The /api/v3 endpoints in one table (mounted by bitchange.web): the Starlette routes and
+the OpenAPI description served at /api/v3/openapi.json are both made from it."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.routing import Route
 
-from bitchange.api import private, public
+from bitchange.api import openapi, private, public
+from bitchange.api.http import Call, endpoint
+from bitchange.api.openapi import Operation
 
-routes = [
-    Route("/ping", public.ping, methods=["GET"]),
-    Route("/time", public.time, methods=["GET"]),
-    Route("/exchangeInfo", public.exchange_info, methods=["GET"]),
-    Route("/depth", public.depth, methods=["GET"]),
-    Route("/trades", public.trades, methods=["GET"]),
-    Route("/aggTrades", public.agg_trades, methods=["GET"]),
-    Route("/klines", public.klines, methods=["GET"]),
-    Route("/ticker/24hr", public.ticker_24hr, methods=["GET"]),
-    Route("/ticker/price", public.ticker_price, methods=["GET"]),
-    Route("/ticker/bookTicker", public.ticker_book, methods=["GET"]),
-    Route("/avgPrice", public.avg_price, methods=["GET"]),
-    Route("/account", private.account, methods=["GET"]),
-    Route("/order", private.new_order, methods=["POST"]),
-    Route("/order", private.get_order, methods=["GET"]),
-    Route("/order", private.cancel_order, methods=["DELETE"]),
-    Route("/order/test", private.test_order, methods=["POST"]),
-    Route("/openOrders", private.open_orders, methods=["GET"]),
-    Route("/openOrders", private.cancel_open_orders, methods=["DELETE"]),
-    Route("/allOrders", private.all_orders, methods=["GET"]),
-    Route("/myTrades", private.my_trades, methods=["GET"]),
-    Route("/userDataStream", private.create_listen_key, methods=["POST"]),
-    Route("/userDataStream", private.keep_alive_listen_key, methods=["PUT"]),
-    Route("/userDataStream", private.close_listen_key, methods=["DELETE"]),
-]
+SYMBOL, SYMBOL_OPTIONAL = "symbol*", "symbol"
+ORDER_LOOKUP = (SYMBOL, "orderId:int", "origClientOrderId")
+WINDOW = ("startTime:int", "endTime:int", "limit:int")
+
+
+@endpoint(1)
+def describe(call: Call) -> dict[str, Any]:
+    """This description: every endpoint served under /api/v3, generated from its table."""
+    return openapi.document(OPERATIONS)
+
+
+OPERATIONS: tuple[Operation, ...] = (
+    Operation("GET", "/ping", public.ping),
+    Operation("GET", "/time", public.time),
+    Operation("GET", "/exchangeInfo", public.exchange_info, (SYMBOL_OPTIONAL,)),
+    Operation("GET", "/depth", public.depth, (SYMBOL, "limit:int")),
+    Operation("GET", "/trades", public.trades, (SYMBOL, "limit:int")),
+    Operation("GET", "/aggTrades", public.agg_trades, (SYMBOL, "fromId:int", *WINDOW)),
+    Operation("GET", "/klines", public.klines, (SYMBOL, "interval*", *WINDOW)),
+    Operation("GET", "/ticker/24hr", public.ticker_24hr, (SYMBOL_OPTIONAL, "symbols")),
+    Operation("GET", "/ticker/price", public.ticker_price, (SYMBOL_OPTIONAL, "symbols")),
+    Operation("GET", "/ticker/bookTicker", public.ticker_book, (SYMBOL_OPTIONAL, "symbols")),
+    Operation("GET", "/avgPrice", public.avg_price, (SYMBOL,)),
+    Operation("GET", "/account", private.account),
+    Operation("POST", "/order", private.new_order, private.NEW_ORDER_PARAMS),
+    Operation("GET", "/order", private.get_order, ORDER_LOOKUP),
+    Operation("DELETE", "/order", private.cancel_order, ORDER_LOOKUP),
+    Operation("POST", "/order/test", private.test_order, private.NEW_ORDER_PARAMS),
+    Operation("GET", "/openOrders", private.open_orders, (SYMBOL_OPTIONAL,)),
+    Operation("DELETE", "/openOrders", private.cancel_open_orders, (SYMBOL,)),
+    Operation("GET", "/allOrders", private.all_orders, (SYMBOL, "orderId:int", *WINDOW)),
+    Operation("GET", "/myTrades", private.my_trades,
+              (SYMBOL, "orderId:int", "fromId:int", *WINDOW)),
+    Operation("POST", "/userDataStream", private.create_listen_key),
+    Operation("PUT", "/userDataStream", private.keep_alive_listen_key, ("listenKey*",)),
+    Operation("DELETE", "/userDataStream", private.close_listen_key, ("listenKey*",)),
+    Operation("GET", "/openapi.json", describe),
+)
+
+routes = [Route(op.path, op.handler, methods=[op.method]) for op in OPERATIONS]

@@ -12,9 +12,10 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import parse_qsl, unquote_plus  # an Ed25519 signature is percent-encoded
 
+import orjson
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from bitchange import db
 from bitchange.accounts import api_keys
@@ -117,22 +118,13 @@ def _check_time(params: Params) -> None:
         raise errors.error(errors.OUTSIDE_WINDOW)
 
 
-def _lookup(api_key: str, ip: str) -> api_keys.Caller:
-    with db.read() as conn:
-        return api_keys.authenticate(conn, api_key, ip)
-
-
-def _record_use(caller: api_keys.Caller, ip: str) -> None:
-    with db.write() as conn:
-        api_keys.note_use(conn, caller, ip)
-
-
-async def _authenticate(request: Request, ip: str, query: str, body: str, params: Params,
-                        scope: str, signed: bool) -> api_keys.Caller:
+def _authenticate(request: Request, ip: str, query: str, body: str, params: Params,
+                  scope: str, signed: bool) -> api_keys.Caller:
     if signed:
         _check_time(params)
     try:
-        caller = await run_in_threadpool(_lookup, request.headers.get("x-mbx-apikey", ""), ip)
+        with db.read() as conn:
+            caller = api_keys.authenticate(conn, request.headers.get("x-mbx-apikey", ""), ip)
     except api_keys.KeyRejected as exc:
         raise errors.error(errors.BAD_KEY_FORMAT if exc.bad_format else errors.REJECTED_KEY,
                            401) from None
@@ -146,45 +138,56 @@ async def _authenticate(request: Request, ip: str, query: str, body: str, params
             raise errors.error(errors.BAD_SIGNATURE)
     if scope not in caller.scopes:
         raise errors.error(errors.REJECTED_KEY, 401)
-    await run_in_threadpool(_record_use, caller, ip)
+    if api_keys.use_worth_noting(caller, ip):  # at most once a minute: no write per request
+        with db.write() as conn:
+            api_keys.note_use(conn, caller, ip)
     return caller
 
 
 def _answer(payload: Any, status: int, headers: dict[str, str]) -> Response:
-    return JSONResponse(payload, status_code=status, headers=headers)
+    return Response(orjson.dumps(payload), status_code=status, headers=headers,
+                    media_type="application/json")
 
 
 Handler = Callable[[Call], Any]
 
 
+@dataclass(frozen=True)
+class Spec:
+    """What an endpoint declares, for the OpenAPI description (bitchange.api.openapi)."""
+
+    weight: int
+    security: str  # NONE, API_KEY or SIGNED
+    scope: str
+    counts_order: bool
+
+
 def endpoint(weight: int, *, security: str = "NONE", scope: str = "read",
              counts_order: bool = False) -> Callable[[Handler], Callable[[Request], Any]]:
     """An HTTP handler for `fn`: weight and order limits, parameters, authentication
-    (`security`: NONE, API_KEY (the key only, as userDataStream) or SIGNED), then `fn` off the
-    event loop. Any failure becomes Binance's error body; an unexpected one is -1000 (500),
-    and since every service call is one transaction, nothing half-done remains."""
+    (`security`: NONE, API_KEY (the key only, as userDataStream) or SIGNED), then `fn`. All of
+    it runs in one trip off the event loop (its DB, Redis and service work blocks). Any
+    failure becomes Binance's error body; an unexpected one is -1000 (500), and since every
+    service call is one transaction, nothing half-done remains."""
 
     def wrap(fn: Handler) -> Callable[[Request], Any]:
-        async def handler(request: Request) -> Response:
+        def serve(request: Request, raw_body: bytes) -> Response:
             ip = client_ip(request.scope)  # behind Caddy: the client's, not the proxy's
             headers: dict[str, str] = {}
             try:
-                headers["X-MBX-USED-WEIGHT-1M"] = str(
-                    await run_in_threadpool(limiter().spend_weight, ip, weight))
-                query = request.url.query
-                body = (await request.body()).decode("utf-8", "replace")
+                headers["X-MBX-USED-WEIGHT-1M"] = str(limiter().spend_weight(ip, weight))
+                query = request.scope["query_string"].decode("latin-1")
+                body = raw_body.decode("utf-8", "replace")
                 params = Params(parse_qsl(query, keep_blank_values=True)
                                 + parse_qsl(body, keep_blank_values=True))
                 caller = None
                 if security != "NONE":
-                    caller = await _authenticate(request, ip, query, body, params, scope,
-                                                 signed=security == "SIGNED")
+                    caller = _authenticate(request, ip, query, body, params, scope,
+                                           signed=security == "SIGNED")
                 if counts_order:
                     assert caller is not None
-                    headers.update(await run_in_threadpool(limiter().spend_order,
-                                                           caller.user_id))
-                result = await run_in_threadpool(fn, Call(params, ip, caller))
-                return _answer(result, 200, headers)
+                    headers.update(limiter().spend_order(caller.user_id))
+                return _answer(fn(Call(params, ip, caller)), 200, headers)
             except ApiError as exc:
                 return _answer({"code": exc.code, "msg": exc.msg}, exc.status,
                                headers | exc.headers)
@@ -194,6 +197,12 @@ def endpoint(weight: int, *, security: str = "NONE", scope: str = "read",
                 return _answer({"code": failure.code, "msg": failure.msg}, failure.status,
                                headers)
 
+        async def handler(request: Request) -> Response:
+            return await run_in_threadpool(serve, request, await request.body())
+
+        handler.__name__, handler.__qualname__ = fn.__name__, fn.__qualname__
+        handler.__doc__ = fn.__doc__
+        handler.spec = Spec(weight, security, scope, counts_order)  # type: ignore[attr-defined]
         return handler
 
     return wrap

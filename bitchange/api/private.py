@@ -7,7 +7,7 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import Connection, delete, insert, or_, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, or_, select, update
 
 from bitchange import db, ledger
 from bitchange.accounts.tables import ApiListenKey
@@ -17,6 +17,7 @@ from bitchange.api.public import Market, all_markets, market_of, moment_of, ms
 from bitchange.clock import now
 from bitchange.config import get_settings
 from bitchange.db.models import LedgerAccount
+from bitchange.db.prepared import Prepared
 from bitchange.money import plain_amount
 from bitchange.trading import service
 from bitchange.trading.service import OPEN_STATUSES, OrderRequest, TradingError
@@ -74,6 +75,11 @@ def _find_order(conn: Connection, user_id: int, m: Market, params: Params):  # t
     return conn.execute(query.order_by(_orders.c.id.desc()).limit(1)).first()
 
 
+NEW_ORDER_PARAMS = ("symbol*", "side*", "type*", "timeInForce", "quantity", "quoteOrderQty",
+                    "price", "newClientOrderId", "newOrderRespType",
+                    "selfTradePreventionMode")  # what `_request` reads (the OpenAPI lists them)
+
+
 def _request(m: Market, params: Params) -> OrderRequest:
     """Binance's order parameters as the service's `OrderRequest`."""
     side = params.text("side", required=True)
@@ -120,13 +126,19 @@ def _request(m: Market, params: Params) -> OrderRequest:
                         post_only=kind == "LIMIT_MAKER", stp=stp, client_order_id=client_id)
 
 
+_ORDER = Prepared(select(_orders).where(_orders.c.id == bindparam("id")))
+_FILLS = Prepared(select(_trades.c.id, _trades.c.price, _trades.c.quantity, _trades.c.taker_fee)
+                  .where(_trades.c.taker_order_id == bindparam("id")).order_by(_trades.c.id))
+
+
 def _fills(conn: Connection, m: Market, order_id: int, side: str) -> list[dict]:  # type: ignore[type-arg]
-    rows = conn.execute(select(_trades).where(_trades.c.taker_order_id == order_id)
-                        .order_by(_trades.c.id))
+    cursor = _FILLS.execute(conn, {"id": order_id})
+    rows = cursor.fetchall()
+    cursor.close()
     asset = m.base.code if side == "BUY" else m.quote.code
-    return [{"price": m.price(r.price), "qty": m.qty(r.quantity),
-             "commission": m.minor(r.taker_fee, asset), "commissionAsset": asset,
-             "tradeId": r.id} for r in rows]
+    return [{"price": m.price(price), "qty": m.qty(quantity),
+             "commission": m.minor(fee, asset), "commissionAsset": asset, "tradeId": trade_id}
+            for trade_id, price, quantity, fee in rows]
 
 
 @endpoint(1, security="SIGNED", scope="trade", counts_order=True)
@@ -145,7 +157,7 @@ def new_order(call: Call) -> dict:  # type: ignore[type-arg]
     except TradingError as exc:
         raise _refused(exc) from None
     with db.read() as conn:
-        row = conn.execute(select(_orders).where(_orders.c.id == placed.order_id)).one()
+        row = _ORDER.typed_first(conn, {"id": placed.order_id})
         fills = _fills(conn, m, placed.order_id, request.side) if response_type == "FULL" else []
     ack = {"symbol": m.name, "orderId": row.id, "orderListId": -1,
            "clientOrderId": row.client_order_id, "transactTime": ms(row.created_at)}
@@ -239,7 +251,7 @@ def _window(query, column, params: Params):  # type: ignore[no-untyped-def]
     if start is not None:
         query = query.where(column >= moment_of(start))
     if end is not None:
-        query = query.where(column <= moment_of(end))
+        query = query.where(column < moment_of(end + 1))
     return query
 
 

@@ -12,11 +12,18 @@ from bitchange import db
 from bitchange.api import errors
 from bitchange.api.http import Call, Params, endpoint, server_ms
 from bitchange.api.limits import limiter
+from bitchange.api.stream_events import Precisions, aggregate_json, trade_aggregates
 from bitchange.clock import now
 from bitchange.money import plain_amount
 from bitchange.trading import market_data, service
 from bitchange.trading.candles import INTERVALS
-from bitchange.trading.markets import AssetInfo, MarketInfo, assets, list_markets
+from bitchange.trading.markets import (
+    AssetInfo,
+    MarketInfo,
+    assets,
+    list_markets,
+    market_with_assets,
+)
 from bitchange.trading.tables import Candle, Trade
 
 _trades = Trade.__table__
@@ -54,14 +61,19 @@ def all_markets(conn: Connection) -> list[Market]:
     return [Market(m, infos[m.base], infos[m.quote]) for m in list_markets(conn)]
 
 
+_symbols: dict[str, str] = {}  # API name -> market symbol (markets are never renamed)
+
+
 def market_of(conn: Connection, params: Params, *, required: bool = True) -> Market | None:
     name = params.text("symbol", required=required)
     if name is None:
         return None
-    for market in all_markets(conn):
-        if market.name == name:
-            return market
-    raise errors.error(errors.BAD_SYMBOL)
+    if name not in _symbols:  # a market added since, or a bad name: look again
+        _symbols.update({m.name: m.info.symbol for m in all_markets(conn)})
+    found = market_with_assets(conn, _symbols[name]) if name in _symbols else None
+    if found is None:
+        raise errors.error(errors.BAD_SYMBOL)
+    return Market(*found)
 
 
 def ms(moment: datetime) -> int:
@@ -146,28 +158,24 @@ def depth(call: Call) -> dict:  # type: ignore[type-arg]
             "asks": [[m.price(p), m.qty(q)] for p, q in asks]}
 
 
-def _trade_rows(conn: Connection, m: Market, params: Params, *,  # type: ignore[no-untyped-def]
-                by_id: bool = True):
+def _trade_rows(conn: Connection, m: Market, params: Params):  # type: ignore[no-untyped-def]
     limit = _limit(params, 500, 1000)
     query = select(_trades.c.id, _trades.c.price, _trades.c.quantity, _trades.c.notional,
                    _trades.c.taker_side, _trades.c.created_at).where(
         _trades.c.symbol == m.info.symbol)
-    from_id = params.integer("fromId") if by_id else None
     start, end = params.integer("startTime"), params.integer("endTime")
-    if from_id is not None:
-        return list(conn.execute(query.where(_trades.c.id >= from_id)
-                                 .order_by(_trades.c.id).limit(limit)))
     if start is not None or end is not None:
         if start is not None:
             query = query.where(_trades.c.created_at >= moment_of(start))
         if end is not None:
-            query = query.where(_trades.c.created_at <= moment_of(end))
+            query = query.where(_trades.c.created_at < moment_of(end + 1))
         return list(conn.execute(query.order_by(_trades.c.id).limit(limit)))
     return list(reversed(list(conn.execute(query.order_by(_trades.c.id.desc()).limit(limit)))))
 
 
 def moment_of(stamp_ms: int) -> datetime:
-    return datetime.fromtimestamp(stamp_ms / 1000, UTC).replace(tzinfo=None)
+    """A time in ms as a datetime (an inclusive end `e` in ms is `< moment_of(e + 1)`)."""
+    return datetime.fromtimestamp(stamp_ms / 1000, UTC)
 
 
 @endpoint(25)
@@ -175,7 +183,7 @@ def trades(call: Call) -> list:  # type: ignore[type-arg]
     with db.read() as conn:
         m = market_of(conn, call.params)
         assert m is not None
-        rows = _trade_rows(conn, m, call.params, by_id=False)
+        rows = _trade_rows(conn, m, call.params)
     return [{"id": r.id, "price": m.price(r.price), "qty": m.qty(r.quantity),
              "quoteQty": m.quote_qty(r.notional), "time": ms(r.created_at),
              "isBuyerMaker": r.taker_side == "SELL", "isBestMatch": True} for r in rows]
@@ -183,13 +191,19 @@ def trades(call: Call) -> list:  # type: ignore[type-arg]
 
 @endpoint(4)
 def agg_trades(call: Call) -> list:  # type: ignore[type-arg]
-    """Each fill is its own aggregate (one taker, one price)."""
+    """Aggregates numbered as the `@aggTrade` stream numbers them (`aggregate_trades`)."""
+    params = call.params
+    limit = _limit(params, 500, 1000)
+    start, end = params.integer("startTime"), params.integer("endTime")
     with db.read() as conn:
-        m = market_of(conn, call.params)
+        m = market_of(conn, params)
         assert m is not None
-        rows = _trade_rows(conn, m, call.params)
-    return [{"a": r.id, "p": m.price(r.price), "q": m.qty(r.quantity), "f": r.id, "l": r.id,
-             "T": ms(r.created_at), "m": r.taker_side == "SELL", "M": True} for r in rows]
+        groups = trade_aggregates(
+            conn, m.info.symbol, limit, from_id=params.integer("fromId"),
+            start=moment_of(start) if start is not None else None,
+            end=moment_of(end + 1) if end is not None else None)
+    p = Precisions(m.name, m.base.precision, m.quote.precision, m.base.code, m.quote.code)
+    return [aggregate_json(group, p) for group in groups]
 
 
 @endpoint(2)

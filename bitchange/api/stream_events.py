@@ -9,9 +9,10 @@ process however many sockets receive it.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from itertools import islice
 
 from sqlalchemy import Connection, func, select
 
@@ -88,28 +89,36 @@ def trade_event(row, p: Precisions, event_ms: int) -> dict:  # type: ignore[no-u
             "m": buyer_is_maker, "M": True}
 
 
-def aggregate_trades(rows: Iterable) -> list[list]:  # type: ignore[type-arg]
+def aggregate_trades(rows: Iterable) -> Iterator[list]:  # type: ignore[type-arg]
     """Trades grouped as Binance aggregates them: consecutive fills of one taker order at one
-    price. A taker order's fills are written in one transaction, so a group is never split
-    between two reads; its id is its first trade's id (stable, so REST `aggTrades` can use
-    the same numbering)."""
-    groups: list[list] = []  # type: ignore[type-arg]
+    price, each group yielded once complete (the next row starts another, or the rows end).
+    A taker order's fills are written in one transaction, so a group is never split between
+    two reads; its id is its first trade's id, for the stream and REST `aggTrades` alike.
+    Rows newest first give the same groups, newest first, each newest first."""
+    group: list = []  # type: ignore[type-arg]
     for row in rows:
-        last = groups[-1][-1] if groups else None
-        if last is not None and (last.taker_order_id, last.price) == (row.taker_order_id,
-                                                                     row.price):
-            groups[-1].append(row)
-        else:
-            groups.append([row])
-    return groups
+        if group and not same_aggregate(group[-1], row):
+            yield group
+            group = []
+        group.append(row)
+    if group:
+        yield group
+
+
+def same_aggregate(one, other) -> bool:  # type: ignore[no-untyped-def]
+    return (one.taker_order_id, one.price) == (other.taker_order_id, other.price)
+
+
+def aggregate_json(group: list, p: Precisions) -> dict:  # type: ignore[type-arg]
+    """One aggregate (its trades oldest first) as REST `aggTrades` lists it."""
+    first, last = group[0], group[-1]
+    return {"a": first.id, "p": p.price(first.price), "q": p.qty(sum(r.quantity for r in group)),
+            "f": first.id, "l": last.id, "T": ms(first.created_at),
+            "m": first.taker_side == "SELL", "M": True}
 
 
 def agg_trade_event(group: list, p: Precisions, event_ms: int) -> dict:  # type: ignore[type-arg]
-    first, last = group[0], group[-1]
-    return {"e": "aggTrade", "E": event_ms, "s": p.symbol, "a": first.id,
-            "p": p.price(first.price), "q": p.qty(sum(r.quantity for r in group)),
-            "f": first.id, "l": last.id, "T": ms(first.created_at),
-            "m": first.taker_side == "SELL", "M": True}
+    return {"e": "aggTrade", "E": event_ms, "s": p.symbol} | aggregate_json(group, p)
 
 
 def diff_depth_event(first_id: int, final_id: int, bids: Levels, asks: Levels,
@@ -210,6 +219,49 @@ def trades_after(conn: Connection, symbol: str, after_id: int) -> list:  # type:
     return list(conn.execute(select(*_TRADE_COLUMNS)
                              .where(_trades.c.symbol == symbol, _trades.c.id > after_id)
                              .order_by(_trades.c.id)))
+
+
+def _trade_rows(conn: Connection, query, newest_first: bool,  # type: ignore[no-untyped-def]
+                batch: int = 1000) -> Iterator:  # type: ignore[type-arg]
+    """The query's trades in id order, read `batch` at a time as they are consumed."""
+    last = None
+    while True:
+        if last is not None:
+            query = query.where(_trades.c.id < last if newest_first else _trades.c.id > last)
+        chunk = list(conn.execute(query.order_by(
+            _trades.c.id.desc() if newest_first else _trades.c.id).limit(batch)))
+        yield from chunk
+        if len(chunk) < batch:
+            return
+        last = chunk[-1].id
+
+
+def trade_aggregates(conn: Connection, symbol: str, limit: int, *, from_id: int | None = None,
+                     start: datetime | None = None,
+                     end: datetime | None = None) -> list[list]:  # type: ignore[type-arg]
+    """Up to `limit` whole aggregates (`aggregate_trades`), oldest first, each oldest first:
+    from aggregate id `from_id` on, or those whose first trade is within [start, end], or
+    else the newest (`end` exclusive). An aggregate begun before the range is not one of
+    its own."""
+    query = select(*_TRADE_COLUMNS).where(_trades.c.symbol == symbol)
+    if from_id is None and start is None and end is None:
+        newest = islice(aggregate_trades(_trade_rows(conn, query, newest_first=True)), limit)
+        return [group[::-1] for group in newest][::-1]
+    if from_id is not None:
+        query = query.where(_trades.c.id >= from_id)
+    if start is not None:
+        query = query.where(_trades.c.created_at >= start)
+    if end is not None:
+        query = query.where(_trades.c.created_at < end)
+    groups = aggregate_trades(_trade_rows(conn, query, newest_first=False))
+    first = next(groups, None)
+    if first is None:
+        return []
+    before = conn.execute(select(*_TRADE_COLUMNS).where(
+        _trades.c.symbol == symbol, _trades.c.id < first[0].id)
+        .order_by(_trades.c.id.desc()).limit(1)).first()
+    head = [] if before is not None and same_aggregate(before, first[0]) else [first]
+    return (head + list(islice(groups, limit)))[:limit]
 
 
 def last_trade_id(conn: Connection, symbol: str) -> int:

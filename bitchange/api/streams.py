@@ -5,8 +5,8 @@
 - Live SUBSCRIBE / UNSUBSCRIBE / LIST_SUBSCRIPTIONS / SET_PROPERTY / GET_PROPERTY messages with
   the documented answers and error codes; at most 1024 streams per connection, 5 incoming
   messages per second (more closes the connection), 300 connection attempts per IP per 5
-  minutes (both settings, counted per process). Ping/pong frames are answered by the ASGI
-  server's WebSocket layer.
+  minutes, and at most so many open sockets per process and per client IP (all settings,
+  counted per process). Ping/pong frames are answered by the ASGI server's WebSocket layer.
 
 The database is the bus, as for the trading screens (`bitchange.state.live`): each backend
 process runs ONE watcher (`watch_streams`, a lifespan task) that reads every market's `seq` in
@@ -26,7 +26,7 @@ import json
 import logging
 import re
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from limits import RateLimitItemPerMinute, RateLimitItemPerSecond
@@ -98,6 +98,7 @@ def parse_stream(name: object, symbols: dict[str, str]) -> tuple[str, str]:
 class Client:
     websocket: WebSocket
     combined: bool
+    ip: str = ""
     user_id: int | None = None  # a user data stream (/ws/<listenKey>)
     listen_key: str = ""
     streams: dict[str, tuple[str, str]] = field(default_factory=dict)  # name -> (market, kind)
@@ -116,6 +117,7 @@ class Hub:
 
     def __init__(self) -> None:
         self.clients: set[Client] = set()
+        self.peers: Counter[str] = Counter()  # open sockets per client IP
         # (market, kind) -> socket -> the stream name it subscribed with (for the wrapper)
         self.listeners: dict[tuple[str, str], dict[Client, str]] = defaultdict(dict)
         self.symbols: dict[str, str] = {}  # 'btcusdt' -> 'BTC-USDT'
@@ -130,14 +132,25 @@ class Hub:
 
     # --- sockets ------------------------------------------------------------------------
 
+    def room_for(self, ip: str) -> bool:
+        """Whether this process may open another socket (for this client IP)."""
+        settings = get_settings()
+        return len(self.clients) < settings.stream_max_connections and \
+            self.peers[ip] < settings.stream_max_connections_per_ip
+
     def add(self, client: Client) -> None:
         self.clients.add(client)
+        self.peers[client.ip] += 1
         metrics.STREAM_CLIENTS.set(len(self.clients))
         if client.user_id is not None:
             self.users[client.user_id].add(client)
 
     def remove(self, client: Client) -> None:
-        self.clients.discard(client)
+        if client in self.clients:
+            self.clients.discard(client)
+            self.peers[client.ip] -= 1
+            if not self.peers[client.ip]:
+                del self.peers[client.ip]
         metrics.STREAM_CLIENTS.set(len(self.clients))
         if client.user_id is not None and client.user_id in self.users:
             self.users[client.user_id].discard(client)
@@ -462,7 +475,10 @@ async def _serve(websocket: WebSocket, names: list[str], combined: bool,
         return
     if not hub.clients:  # the watcher refreshes the markets only while sockets are open
         await hub.load_symbols()
-    client = Client(websocket, combined, user_id, listen_key)
+    if not hub.room_for(ip):  # checked and counted with no await between
+        await _refuse(websocket, 429, -1003, "Too many open connections; try again later.")
+        return
+    client = Client(websocket, combined, ip, user_id, listen_key)
     hub.add(client)  # first, so the watcher keeps tracking while this socket starts
     try:
         try:

@@ -10,6 +10,7 @@ each parameter goes through its column type's bind processor.
 
 from __future__ import annotations
 
+from collections import namedtuple
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -23,11 +24,13 @@ _Compiled = tuple[str, list[tuple[str, Callable[[Any], Any] | None]] | None, dic
 
 
 class Prepared:
-    __slots__ = ("_compiled", "statement")
+    __slots__ = ("_compiled", "_results", "_row", "statement")
 
     def __init__(self, statement: Executable) -> None:
         self.statement = statement
         self._compiled: dict[str, _Compiled] = {}
+        self._results: dict[str, list[Callable[[Any], Any] | None]] = {}
+        self._row: type | None = None
 
     def _for(self, conn: Connection) -> _Compiled:
         dialect = conn.dialect
@@ -87,6 +90,24 @@ class Prepared:
         row = cursor.fetchone()
         cursor.close()
         return row
+
+    def typed_first(self, conn: Connection, params: Mapping[str, Any]) -> Any:
+        """`first` as a named tuple of the selected columns, each value through its column
+        type's result processor as SQLAlchemy would (SQLite's text datetimes become
+        timezone-aware datetimes); None without a row."""
+        row = self.first(conn, params)
+        if row is None:
+            return None
+        processors = self._results.get(conn.dialect.name)
+        if processors is None:
+            columns = self.statement.selected_columns  # type: ignore[attr-defined]
+            self._row = namedtuple("Row", [c.key for c in columns])  # type: ignore[misc]
+            processors = self._results[conn.dialect.name] = [
+                c.type.dialect_impl(conn.dialect).result_processor(conn.dialect, None)
+                for c in columns]
+        return self._row._make(  # type: ignore[union-attr]
+            value if process is None or value is None else process(value)
+            for process, value in zip(processors, row, strict=True))
 
     def rowcount(self, conn: Connection, params: Mapping[str, Any]) -> int:
         cursor = self.execute(conn, params)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, bindparam, insert, select
 
 from bitchange.db.models import Asset, Market
+from bitchange.db.prepared import Prepared
 from bitchange.money import format_asset
 from bitchange.trading.tables import MarketSequence
 
@@ -117,6 +118,26 @@ def list_markets(conn: Connection) -> list[MarketInfo]:
     rows = conn.execute(
         select(*_MARKET_COLUMNS).order_by(_markets.c.sort_order, _markets.c.symbol))
     return [MarketInfo(*r) for r in rows]
+
+
+_base, _quote = _assets.alias("base_asset"), _assets.alias("quote_asset")
+_ASSET_COLUMNS = ("code", "name", "precision", "display_decimals")
+_WITH_ASSETS = Prepared(
+    select(*_MARKET_COLUMNS, *(_base.c[n] for n in _ASSET_COLUMNS),
+           *(_quote.c[n] for n in _ASSET_COLUMNS))
+    .join(_base, _base.c.code == _markets.c.base).join(_quote, _quote.c.code == _markets.c.quote)
+    .where(_markets.c.symbol == bindparam("symbol")))
+
+
+def market_with_assets(conn: Connection,
+                       symbol: str) -> tuple[MarketInfo, AssetInfo, AssetInfo] | None:
+    """A market and its base and quote assets, in one lean query (the API's hot path)."""
+    row = _WITH_ASSETS.first(conn, {"symbol": symbol})
+    if row is None:
+        return None
+    width, size = len(_MARKET_COLUMNS), len(_ASSET_COLUMNS)
+    return (MarketInfo(*row[:width]), AssetInfo(*row[width:width + size]),
+            AssetInfo(*row[width + size:]))
 
 
 def get_market(conn: Connection, symbol: str) -> MarketInfo | None:

@@ -10,6 +10,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
 
@@ -38,28 +39,32 @@ def _free_port() -> int:
 
 @contextlib.contextmanager
 def serving(env: dict[str, str] | None = None, workers: int = 1) -> Iterator[str]:
-    """Run this app under Granian in a child process; yields its ws:// base URL."""
+    """Run this app under Granian in a child process; yields its ws:// base URL. Its output
+    goes to a file (a pipe nobody reads would stall a server that logs much)."""
     port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "granian", "--interface", "asgi", "--host", "127.0.0.1",
-         "--port", str(port), "--workers", str(workers), "tests.api.stream_server:app"],
-        cwd=PROJECT_ROOT, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE, start_new_session=True)
-    try:
-        deadline = time.monotonic() + 60
-        while True:  # polling a starting server, not synchronising test steps
-            if process.poll() is not None:
-                raise RuntimeError(process.stderr.read().decode()[-4000:])  # type: ignore[union-attr]
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 1):
-                break
-            if time.monotonic() > deadline:
-                raise RuntimeError("the stream server did not start")
-            time.sleep(0.1)
-        yield f"ws://127.0.0.1:{port}"
-    finally:
-        process.terminate()
+    with tempfile.TemporaryFile() as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "granian", "--interface", "asgi", "--host", "127.0.0.1",
+             "--port", str(port), "--workers", str(workers), "tests.api.stream_server:app"],
+            cwd=PROJECT_ROOT, env={**os.environ, **(env or {})}, stdout=output,
+            stderr=subprocess.STDOUT, start_new_session=True)
         try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+            deadline = time.monotonic() + 60
+            while True:  # polling a starting server, not synchronising test steps
+                if process.poll() is not None:
+                    output.seek(0)
+                    raise RuntimeError(output.read().decode()[-4000:])
+                with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port),
+                                                                            1):
+                    break
+                if time.monotonic() > deadline:
+                    raise RuntimeError("the stream server did not start")
+                time.sleep(0.1)
+            yield f"ws://127.0.0.1:{port}"
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()

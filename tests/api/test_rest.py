@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from sqlalchemy import func, select
 
 from bitchange import db
 from bitchange.accounts import admin, api_keys
+from bitchange.accounts.tables import ApiKey
 from bitchange.accounts.users import create_user
 from bitchange.ledger import reconcile
 from bitchange.trading.tables import Order
@@ -184,13 +186,22 @@ def test_security_refusals(client, alice, alice_api, bob) -> None:
 
 
 def test_withdraw_scope_needs_an_allowlist(client, alice) -> None:
-    import pytest
-
     with pytest.raises(api_keys.ApiKeyError, match="allowlist"):
         new_key(alice, scopes=("read", "withdraw"))
     with db.read() as conn:
         assert api_keys.list_keys(conn, alice.user_id) == []
     assert new_key(alice, scopes=("read", "withdraw"), allowlist="198.51.100.7").key_id
+    # A withdraw-scoped key whose row lost its allowlist (written around the service) is
+    # refused by the API all the same, and nothing changes.
+    key = new_key(alice, scopes=("read", "trade"))
+    with db.write() as conn:
+        conn.execute(ApiKey.__table__.update().where(ApiKey.__table__.c.id == key.key_id)
+                     .values(scopes="read,trade,withdraw", ip_allowlist=""))
+    api = Signed(client, key.api_key, key.secret)  # type: ignore[arg-type]
+    for answer in (api.call("GET", "/account"), api.call("POST", "/order", LIMIT_BUY)):
+        assert (answer.status_code, answer.json()) == (401, {
+            "code": -2015, "msg": "Invalid API-key, IP, or permissions for action."})
+    assert orders_count() == 0 and reconciled()
 
 
 def test_listen_key_lifecycle(client, alice_api) -> None:

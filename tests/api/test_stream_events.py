@@ -176,3 +176,41 @@ def test_a_gap_in_the_events_is_detected(market) -> None:
         pass
     else:
         raise AssertionError("a missing event went unnoticed")
+
+
+def test_rest_agg_trades_number_aggregates_as_the_stream_does(market, client) -> None:
+    """Takers sweeping several prices and makers: the `@aggTrade` events of the rounds and
+    REST `aggTrades` (newest, from an id, in a time window, one by one) list the same
+    aggregates under the same ids."""
+    alice = make_trader("alice@example.com", {"BTC": 10 * BTC})
+    bob = make_trader("bob@example.com", {"USDT": 1_000_000 * USDT})
+    carol = make_trader("carol@example.com", {"BTC": 10 * BTC})
+    cursor = _cursor(market)
+    streamed: list[dict] = []
+    for price in (65_000, 65_000, 65_010, 65_020):
+        service.place_order(alice.user_id, market, _limit("SELL", price, 10))
+        service.place_order(carol.user_id, market, _limit("SELL", price, 5))
+    service.place_order(bob.user_id, market, _limit("BUY", 65_010, 35))  # 2 prices, 5 fills
+    streamed += _round(market, cursor, Wanted(trades=True))["aggTrade"]
+    service.place_order(bob.user_id, market, _limit("BUY", 65_020, 12))  # 2 prices, 3 fills
+    service.place_order(bob.user_id, market, _limit("BUY", 65_020, 1))  # the same price again
+    streamed += _round(market, cursor, Wanted(trades=True))["aggTrade"]
+    stream = [{k: v for k, v in e.items() if k not in ("e", "E", "s")} for e in streamed]
+    assert len(stream) == 5 and len({e["a"] for e in stream}) == 5
+
+    def rest(query: str) -> list[dict]:
+        answer = client.get(f"/api/v3/aggTrades?symbol=BTCUSDT&{query}")
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
+    assert rest("") == stream
+    assert rest("limit=2") == stream[-2:]
+    assert rest(f"fromId={stream[1]['a']}&limit=3") == stream[1:4]
+    assert rest(f"fromId={stream[1]['a'] + 1}") == stream[2:]  # inside an aggregate: the next
+    first_ms, last_ms = stream[0]["T"], stream[-1]["T"]
+    assert rest(f"startTime={first_ms}&endTime={last_ms}") == stream
+    one_by_one, after = [], stream[0]["a"]
+    while batch := rest(f"fromId={after}&limit=1"):
+        one_by_one += batch
+        after = batch[0]["l"] + 1
+    assert one_by_one == stream

@@ -194,3 +194,35 @@ async def test_two_workers_each_serve_the_same_book_and_trades(market) -> None:
             trades = [m["data"]["t"] for m in received if m["stream"] == "btcusdt@trade"]
             assert trades == trade_ids
             await ws.close()
+
+
+async def test_open_sockets_are_bounded_per_process_and_per_peer_address(market) -> None:
+    """At most 2 sockets per client IP and 3 in all (settings); a socket closed makes room."""
+    limits = {"STREAM_MAX_CONNECTIONS_PER_IP": "2", "STREAM_MAX_CONNECTIONS": "3"}
+
+    def connect_from(url: str, ip: str):  # type: ignore[no-untyped-def]
+        return connect(url + "/ws/btcusdt@trade", local_addr=(ip, 0))
+
+    async def refused(url: str, ip: str) -> int:
+        with pytest.raises(InvalidStatus) as refusal:
+            await connect_from(url, ip)
+        response = refusal.value.response
+        assert json.loads(response.body)["code"] == -1003
+        return response.status_code
+
+    with serving(limits) as url:
+        first = [await connect_from(url, "127.0.0.1") for _ in range(2)]
+        assert await refused(url, "127.0.0.1") == 429  # this address has its two
+        other = await connect_from(url, "127.0.0.2")  # another address may: 3 in all
+        assert await refused(url, "127.0.0.3") == 429  # the process is full
+        await first[0].close()
+        deadline = asyncio.get_running_loop().time() + WAIT
+        while True:  # polling until the server has seen the close, with a deadline
+            try:
+                again = await connect_from(url, "127.0.0.1")
+                break
+            except InvalidStatus:
+                assert asyncio.get_running_loop().time() < deadline
+                await asyncio.sleep(0.05)
+        for ws in (first[1], other, again):
+            await ws.close()
