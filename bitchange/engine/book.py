@@ -349,6 +349,13 @@ class OrderBook:
         if order.order_id > self._last_id:
             self._last_id = order.order_id
 
+    def update_pending(self, order: PendingOrder) -> None:
+        """Replace a pending order's state (its trailing extreme) with ``order``: another
+        process's copy of this book moved it. Its OCO link stays."""
+        if self._pending.remove(order.order_id) is None:
+            raise ValueError(f"update_pending: order {order.order_id} is not pending")
+        self._pending.add(order)
+
     def get_pending(self, order_id: int) -> PendingOrder | None:
         return self._pending.get(order_id)
 
@@ -599,13 +606,18 @@ class OrderBook:
                                   order.stp)
         if result.status is _REJECTED:  # the market's rules changed while it waited
             size = order.quantity if order.quantity is not None else order.quote_amount or 0
-            events.append(_new(Expired, (order_id, size, "TRIGGER_REJECTED")))
-            events.append(_new(Triggered, (order_id, price, _EXPIRED, 0, 0, 0, size, False)))
+            events.append(_new(Triggered, (order_id, price, _EXPIRED, 0, 0, 0, size, False,
+                                           "TRIGGER_REJECTED")))
             return
-        events.extend(result.events[1:])  # its Accepted was at placement
+        reason = ""
+        for event in result.events[1:]:  # its Accepted was at placement
+            if type(event) is Expired and event[0] == order_id:
+                reason = event[2]
+            else:
+                events.append(event)
         events.append(_new(Triggered, (order_id, price, result.status, result.filled,
                                        result.quote, result.fee, result.remaining,
-                                       result.resting)))
+                                       result.resting, reason)))
 
     def _take(
         self,

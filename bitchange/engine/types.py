@@ -166,8 +166,11 @@ class Rejected(NamedTuple):
 
 class Triggered(NamedTuple):
     """A conditional order's trigger was met at trade price ``trigger_price`` and it ran as a
-    limit or market order; emitted AFTER the events of that run (its trades, its expiry).
-    The other fields summarise the run as ``SubmitResult`` does for a taker."""
+    limit or market order; emitted AFTER the events of that run (its trades, makers' STP
+    expiries). The other fields summarise the run as ``SubmitResult`` does for a taker; its
+    own expiry is not a separate ``Expired`` event but ``reason`` here (``Expired.reason``,
+    or ``"TRIGGER_REJECTED"`` if the market's rules changed while it waited; '' if it did not
+    expire). So every ``Expired`` after a command's own run is a maker's."""
 
     order_id: int
     trigger_price: int
@@ -177,6 +180,7 @@ class Triggered(NamedTuple):
     fee: int
     remaining: int
     resting: bool
+    reason: str
 
 
 class Trailing(NamedTuple):

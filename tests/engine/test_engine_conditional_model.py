@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bitchange.engine import (
+    Expired,
     MarketRules,
     OrderBook,
     PendingOrder,
@@ -72,9 +73,11 @@ class Reference:
             else:
                 run = self.book._market(order.order_id, order.owner, order.side,
                                         order.quantity, order.quote_amount, order.stp)
-            events += run.events[1:]
+            own = [e for e in run.events if type(e) is Expired and e.order_id == order.order_id]
+            events += [e for e in run.events[1:] if e not in own]
             events.append(Triggered(order.order_id, price, run.status, run.filled, run.quote,
-                                    run.fee, run.remaining, run.resting))
+                                    run.fee, run.remaining, run.resting,
+                                    own[0].reason if own else ""))
 
     def _price(self, price: int, queue: list) -> None:
         rising = self.last is None or price >= self.last
