@@ -157,8 +157,9 @@ Handler = Callable[[Call], Any]
 
 
 def endpoint(weight: int, *, security: str = "NONE", scope: str = "read",
-             counts_order: bool = False) -> Callable[[Handler], Callable[[Request], Any]]:
-    """An HTTP handler for `fn`: weight and order limits, parameters, authentication
+             counts_order: int = 0) -> Callable[[Handler], Callable[[Request], Any]]:
+    """An HTTP handler for `fn`: weight and order limits (`counts_order`: how many orders a
+    call places), parameters, authentication
     (`security`: NONE, API_KEY (the key only, as userDataStream) or SIGNED), then `fn` off the
     event loop. Any failure becomes Binance's error body; an unexpected one is -1000 (500),
     and since every service call is one transaction, nothing half-done remains."""
@@ -181,7 +182,7 @@ def endpoint(weight: int, *, security: str = "NONE", scope: str = "read",
                 if counts_order:
                     assert caller is not None
                     headers.update(await run_in_threadpool(limiter().spend_order,
-                                                           caller.user_id))
+                                                           caller.user_id, counts_order))
                 result = await run_in_threadpool(fn, Call(params, ip, caller))
                 return _answer(result, 200, headers)
             except ApiError as exc:

@@ -73,11 +73,12 @@ class Limiter:
                                  "X-MBX-USED-WEIGHT-1M": str(self.weight.amount)})
         return self.weight.amount - stats.remaining
 
-    def spend_order(self, user_id: int) -> dict[str, str]:
-        """Count a new order of the account; returns the headers, or raises 429."""
+    def spend_order(self, user_id: int, count: int = 1) -> dict[str, str]:
+        """Count `count` new orders of the account (an OCO list is two); returns the headers,
+        or raises 429."""
         who = str(user_id)
         for item, label in ((self.orders_10s, "10 SECOND"), (self.orders_day, "1 DAY")):
-            if not self.strategy.hit(item, who):
+            if not self.strategy.hit(item, who, cost=count):
                 reset = self.strategy.get_window_stats(item, who).reset_time
                 raise ApiError(-1015, f"Too many new orders; current limit is {item.amount} "
                                       f"orders per {label}.", 429,

@@ -21,6 +21,7 @@ import logging
 import threading
 from collections import defaultdict
 from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 from sqlalchemy import Connection, bindparam, literal_column, or_, select, update
 
@@ -233,6 +234,26 @@ def open_orders_of_market(conn: Connection, symbol: str) -> list[RestingOrder]:
             for r in rows]
 
 
+class _BookRow(NamedTuple):
+    """An order row as the book needs it (the columns of `_BOOK_COLUMNS`)."""
+
+    id: int
+    user_id: int
+    side: str
+    kind: str
+    tif: str
+    price: int | None
+    quantity: int | None
+    quote_amount: int | None
+    remaining: int
+    status: str
+    stop_type: str | None
+    stop_price: int | None
+    trailing_delta: int | None
+    trail_extreme: int | None
+    order_list_id: int | None
+
+
 _BOOK_COLUMNS = (_orders.c.id, _orders.c.user_id, _orders.c.side, _orders.c.kind,
                  _orders.c.tif, _orders.c.price, _orders.c.quantity, _orders.c.quote_amount,
                  _orders.c.remaining, _orders.c.status, _orders.c.stop_type,
@@ -308,7 +329,8 @@ def _catch_up(conn: Connection, book: OrderBook, symbol: str, since: int) -> Non
     added: list[RestingOrder] = []
     pending: list[PendingOrder] = []
     legs = []
-    for row in rows:
+    for raw in rows:
+        row = _BookRow(*raw)
         order_id, status = row.id, row.status
         if status == PENDING:
             order = conditional.pending_of(row)
