@@ -17,6 +17,7 @@ from bitchange.accounts.tables import ApiListenKey
 from bitchange.api import errors
 from bitchange.api.http import Call, Params, endpoint, server_ms
 from bitchange.api.public import Market, all_markets, market_of, moment_of, ms
+from bitchange.api.user_stream import order_type
 from bitchange.clock import now
 from bitchange.config import get_settings
 from bitchange.db.models import LedgerAccount
@@ -55,13 +56,6 @@ def _client_id(params: Params, name: str) -> str | None:
     if value is not None and (len(value) > 36 or not set(value) <= CLIENT_ID_CHARS):
         raise errors.illegal(name)
     return value
-
-
-def order_type(r) -> str:  # type: ignore[no-untyped-def]
-    """Binance's type of an order row."""
-    if r.stop_type is not None:
-        return r.stop_type + ("_LIMIT" if r.kind == "limit" else "")
-    return "LIMIT_MAKER" if r.post_only else r.kind.upper()
 
 
 def _order_json(m: Market, r) -> dict:  # type: ignore[no-untyped-def, type-arg]
