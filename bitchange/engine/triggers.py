@@ -115,16 +115,21 @@ class Triggers:
         trails: list[tuple[int, int]] = []
         orders = self._orders
         # Trailing orders whose activation price this trade touches start tracking at it.
-        started = self._cut(self._up_arm, bisect_left(self._up_arm, (price + 1,)))
-        started += self._cut(self._down_arm, bisect_left(self._down_arm, (-price + 1,)))
+        # (Each list's head is tested first: the common trade sets nothing off.)
+        started: list[_Key] = []
+        up_arm, down_arm = self._up_arm, self._down_arm
+        if up_arm and up_arm[0][0] <= price:
+            started += self._cut(up_arm, bisect_left(up_arm, (price + 1,)))
+        if down_arm and down_arm[0][0] <= -price:
+            started += self._cut(down_arm, bisect_left(down_arm, (-price + 1,)))
         if self._arm_any:
             started += [(0, i) for i in self._arm_any]
             self._arm_any.clear()
-        for _, order_id in sorted(started, key=lambda k: k[1]):
-            self._slot.pop(order_id, None)
-            order = orders[order_id]
-            self._track(order, price)
-            trails.append((order_id, price))
+        if started:
+            for _, order_id in sorted(started, key=lambda k: k[1]):
+                self._slot.pop(order_id, None)
+                self._track(orders[order_id], price)
+                trails.append((order_id, price))
         # A new high lifts the tracking SELLs below it; a new low lowers the BUYs above it.
         if self._highs and self._highs[0][0] < price:
             for _, order_id in self._cut(self._highs, bisect_left(self._highs, (price,))):
@@ -135,8 +140,8 @@ class Triggers:
                 self._retrack(orders[order_id], price)
                 trails.append((order_id, price))
         hits: list[PendingOrder] = []
-        ups = self._up and self._up[0][0] <= price
-        downs = self._down and self._down[0][0] <= -price
+        ups = bool(self._up) and self._up[0][0] <= price
+        downs = bool(self._down) and self._down[0][0] <= -price
         if ups or downs:
             up = self._cut(self._up, bisect_left(self._up, (price + 1,))) if ups else []
             down = self._cut(self._down, bisect_left(self._down, (-price + 1,))) if downs else []
