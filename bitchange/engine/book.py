@@ -547,6 +547,12 @@ class OrderBook:
         own partner), and their trades do the same, until nothing more is set off."""
         pending = self._pending
         partners = self._partners
+        if not pending and not partners:  # nothing waits: only the last price moves
+            for event in reversed(events):
+                if type(event) is Trade:
+                    self.last_price = event[5]
+                    return
+            return
         queue: deque[tuple[PendingOrder, int]] = deque()
         ended: set[int] = set()  # partners cancelled in this cascade
         start = 0
