@@ -25,4 +25,5 @@ python benchmarks/engine_bench.py --events 20000 --runs 1 || status=1
 python benchmarks/placement_bench.py --orders 200 --runs 1 || status=1
 python benchmarks/catch_up_bench.py --resting 500 --orders 100 --runs 1 || status=1
 python benchmarks/live_bench.py --tabs 20 --runs 1 || status=1
+python benchmarks/conditional_bench.py --pending 200 --stops 50 --orders 200 --runs 1 || status=1
 exit $status

@@ -327,14 +327,6 @@ def order_rows(rows: list, mv: MarketView) -> list[dict[str, str]]:  # type: ign
     return out
 
 
-def pending_triggers(rows: list, mv: MarketView) -> list[dict[str, str]]:  # type: ignore[type-arg]
-    """The user's pending trigger prices, for the chart's marks."""
-    return [{"price": mv.price(r.stop_price).replace(",", ""), "side": r.side.lower(),
-             "label": f"{order_kind(r)} #{r.id}"}
-            for r in rows if r.status == "pending" and r.stop_price is not None
-            and r.trail_extreme is None]
-
-
 def my_trade_rows(rows: list, mv: MarketView, user_id: int) -> list[dict[str, str]]:  # type: ignore[type-arg]
     out = []
     for r in rows:
