@@ -535,7 +535,8 @@ def preview(form: OrderForm, mv: MarketView, last: int | None) -> str:
     if isinstance(request, OcoRequest):
         limit_leg, stop_leg = ((request.above, request.below) if form.side == "SELL"
                                else (request.below, request.above))
-        return (f"{what(limit_leg, request.quantity).capitalize()}; or, if the last price "
+        first = what(limit_leg, request.quantity)
+        return (f"{first[0].upper()}{first[1:]}; or, if the last price "
                 f"{moves(stop_leg)}, {what(stop_leg, request.quantity)}. When one runs, the "
                 "other is cancelled.")
     if request.trailing_delta is not None:
