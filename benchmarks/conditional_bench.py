@@ -138,7 +138,7 @@ def placement(orders: int, pending: int, workdir: Path, chunk: int = 100) -> tup
 
 def engine_placement(orders: int, pending: int) -> float:
     """The same stream straight into the engine, with `pending` conditional orders."""
-    from bitchange.engine import MarketRules, OrderBook, PendingOrder, Side
+    from bitchange.engine import MarketRules, OrderBook, PendingOrder, Side, gc_policy
 
     book = OrderBook(MarketRules(tick_size=10_000, lot_size=LOT, min_notional=0,
                                  base_scale=BTC, maker_fee_bps=10, taker_fee_bps=20))
@@ -152,6 +152,7 @@ def engine_placement(orders: int, pending: int) -> float:
             request.trailing_delta, request.price, request.quantity))
         next_id += 1
     assert book.pending_count() == pending
+    gc_policy.apply()  # as a serving process does once its books are loaded
     start = time.perf_counter()
     for i in range(orders):
         side = Side.SELL if i % 2 == 0 else Side.BUY

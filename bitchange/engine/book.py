@@ -568,10 +568,10 @@ class OrderBook:
                     price = event[5]
                     if pending:
                         hits, trails = pending.move(price, last is None or price >= last)
-                        for order_id, extreme in trails:
-                            events.append(_new(Trailing, (order_id, extreme)))
-                        for hit in hits:
-                            queue.append((hit, price))
+                        if trails:
+                            events.extend(_new(Trailing, t) for t in trails)
+                        if hits:
+                            queue.extend((hit, price) for hit in hits)
                     last = price
                 elif kind is Expired and partners:
                     self._end_partner(event[0], events, ended, queue)

@@ -27,6 +27,7 @@ from bisect import bisect_left, insort
 from bitchange.engine.types import BPS_DENOMINATOR, PendingOrder, Side
 
 _Key = tuple[int, int]
+_NOTHING: tuple[list[PendingOrder], list[tuple[int, int]]] = ([], [])  # never mutated
 
 
 def trail_level(side: Side, extreme: int, delta: int) -> int:
@@ -112,12 +113,17 @@ class Triggers:
         """A trade at ``price`` (``rising``: not below the previous last price). Returns the
         orders it triggers, in activation order, already removed; and ``(order_id, extreme)``
         of every trailing order that started tracking or moved its extreme."""
+        up, down, highs, lows = self._up, self._down, self._highs, self._lows
+        up_arm, down_arm = self._up_arm, self._down_arm
+        if not ((up and up[0][0] <= price) or (down and down[0][0] <= -price)
+                or (highs and highs[0][0] < price) or (lows and lows[0][0] < -price)
+                or (up_arm and up_arm[0][0] <= price) or (down_arm and down_arm[0][0] <= -price)
+                or self._arm_any):
+            return _NOTHING  # the common trade: one look at each list's head
         trails: list[tuple[int, int]] = []
         orders = self._orders
         # Trailing orders whose activation price this trade touches start tracking at it.
-        # (Each list's head is tested first: the common trade sets nothing off.)
         started: list[_Key] = []
-        up_arm, down_arm = self._up_arm, self._down_arm
         if up_arm and up_arm[0][0] <= price:
             started += self._cut(up_arm, bisect_left(up_arm, (price + 1,)))
         if down_arm and down_arm[0][0] <= -price:
