@@ -86,7 +86,7 @@ def interval_button(interval: str) -> rx.Component:
 def chart_panel() -> rx.Component:
     return panel(
         panel_title("Chart", rx.hstack(*[interval_button(i) for i in INTERVALS], spacing="2")),
-        candles(data=S.candles, tail=S.candle_tail,
+        candles(data=S.candles, tail=S.candle_tail, marks=S.trigger_marks,
                 price_decimals=S.info["price_decimals"].to(int),
                 height="380px", id="price-chart"),
     )

@@ -111,6 +111,7 @@ class TradeState(rx.State):
     open_orders: list[dict[str, str]] = []
     history: list[dict[str, str]] = []
     my_trades: list[dict[str, str]] = []
+    trigger_marks: list[dict[str, str]] = []  # the chart's lines at pending trigger prices
     # --- the order form ---
     side: str = "BUY"
     kind: str = "limit"
@@ -197,6 +198,7 @@ class TradeState(rx.State):
         if user is None or view is None:
             self.balances, self._available_base, self._available_quote = EMPTY_BALANCES, 0, 0
             self.open_orders, self.history, self.my_trades = [], [], []
+            self.trigger_marks = []
             return
         balances = dict(view.balances)
         self._available_base = int(balances.pop("base_raw"))
@@ -204,6 +206,7 @@ class TradeState(rx.State):
         self.balances = balances
         self.open_orders, self.history, self.my_trades = (view.open_orders, view.history,
                                                           view.trades)
+        self.trigger_marks = view.trigger_marks
 
     def _refresh_private(self) -> CurrentUser | None:
         user, view = self._load_private()

@@ -14,8 +14,16 @@ from sqlalchemy import Connection, func, select
 
 from bitchange import db
 from bitchange.db.models import LedgerAccount, LedgerEntry, LedgerTransaction
+from bitchange.engine import Side, trail_level
 from bitchange.ledger import balances_of
-from bitchange.money import AmountError, format_amount, format_asset, format_step, parse_amount
+from bitchange.money import (
+    AmountError,
+    format_amount,
+    format_asset,
+    format_step,
+    parse_amount,
+    to_decimal,
+)
 from bitchange.trading import conditional, market_data
 from bitchange.trading.candles import INTERVALS
 from bitchange.trading.filters import Filters
@@ -327,6 +335,24 @@ def order_rows(rows: list, mv: MarketView) -> list[dict[str, str]]:  # type: ign
     return out
 
 
+def trigger_marks(rows: list, mv: MarketView) -> list[dict[str, str]]:  # type: ignore[type-arg]
+    """The chart's marks of the user's pending triggers: a stop's price, or where a tracking
+    trailing order would trigger now (prices as plain decimals, for drawing only)."""
+    marks = []
+    for r in rows:
+        if r.status != "pending":
+            continue
+        if r.trailing_delta is not None and r.trail_extreme is not None:
+            level = trail_level(Side(r.side), r.trail_extreme, r.trailing_delta)
+        elif r.stop_price is not None:
+            level = r.stop_price
+        else:
+            continue
+        marks.append({"price": str(to_decimal(level, mv.quote_precision)),
+                      "title": f"{order_kind(r)} #{r.id}", "side": r.side.lower()})
+    return marks
+
+
 def my_trade_rows(rows: list, mv: MarketView, user_id: int) -> list[dict[str, str]]:  # type: ignore[type-arg]
     out = []
     for r in rows:
@@ -348,6 +374,7 @@ class PrivateView:
     open_orders: list[dict[str, str]]
     history: list[dict[str, str]]
     trades: list[dict[str, str]]
+    trigger_marks: list[dict[str, str]]
 
 
 def private_view(user_id: int, symbol: str) -> PrivateView | None:
@@ -355,14 +382,16 @@ def private_view(user_id: int, symbol: str) -> PrivateView | None:
         mv = market_view(conn, symbol)
         if mv is None:
             return None
+        live_rows = market_data.orders_of(conn, user_id, symbol, open_only=True,
+                                          limit=PRIVATE_ROWS)
         return PrivateView(
             balances_view(conn, user_id, mv),
-            order_rows(market_data.orders_of(conn, user_id, symbol, open_only=True,
-                                             limit=PRIVATE_ROWS), mv),
+            order_rows(live_rows, mv),
             order_rows(market_data.orders_of(conn, user_id, symbol, open_only=False,
                                              limit=PRIVATE_ROWS), mv),
             my_trade_rows(market_data.trades_of(conn, user_id, symbol, PRIVATE_ROWS), mv,
                           user_id),
+            trigger_marks(live_rows, mv),
         )
 
 

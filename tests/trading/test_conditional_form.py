@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 
 from bitchange import db
-from bitchange.trading.service import OcoRequest
+from bitchange.trading import service
+from bitchange.trading.service import OcoRequest, OrderRequest
 from bitchange.trading.views import (
     FormError,
     OrderForm,
@@ -15,6 +16,7 @@ from bitchange.trading.views import (
     conditional_errors,
     market_view,
     preview,
+    private_view,
 )
 from tests.trading.conftest import price, qty
 
@@ -78,3 +80,24 @@ def test_an_oco_sell(mv) -> None:
 def test_a_stop_off_the_tick_is_said_beside_the_field(mv) -> None:
     errors = conditional_errors(OrderForm("SELL", "stop_limit", stop="59950.005"), mv)
     assert errors[0] == "Stop must be a multiple of 0.01 USDT"
+
+
+def test_the_chart_marks_pending_triggers(alice, bob) -> None:  # type: ignore[no-untyped-def]
+    for trader, side in ((bob, "SELL"), (alice, "BUY")):
+        service.place_order(trader.user_id, "BTC-USDT", OrderRequest(
+            side=side, kind="limit", price=price("60000"), quantity=qty("0.01")))
+    stop = service.place_order(alice.user_id, "BTC-USDT", OrderRequest(
+        side="SELL", kind="limit", price=price("58900"), quantity=qty("0.1"),
+        stop_type="STOP_LOSS", stop_price=price("59000")))
+    trail = service.place_order(alice.user_id, "BTC-USDT", OrderRequest(
+        side="SELL", kind="market", quantity=qty("0.1"), stop_type="STOP_LOSS",
+        trailing_delta=100))
+    view = private_view(alice.user_id, "BTC-USDT")
+    assert view is not None
+    assert sorted(view.trigger_marks, key=lambda m: m["title"]) == [
+        {"price": "59000.000000", "title": f"stop-limit #{stop.order_id}", "side": "sell"},
+        {"price": "59400.000000", "title": f"trailing stop #{trail.order_id}", "side": "sell"},
+    ]
+    assert {r["trigger"] for r in view.open_orders} == {
+        "≤ 59,000.00", "trail 1% from 60,000.00"}
+    assert {r["status"] for r in view.open_orders} == {"Pending"}
