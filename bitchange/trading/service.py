@@ -864,10 +864,10 @@ def _record_command(conn: Connection, live: _LiveBook, symbol: str, seq: int,  #
         _close_row(conn, hold.order_id, "expired", moment, book_seq)
         affected.add(hold.owner)
     done = {run.order_id for run in runs} | set(ended_legs)
-    if trails:
-        _TRAIL.executemany(conn, [{"x_id": order_id, "x_extreme": extreme, "x_seq": book_seq}
-                                  for order_id, extreme in trails.items()
-                                  if order_id not in done])
+    moved = [{"x_id": order_id, "x_extreme": extreme, "x_seq": book_seq}
+             for order_id, extreme in trails.items() if order_id not in done]
+    if moved:
+        _TRAIL.executemany(conn, moved)
     return affected | set(accounts)
 
 
