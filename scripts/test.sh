@@ -29,4 +29,5 @@ python benchmarks/live_bench.py --tabs 20 --runs 1 || status=1
 python benchmarks/proof_bench.py --accounts 2000 || status=1
 python benchmarks/api_bench.py --orders 200 --runs 1 || status=1
 python benchmarks/stream_fanout_bench.py --clients 20 --trades 5 || status=1
+python benchmarks/conditional_bench.py --pending 200 --stops 50 --orders 200 --runs 1 || status=1
 exit $status

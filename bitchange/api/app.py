@@ -13,6 +13,7 @@ from bitchange.api.openapi import Operation
 
 SYMBOL, SYMBOL_OPTIONAL = "symbol*", "symbol"
 ORDER_LOOKUP = (SYMBOL, "orderId:int", "origClientOrderId")
+LIST_LOOKUP = ("orderListId:int", "origClientOrderId", "listClientOrderId")
 WINDOW = ("startTime:int", "endTime:int", "limit:int")
 
 
@@ -39,6 +40,10 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("GET", "/order", private.get_order, ORDER_LOOKUP),
     Operation("DELETE", "/order", private.cancel_order, ORDER_LOOKUP),
     Operation("POST", "/order/test", private.test_order, private.NEW_ORDER_PARAMS),
+    Operation("POST", "/orderList/oco", private.new_oco, private.NEW_OCO_PARAMS),
+    Operation("GET", "/orderList", private.get_order_list, LIST_LOOKUP),
+    Operation("DELETE", "/orderList", private.cancel_order_list, (SYMBOL, *LIST_LOOKUP)),
+    Operation("GET", "/openOrderList", private.open_order_lists),
     Operation("GET", "/openOrders", private.open_orders, (SYMBOL_OPTIONAL,)),
     Operation("DELETE", "/openOrders", private.cancel_open_orders, (SYMBOL,)),
     Operation("GET", "/allOrders", private.all_orders, (SYMBOL, "orderId:int", *WINDOW)),

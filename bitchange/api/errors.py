@@ -75,6 +75,11 @@ ORDER_REFUSALS: dict[str, tuple[int, str]] = {
     "ACCOUNT_DISABLED": (-2010, "This account may not place or cancel orders."),
     "NO_LIQUIDITY": (-2010, "Order book liquidity is less than symbol minimum quantity."),
     "UNKNOWN_ORDER": UNKNOWN_ORDER,
+    "WOULD_TRIGGER": (-2010, "Order would trigger immediately."),
+    "OCO_PRICES": (-2010, "The relationship of the prices for the orders is not correct."),
+    "OCO_TYPES": (-1128, "Combination of optional parameters invalid."),
+    "TRAILING_DELTA": (-1013, "Filter failure: TRAILING_DELTA"),
+    "STOP_PRICE": (-1013, "Filter failure: PRICE_FILTER"),
 }
 NEW_ORDER_REJECTED = (-2010, "NEW_ORDER_REJECTED")
 

@@ -159,16 +159,17 @@ class Spec:
     weight: int
     security: str  # NONE, API_KEY or SIGNED
     scope: str
-    counts_order: bool
+    counts_order: int
 
 
 def endpoint(weight: int, *, security: str = "NONE", scope: str = "read",
-             counts_order: bool = False) -> Callable[[Handler], Callable[[Request], Any]]:
-    """An HTTP handler for `fn`: weight and order limits, parameters, authentication
-    (`security`: NONE, API_KEY (the key only, as userDataStream) or SIGNED), then `fn`. All of
-    it runs in one trip off the event loop (its DB, Redis and service work blocks). Any
-    failure becomes Binance's error body; an unexpected one is -1000 (500), and since every
-    service call is one transaction, nothing half-done remains."""
+             counts_order: int = 0) -> Callable[[Handler], Callable[[Request], Any]]:
+    """An HTTP handler for `fn`: weight and order limits (`counts_order`: how many orders a
+    call places), parameters, authentication (`security`: NONE, API_KEY (the key only, as
+    userDataStream) or SIGNED), then `fn`. All of it runs in one trip off the event loop (its
+    DB, Redis and service work blocks). Any failure becomes Binance's error body; an
+    unexpected one is -1000 (500), and since every service call is one transaction, nothing
+    half-done remains."""
 
     def wrap(fn: Handler) -> Callable[[Request], Any]:
         def serve(request: Request, raw_body: bytes) -> Response:
@@ -186,7 +187,7 @@ def endpoint(weight: int, *, security: str = "NONE", scope: str = "read",
                                            signed=security == "SIGNED")
                 if counts_order:
                     assert caller is not None
-                    headers.update(limiter().spend_order(caller.user_id))
+                    headers.update(limiter().spend_order(caller.user_id, counts_order))
                 return _answer(fn(Call(params, ip, caller)), 200, headers)
             except ApiError as exc:
                 return _answer({"code": exc.code, "msg": exc.msg}, exc.status,

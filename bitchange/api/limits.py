@@ -89,20 +89,21 @@ class Limiter:
                                  "X-MBX-USED-WEIGHT-1M": str(self.weight.amount)})
         return used
 
-    def spend_order(self, user_id: int) -> dict[str, str]:
-        """Count a new order of the account; returns the headers, or raises 429."""
+    def spend_order(self, user_id: int, count: int = 1) -> dict[str, str]:
+        """Count `count` new orders of the account (an OCO list is two); returns the headers,
+        or raises 429."""
         who = str(user_id)
         counts = []
         for item, label in ((self.orders_10s, "10 SECOND"), (self.orders_day, "1 DAY")):
-            count = self._spend(item, who)
-            if count > item.amount:
+            used = self._spend(item, who, count)
+            if used > item.amount:
                 ratelimits.refused(ratelimits.Refusal(
                     "api_orders", "account", who, str(item),
                     int(self._retry_after(self._reset(item, who)))))
                 raise ApiError(-1015, f"Too many new orders; current limit is {item.amount} "
                                       f"orders per {label}.", 429,
                                {"Retry-After": self._retry_after(self._reset(item, who))})
-            counts.append(count)
+            counts.append(used)
         return {"X-MBX-ORDER-COUNT-10S": str(counts[0]), "X-MBX-ORDER-COUNT-1D": str(counts[1])}
 
 

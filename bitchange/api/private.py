@@ -1,10 +1,13 @@
-"""Signed endpoints: account, order (place, query, cancel, test), openOrders, allOrders,
-myTrades, and the user data stream's listenKey. Every order goes through
-`trading.service.place_order` / `cancel_order`, the screen's own path."""
+"""Signed endpoints: account, order (place, query, cancel, test), orderList (OCO: place, query,
+cancel), openOrders, openOrderList, allOrders, myTrades, and the user data stream's listenKey.
+Every order goes through `trading.service.place_order` / `place_oco` / `cancel_order`, the
+screen's own path."""
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 
 from sqlalchemy import Connection, bindparam, delete, insert, or_, select, update
@@ -14,13 +17,21 @@ from bitchange.accounts.tables import ApiListenKey
 from bitchange.api import errors
 from bitchange.api.http import Call, Params, endpoint, server_ms
 from bitchange.api.public import Market, all_markets, market_of, moment_of, ms
+from bitchange.api.user_stream import order_type
 from bitchange.clock import now
 from bitchange.config import get_settings
 from bitchange.db.models import LedgerAccount
 from bitchange.db.prepared import Prepared
 from bitchange.money import plain_amount
 from bitchange.trading import service
-from bitchange.trading.service import OPEN_STATUSES, OrderRequest, TradingError
+from bitchange.trading.service import (
+    LIVE_STATUSES,
+    OPEN_STATUSES,
+    PENDING,
+    OcoRequest,
+    OrderRequest,
+    TradingError,
+)
 from bitchange.trading.tables import Order, Trade
 
 _orders = Order.__table__
@@ -28,8 +39,12 @@ _trades = Trade.__table__
 _listen = ApiListenKey.__table__
 _ledger_accounts = LedgerAccount.__table__
 
-STATUS = {"open": "NEW", "partially_filled": "PARTIALLY_FILLED", "filled": "FILLED",
-          "cancelled": "CANCELED", "expired": "EXPIRED"}
+STATUS = {"pending": "NEW", "open": "NEW", "partially_filled": "PARTIALLY_FILLED",
+          "filled": "FILLED", "cancelled": "CANCELED", "expired": "EXPIRED"}
+# Binance's conditional types -> (the service's stop_type, what runs when triggered).
+CONDITIONAL = {"STOP_LOSS": ("STOP_LOSS", "MARKET"), "STOP_LOSS_LIMIT": ("STOP_LOSS", "LIMIT"),
+               "TAKE_PROFIT": ("TAKE_PROFIT", "MARKET"),
+               "TAKE_PROFIT_LIMIT": ("TAKE_PROFIT", "LIMIT")}
 CLIENT_ID_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
 
 
@@ -45,18 +60,25 @@ def _client_id(params: Params, name: str) -> str | None:
 
 
 def _order_json(m: Market, r) -> dict:  # type: ignore[no-untyped-def, type-arg]
-    kind = "LIMIT_MAKER" if r.post_only else r.kind.upper()
-    return {
-        "symbol": m.name, "orderId": r.id, "orderListId": -1,
+    working = r.triggered_at if r.stop_type is not None else r.created_at
+    body = {
+        "symbol": m.name, "orderId": r.id,
+        "orderListId": r.order_list_id if r.order_list_id is not None else -1,
         "clientOrderId": r.client_order_id or f"web-{r.id}",
         "price": m.price(r.price), "origQty": m.qty(r.quantity or r.filled_quantity),
         "executedQty": m.qty(r.filled_quantity), "cummulativeQuoteQty": m.quote_qty(r.filled_quote),
-        "status": STATUS[r.status], "timeInForce": r.tif, "type": kind, "side": r.side,
-        "stopPrice": m.price(0), "icebergQty": m.qty(0), "time": ms(r.created_at),
+        "status": STATUS[r.status], "timeInForce": r.tif, "type": order_type(r), "side": r.side,
+        "stopPrice": m.price(r.stop_price), "icebergQty": m.qty(0), "time": ms(r.created_at),
         "updateTime": ms(r.updated_at), "isWorking": r.status in OPEN_STATUSES,
-        "workingTime": ms(r.created_at), "origQuoteOrderQty": m.quote_qty(r.quote_amount),
+        "workingTime": ms(working) if working is not None else -1,
+        "origQuoteOrderQty": m.quote_qty(r.quote_amount),
         "selfTradePreventionMode": "EXPIRE_TAKER",
     }
+    if r.trailing_delta is not None:
+        body["trailingDelta"] = r.trailing_delta
+        if r.trail_extreme is not None and r.status == PENDING:
+            body["trailingTime"] = ms(r.updated_at)
+    return body
 
 
 def _find_order(conn: Connection, user_id: int, m: Market, params: Params):  # type: ignore[no-untyped-def]
@@ -76,8 +98,13 @@ def _find_order(conn: Connection, user_id: int, m: Market, params: Params):  # t
 
 
 NEW_ORDER_PARAMS = ("symbol*", "side*", "type*", "timeInForce", "quantity", "quoteOrderQty",
-                    "price", "newClientOrderId", "newOrderRespType",
+                    "price", "stopPrice", "trailingDelta:int", "newClientOrderId",
+                    "newOrderRespType",
                     "selfTradePreventionMode")  # what `_request` reads (the OpenAPI lists them)
+_LEG = ("Type", "Price", "StopPrice", "TrailingDelta:int", "TimeInForce", "ClientOrderId")
+NEW_OCO_PARAMS = ("symbol*", "side*", "quantity*", "aboveType*", "belowType*",
+                  *(f"{side}{p}" for side in ("above", "below") for p in _LEG[1:]),
+                  "listClientOrderId", "newOrderRespType")  # what `new_oco` reads
 
 
 def _request(m: Market, params: Params) -> OrderRequest:
@@ -85,21 +112,41 @@ def _request(m: Market, params: Params) -> OrderRequest:
     side = params.text("side", required=True)
     if side not in ("BUY", "SELL"):
         raise errors.error(errors.BAD_SIDE)
-    kind = params.text("type", required=True)
-    if kind not in ("LIMIT", "MARKET", "LIMIT_MAKER"):
-        raise errors.error(errors.BAD_TYPE)
     stp = params.text("selfTradePreventionMode") or "EXPIRE_TAKER"
     if stp == "NONE":  # the engine always prevents self-trades; Binance's default mode
         stp = "EXPIRE_TAKER"
     if stp not in ("EXPIRE_TAKER", "EXPIRE_MAKER", "EXPIRE_BOTH"):
         raise errors.invalid("selfTradePreventionMode")
-    client_id = _client_id(params, "newClientOrderId")
     quantity = params.minor("quantity", m.base.precision)
-    if kind == "MARKET":
-        if params.text("timeInForce") is not None:
-            raise errors.ApiError(-1106, "Parameter 'timeInForce' sent when not required.")
-        if params.text("price") is not None:
-            raise errors.not_required("price")
+    return _typed(m, params, side, quantity, stp, lambda name: name, "newClientOrderId")
+
+
+def _typed(m: Market, params: Params, side: str, quantity: int | None, stp: str,
+           name: Callable[[str], str], client_param: str) -> OrderRequest:
+    """The type-specific parameters of an order, or of an OCO leg (`name` maps a parameter
+    to the leg's: price -> abovePrice)."""
+    kind = params.text(name("type"), required=True)
+    if kind not in ("LIMIT", "MARKET", "LIMIT_MAKER", *CONDITIONAL):
+        raise errors.error(errors.BAD_TYPE)
+    client_id = _client_id(params, client_param)
+    stop_type, runs = CONDITIONAL.get(kind, (None, kind))
+    if stop_type is None:
+        for extra in ("stopPrice", "trailingDelta"):
+            if params.text(name(extra)) is not None:
+                raise errors.not_required(name(extra))
+        stop = delta = None
+    else:
+        stop = params.minor(name("stopPrice"), m.quote.precision)
+        delta = params.integer(name("trailingDelta"), lo=1, hi=9_999)
+        if stop is None and delta is None:
+            raise errors.ApiError(-1102, f"Param '{name('stopPrice')}' or "
+                                         f"'{name('trailingDelta')}' must be sent, but both "
+                                         "were empty/null!")
+    if runs == "MARKET":
+        if params.text(name("timeInForce")) is not None:
+            raise errors.not_required(name("timeInForce"))
+        if params.text(name("price")) is not None:
+            raise errors.not_required(name("price"))
         spend = params.minor("quoteOrderQty", m.quote.precision)
         if (quantity is None) == (spend is None):
             raise errors.ApiError(-1102, "Param 'quantity' or 'quoteOrderQty' must be sent, "
@@ -107,23 +154,25 @@ def _request(m: Market, params: Params) -> OrderRequest:
         if spend is not None and side != "BUY":
             raise errors.error(errors.BAD_COMBO)
         return OrderRequest(side, "market", quantity=quantity, quote_amount=spend, stp=stp,
-                            client_order_id=client_id)
-    price = params.minor("price", m.quote.precision, required=True)
+                            client_order_id=client_id, stop_type=stop_type, stop_price=stop,
+                            trailing_delta=delta)
+    price = params.minor(name("price"), m.quote.precision, required=True)
     if quantity is None:
         raise errors.mandatory("quantity")
     if not price or not quantity:
         raise errors.error((-1013, "Filter failure: PRICE_FILTER" if not price
                             else "Filter failure: LOT_SIZE"))
-    if kind == "LIMIT_MAKER":
-        if params.text("timeInForce") is not None:
-            raise errors.ApiError(-1106, "Parameter 'timeInForce' sent when not required.")
+    if runs == "LIMIT_MAKER":
+        if params.text(name("timeInForce")) is not None:
+            raise errors.not_required(name("timeInForce"))
         tif = "GTC"
     else:
-        tif = params.text("timeInForce", required=True)
+        tif = params.text(name("timeInForce"), required=True)
         if tif not in ("GTC", "IOC", "FOK"):
             raise errors.error(errors.BAD_TIF)
     return OrderRequest(side, "limit", price=price, quantity=quantity, tif=tif,
-                        post_only=kind == "LIMIT_MAKER", stp=stp, client_order_id=client_id)
+                        post_only=runs == "LIMIT_MAKER", stp=stp, client_order_id=client_id,
+                        stop_type=stop_type, stop_price=stop, trailing_delta=delta)
 
 
 _ORDER = Prepared(select(_orders).where(_orders.c.id == bindparam("id")))
@@ -141,7 +190,7 @@ def _fills(conn: Connection, m: Market, order_id: int, side: str) -> list[dict]:
             for trade_id, price, quantity, fee in rows]
 
 
-@endpoint(1, security="SIGNED", scope="trade", counts_order=True)
+@endpoint(1, security="SIGNED", scope="trade", counts_order=1)
 def new_order(call: Call) -> dict:  # type: ignore[type-arg]
     with db.read() as conn:
         m = market_of(conn, call.params)
@@ -225,7 +274,7 @@ def open_orders(call: Call) -> list:  # type: ignore[type-arg]
         single = market_of(conn, call.params, required=False)
         markets = {m.info.symbol: m for m in ([single] if single else all_markets(conn))}
         rows = conn.execute(select(_orders).where(
-            _orders.c.user_id == call.user_id, _orders.c.status.in_(OPEN_STATUSES),
+            _orders.c.user_id == call.user_id, _orders.c.status.in_(LIVE_STATUSES),
             _orders.c.symbol.in_(list(markets))).order_by(_orders.c.id))
         return [_order_json(markets[r.symbol], r) for r in rows]
 
@@ -237,13 +286,120 @@ def cancel_open_orders(call: Call) -> list:  # type: ignore[type-arg]
         assert m is not None
         ids = list(conn.scalars(select(_orders.c.id).where(
             _orders.c.user_id == call.user_id, _orders.c.symbol == m.info.symbol,
-            _orders.c.status.in_(OPEN_STATUSES))))
+            _orders.c.status.in_(LIVE_STATUSES))))
     if not ids:
         raise errors.error(errors.UNKNOWN_ORDER)
     service.cancel_all(call.user_id, m.info.symbol)
     with db.read() as conn:
         rows = conn.execute(select(_orders).where(_orders.c.id.in_(ids)).order_by(_orders.c.id))
         return [_cancelled(m, r, r.client_order_id) for r in rows]
+
+
+# --- order lists (OCO) -------------------------------------------------------------------
+
+
+def _list_json(m: Market, legs: list, reports: bool) -> dict:  # type: ignore[type-arg]
+    """Binance's order list: `legs` are its two order rows."""
+    live = any(leg.status in LIVE_STATUSES for leg in legs)
+    first = legs[0]
+    body = {
+        "orderListId": first.order_list_id, "contingencyType": "OCO",
+        "listStatusType": "EXEC_STARTED" if live else "ALL_DONE",
+        "listOrderStatus": "EXECUTING" if live else "ALL_DONE",
+        "listClientOrderId": f"oco-{first.order_list_id}",
+        "transactionTime": ms(max(leg.updated_at for leg in legs)), "symbol": m.name,
+        "orders": [{"symbol": m.name, "orderId": leg.id,
+                    "clientOrderId": leg.client_order_id or f"web-{leg.id}"} for leg in legs],
+    }
+    if reports:
+        body["orderReports"] = [_order_json(m, leg) for leg in legs]
+    return body
+
+
+def _legs(conn: Connection, user_id: int, list_id: int):  # type: ignore[no-untyped-def]
+    return list(conn.execute(select(_orders).where(
+        _orders.c.order_list_id == list_id, _orders.c.user_id == user_id)
+        .order_by(_orders.c.id)))
+
+
+@endpoint(1, security="SIGNED", scope="trade", counts_order=2)
+def new_oco(call: Call) -> dict:  # type: ignore[type-arg]
+    """POST /api/v3/orderList/oco: aboveType/belowType legs; counts as two orders."""
+    params = call.params
+    with db.read() as conn:
+        m = market_of(conn, params)
+    assert m is not None
+    side = params.text("side", required=True)
+    if side not in ("BUY", "SELL"):
+        raise errors.error(errors.BAD_SIDE)
+    quantity = params.minor("quantity", m.base.precision, required=True)
+    legs = []
+    for prefix in ("above", "below"):
+        leg = _typed(m, params, side, quantity, "EXPIRE_TAKER",
+                     lambda name, p=prefix: p + name[0].upper() + name[1:],
+                     f"{prefix}ClientOrderId")
+        if leg.client_order_id is None:
+            leg = replace(leg, client_order_id=secrets.token_urlsafe(16))
+        legs.append(leg)
+    try:
+        placed = service.place_oco(call.user_id, m.info.symbol,
+                                   OcoRequest(side, quantity or 0, legs[0], legs[1]))
+    except TradingError as exc:
+        raise _refused(exc) from None
+    with db.read() as conn:
+        return _list_json(m, _legs(conn, call.user_id, placed.order_list_id), reports=True)
+
+
+def _find_list(conn: Connection, call: Call) -> list:  # type: ignore[type-arg]
+    list_id = call.params.integer("orderListId")
+    if list_id is None:
+        client = call.params.text("origClientOrderId") or call.params.text("listClientOrderId")
+        if client is None or not client.startswith("oco-") or not client[4:].isdigit():
+            raise errors.mandatory("orderListId")
+        list_id = int(client[4:])
+    legs = _legs(conn, call.user_id, list_id)
+    if not legs:
+        raise errors.ApiError(-2011, "Order list does not exist.")
+    return legs
+
+
+@endpoint(4, security="SIGNED")
+def get_order_list(call: Call) -> dict:  # type: ignore[type-arg]
+    with db.read() as conn:
+        legs = _find_list(conn, call)
+        m = {x.info.symbol: x for x in all_markets(conn)}[legs[0].symbol]
+    return _list_json(m, legs, reports=False)
+
+
+@endpoint(1, security="SIGNED", scope="trade")
+def cancel_order_list(call: Call) -> dict:  # type: ignore[type-arg]
+    with db.read() as conn:
+        m = market_of(conn, call.params)
+        assert m is not None
+        legs = _find_list(conn, call)
+    if legs[0].symbol != m.info.symbol:
+        raise errors.ApiError(-2011, "Order list does not exist.")
+    try:
+        service.cancel_order_list(call.user_id, m.info.symbol, legs[0].order_list_id)
+    except TradingError as exc:
+        raise _refused(exc) from None
+    with db.read() as conn:
+        return _list_json(m, _legs(conn, call.user_id, legs[0].order_list_id), reports=True)
+
+
+@endpoint(6, security="SIGNED")
+def open_order_lists(call: Call) -> list:  # type: ignore[type-arg]
+    with db.read() as conn:
+        markets = {x.info.symbol: x for x in all_markets(conn)}
+        rows = list(conn.execute(select(_orders).where(
+            _orders.c.user_id == call.user_id, _orders.c.order_list_id.in_(
+                select(_orders.c.order_list_id).where(
+                    _orders.c.user_id == call.user_id, _orders.c.status.in_(LIVE_STATUSES),
+                    _orders.c.order_list_id.is_not(None)))).order_by(_orders.c.id)))
+    lists: dict[int, list] = {}  # type: ignore[type-arg]
+    for r in rows:
+        lists.setdefault(r.order_list_id, []).append(r)
+    return [_list_json(markets[legs[0].symbol], legs, reports=False) for legs in lists.values()]
 
 
 def _window(query, column, params: Params):  # type: ignore[no-untyped-def]

@@ -17,6 +17,7 @@ from bitchange.clock import now
 from bitchange.money import plain_amount
 from bitchange.trading import market_data, service
 from bitchange.trading.candles import INTERVALS
+from bitchange.trading.conditional import MAX_TRAILING_DELTA, MIN_TRAILING_DELTA
 from bitchange.trading.markets import (
     AssetInfo,
     MarketInfo,
@@ -109,10 +110,15 @@ def _filters(m: Market) -> list[dict]:  # type: ignore[type-arg]
          "applyMinToMarket": True, "maxNotional": m.quote_qty(9 * 10**(15 + m.quote.precision)
                                                               // 10**6),
          "applyMaxToMarket": False, "avgPriceMins": 5},
+        {"filterType": "TRAILING_DELTA", "minTrailingAboveDelta": MIN_TRAILING_DELTA,
+         "maxTrailingAboveDelta": MAX_TRAILING_DELTA, "minTrailingBelowDelta": MIN_TRAILING_DELTA,
+         "maxTrailingBelowDelta": MAX_TRAILING_DELTA},
     ]
 
 
 STP_MODES = ["EXPIRE_TAKER", "EXPIRE_MAKER", "EXPIRE_BOTH"]
+ORDER_TYPES = ["LIMIT", "LIMIT_MAKER", "MARKET", "STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT",
+               "TAKE_PROFIT_LIMIT"]
 
 
 def symbol_info(m: Market) -> dict:  # type: ignore[type-arg]
@@ -123,9 +129,9 @@ def symbol_info(m: Market) -> dict:  # type: ignore[type-arg]
         "quoteAssetPrecision": m.quote.precision,
         "baseCommissionPrecision": m.base.precision,
         "quoteCommissionPrecision": m.quote.precision,
-        "orderTypes": ["LIMIT", "LIMIT_MAKER", "MARKET"],
-        "icebergAllowed": False, "ocoAllowed": False, "otoAllowed": False,
-        "quoteOrderQtyMarketAllowed": True, "allowTrailingStop": False,
+        "orderTypes": ORDER_TYPES,
+        "icebergAllowed": False, "ocoAllowed": True, "otoAllowed": False,
+        "quoteOrderQtyMarketAllowed": True, "allowTrailingStop": True,
         "cancelReplaceAllowed": False, "isSpotTradingAllowed": True,
         "isMarginTradingAllowed": False, "filters": _filters(m), "permissions": [],
         "permissionSets": [["SPOT"]], "defaultSelfTradePreventionMode": "EXPIRE_TAKER",

@@ -1,5 +1,6 @@
 """Binance's user data stream on a listenKey (user-data-stream.md): `executionReport` for each
-order change of the user, `outboundAccountPosition` when balances move, `balanceUpdate` for
+order change of the user (a conditional order's trigger included), `listStatus` for each
+change of an OCO list, `outboundAccountPosition` when balances move, `balanceUpdate` for
 money that comes or goes outside trading (deposits, withdrawals, transfers...).
 
 Read by the same watcher round as the public streams, so from the same marks: an order's
@@ -28,8 +29,12 @@ _entries = LedgerEntry.__table__
 _ledger_transactions = LedgerTransaction.__table__
 _balances = Balance.__table__
 
-_STATUS = {"open": "NEW", "partially_filled": "PARTIALLY_FILLED", "filled": "FILLED",
-           "cancelled": "CANCELED", "expired": "EXPIRED"}
+_STATUS = {"pending": "NEW", "open": "NEW", "partially_filled": "PARTIALLY_FILLED",
+           "filled": "FILLED", "cancelled": "CANCELED", "expired": "EXPIRED"}
+# Why an order ended, as Binance's expiry reason (`eR`).
+_EXPIRY = {"OCO": "OCO_TRIGGER", "MARKET_NO_LIQUIDITY": "INSUFFICIENT_LIQUIDITY",
+           "TRIGGER_REJECTED": "REJECTED", "IOC": "UNFILLED_IOC_QUANTITY_EXPIRED",
+           "FOK": "UNFILLED_FOK_ORDER_EXPIRED"}
 TRADING_KINDS = frozenset({"order", "hold", "release", "settle"})  # trading: no balanceUpdate
 
 
@@ -43,22 +48,33 @@ def listen_key_owner(conn: Connection, listen_key: str) -> int | None:
                (_keys.c.expires_at.is_(None)) | (_keys.c.expires_at > moment)))
 
 
-def _order_type(order) -> str:  # type: ignore[no-untyped-def]
+def order_type(order) -> str:  # type: ignore[no-untyped-def]
+    """Binance's type of an order row."""
+    if order.stop_type is not None:
+        return order.stop_type + ("_LIMIT" if order.kind == "limit" else "")
     if order.kind == "market":
         return "MARKET"
     return "LIMIT_MAKER" if order.post_only else "LIMIT"
+
+
+def _triggered_now(order) -> bool:  # type: ignore[no-untyped-def]
+    """A conditional order whose last change was its trigger (the command that triggered it
+    stamps both with one moment; any later change moves `updated_at`)."""
+    return order.triggered_at is not None and order.triggered_at == order.updated_at
 
 
 def execution_report(order, p: Precisions, event_ms: int, *, execution: str,  # type: ignore[no-untyped-def]
                      status: str, cumulative: int, cumulative_quote: int, fill=None,
                      fee: int = 0, fee_asset: str | None = None) -> dict:
     """One `executionReport`; `fill` (a trade row) for execution type TRADE."""
-    return {
+    report = {
         "e": "executionReport", "E": event_ms, "s": p.symbol,
-        "c": order.client_order_id or str(order.id), "S": order.side, "o": _order_type(order),
+        "c": order.client_order_id or str(order.id), "S": order.side, "o": order_type(order),
         "f": order.tif if order.kind == "limit" else "GTC",
-        "q": p.qty(order.quantity or 0), "p": p.price(order.price or 0), "P": p.price(0),
-        "F": p.qty(0), "g": -1, "C": "", "x": execution, "X": status, "r": "NONE",
+        "q": p.qty(order.quantity or 0), "p": p.price(order.price or 0),
+        "P": p.price(order.stop_price or 0), "F": p.qty(0),
+        "g": order.order_list_id if order.order_list_id is not None else -1, "C": "",
+        "x": execution, "X": status, "r": "NONE",
         "i": order.id, "l": p.qty(fill.quantity if fill is not None else 0),
         "z": p.qty(cumulative), "L": p.price(fill.price if fill is not None else 0),
         "n": f"{to_decimal(fee, p.base if fee_asset == 'base' else p.quote):f}"
@@ -74,6 +90,18 @@ def execution_report(order, p: Precisions, event_ms: int, *, execution: str,  # 
         "Y": p.price(fill.notional if fill is not None else 0),
         "Q": p.price(order.quote_amount or 0), "W": ms(order.created_at), "V": "NONE",
     }
+    if order.stop_type is not None:
+        if order.triggered_at is None:
+            del report["W"]  # not working yet
+        else:
+            report["W"] = ms(order.triggered_at)
+    if order.trailing_delta is not None:
+        report["d"] = order.trailing_delta
+        if order.trail_extreme is not None:
+            report["D"] = ms(order.updated_at)
+    if execution in ("EXPIRED", "CANCELED") and order.expire_reason in _EXPIRY:
+        report["eR"] = _EXPIRY[order.expire_reason]
+    return report
 
 
 def order_reports(conn: Connection, symbol: str, users: frozenset[int], after_seq: int,
@@ -98,6 +126,9 @@ def order_reports(conn: Connection, symbol: str, users: frozenset[int], after_se
         if order.id > after_order_id:
             reports.append(execution_report(order, p, event_ms, execution="NEW",
                                             status="NEW", cumulative=0, cumulative_quote=0))
+        if _triggered_now(order):  # it starts working: reported as new again, on the book
+            reports.append(execution_report(order, p, event_ms, execution="NEW",
+                                            status="NEW", cumulative=0, cumulative_quote=0))
         for fill in fills:
             filled, filled_quote = filled + fill.quantity, filled_quote + fill.notional
             done = filled == order.quantity and order.quantity is not None
@@ -113,7 +144,24 @@ def order_reports(conn: Connection, symbol: str, users: frozenset[int], after_se
             reports.append(execution_report(order, p, event_ms, execution=status,
                                             status=status, cumulative=order.filled_quantity,
                                             cumulative_quote=order.filled_quote))
+    for list_id, owner in sorted({(o.order_list_id, o.user_id) for o in rows
+                                  if o.order_list_id is not None}):
+        out.setdefault(owner, []).append(list_status(conn, list_id, p, event_ms))
     return out
+
+
+def list_status(conn: Connection, list_id: int, p: Precisions, event_ms: int) -> dict:  # type: ignore[type-arg]
+    """A `listStatus` event of an OCO list, as its legs are now."""
+    legs = conn.execute(select(_orders).where(_orders.c.order_list_id == list_id)
+                        .order_by(_orders.c.id)).all()
+    live = any(leg.status in ("pending", "open", "partially_filled") for leg in legs)
+    return {
+        "e": "listStatus", "E": event_ms, "s": p.symbol, "g": list_id, "c": "OCO",
+        "l": "EXEC_STARTED" if live else "ALL_DONE", "L": "EXECUTING" if live else "ALL_DONE",
+        "r": "NONE", "C": f"oco-{list_id}", "T": ms(max(leg.updated_at for leg in legs)),
+        "O": [{"s": p.symbol, "i": leg.id, "c": leg.client_order_id or str(leg.id)}
+              for leg in legs],
+    }
 
 
 def balance_events(conn: Connection, after_tx: int, upto_tx: int,

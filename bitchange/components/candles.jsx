@@ -1,6 +1,7 @@
 // A candlestick + volume chart on TradingView's lightweight-charts (v5), for Reflex.
 // Props: `data` (every candle, replaces the series), `tail` (the last candles, applied as
-// live updates), `priceDecimals`. Times are unix seconds (UTC); values are for drawing only.
+// live updates), `priceDecimals`, `marks` (dashed price lines: the user's pending triggers,
+// `{price, title, side}`). Times are unix seconds (UTC); values are for drawing only.
 import { useEffect, useRef } from "react";
 import {
   CandlestickSeries,
@@ -20,10 +21,11 @@ function priceBar(c) {
   return { time: c.time, open: c.open, high: c.high, low: c.low, close: c.close };
 }
 
-export function Candles({ data, tail, priceDecimals, id, className, height }) {
+export function Candles({ data, tail, priceDecimals, marks, id, className, height }) {
   const box = useRef(null);
   const series = useRef(null);
   const lastTime = useRef(0);
+  const lines = useRef([]);
 
   useEffect(() => {
     const chart = createChart(box.current, {
@@ -97,6 +99,16 @@ export function Candles({ data, tail, priceDecimals, id, className, height }) {
       lastTime.current = c.time;
     }
   }, [tail]);
+
+  useEffect(() => {
+    const s = series.current;
+    if (!s) return;
+    for (const line of lines.current) s.candles.removePriceLine(line);
+    lines.current = Array.from(marks ?? []).map((m) => s.candles.createPriceLine({
+      price: Number(m.price), title: m.title, color: m.side === "buy" ? UP : DOWN,
+      lineWidth: 1, lineStyle: 2, axisLabelVisible: true,
+    }));
+  }, [marks]);
 
   return (
     <div

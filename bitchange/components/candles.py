@@ -9,7 +9,8 @@ _CHART_JS = rx.asset("candles.jsx", shared=True)
 
 
 class Candles(rx.NoSSRComponent):
-    """`data`: every candle (replaces the series); `tail`: live updates of the last candles."""
+    """`data`: every candle (replaces the series); `tail`: live updates of the last candles;
+    `marks`: dashed price lines (`price`, `title`, `side`), the user's pending triggers."""
 
     library = _CHART_JS.importable_path
     tag = "Candles"
@@ -18,6 +19,7 @@ class Candles(rx.NoSSRComponent):
     data: rx.Var[list[dict]]
     tail: rx.Var[list[dict]]
     price_decimals: rx.Var[int]
+    marks: rx.Var[list[dict]]
     height: rx.Var[str]
 
 

@@ -17,6 +17,7 @@ Usage::
 
 from bitchange.engine import gc_policy
 from bitchange.engine.book import OrderBook, Snapshot
+from bitchange.engine.triggers import trail_level
 from bitchange.engine.types import (
     STP,
     Accepted,
@@ -24,6 +25,7 @@ from bitchange.engine.types import (
     Event,
     Expired,
     MarketRules,
+    PendingOrder,
     Rejected,
     RestingOrder,
     Side,
@@ -31,6 +33,8 @@ from bitchange.engine.types import (
     SubmitResult,
     TimeInForce,
     Trade,
+    Trailing,
+    Triggered,
     fee_for,
 )
 
@@ -42,6 +46,7 @@ __all__ = [
     "Expired",
     "MarketRules",
     "OrderBook",
+    "PendingOrder",
     "Rejected",
     "RestingOrder",
     "Side",
@@ -50,6 +55,9 @@ __all__ = [
     "SubmitResult",
     "TimeInForce",
     "Trade",
+    "Trailing",
+    "Triggered",
     "fee_for",
     "gc_policy",
+    "trail_level",
 ]

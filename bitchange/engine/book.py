@@ -29,6 +29,7 @@ from bisect import bisect_left, insort
 from collections import deque
 from collections.abc import Iterable
 
+from bitchange.engine.triggers import Triggers
 from bitchange.engine.types import (
     BPS_DENOMINATOR,
     STP,
@@ -37,6 +38,7 @@ from bitchange.engine.types import (
     Event,
     Expired,
     MarketRules,
+    PendingOrder,
     Rejected,
     RestingOrder,
     Side,
@@ -44,6 +46,8 @@ from bitchange.engine.types import (
     SubmitResult,
     TimeInForce,
     Trade,
+    Trailing,
+    Triggered,
 )
 
 # Module-level aliases for the hot paths (attribute lookups on enum classes cost).
@@ -62,6 +66,7 @@ _PARTIAL = Status.PARTIALLY_FILLED
 _FILLED = Status.FILLED
 _EXPIRED = Status.EXPIRED
 _REJECTED = Status.REJECTED
+_PENDING = Status.PENDING
 _BPS = BPS_DENOMINATOR
 _NO_LIMIT = -(1 << 256)  # below every key: "match at any price" (kept an int)
 _COMPACT_MIN = 32  # tombstones tolerated per level before compaction is considered
@@ -96,9 +101,12 @@ class OrderBook:
         "_maker_bps",
         "_min_pq",
         "_orders",
+        "_partners",
+        "_pending",
         "_scale",
         "_taker_bps",
         "_tick",
+        "last_price",
         "rules",
     )
 
@@ -116,6 +124,10 @@ class OrderBook:
         self._ask_keys: list[int] = []  # -price ascending, best ask last
         self._orders: tuple[dict[int, _OrderState], ...] = tuple({} for _ in range(_SHARDS))
         self._last_id = -1
+        self._pending = Triggers()
+        # OCO: each linked order's partner, both ways, while both are live.
+        self._partners: dict[int, int] = {}
+        self.last_price: int | None = None  # the price of the market's last trade
 
     # --- commands -----------------------------------------------------------------
 
@@ -144,6 +156,22 @@ class OrderBook:
         if order_id <= self._last_id:
             return self._reject_id(order_id)
         self._last_id = order_id
+        result = self._limit(order_id, owner, side, price, quantity, tif, post_only, stp)
+        if result.filled or self._partners:
+            self._cascade(result.events)
+        return result
+
+    def _limit(
+        self,
+        order_id: int,
+        owner: int,
+        side: Side,
+        price: int,
+        quantity: int,
+        tif: TimeInForce,
+        post_only: bool,
+        stp: STP,
+    ) -> SubmitResult:
         # One combined test for the common valid case; diagnose only on failure.
         if (
             price <= 0
@@ -193,7 +221,10 @@ class OrderBook:
         level = self._levels.get(key)
         if level is None:
             level = self._new_level(key)
-        level.append(order_id)
+        if not level or level[-1] < order_id:
+            level.append(order_id)
+        else:  # a triggered stop-limit: its place in the queue is its id's, as on a reload
+            insort(level, order_id)
         level.qty += left
         self._orders[order_id & _MASK][order_id] = (left, owner, key, quantity)
         return _new(
@@ -221,6 +252,20 @@ class OrderBook:
         if order_id <= self._last_id:
             return self._reject_id(order_id)
         self._last_id = order_id
+        result = self._market(order_id, owner, side, quantity, quote_amount, stp)
+        if result.filled or self._partners:
+            self._cascade(result.events)
+        return result
+
+    def _market(
+        self,
+        order_id: int,
+        owner: int,
+        side: Side,
+        quantity: int | None,
+        quote_amount: int | None,
+        stp: STP,
+    ) -> SubmitResult:
         bad = self._diagnose_market(order_id, side, quantity, quote_amount, stp)
         if bad is not None:
             return bad
@@ -237,11 +282,112 @@ class OrderBook:
         events.append(_new(Expired, (order_id, left, "STP" if stopped else "MARKET_NO_LIQUIDITY")))
         return _new(SubmitResult, (order_id, _EXPIRED, filled, quote, fee, left, False, events))
 
+    def submit_conditional(self, order: PendingOrder) -> SubmitResult:
+        """Accept a conditional order: it waits, without touching the book, until the last
+        trade price meets its trigger (see ``PendingOrder``). Refused with
+        ``WOULD_TRIGGER`` if its stop condition is already met by the last price."""
+        order_id, owner, side, above, stop, delta, price, quantity, quote_amount, tif, stp, _ = (
+            order)
+        for value in (order_id, owner):
+            if type(value) is not int:
+                raise TypeError("order_id and owner must be int")
+        for value in (stop, delta, price, quantity, quote_amount):
+            if not (value is None or type(value) is int):
+                raise TypeError("stop_price, trailing_delta, price and sizes must be int or None")
+        if order_id <= self._last_id:
+            return self._reject_id(order_id)
+        self._last_id = order_id
+        if side != BUY and side != SELL:
+            return _reject(order_id, "INVALID_SIDE", f"Side must be BUY or SELL, got {side!r}")
+        if stop is None and delta is None:
+            return _reject(order_id, "STOP_MISSING", "Give a stop price or a trailing delta")
+        if stop is not None and (stop <= 0 or stop % self._tick):
+            return _reject(order_id, "STOP_PRICE", f"Stop price must be a positive multiple of "
+                           f"{self._tick}")
+        if delta is not None and not 0 < delta < _BPS:
+            return _reject(order_id, "TRAILING_DELTA", "Trailing delta must be 1..9999 bps")
+        if price is not None:
+            if quantity is None or quote_amount is not None:
+                return _reject(order_id, "LIMIT_SIZE", "A limit order is sized by quantity")
+            if (price <= 0 or quantity <= 0 or price % self._tick or quantity % self._lot
+                    or price * quantity < self._min_pq or tif not in _TIFS or stp not in _STPS):
+                return self._diagnose_limit(order_id, side, price, quantity, tif, False, stp)
+        else:
+            bad = self._diagnose_market(order_id, side, quantity, quote_amount, stp)
+            if bad is not None:
+                return bad
+        last = self.last_price
+        if stop is not None and last is not None and (last >= stop if above else last <= stop):
+            return _reject(order_id, "WOULD_TRIGGER", "Order would trigger immediately.")
+        if delta is not None and stop is None:
+            order = order._replace(extreme=last)  # tracks from the last price (or next trade)
+        else:
+            order = order._replace(extreme=None)
+        self._pending.add(order)
+        return _new(SubmitResult, (order_id, _PENDING, 0, 0, 0, quantity or quote_amount or 0,
+                                   False, [_new(Accepted, (order_id,))]))
+
+    def link(self, first: int, second: int) -> None:
+        """Make two live orders (resting or pending) an OCO pair: when either trades, expires
+        or triggers, the other is cancelled (reason ``"OCO"``) in the same command."""
+        for order_id in (first, second):
+            if order_id not in self and order_id not in self._pending:
+                raise ValueError(f"link: order {order_id} is neither resting nor pending")
+            if order_id in self._partners:
+                raise ValueError(f"link: order {order_id} is linked already")
+        if first == second:
+            raise ValueError("link: an order cannot be its own partner")
+        self._partners[first] = second
+        self._partners[second] = first
+
+    def restore_pending(self, order: PendingOrder) -> None:
+        """Put a pending order back as it was (its ``extreme`` included), without checks of
+        its trigger against the last price."""
+        if order.order_id in self or order.order_id in self._pending:
+            raise ValueError(f"restore_pending: order {order.order_id} is already in the book")
+        self._pending.add(order)
+        if order.order_id > self._last_id:
+            self._last_id = order.order_id
+
+    def update_pending(self, order: PendingOrder) -> None:
+        """Replace a pending order's state (its trailing extreme) with ``order``: another
+        process's copy of this book moved it. Its OCO link stays."""
+        if self._pending.remove(order.order_id) is None:
+            raise ValueError(f"update_pending: order {order.order_id} is not pending")
+        self._pending.add(order)
+
+    def get_pending(self, order_id: int) -> PendingOrder | None:
+        return self._pending.get(order_id)
+
+    def pending_orders(self) -> list[PendingOrder]:
+        """Every pending order by id, with its trailing state."""
+        return self._pending.orders()
+
+    def pending_count(self) -> int:
+        return len(self._pending)
+
+    def partner_of(self, order_id: int) -> int | None:
+        return self._partners.get(order_id)
+
+    def trigger_snapshot(self) -> tuple[int | None, tuple[PendingOrder, ...],
+                                        tuple[tuple[int, int], ...]]:
+        """Comparable image of the trigger state: last price, pending orders, OCO pairs."""
+        pairs = tuple(sorted((a, b) for a, b in self._partners.items() if a < b))
+        return self.last_price, tuple(self._pending.orders()), pairs
+
     def cancel(self, order_id: int, reason: str = "USER") -> Cancelled | Rejected:
-        """Remove a resting order. Unknown, filled, expired or already cancelled
-        orders are rejected with code ``ORDER_NOT_OPEN`` (the book keeps no history)."""
+        """Remove a resting or pending order (an OCO partner stays: cancel it too).
+        Unknown, filled, expired or already cancelled orders are rejected with code
+        ``ORDER_NOT_OPEN`` (the book keeps no history)."""
+        partner = self._partners.pop(order_id, None)
+        if partner is not None:
+            del self._partners[partner]
         state = self._orders[order_id & _MASK].pop(order_id, None)
         if state is None:
+            pending = self._pending.remove(order_id)
+            if pending is not None:
+                size = pending.quantity if pending.quantity is not None else pending.quote_amount
+                return _new(Cancelled, (order_id, size, reason))
             return _new(Rejected, (order_id, "ORDER_NOT_OPEN", f"Order {order_id} is not open"))
         left, _, key, _ = state
         level = self._levels[key]
@@ -393,6 +539,91 @@ class OrderBook:
         return side(self._bid_keys, 1), side(self._ask_keys, -1)
 
     # --- internals ----------------------------------------------------------------
+
+    def _cascade(self, events: list[Event]) -> None:
+        """What the command's trades set off, appended to ``events``: each trade ends its
+        OCO legs' partners, moves the last price and sets off the pending orders it meets
+        (``Triggers.move``); those run, in that order, one by one (each first cancels its
+        own partner), and their trades do the same, until nothing more is set off."""
+        pending = self._pending
+        partners = self._partners
+        if not pending and not partners:  # nothing waits: only the last price moves
+            for event in reversed(events):
+                if type(event) is Trade:
+                    self.last_price = event[5]
+                    return
+            return
+        queue: deque[tuple[PendingOrder, int]] = deque()
+        ended: set[int] = set()  # partners cancelled in this cascade
+        start = 0
+        last = self.last_price
+        while True:
+            for index in range(start, len(events)):
+                event = events[index]
+                kind = type(event)
+                if kind is Trade:
+                    if partners:
+                        self._end_partner(event[0], events, ended, queue)
+                        self._end_partner(event[1], events, ended, queue)
+                    price = event[5]
+                    if pending:
+                        hits, trails = pending.move(price, last is None or price >= last)
+                        if trails:
+                            events.extend(_new(Trailing, t) for t in trails)
+                        if hits:
+                            queue.extend((hit, price) for hit in hits)
+                    last = price
+                elif kind is Expired and partners:
+                    self._end_partner(event[0], events, ended, queue)
+            self.last_price = last
+            if not queue:
+                return
+            order, price = queue.popleft()
+            if order.order_id in ended:
+                continue
+            self._end_partner(order.order_id, events, ended, queue)
+            start = len(events)
+            self._run_triggered(order, price, events)
+
+    def _end_partner(self, order_id: int, events: list[Event], ended: set[int],
+                     queue: deque[tuple[PendingOrder, int]]) -> None:
+        partner = self._partners.pop(order_id, None)
+        if partner is None:
+            return
+        del self._partners[partner]
+        ended.add(partner)
+        state = self._orders[partner & _MASK].get(partner)
+        if state is not None:
+            events.append(self.cancel(partner, "OCO"))
+            return
+        order = self._pending.remove(partner)
+        if order is None:  # set off in this cascade already, waiting in its queue
+            order = next(hit for hit, _ in queue if hit.order_id == partner)
+        size = order.quantity if order.quantity is not None else order.quote_amount or 0
+        events.append(_new(Cancelled, (partner, size, "OCO")))
+
+    def _run_triggered(self, order: PendingOrder, price: int, events: list[Event]) -> None:
+        order_id, owner, side = order.order_id, order.owner, order.side
+        if order.price is not None:
+            result = self._limit(order_id, owner, side, order.price, order.quantity or 0,
+                                 order.tif, False, order.stp)
+        else:
+            result = self._market(order_id, owner, side, order.quantity, order.quote_amount,
+                                  order.stp)
+        if result.status is _REJECTED:  # the market's rules changed while it waited
+            size = order.quantity if order.quantity is not None else order.quote_amount or 0
+            events.append(_new(Triggered, (order_id, price, _EXPIRED, 0, 0, 0, size, False,
+                                           "TRIGGER_REJECTED")))
+            return
+        reason = ""
+        for event in result.events[1:]:  # its Accepted was at placement
+            if type(event) is Expired and event[0] == order_id:
+                reason = event[2]
+            else:
+                events.append(event)
+        events.append(_new(Triggered, (order_id, price, result.status, result.filled,
+                                       result.quote, result.fee, result.remaining,
+                                       result.resting, reason)))
 
     def _take(
         self,

@@ -49,6 +49,7 @@ class Status(StrEnum):
     FILLED = "FILLED"  # done, fully filled (a market-by-quote order may leave dust)
     EXPIRED = "EXPIRED"  # done, remainder expired (IOC/FOK/STP/market without liquidity)
     REJECTED = "REJECTED"  # failed a filter; the book was not touched
+    PENDING = "PENDING"  # a conditional order waiting for its trigger
 
 
 BPS_DENOMINATOR = 10_000
@@ -163,7 +164,34 @@ class Rejected(NamedTuple):
     message: str
 
 
-Event = Accepted | Trade | Cancelled | Expired | Rejected
+class Triggered(NamedTuple):
+    """A conditional order's trigger was met at trade price ``trigger_price`` and it ran as a
+    limit or market order; emitted AFTER the events of that run (its trades, makers' STP
+    expiries). The other fields summarise the run as ``SubmitResult`` does for a taker; its
+    own expiry is not a separate ``Expired`` event but ``reason`` here (``Expired.reason``,
+    or ``"TRIGGER_REJECTED"`` if the market's rules changed while it waited; '' if it did not
+    expire). So every ``Expired`` after a command's own run is a maker's."""
+
+    order_id: int
+    trigger_price: int
+    status: Status
+    filled: int
+    quote: int
+    fee: int
+    remaining: int
+    resting: bool
+    reason: str
+
+
+class Trailing(NamedTuple):
+    """A trailing order started tracking, or its extreme moved: ``extreme`` is the highest
+    (SELL) or lowest (BUY) trade price since it started tracking."""
+
+    order_id: int
+    extreme: int
+
+
+Event = Accepted | Trade | Cancelled | Expired | Rejected | Triggered | Trailing
 
 
 # --- results and resting orders ---------------------------------------------------
@@ -188,6 +216,32 @@ class SubmitResult(NamedTuple):
     remaining: int
     resting: bool
     events: list[Event]
+
+
+class PendingOrder(NamedTuple):
+    """A conditional order waiting for its trigger (``submit_conditional``, ``restore_pending``).
+
+    ``above``: the stop condition is "last price >= stop_price" (STOP_LOSS BUY, TAKE_PROFIT
+    SELL), else "last price <= stop_price" (STOP_LOSS SELL, TAKE_PROFIT BUY). Without a
+    ``trailing_delta`` (bps) the order triggers when the condition is met; with one, it starts
+    tracking then (at once if there is no ``stop_price``) and triggers after the price moves
+    against it by the delta from ``extreme`` (None until tracking starts). Once triggered it
+    runs as a limit order at ``price`` (with ``tif``) or, if ``price`` is None, as a market
+    order of ``quantity`` or (BUY) ``quote_amount``.
+    """
+
+    order_id: int
+    owner: int
+    side: Side
+    above: bool
+    stop_price: int | None
+    trailing_delta: int | None
+    price: int | None
+    quantity: int | None
+    quote_amount: int | None = None
+    tif: TimeInForce = TimeInForce.GTC
+    stp: STP = STP.EXPIRE_TAKER
+    extreme: int | None = None
 
 
 class RestingOrder(NamedTuple):

@@ -19,6 +19,7 @@ def market_row(r: rx.Var) -> rx.Component:
         rx.table.cell(r["tick"]), rx.table.cell(r["lot"]), rx.table.cell(r["min_notional"]),  # type: ignore[index]
         rx.table.cell(r["maker"] + " / " + r["taker"]),  # type: ignore[index]
         rx.table.cell(r["open_orders"], class_name="admin-market-open"),  # type: ignore[index]
+        rx.table.cell(r["pending_orders"], class_name="admin-market-pending"),  # type: ignore[index]
         rx.table.cell(rx.hstack(
             rx.cond(halted,
                     rx.button("Resume", size="1", variant="soft", color_scheme="green",
@@ -33,8 +34,9 @@ def market_row(r: rx.Var) -> rx.Component:
                                                   class_name="admin-market-cancel-all")),
                 rx.alert_dialog.content(
                     rx.alert_dialog.title("Cancel every open order in " + r["symbol"] + "?"),  # type: ignore[index]
-                    rx.alert_dialog.description("Funds held by those orders are released to "
-                                                "their owners. This cannot be undone."),
+                    rx.alert_dialog.description("Pending stop orders included. Funds held by "
+                                                "those orders are released to their owners. "
+                                                "This cannot be undone."),
                     rx.hstack(
                         rx.alert_dialog.cancel(rx.button("Keep them", variant="soft",
                                                          color_scheme="gray")),
@@ -92,7 +94,7 @@ def markets_card() -> rx.Component:
             rx.table.root(
                 rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in [
                     "Market", "Status", "Tick", "Lot", "Min total", "Fees (bps)",
-                    "Open orders", ""]])),
+                    "Open orders", "Pending stops", ""]])),
                 rx.table.body(rx.foreach(S.rows, market_row)),
                 size="1", width="100%", id="admin-markets",
             ),

@@ -87,7 +87,7 @@ def interval_button(interval: str) -> rx.Component:
 def chart_panel() -> rx.Component:
     return panel(
         panel_title("Chart", rx.hstack(*[interval_button(i) for i in INTERVALS], spacing="2")),
-        candles(data=S.candles, tail=S.candle_tail,
+        candles(data=S.candles, tail=S.candle_tail, marks=S.trigger_marks,
                 price_decimals=S.info["price_decimals"].to(int),
                 height="380px", id="price-chart"),
     )
@@ -245,28 +245,64 @@ def submit_area() -> rx.Component:
     )
 
 
+PRICED = (S.kind == "limit") | (S.kind == "stop_limit") | (S.kind == "oco")
+SPENDS = (S.kind == "market") | (S.kind == "stop_market") | (S.kind == "trailing")
+
+
+def conditional_fields() -> rx.Component:
+    """The stop (a trailing order's optional activation), the trailing distance and the OCO
+    stop leg's limit, for the kinds that have them."""
+    quote = S.info["quote"]
+    return rx.vstack(
+        rx.cond(
+            (S.kind == "stop_limit") | (S.kind == "stop_market") | (S.kind == "oco")
+            | (S.kind == "trailing"),
+            field(rx.cond(S.kind == "trailing", "Activation price (optional)", "Stop"),  # type: ignore[arg-type]
+                  S.stop, S.set_stop, quote, "order-stop", S.stop_error, placeholder="0"),
+        ),
+        rx.cond(S.kind == "oco",
+                field("Stop limit", S.stop_limit, S.set_stop_limit, quote, "order-stop-limit",
+                      S.stop_limit_error, placeholder="0")),
+        rx.cond(S.kind == "trailing",
+                field("Trail by", S.trail, S.set_trail, "%", "order-trail", S.trail_error,
+                      placeholder="1")),
+        spacing="3", width="100%",
+    )
+
+
 def order_form() -> rx.Component:
     return panel(
         rx.vstack(
             rx.hstack(side_button("BUY", "Buy", "grass"), side_button("SELL", "Sell", "tomato"),
                       spacing="2", width="100%"),
-            rx.hstack(kind_button("limit", "Limit"), kind_button("market", "Market"),
-                      spacing="2"),
+            rx.flex(kind_button("limit", "Limit"), kind_button("market", "Market"),
+                    kind_button("stop_limit", "Stop-limit"),
+                    kind_button("stop_market", "Stop-market"),
+                    kind_button("trailing", "Trailing"), kind_button("oco", "OCO"),
+                    spacing="2", wrap="wrap"),
+            conditional_fields(),
             rx.cond(
-                S.kind == "limit",
-                field("Price", S.price, S.set_price, S.info["quote"], "order-price",
-                      S.price_error, placeholder="0"),
+                PRICED,
+                field(rx.match(S.kind, ("stop_limit", "Limit price"),  # type: ignore[arg-type]
+                               ("oco", "Take-profit price"), "Price"),
+                      S.price, S.set_price, S.info["quote"], "order-price", S.price_error,
+                      placeholder="0"),
                 rx.text("Market orders fill at the best prices in the book.", size="1",
                         color_scheme="gray"),
             ),
-            field("Amount", S.amount, S.set_amount, S.info["base"], "order-amount",
-                  S.amount_error, placeholder="0"),
+            rx.cond(
+                ~(SPENDS & (S.side == "BUY")),
+                field("Amount", S.amount, S.set_amount, S.info["base"], "order-amount",
+                      S.amount_error, placeholder="0"),
+            ),
             rx.cond(S.signed_in, percent_buttons()),
             rx.cond(
-                (S.kind == "limit") | (S.side == "BUY"),
-                field(rx.cond(S.kind == "market", "Spend", "Total"), S.total, S.set_total,  # type: ignore[arg-type]
+                PRICED | (S.side == "BUY"),
+                field(rx.cond(PRICED, "Total", "Spend"), S.total, S.set_total,  # type: ignore[arg-type]
                       S.info["quote"], "order-total", S.total_error, placeholder="0"),
             ),
+            rx.cond(S.preview != "",
+                    rx.text(S.preview, size="2", id="order-preview", weight="medium")),
             options_row(),
             rx.hstack(rx.text("Est. fee", size="1", color_scheme="gray"),
                       rx.text(S.est_fee, size="1", id="order-fee", style=MONO),
@@ -352,10 +388,10 @@ def open_orders_table() -> rx.Component:
             ),
             justify="between", width="100%",
         ),
-        table(["Time", "Side", "Type", "Price", "Amount", "Filled", "Status", ""],
+        table(["Time", "Side", "Type", "Trigger", "Price", "Amount", "Filled", "Status", ""],
               rx.table.body(rx.foreach(S.open_orders, lambda r: rx.table.row(
                   rx.table.cell(r["time"]), rx.table.cell(side_badge(r)),
-                  *_cells(r, ["kind", "price", "amount", "filled", "status"]),
+                  *_cells(r, ["kind", "trigger", "price", "amount", "filled", "status"]),
                   rx.table.cell(rx.button("Cancel", size="1", variant="ghost", color_scheme="red",
                                           class_name="cancel-order",
                                           on_click=S.cancel_order(r["id"]))),

@@ -25,9 +25,11 @@ from bitchange.state.auth import client_ip, current_user
 from bitchange.state.events import event, off_loop
 from bitchange.trading import service
 from bitchange.trading.candles import INTERVALS
-from bitchange.trading.service import PlacedOrder, TradingError
+from bitchange.trading.service import OcoRequest, PlacedOrder, TradingError
 from bitchange.trading.views import (
+    FORM_KINDS,
     NO_DATA,
+    PRICED_KINDS,
     FormError,
     MarketSnapshot,
     MarketView,
@@ -36,11 +38,14 @@ from bitchange.trading.views import (
     amount_for_total,
     build_request,
     chart,
+    conditional_errors,
     estimate,
     form_errors,
     fraction_of_available,
+    last_trade_price,
     market_snapshot,
     market_view,
+    preview,
     private_view,
     valid_interval,
 )
@@ -71,6 +76,8 @@ def describe_placed(placed: PlacedOrder, mv: MarketView, side: str) -> str:
     because = EXPIRED_BECAUSE.get(placed.expired_because, "")
     if placed.status == "open":
         return f"Order #{placed.order_id} placed in the book"
+    if placed.status == "pending":
+        return f"Order #{placed.order_id} is waiting for its trigger"
     if placed.filled:
         rest = {"filled": "", "partially_filled": "; the rest rests in the book",
                 "expired": "; the rest was cancelled"}.get(placed.status, "")
@@ -104,6 +111,7 @@ class TradeState(rx.State):
     open_orders: list[dict[str, str]] = []
     history: list[dict[str, str]] = []
     my_trades: list[dict[str, str]] = []
+    trigger_marks: list[dict[str, str]] = []  # the chart's lines at pending trigger prices
     # --- the order form ---
     side: str = "BUY"
     kind: str = "limit"
@@ -113,6 +121,13 @@ class TradeState(rx.State):
     sized_by: str = "amount"
     tif: str = "GTC"
     post_only: bool = False
+    stop: str = ""
+    trail: str = ""
+    stop_limit: str = ""
+    stop_error: str = ""
+    trail_error: str = ""
+    stop_limit_error: str = ""
+    preview: str = ""  # a conditional order in plain words
     price_error: str = ""
     amount_error: str = ""
     total_error: str = ""
@@ -132,7 +147,8 @@ class TradeState(rx.State):
 
     def _form(self) -> OrderForm:
         return OrderForm(self.side, self.kind, self.price, self.amount, self.total,
-                         self.sized_by, self.tif, self.post_only)
+                         self.sized_by, self.tif, self.post_only, self.stop, self.trail,
+                         self.stop_limit)
 
     def _apply_market(self, snap: MarketSnapshot) -> None:
         self.info, self.bids, self.asks, self.spread = snap.info, snap.bids, snap.asks, snap.spread
@@ -182,6 +198,7 @@ class TradeState(rx.State):
         if user is None or view is None:
             self.balances, self._available_base, self._available_quote = EMPTY_BALANCES, 0, 0
             self.open_orders, self.history, self.my_trades = [], [], []
+            self.trigger_marks = []
             return
         balances = dict(view.balances)
         self._available_base = int(balances.pop("base_raw"))
@@ -189,6 +206,7 @@ class TradeState(rx.State):
         self.balances = balances
         self.open_orders, self.history, self.my_trades = (view.open_orders, view.history,
                                                           view.trades)
+        self.trigger_marks = view.trigger_marks
 
     def _refresh_private(self) -> CurrentUser | None:
         user, view = self._load_private()
@@ -209,9 +227,12 @@ class TradeState(rx.State):
         if mv is None:
             return
         self.est_total, self.est_fee = estimate(self._form(), mv)
-        if self.kind == "limit" and self.sized_by == "amount":
+        if self.kind in PRICED_KINDS and self.sized_by == "amount":
             self.total = self.est_total  # a limit order's total follows its price and amount
         self.price_error, self.amount_error, self.total_error = form_errors(self._form(), mv)
+        self.stop_error, self.trail_error, self.stop_limit_error = conditional_errors(
+            self._form(), mv)
+        self.preview = preview(self._form(), mv, last_trade_price(self.market))
         self.form_error = ""
 
     # --- page load ---
@@ -265,15 +286,35 @@ class TradeState(rx.State):
         self.side = "SELL" if side == "SELL" else "BUY"
         if self.kind == "market" and self.side == "SELL":
             self.sized_by = "amount"
+        if self.kind in ("stop_market", "trailing"):
+            self.sized_by = "total" if self.side == "BUY" else "amount"
         self.notice = ""
         self._revalidate()
 
     @event
     def set_kind(self, kind: str) -> None:
-        self.kind = "market" if kind == "market" else "limit"
-        self.sized_by = "amount"
-        if self.kind == "market":
-            self.post_only, self.tif, self.total = False, "GTC", ""
+        self.kind = kind if kind in FORM_KINDS else "limit"
+        self.sized_by = "total" if self.kind in ("stop_market", "trailing") and (
+            self.side == "BUY") else "amount"
+        if self.kind != "limit":
+            self.post_only, self.tif = False, "GTC"
+        if self.kind not in PRICED_KINDS:
+            self.total = ""
+        self._revalidate()
+
+    @event
+    def set_stop(self, value: str) -> None:
+        self.stop = value[:40]
+        self._revalidate()
+
+    @event
+    def set_trail(self, value: str) -> None:
+        self.trail = value[:12]
+        self._revalidate()
+
+    @event
+    def set_stop_limit(self, value: str) -> None:
+        self.stop_limit = value[:40]
         self._revalidate()
 
     @event
@@ -292,14 +333,14 @@ class TradeState(rx.State):
         mv = self._view()
         if mv is None:
             return
-        if self.kind == "market":
+        if self.kind in ("market", "stop_market", "trailing"):
             if self.side == "BUY":
                 self.sized_by, self.amount = "total", ""
         else:
             # A typed total sets the amount (down to the lot) and is kept as typed.
             self.amount, self.sized_by = amount_for_total(self.total, self.price, mv), "total"
         self._revalidate()
-        if self.kind == "limit":
+        if self.kind in PRICED_KINDS:
             self.sized_by = "amount"
 
     @event
@@ -318,7 +359,8 @@ class TradeState(rx.State):
     def pick_price(self, price: str) -> None:
         """A click on a book level or a trade: its plain price goes into the form, checked like
         typed text (a forged "1,5" is refused, never read as 15)."""
-        self.kind = "limit"
+        if self.kind not in PRICED_KINDS:
+            self.kind = "limit"
         self.price = price[:40]
         self._revalidate()
 
@@ -351,7 +393,7 @@ class TradeState(rx.State):
         """One rule for the form: an error about one field shows beside that field only; the
         form message says only what is about no single field. Either replaces the notice."""
         self.notice = ""
-        if exc.field in ("price", "amount", "total"):
+        if exc.field in ("price", "amount", "total", "stop", "trail", "stop_limit"):
             setattr(self, f"{exc.field}_error", str(exc))
         else:
             self.form_error = str(exc)
@@ -371,12 +413,18 @@ class TradeState(rx.State):
         if mv is None:
             self.form_error = "Unknown market"
             return
-        if self.price_error or self.amount_error or self.total_error:
+        if (self.price_error or self.amount_error or self.total_error or self.stop_error
+                or self.trail_error or self.stop_limit_error):
             return  # each is already said beside its field
         try:
-            request = build_request(self._form(), mv)
+            request = build_request(self._form(), mv, last_trade_price(self.market))
             ratelimits.check("order", TradingError, ip=client_ip(self), account=user.user_id)
-            placed = service.place_order(user.user_id, self.market, request)
+            if isinstance(request, OcoRequest):
+                placed = service.place_oco(user.user_id, self.market, request).above
+                placed_kind = "OCO"
+            else:
+                placed = service.place_order(user.user_id, self.market, request)
+                placed_kind = ""
         except FormError as exc:
             self._refused(exc)
             return
@@ -384,7 +432,8 @@ class TradeState(rx.State):
             self.form_error = str(exc)
             self._refresh_private()
             return
-        self.notice = describe_placed(placed, mv, request.side)
+        self.notice = (f"OCO #{placed.order_id} placed: both orders wait" if placed_kind
+                       else describe_placed(placed, mv, request.side))
         self.amount = self.total = ""
         self.est_total = self.est_fee = ""
         self._refresh_private()

@@ -74,7 +74,7 @@ def orders_of(conn: Connection, user_id: int, symbol: str | None = None, *, open
     query = select(_orders).where(_orders.c.user_id == user_id)
     if symbol:
         query = query.where(_orders.c.symbol == symbol)
-    statuses = ("open", "partially_filled")
+    statuses = ("pending", "open", "partially_filled")  # live: pending, or in the book
     query = query.where(_orders.c.status.in_(statuses) if open_only
                         else _orders.c.status.not_in(statuses))
     return list(conn.execute(query.order_by(_orders.c.id.desc()).limit(limit)))

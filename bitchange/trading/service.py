@@ -20,7 +20,8 @@ from __future__ import annotations
 import logging
 import threading
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 from sqlalchemy import Connection, bindparam, literal_column, or_, select, update
 
@@ -31,19 +32,24 @@ from bitchange.db.models import LedgerAccount, Market, User
 from bitchange.db.prepared import Prepared, insert_row
 from bitchange.engine import (
     STP,
+    Cancelled,
     Expired,
     MarketRules,
     OrderBook,
+    PendingOrder,
     Rejected,
     RestingOrder,
     Side,
     Status,
     TimeInForce,
     Trade,
+    Trailing,
+    Triggered,
 )
 from bitchange.ledger import InsufficientFunds
 from bitchange.money import MAX_MINOR
 from bitchange.ops import metrics
+from bitchange.trading import conditional
 from bitchange.trading.candles import record_trades
 from bitchange.trading.filters import Filters
 from bitchange.trading.markets import (
@@ -64,12 +70,15 @@ _sequences = MarketSequence.__table__
 _users = User.__table__
 _ledger_accounts = LedgerAccount.__table__
 
-OPEN_STATUSES = ("open", "partially_filled")
+OPEN_STATUSES = ("open", "partially_filled")  # resting in the book
+PENDING = "pending"  # a conditional order waiting for its trigger
+LIVE_STATUSES = (PENDING, *OPEN_STATUSES)  # what a trader can still cancel
 _STATUS = {
     Status.NEW: "open",
     Status.PARTIALLY_FILLED: "partially_filled",
     Status.FILLED: "filled",
     Status.EXPIRED: "expired",
+    Status.PENDING: PENDING,
 }
 
 
@@ -77,7 +86,8 @@ class TradingError(ValueError):
     """A refused order or cancel; the message is shown to the trader. Nothing was written.
     `reason` names the rule for programs (the API maps it to Binance's codes): PRICE_FILTER,
     LOT_SIZE, MARKET_LOT_SIZE, NOTIONAL, INSUFFICIENT_BALANCE, MARKET_CLOSED, WOULD_TAKE,
-    DUPLICATE_ORDER, UNKNOWN_ORDER, ACCOUNT_DISABLED, NO_LIQUIDITY; '' for anything else."""
+    DUPLICATE_ORDER, UNKNOWN_ORDER, ACCOUNT_DISABLED, NO_LIQUIDITY, WOULD_TRIGGER,
+    TRAILING_DELTA, STOP_PRICE, OCO_PRICES, OCO_TYPES; '' for anything else."""
 
     def __init__(self, message: str, reason: str = "") -> None:
         super().__init__(message)
@@ -100,6 +110,23 @@ class OrderRequest:
     post_only: bool = False
     stp: str = "EXPIRE_TAKER"  # self-trade prevention: EXPIRE_TAKER | EXPIRE_MAKER | EXPIRE_BOTH
     client_order_id: str | None = None  # unique among the user's open orders of the market
+    # A conditional order (see `trading.conditional`): STOP_LOSS | TAKE_PROFIT; `kind` is what
+    # runs when it triggers (limit at `price`, or market).
+    stop_type: str | None = None
+    stop_price: int | None = None  # quote minor units per whole base unit
+    trailing_delta: int | None = None  # bps
+
+
+@dataclass(frozen=True)
+class OcoRequest:
+    """An OCO list (Binance `orderList/oco`): two legs of one side and quantity, one above the
+    last price and one below; each leg is an `OrderRequest` (a limit maker is a post-only
+    limit; the others are conditional)."""
+
+    side: str
+    quantity: int
+    above: OrderRequest
+    below: OrderRequest
 
 
 @dataclass(frozen=True)
@@ -115,6 +142,15 @@ class PlacedOrder:
     # Why the rest of it ended without a fill (the engine's `Expired.reason`: IOC, FOK, STP,
     # MARKET_NO_LIQUIDITY, INSUFFICIENT_BUDGET); '' unless the status is expired.
     expired_because: str = ""
+    # The conditional orders this order's trades set off (in activation order).
+    triggered: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class PlacedList:
+    order_list_id: int
+    above: PlacedOrder
+    below: PlacedOrder
 
 
 class _LiveBook:
@@ -206,6 +242,60 @@ def open_orders_of_market(conn: Connection, symbol: str) -> list[RestingOrder]:
             for r in rows]
 
 
+class _BookRow(NamedTuple):
+    """An order row as the book needs it (the columns of `_BOOK_COLUMNS`)."""
+
+    id: int
+    user_id: int
+    side: str
+    kind: str
+    tif: str
+    price: int | None
+    quantity: int | None
+    quote_amount: int | None
+    remaining: int
+    status: str
+    stop_type: str | None
+    stop_price: int | None
+    trailing_delta: int | None
+    trail_extreme: int | None
+    order_list_id: int | None
+
+
+_BOOK_COLUMNS = (_orders.c.id, _orders.c.user_id, _orders.c.side, _orders.c.kind,
+                 _orders.c.tif, _orders.c.price, _orders.c.quantity, _orders.c.quote_amount,
+                 _orders.c.remaining, _orders.c.status, _orders.c.stop_type,
+                 _orders.c.stop_price, _orders.c.trailing_delta, _orders.c.trail_extreme,
+                 _orders.c.order_list_id)
+
+
+def _load_conditional(conn: Connection, book: OrderBook, symbol: str) -> None:
+    """The market's pending orders, OCO links and last price into a freshly loaded book."""
+    rows = conn.execute(select(*_BOOK_COLUMNS).where(
+        _orders.c.symbol == symbol, _orders.c.status == PENDING).order_by(_orders.c.id)).all()
+    for row in rows:
+        book.restore_pending(conditional.pending_of(row))
+    legs = conn.execute(select(_orders.c.id, _orders.c.order_list_id).where(
+        _orders.c.symbol == symbol, _orders.c.order_list_id.is_not(None),
+        _orders.c.status.in_(LIVE_STATUSES)).order_by(_orders.c.id)).all()
+    _link_lists(book, legs)
+    book.last_price = _LAST_PRICE.scalar(conn, {"symbol": symbol})
+
+
+def _link_lists(book: OrderBook, legs: list) -> None:  # type: ignore[type-arg]
+    """Link the OCO pairs among `legs` ((id, order_list_id) of live orders) not linked yet."""
+    by_list: dict[int, list[int]] = defaultdict(list)
+    for order_id, list_id in legs:
+        by_list[list_id].append(order_id)
+    for ids in by_list.values():
+        if len(ids) == 2 and book.partner_of(ids[0]) is None:
+            book.link(*ids)
+
+
+_LAST_PRICE = Prepared(select(_sequences.c.last_price)
+                       .where(_sequences.c.symbol == bindparam("symbol")))
+
+
 def _book(conn: Connection, live: _LiveBook, symbol: str, seq: int) -> OrderBook:
     """The in-memory book as of the database's `seq`: if other writers moved the market, the
     orders they changed are applied to it; after a rules change, or when that fails, it is
@@ -230,6 +320,7 @@ def _book(conn: Connection, live: _LiveBook, symbol: str, seq: int) -> OrderBook
         base, quote = infos[market.base], infos[market.quote]
         book = OrderBook(rules_for(market, base))
         book.load(open_orders_of_market(conn, symbol))
+        _load_conditional(conn, book, symbol)
         live.book, live.seq = book, seq
         live.market, live.base, live.quote = market, base, quote
     return live.book
@@ -238,44 +329,70 @@ def _book(conn: Connection, live: _LiveBook, symbol: str, seq: int) -> OrderBook
 def _catch_up(conn: Connection, book: OrderBook, symbol: str, since: int) -> None:
     """Make the book match the orders changed after seq `since`: each is set to its row's
     state, so applying a change twice is harmless. Removals and fills first, then the new
-    orders in id order (a new bid may rest where a removed ask was)."""
+    orders in id order (a new bid may rest where a removed ask was); pending orders and
+    their trailing state likewise, then the OCO links of the new legs and the last price."""
     cursor = _CHANGED_ORDERS.execute(conn, {"symbol": symbol, "since": since})
     rows = cursor.fetchall()
     cursor.close()
-    added = []
-    for order_id, owner, side, price, quantity, remaining, status in rows:
-        resting = book.get(order_id)
-        if status not in OPEN_STATUSES:
-            if resting is not None:
+    added: list[RestingOrder] = []
+    pending: list[PendingOrder] = []
+    legs = []
+    for raw in rows:
+        row = _BookRow(*raw)
+        order_id, status = row.id, row.status
+        if status == PENDING:
+            order = conditional.pending_of(row)
+            current = book.get_pending(order_id)
+            if current is None:
+                pending.append(order)
+            elif current != order:
+                book.update_pending(order)
+        else:
+            if book.get_pending(order_id) is not None:  # triggered or cancelled meanwhile
                 book.cancel(order_id)
-        elif resting is None:
-            added.append(RestingOrder(order_id, owner, Side(side), price, quantity, remaining))
-        elif resting.remaining != remaining:
-            book.reduce(order_id, remaining)
-    for order in added:
-        book.restore(order)
+            resting = book.get(order_id)
+            if status not in OPEN_STATUSES:
+                if resting is not None:
+                    book.cancel(order_id)
+            elif resting is None:
+                added.append(RestingOrder(order_id, row.user_id, Side(row.side), row.price,
+                                          row.quantity, row.remaining))
+            elif resting.remaining != row.remaining:
+                book.reduce(order_id, row.remaining)
+        if row.order_list_id is not None and status in LIVE_STATUSES:
+            legs.append((order_id, row.order_list_id))
+    for resting_order in added:
+        book.restore(resting_order)
+    for order in pending:
+        book.restore_pending(order)
+    _link_lists(book, legs)
+    book.last_price = _LAST_PRICE.scalar(conn, {"symbol": symbol})
 
 
 _RULES_SEQ = Prepared(select(_sequences.c.rules_seq)
                       .where(_sequences.c.symbol == bindparam("symbol")))
 _CHANGED_ORDERS = Prepared(
-    select(_orders.c.id, _orders.c.user_id, _orders.c.side, _orders.c.price, _orders.c.quantity,
-           _orders.c.remaining, _orders.c.status)
+    select(*_BOOK_COLUMNS)
     .where(_orders.c.symbol == bindparam("symbol"), _orders.c.book_seq > bindparam("since"))
     .order_by(_orders.c.id))
 
 
 _BUMP = Prepared(update(_sequences).where(_sequences.c.symbol == bindparam("b_symbol"))
                  .values(seq=bindparam("b_seq")))
+_BUMP_PRICE = Prepared(update(_sequences).where(_sequences.c.symbol == bindparam("b_symbol"))
+                       .values(seq=bindparam("b_seq"), last_price=bindparam("b_price")))
 _BUMP_RULES = Prepared(update(_sequences).where(_sequences.c.symbol == bindparam("b_symbol"))
                        .values(seq=bindparam("b_seq"), rules_seq=bindparam("b_seq")))
 
 
 def _bump(conn: Connection, live: _LiveBook, symbol: str, seq: int, *,
-          rules: bool = False) -> None:
+          rules: bool = False, last_price: int | None = None) -> None:
     """The market moved to `seq + 1`; `rules`: its rules or status changed, so other
-    processes reload it rather than catch up."""
-    (_BUMP_RULES if rules else _BUMP).execute(conn, {"b_symbol": symbol, "b_seq": seq + 1})
+    processes reload it rather than catch up; `last_price`: it traded, last at that price."""
+    if last_price is not None:
+        _BUMP_PRICE.execute(conn, {"b_symbol": symbol, "b_seq": seq + 1, "b_price": last_price})
+    else:
+        (_BUMP_RULES if rules else _BUMP).execute(conn, {"b_symbol": symbol, "b_seq": seq + 1})
     live.seq = seq + 1
 
 
@@ -430,10 +547,10 @@ def _place(conn: Connection, live: _LiveBook, seq: int, user_id: int, symbol: st
     if not market.is_active:
         raise TradingError(f"{symbol} is halted: new orders are not accepted", "MARKET_CLOSED")
     _validate(request, market, base, quote)
-    if request.client_order_id is not None and _CLIENT_ID_OPEN.scalar(conn, {
-            "symbol": symbol, "user_id": user_id, "client_id": request.client_order_id}):
-        raise TradingError("You already have an open order with this client order id",
-                           "DUPLICATE_ORDER")
+    _check_client_id(conn, user_id, symbol, request)
+    if request.stop_type is not None:
+        _check_conditional(request, book, market, base, quote)
+        return _place_pending(conn, live, seq, account, user_id, symbol, [request])[0]
     if request.post_only and _would_take(book, request.side, request.price):  # type: ignore[arg-type]
         raise TradingError("Post-only order would trade immediately", "WOULD_TAKE")
     held_asset, hold = _hold_needed(request, book, user_id, market, base, quote)
@@ -456,14 +573,8 @@ def _place(conn: Connection, live: _LiveBook, seq: int, user_id: int, symbol: st
         raise _insufficient(held_asset, hold, available, base, quote)
 
     moment = now()
-    order_id = _NEW_ORDER.scalar(conn, {
-        "symbol": symbol, "user_id": user_id, "side": request.side, "kind": request.kind,
-        "tif": request.tif, "post_only": request.post_only, "price": request.price,
-        "quantity": request.quantity, "quote_amount": request.quote_amount, "remaining": 0,
-        "filled_quantity": 0, "filled_quote": 0, "fee_total": 0, "held_asset": held_asset,
-        "held_amount": hold, "status": "open", "book_seq": seq + 1,
-        "client_order_id": request.client_order_id, "created_at": moment, "updated_at": moment,
-    })
+    order_id = _NEW_ORDER.scalar(conn, _order_row(symbol, user_id, request, held_asset, hold,
+                                                  "open", seq, moment))
     live.touched = True
     side = Side(request.side)
     with metrics.MATCHING.labels(symbol).time():
@@ -481,16 +592,8 @@ def _place(conn: Connection, live: _LiveBook, seq: int, user_id: int, symbol: st
         rejected = next(e for e in result.events if isinstance(e, Rejected))
         raise TradingError(rejected.message)
 
-    trades = [e for e in result.events if isinstance(e, Trade)]
-    affected = {user_id}
-    movements: list[ledger.Movement] = []
-    if trades:
-        affected |= _settle(conn, trades, market, account, user_id, moment, seq + 1,
-                            movements)
-        record_trades(conn, symbol, trades, moment)
-    expired = _holds_of(conn, [e.order_id for e in result.events
-                               if isinstance(e, Expired) and e.order_id != order_id])
-
+    # What this order still holds when its own run ends (the rest of the command may trade
+    # it further as a maker: stop orders its trades set off).
     spent = result.quote if side is Side.BUY else result.filled
     still_held = 0
     if result.resting:
@@ -499,11 +602,23 @@ def _place(conn: Connection, live: _LiveBook, seq: int, user_id: int, symbol: st
     release = hold - spent - still_held
     if release < 0:
         raise RuntimeError(f"order {order_id} spent more than it held ({spent} > {hold})")
+    movements: list[ledger.Movement] = []
     if release:
         movements += ledger.release_movements(account, held_asset, release)
-    # The hold, every fill's settlement and the release: one ledger transaction per order.
-    ledger.lock_balances(conn, [(m.account_id, m.asset) for m in held + movements]
-                         + [(h.account, h.asset) for h in expired])
+    # Its own expiry (a resting order can only be expired later, as a maker).
+    own_expiry = next((e for e in result.events
+                       if isinstance(e, Expired) and e.order_id == order_id), None
+                      ) if result.status is Status.EXPIRED else None
+    _TAKER_DONE.execute(conn, {
+        "t_id": order_id, "t_filled": result.filled, "t_quote": result.quote,
+        "t_fee": result.fee, "t_remaining": result.remaining if result.resting else 0,
+        "t_held": still_held, "t_status": _STATUS[result.status], "t_at": moment,
+        "t_book_seq": seq + 1,
+    })
+    affected = _record_command(conn, live, symbol, seq, result.events,
+                               {user_id: account}, own_expiry, moment, movements)
+    # The hold, every fill's settlement and the releases: one ledger transaction per command.
+    ledger.lock_balances(conn, [(m.account_id, m.asset) for m in held + movements])
     journal = ledger.Journal(conn, "order", ref_type="order", ref_id=order_id)
     try:
         journal.apply(held)
@@ -513,20 +628,163 @@ def _place(conn: Connection, live: _LiveBook, seq: int, user_id: int, symbol: st
     if movements:
         journal.apply(movements)
     journal.close()
-    for expired_hold in expired:
-        affected.add(_close_order(conn, expired_hold, "expired", moment, seq + 1))
-    _TAKER_DONE.execute(conn, {
-        "t_id": order_id, "t_filled": result.filled, "t_quote": result.quote,
-        "t_fee": result.fee, "t_remaining": result.remaining if result.resting else 0,
-        "t_held": still_held, "t_status": _STATUS[result.status], "t_at": moment,
-        "t_book_seq": seq + 1,
-    })
-    _bump(conn, live, symbol, seq)
-    expired_because = next((e.reason for e in result.events
-                            if isinstance(e, Expired) and e.order_id == order_id), "")
+    _bump(conn, live, symbol, seq, last_price=book.last_price if result.filled else None)
+    trades = sum(1 for e in result.events if isinstance(e, Trade) and e.taker_order_id == order_id)
     return PlacedOrder(order_id, _STATUS[result.status], result.filled, result.quote,
-                       result.fee, result.remaining, len(trades), frozenset(affected),
-                       expired_because)
+                       result.fee, result.remaining, trades, frozenset(affected),
+                       own_expiry.reason if own_expiry is not None else "",
+                       tuple(e.order_id for e in result.events if isinstance(e, Triggered)))
+
+
+def _check_client_id(conn: Connection, user_id: int, symbol: str,
+                     request: OrderRequest) -> None:
+    if request.client_order_id is not None and _CLIENT_ID_OPEN.scalar(conn, {
+            "symbol": symbol, "user_id": user_id, "client_id": request.client_order_id}):
+        raise TradingError("You already have an open order with this client order id",
+                           "DUPLICATE_ORDER")
+
+
+def _check_conditional(request: OrderRequest, book: OrderBook, market: MarketInfo,
+                       base: AssetInfo, quote: AssetInfo) -> None:
+    try:
+        conditional.check(request, filters_of(market, base, quote), book.last_price)
+    except conditional.ConditionalProblem as problem:
+        raise TradingError(str(problem), problem.reason) from None
+
+
+def _order_row(symbol: str, user_id: int, request: OrderRequest, held_asset: str, hold: int,
+               status: str, seq: int, moment) -> dict:  # type: ignore[no-untyped-def,type-arg]
+    return {
+        "symbol": symbol, "user_id": user_id, "side": request.side, "kind": request.kind,
+        "tif": request.tif, "post_only": request.post_only, "price": request.price,
+        "quantity": request.quantity, "quote_amount": request.quote_amount, "remaining": 0,
+        "filled_quantity": 0, "filled_quote": 0, "fee_total": 0, "held_asset": held_asset,
+        "held_amount": hold, "status": status, "book_seq": seq + 1,
+        "client_order_id": request.client_order_id, "created_at": moment,
+        "updated_at": moment, "stop_type": request.stop_type,
+        "stop_price": request.stop_price, "trailing_delta": request.trailing_delta,
+    }
+
+
+def _pending_hold(request: OrderRequest, base: AssetInfo, quote: AssetInfo) -> tuple[str, int]:
+    """What a conditional order holds from its acceptance: its limit's hold; a stop-market
+    sell its quantity; a stop-market buy its budget."""
+    if request.side == "SELL":
+        return base.code, request.quantity or 0
+    if request.kind == "limit":
+        return quote.code, request.price * request.quantity // 10**base.precision  # type: ignore[operator]
+    return quote.code, request.quote_amount or 0
+
+
+def _place_pending(conn: Connection, live: _LiveBook, seq: int, account: int, user_id: int,
+                   symbol: str, requests: list[OrderRequest],
+                   holds: list[int] | None = None) -> list[PlacedOrder]:
+    """Accept orders that wait: conditional ones (pending) and limit makers (resting), all
+    of one trader, holding their funds now; two of them are an OCO list. `holds`: what each
+    holds, if not its own need (an OCO's legs share one hold)."""
+    book = live.book
+    base, quote = live.base, live.quote
+    assert book is not None and base is not None and quote is not None
+    needs = [_pending_hold(r, base, quote) for r in requests]
+    amounts = holds if holds is not None else [amount for _, amount in needs]
+    asset = needs[0][0]
+    total = sum(amounts)
+    if total >= MAX_MINOR:
+        raise TradingError("The order is too large")
+    available = ledger.available(conn, account, asset)
+    if available < total:
+        raise _insufficient(asset, total, available, base, quote)
+    moment = now()
+    ids = []
+    for request, amount in zip(requests, amounts, strict=True):
+        status = PENDING if request.stop_type is not None else "open"
+        ids.append(_NEW_ORDER.scalar(conn, _order_row(symbol, user_id, request, asset, amount,
+                                                      status, seq, moment)))
+    if len(ids) == 2:
+        conn.execute(update(_orders).where(_orders.c.id.in_(ids)).values(order_list_id=ids[0]))
+    live.touched = True
+    placed = []
+    for order_id, request in zip(ids, requests, strict=True):
+        side = Side(request.side)
+        if request.stop_type is None:  # an OCO's limit maker
+            result = book.submit_limit(order_id, user_id, side, request.price,
+                                       request.quantity, TimeInForce.GTC, True)
+        else:
+            result = book.submit_conditional(PendingOrder(
+                order_id, user_id, side, conditional.is_above(request.stop_type, request.side),
+                request.stop_price, request.trailing_delta,
+                request.price if request.kind == "limit" else None, request.quantity,
+                request.quote_amount, TimeInForce(request.tif)))
+        if result.status is Status.REJECTED:  # checked above; the book is dropped with it
+            rejected = next(e for e in result.events if isinstance(e, Rejected))
+            raise TradingError(rejected.message)
+        if result.status is Status.NEW:
+            conn.execute(update(_orders).where(_orders.c.id == order_id)
+                         .values(remaining=result.remaining))
+        pending = book.get_pending(order_id)
+        if pending is not None and pending.extreme is not None:  # trailing from the last price
+            conn.execute(update(_orders).where(_orders.c.id == order_id)
+                         .values(trail_extreme=pending.extreme))
+        placed.append(PlacedOrder(order_id, _STATUS[result.status], 0, 0, 0,
+                                  result.remaining, 0, frozenset({user_id})))
+    if len(ids) == 2:
+        book.link(*ids)
+    held = ledger.hold_movements(account, asset, total) if total else []
+    if held:
+        ledger.lock_balances(conn, [(m.account_id, m.asset) for m in held])
+        journal = ledger.Journal(conn, "order", ref_type="order", ref_id=ids[0])
+        try:
+            journal.apply(held)
+        except InsufficientFunds:  # spent meanwhile, on another market
+            raise _insufficient(asset, total, ledger.available(conn, account, asset), base,
+                                quote) from None
+        journal.close()
+    _bump(conn, live, symbol, seq)
+    return placed
+
+
+def place_oco(user_id: int, symbol: str, request: OcoRequest) -> PlacedList:
+    """Place an OCO list: both legs wait (a limit maker rests, a conditional leg is pending);
+    when one triggers or trades, even partly, the other is cancelled in the same transaction.
+    The legs share one hold: a SELL's quantity, a BUY's larger limit total."""
+
+    def work(conn: Connection, live: _LiveBook, seq: int) -> PlacedList:
+        account = _check_trader(conn, user_id)
+        book = _book(conn, live, symbol, seq)
+        market, base, quote = live.market, live.base, live.quote
+        assert market is not None and base is not None and quote is not None
+        if not market.is_active:
+            raise TradingError(f"{symbol} is halted: new orders are not accepted",
+                               "MARKET_CLOSED")
+        legs = [replace(leg, side=request.side, quantity=request.quantity)
+                for leg in (request.above, request.below)]
+        for leg in legs:
+            if leg.kind == "market" and leg.side == "BUY":
+                raise TradingError("A buy OCO's legs are limit orders (a stop-limit, a "
+                                   "take-profit-limit or a limit maker)", "OCO_TYPES")
+            _validate(leg, market, base, quote)
+            _check_client_id(conn, user_id, symbol, leg)
+            if leg.stop_type is not None:
+                _check_conditional(leg, book, market, base, quote)
+            elif not leg.post_only:
+                raise TradingError("An OCO's limit leg must be a limit maker", "OCO_TYPES")
+            elif _would_take(book, leg.side, leg.price):  # type: ignore[arg-type]
+                raise TradingError("Order would immediately match and take.", "WOULD_TAKE")
+        try:
+            conditional.check_oco(request.side, legs[0], legs[1], book.last_price)
+        except conditional.ConditionalProblem as problem:
+            raise TradingError(str(problem), problem.reason) from None
+        # One hold for the list, carried by the leg that can trade as a maker (it needs all of
+        # its own); a triggered leg takes over its partner's share before it runs.
+        needs = [_pending_hold(leg, base, quote)[1] for leg in legs]
+        carrier = 1 if legs[1].stop_type is None else 0
+        holds = [0, 0]
+        holds[carrier] = needs[carrier]
+        holds[1 - carrier] = max(needs) - needs[carrier]
+        above, below = _place_pending(conn, live, seq, account, user_id, symbol, legs, holds)
+        return PlacedList(above.order_id, above, below)
+
+    return _run_on_market(symbol, work)
 
 
 def _insufficient(asset: str, needed: int, available: int, base: AssetInfo,
@@ -539,12 +797,13 @@ def _insufficient(asset: str, needed: int, available: int, base: AssetInfo,
 _NEW_ORDER = insert_row(_orders, [
     "symbol", "user_id", "side", "kind", "tif", "post_only", "price", "quantity", "quote_amount",
     "remaining", "filled_quantity", "filled_quote", "fee_total", "held_asset", "held_amount",
-    "status", "book_seq", "client_order_id", "created_at", "updated_at"], returning="id")
+    "status", "book_seq", "client_order_id", "created_at", "updated_at", "stop_type",
+    "stop_price", "trailing_delta"], returning="id")
 _CLIENT_ID_OPEN = Prepared(select(_orders.c.id).where(
     _orders.c.user_id == bindparam("user_id"), _orders.c.symbol == bindparam("symbol"),
     _orders.c.client_order_id == bindparam("client_id"),
     # Spelt out: a prepared statement cannot expand an IN list.
-    or_(*(_orders.c.status == literal_column(f"'{status}'") for status in OPEN_STATUSES)))
+    or_(*(_orders.c.status == literal_column(f"'{status}'") for status in LIVE_STATUSES)))
     .limit(1))
 _TAKER_DONE = Prepared(update(_orders).where(_orders.c.id == bindparam("t_id")).values(
     filled_quantity=bindparam("t_filled"), filled_quote=bindparam("t_quote"),
@@ -552,6 +811,16 @@ _TAKER_DONE = Prepared(update(_orders).where(_orders.c.id == bindparam("t_id")).
     held_amount=bindparam("t_held"), status=bindparam("t_status"), updated_at=bindparam("t_at"),
     book_seq=bindparam("t_book_seq"),
 ))
+_RUN_DONE = Prepared(update(_orders).where(_orders.c.id == bindparam("r_id")).values(
+    filled_quantity=bindparam("r_filled"), filled_quote=bindparam("r_quote"),
+    fee_total=bindparam("r_fee"), remaining=bindparam("r_remaining"),
+    held_amount=bindparam("r_held"), status=bindparam("r_status"), updated_at=bindparam("r_at"),
+    triggered_at=bindparam("r_at"), expire_reason=bindparam("r_reason"),
+    book_seq=bindparam("r_book_seq"),
+))
+_TRAIL = Prepared(update(_orders).where(_orders.c.id == bindparam("x_id"),
+                                        _orders.c.status == literal_column(f"'{PENDING}'"))
+                  .values(trail_extreme=bindparam("x_extreme"), book_seq=bindparam("x_seq")))
 _NEW_TRADES = insert_row(_trades, [
     "symbol", "maker_order_id", "taker_order_id", "maker_user_id", "taker_user_id",
     "taker_side", "price", "quantity", "notional", "maker_fee", "taker_fee", "created_at"])
@@ -571,19 +840,132 @@ _MAKER_FILL = Prepared(
 )
 
 
-def _settle(conn: Connection, trades: list[Trade], market: MarketInfo, taker_account: int,  # type: ignore[no-untyped-def]
-            taker_id: int, moment, book_seq: int,
-            movements: list[ledger.Movement]) -> set[int]:
+def _record_command(conn: Connection, live: _LiveBook, symbol: str, seq: int,  # type: ignore[no-untyped-def]
+                    events: list, accounts: dict[int, int], own_expiry: Expired | None,
+                    moment, movements: list[ledger.Movement]) -> set[int]:
+    """Write what a command did beyond its own order's row (already written): OCO legs it
+    ended, the conditional orders it set off and their runs, every fill, makers' expiries,
+    trailing state. Adds the ledger movements to `movements`; returns the users affected.
+
+    Row writes go in this order because the later ones are relative to the earlier: an
+    ended OCO leg's hold moves to its partner first; a triggered order's row is set as its
+    own run left it; then maker fills (a triggered limit that rested can be a maker later in
+    the cascade) subtract from what is held; what ends last releases what is still held."""
+    market, base = live.market, live.base
+    assert market is not None and base is not None
+    book_seq = seq + 1
+    trades: list[Trade] = []
+    runs: list[Triggered] = []
+    ended_legs: list[int] = []
+    trails: dict[int, int] = {}
+    maker_expired: list[int] = []
+    for event in events:
+        kind = type(event)
+        if kind is Trade:
+            trades.append(event)
+        elif kind is Triggered:
+            runs.append(event)
+        elif kind is Cancelled:
+            ended_legs.append(event.order_id)
+        elif kind is Trailing:
+            trails[event.order_id] = event.extreme
+        elif kind is Expired and event is not own_expiry:
+            maker_expired.append(event.order_id)
+    affected: set[int] = set()
+    survivors = _end_oco_legs(conn, ended_legs, moment, book_seq, affected)
+    if runs:
+        movements += _record_runs(conn, runs, 10**base.precision, accounts, moment, book_seq,
+                                  affected)
+    if trades:
+        affected |= _settle(conn, trades, market, 10**base.precision, accounts, moment,
+                            book_seq, movements, survivors)
+        record_trades(conn, symbol, trades, moment)
+    for hold in _holds_of(conn, maker_expired):
+        if hold.amount:
+            movements += ledger.release_movements(hold.account, hold.asset, hold.amount)
+        _close_row(conn, hold.order_id, "expired", moment, book_seq)
+        affected.add(hold.owner)
+    done = {run.order_id for run in runs} | set(ended_legs)
+    moved = [{"x_id": order_id, "x_extreme": extreme, "x_seq": book_seq}
+             for order_id, extreme in trails.items() if order_id not in done]
+    if moved:
+        _TRAIL.executemany(conn, moved)
+    return affected | set(accounts)
+
+
+def _end_oco_legs(conn: Connection, order_ids: list[int], moment, book_seq: int,  # type: ignore[no-untyped-def]
+                  affected: set[int]) -> list[int]:
+    """Cancel OCO legs whose partner traded or triggered: the hold they carried (an OCO holds
+    once for both legs) moves to the partner, which releases what it does not need. Returns
+    the partners."""
+    if not order_ids:
+        return []
+    rows = conn.execute(select(_orders.c.id, _orders.c.user_id, _orders.c.order_list_id,
+                               _orders.c.held_amount).where(_orders.c.id.in_(order_ids))).all()
+    survivors = []
+    for order_id, owner, list_id, held in rows:
+        partner = conn.scalar(select(_orders.c.id).where(
+            _orders.c.order_list_id == list_id, _orders.c.id != order_id))
+        conn.execute(update(_orders).where(_orders.c.id == partner)
+                     .values(held_amount=_orders.c.held_amount + held))
+        _close_row(conn, order_id, "cancelled", moment, book_seq, reason="OCO")
+        survivors.append(partner)
+        affected.add(owner)
+    return survivors
+
+
+def _record_runs(conn: Connection, runs: list[Triggered], scale: int,  # type: ignore[no-untyped-def]
+                 accounts: dict[int, int], moment, book_seq: int,
+                 affected: set[int]) -> list[ledger.Movement]:
+    """Each triggered order's row as its run left it, releasing what the run did not spend
+    and does not keep resting."""
+    rows = {r.id: r for r in conn.execute(
+        select(_orders.c.id, _orders.c.user_id, _orders.c.side, _orders.c.price,
+               _orders.c.held_asset, _orders.c.held_amount)
+        .where(_orders.c.id.in_([run.order_id for run in runs])))}
+    movements: list[ledger.Movement] = []
+    updates = []
+    for run in runs:
+        row = rows[run.order_id]
+        account = accounts.get(row.user_id)
+        if account is None:
+            account = accounts[row.user_id] = ledger.account_for_user(conn, row.user_id)
+        buys = row.side == "BUY"
+        spent = run.quote if buys else run.filled
+        still_held = 0
+        if run.resting:
+            still_held = run.remaining * row.price // scale if buys else run.remaining
+        release = row.held_amount - spent - still_held
+        if release < 0:
+            raise RuntimeError(f"triggered order {run.order_id} spent more than it held")
+        if release:
+            movements += ledger.release_movements(account, row.held_asset, release)
+        updates.append({
+            "r_id": run.order_id, "r_filled": run.filled, "r_quote": run.quote,
+            "r_fee": run.fee, "r_remaining": run.remaining if run.resting else 0,
+            "r_held": still_held, "r_status": _STATUS[run.status], "r_at": moment,
+            "r_reason": run.reason or None, "r_book_seq": book_seq,
+        })
+        affected.add(row.user_id)
+    _RUN_DONE.executemany(conn, updates)
+    return movements
+
+
+def _settle(conn: Connection, trades: list[Trade], market: MarketInfo, scale: int,  # type: ignore[no-untyped-def]
+            accounts: dict[int, int], moment, book_seq: int,
+            movements: list[ledger.Movement], survivors: list[int]) -> set[int]:
     """Add the base and quote movements of every fill (fees to the fee account) to
-    `movements`; write the trades and update the makers. `book_seq`: the market's seq after
-    this order."""
-    accounts = {taker_id: taker_account}
+    `movements`; write the trades and update the makers. `accounts`: ledger accounts by
+    user, extended as needed; `book_seq`: the market's seq after this command; `survivors`:
+    OCO legs that took over their partner's hold."""
     makers: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     rows = []
+    bids = set()
     for t in trades:
-        maker_account = accounts.get(t.maker_owner)
-        if maker_account is None:
-            maker_account = accounts[t.maker_owner] = ledger.account_for_user(conn, t.maker_owner)
+        for owner in (t.maker_owner, t.taker_owner):
+            if owner not in accounts:
+                accounts[owner] = ledger.account_for_user(conn, owner)
+        maker_account, taker_account = accounts[t.maker_owner], accounts[t.taker_owner]
         taker_buys = t.taker_side is Side.BUY
         buyer, seller = ((taker_account, maker_account) if taker_buys
                          else (maker_account, taker_account))
@@ -599,6 +981,8 @@ def _settle(conn: Connection, trades: list[Trade], market: MarketInfo, taker_acc
         maker["fee"] += t.maker_fee
         maker["spent"] += t.quantity if taker_buys else t.notional  # maker sold base / paid quote
         maker["remaining"] = t.maker_remaining
+        if not taker_buys:
+            bids.add(t.maker_order_id)
         rows.append({
             "symbol": market.symbol, "maker_order_id": t.maker_order_id,
             "taker_order_id": t.taker_order_id, "maker_user_id": t.maker_owner,
@@ -614,30 +998,38 @@ def _settle(conn: Connection, trades: list[Trade], market: MarketInfo, taker_acc
          "m_book_seq": book_seq}
         for order_id, m in makers.items()
     ])
-    if trades[0].taker_side is Side.SELL:  # the makers are bids: a filled one may keep change
-        done = [order_id for order_id, m in makers.items() if not m["remaining"]]
-        if done:
-            movements += _release_leftovers(conn, done, accounts, market.quote)
-    return {t.maker_owner for t in trades}
+    # A filled bid may keep change (below); an OCO leg that took over its partner's hold
+    # keeps only what it still needs.
+    check = [order_id for order_id, m in makers.items()
+             if (order_id in bids and not m["remaining"]) or order_id in survivors]
+    if check:
+        movements += _release_surplus(conn, check, accounts, scale)
+    return {t.maker_owner for t in trades} | {t.taker_owner for t in trades}
 
 
-def _release_leftovers(conn: Connection, order_ids: list[int], accounts: dict[int, int],
-                       quote_asset: str) -> list[ledger.Movement]:
-    """A bid whose price is off the tick x lot grid (the rules changed while it rested) pays
-    each fill's quote rounded down, so once filled it can keep a few units of its hold: give
-    them back. On the grid every fill is exact and nothing is left."""
+def _release_surplus(conn: Connection, order_ids: list[int], accounts: dict[int, int],
+                     scale: int) -> list[ledger.Movement]:
+    """Release what makers hold beyond what they still reserve. A bid whose price is off the
+    tick x lot grid (the rules changed while it rested) pays each fill's quote rounded down,
+    so once filled it can keep a few units of its hold; an OCO leg holds its partner's share
+    too. On the grid a plain order's fills are exact and nothing is left."""
     movements: list[ledger.Movement] = []
-    rows = conn.execute(select(_orders.c.id, _orders.c.user_id, _orders.c.held_amount)
+    rows = conn.execute(select(_orders.c.id, _orders.c.user_id, _orders.c.side,
+                               _orders.c.price, _orders.c.remaining, _orders.c.held_asset,
+                               _orders.c.held_amount)
                         .where(_orders.c.id.in_(order_ids), _orders.c.held_amount > 0))
-    for order_id, owner, held in rows.all():
-        movements += ledger.release_movements(accounts[owner], quote_asset, held)
-        conn.execute(update(_orders).where(_orders.c.id == order_id).values(held_amount=0))
+    for order_id, owner, side, price, remaining, asset, held in rows.all():
+        need = remaining * price // scale if side == "BUY" else remaining
+        if held > need:
+            movements += ledger.release_movements(accounts[owner], asset, held - need)
+            conn.execute(update(_orders).where(_orders.c.id == order_id)
+                         .values(held_amount=need))
     return movements
 
 
 @dataclass(frozen=True, slots=True)
 class _Hold:
-    """What a resting order still holds, and whose."""
+    """What a live order still holds, and whose."""
 
     order_id: int
     owner: int
@@ -657,14 +1049,22 @@ def _holds_of(conn: Connection, order_ids: list[int]) -> list[_Hold]:
     return [by_id[order_id] for order_id in order_ids]
 
 
+def _close_row(conn: Connection, order_id: int, status: str, moment, book_seq: int,  # type: ignore[no-untyped-def]
+               reason: str | None = None) -> None:
+    """An order leaves the book or its triggers; its hold is released (or moved) apart."""
+    values = {"status": status, "remaining": 0, "held_amount": 0, "updated_at": moment,
+              "book_seq": book_seq}
+    if reason is not None:
+        values["expire_reason"] = reason
+    conn.execute(update(_orders).where(_orders.c.id == order_id).values(**values))
+
+
 def _close_order(conn: Connection, hold: _Hold, status: str, moment, book_seq: int) -> int:  # type: ignore[no-untyped-def]
-    """A resting order leaves the book (cancelled, or expired by self-trade prevention):
-    release what it still holds. Returns its owner."""
+    """A live order is cancelled: release what it still holds. Returns its owner."""
     if hold.amount:
         ledger.release(conn, hold.account, hold.asset, hold.amount, ref_type="order",
                        ref_id=hold.order_id)
-    conn.execute(update(_orders).where(_orders.c.id == hold.order_id).values(
-        status=status, remaining=0, held_amount=0, updated_at=moment, book_seq=book_seq))
+    _close_row(conn, hold.order_id, status, moment, book_seq)
     return hold.owner
 
 
@@ -672,7 +1072,8 @@ def _close_order(conn: Connection, hold: _Hold, status: str, moment, book_seq: i
 
 
 def cancel_order(user_id: int, order_id: int) -> None:
-    """Cancel one of the user's open orders. Another user's order is "not found"."""
+    """Cancel one of the user's live orders (an OCO leg cancels its list). Another user's
+    order is "not found"."""
     if not 0 < order_id < MAX_MINOR:
         raise TradingError("Order not found", "UNKNOWN_ORDER")
     with db.read() as conn:
@@ -682,12 +1083,34 @@ def cancel_order(user_id: int, order_id: int) -> None:
         raise TradingError("Order not found", "UNKNOWN_ORDER")
 
     def work(conn: Connection, live: _LiveBook, seq: int) -> None:
-        status = conn.scalar(select(_orders.c.status).where(_orders.c.id == order_id))
-        if status not in OPEN_STATUSES:
+        status, list_id = conn.execute(select(_orders.c.status, _orders.c.order_list_id)
+                                       .where(_orders.c.id == order_id)).one()
+        if status not in LIVE_STATUSES:
             raise TradingError(f"The order is already {status}", "UNKNOWN_ORDER")
-        _cancel_in_book(conn, live, seq, symbol, [order_id])
+        ids = [order_id]
+        if list_id is not None:
+            ids = list(conn.scalars(select(_orders.c.id).where(
+                _orders.c.order_list_id == list_id, _orders.c.status.in_(LIVE_STATUSES))
+                .order_by(_orders.c.id)))
+        _cancel_in_book(conn, live, seq, symbol, ids)
 
     _run_on_market(symbol, work)
+
+
+def cancel_order_list(user_id: int, symbol: str, order_list_id: int) -> list[int]:
+    """Cancel the live legs of one of the user's OCO lists; returns their ids."""
+
+    def work(conn: Connection, live: _LiveBook, seq: int) -> list[int]:
+        ids = list(conn.scalars(select(_orders.c.id).where(
+            _orders.c.order_list_id == order_list_id, _orders.c.user_id == user_id,
+            _orders.c.symbol == symbol, _orders.c.status.in_(LIVE_STATUSES))
+            .order_by(_orders.c.id)))
+        if not ids:
+            raise TradingError("Order list not found", "UNKNOWN_ORDER")
+        _cancel_in_book(conn, live, seq, symbol, ids)
+        return ids
+
+    return _run_on_market(symbol, work)
 
 
 def _cancel_in_book(conn: Connection, live: _LiveBook, seq: int, symbol: str,
@@ -700,17 +1123,17 @@ def _cancel_in_book(conn: Connection, live: _LiveBook, seq: int, symbol: str,
     for hold in holds:
         outcome = book.cancel(hold.order_id)
         if isinstance(outcome, Rejected):
-            raise RuntimeError(f"order {hold.order_id} is open in the database but not in "
+            raise RuntimeError(f"order {hold.order_id} is live in the database but not in "
                                "the book")
         _close_order(conn, hold, "cancelled", moment, seq + 1)
     _bump(conn, live, symbol, seq)
 
 
 def cancel_all(user_id: int | None, symbol: str | None = None) -> int:
-    """Cancel every open order of a user (or, with `user_id=None`, of everyone: an admin
-    action) in one market or everywhere. Returns how many were cancelled."""
+    """Cancel every live order (resting or pending) of a user (or, with `user_id=None`, of
+    everyone: an admin action) in one market or everywhere. Returns how many were cancelled."""
     with db.read() as conn:
-        query = select(_orders.c.symbol).where(_orders.c.status.in_(OPEN_STATUSES)).distinct()
+        query = select(_orders.c.symbol).where(_orders.c.status.in_(LIVE_STATUSES)).distinct()
         if user_id is not None:
             query = query.where(_orders.c.user_id == user_id)
         if symbol is not None:
@@ -720,7 +1143,8 @@ def cancel_all(user_id: int | None, symbol: str | None = None) -> int:
     for market_symbol in symbols:
         def work(conn: Connection, live: _LiveBook, seq: int, s: str = market_symbol) -> int:
             query = select(_orders.c.id).where(
-                _orders.c.symbol == s, _orders.c.status.in_(OPEN_STATUSES)).order_by(_orders.c.id)
+                _orders.c.symbol == s, _orders.c.status.in_(LIVE_STATUSES)
+            ).order_by(_orders.c.id)
             if user_id is not None:
                 query = query.where(_orders.c.user_id == user_id)
             ids = list(conn.scalars(query))
@@ -806,6 +1230,16 @@ def load_books() -> int:
     with db.read() as conn:
         symbols = list(conn.scalars(select(_sequences.c.symbol)))
     return sum(_current_book(symbol, len) for symbol in symbols)
+
+
+def trigger_snapshot(symbol: str):  # type: ignore[no-untyped-def]
+    """The market's pending orders, OCO pairs and last price (see
+    `OrderBook.trigger_snapshot`): what a rebuild from the database must reproduce."""
+    return _current_book(symbol, lambda book: book.trigger_snapshot())
+
+
+def pending_count(symbol: str) -> int:
+    return _current_book(symbol, lambda book: book.pending_count())
 
 
 def book_snapshot(symbol: str):  # type: ignore[no-untyped-def]

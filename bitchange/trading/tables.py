@@ -24,6 +24,8 @@ class MarketSequence(SQLModel, table=True):
     # The seq of the last change of the market's rules or status: a process whose book is
     # older reloads the market, instead of catching up on the orders that changed.
     rules_seq: int = _big()
+    # The price of the market's last trade: what conditional orders' triggers compare with.
+    last_price: int | None = _big(nullable=True, default=None)
 
 
 class Order(SQLModel, table=True):
@@ -51,12 +53,26 @@ class Order(SQLModel, table=True):
     # The trader's own id for the order (Binance's newClientOrderId): unique among the user's
     # open orders of the market, checked by the market's writer.
     client_order_id: str | None = Field(default=None, max_length=36)
+    # Conditional orders (status 'pending' until the trigger): STOP_LOSS | TAKE_PROFIT; what
+    # runs when triggered is `kind` (limit at `price`, or market).
+    stop_type: str | None = Field(default=None, max_length=11)
+    stop_price: int | None = _big(nullable=True, default=None)
+    trailing_delta: int | None = _big(nullable=True, default=None)  # bps
+    # A tracking trailing order's highest (SELL) or lowest (BUY) trade price since it started.
+    trail_extreme: int | None = _big(nullable=True, default=None)
+    # The two legs of an OCO share it (the id of the list's first leg).
+    order_list_id: int | None = _big(nullable=True, default=None)
+    triggered_at: datetime | None = None
+    # Why an order that was not placed by the trader's own request ended without filling
+    # (a triggered stop-market finding an empty book: MARKET_NO_LIQUIDITY; OCO, ...).
+    expire_reason: str | None = Field(default=None, max_length=24)
     created_at: datetime = Field(default_factory=now)
     updated_at: datetime = Field(default_factory=now)
     __table_args__ = (
         CheckConstraint("side IN ('BUY', 'SELL')", name="ck_order_side"),
         CheckConstraint(
-            "status IN ('open', 'partially_filled', 'filled', 'cancelled', 'expired')",
+            "status IN ('pending', 'open', 'partially_filled', 'filled', 'cancelled', "
+            "'expired')",
             name="ck_order_status",
         ),
         CheckConstraint("held_amount >= 0 AND remaining >= 0 AND filled_quantity >= 0",
@@ -65,6 +81,7 @@ class Order(SQLModel, table=True):
         Index("ix_orders_book_seq", "symbol", "book_seq"),
         Index("ix_orders_user", "user_id", "id"),
         Index("ix_orders_client_id", "user_id", "client_order_id"),
+        Index("ix_orders_list", "order_list_id"),
     )
 
 

@@ -14,13 +14,21 @@ from sqlalchemy import Connection, func, select
 
 from bitchange import db
 from bitchange.db.models import LedgerAccount, LedgerEntry, LedgerTransaction
+from bitchange.engine import Side, trail_level
 from bitchange.ledger import balances_of
-from bitchange.money import AmountError, format_amount, format_asset, format_step, parse_amount
-from bitchange.trading import market_data
+from bitchange.money import (
+    AmountError,
+    format_amount,
+    format_asset,
+    format_step,
+    parse_amount,
+    to_decimal,
+)
+from bitchange.trading import conditional, market_data
 from bitchange.trading.candles import INTERVALS
 from bitchange.trading.filters import Filters
 from bitchange.trading.markets import assets, get_market
-from bitchange.trading.service import OrderRequest, depth
+from bitchange.trading.service import OcoRequest, OrderRequest, depth
 from bitchange.trading.tables import MarketSequence, Order, Trade
 
 BOOK_LEVELS = 20
@@ -270,8 +278,53 @@ def balances_view(conn: Connection, user_id: int, mv: MarketView) -> dict[str, s
             "base_raw": str(base[0]), "quote_raw": str(quote[0])}
 
 
-_STATUS_TEXT = {"open": "Open", "partially_filled": "Partly filled", "filled": "Filled",
-                "cancelled": "Cancelled", "expired": "Expired"}
+_STATUS_TEXT = {"pending": "Pending", "open": "Open", "partially_filled": "Partly filled",
+                "filled": "Filled", "cancelled": "Cancelled", "expired": "Expired"}
+# Why an order ended without the trader asking, in plain words.
+_ENDED_BECAUSE = {"MARKET_NO_LIQUIDITY": "no orders to fill it", "OCO": "the other OCO leg ran",
+                  "TRIGGER_REJECTED": "the market's rules changed",
+                  "INSUFFICIENT_BUDGET": "the amount buys less than one lot"}
+
+
+def order_kind(r) -> str:  # type: ignore[no-untyped-def]
+    """An order's type in plain words: limit, market, stop-limit, take-profit, trailing stop,
+    OCO legs."""
+    if r.stop_type is None:
+        kind = "limit maker" if r.post_only and r.order_list_id is not None else r.kind
+    elif r.trailing_delta is not None:
+        kind = "trailing stop" + ("-limit" if r.kind == "limit" else "")
+    elif r.stop_type == "STOP_LOSS":
+        kind = "stop-limit" if r.kind == "limit" else "stop-market"
+    else:
+        kind = "take-profit" + ("-limit" if r.kind == "limit" else "")
+    if r.order_list_id is not None:
+        kind = f"OCO {kind}"
+    return kind if r.tif == "GTC" else f"{kind} {r.tif}"
+
+
+def trigger_text(r, mv: MarketView) -> str:  # type: ignore[no-untyped-def]
+    """The condition a conditional order waits for: "≤ 59,950.00", "trail 1.5% (from
+    61,000.00)", or '' for a plain order."""
+    if r.stop_type is None:
+        return ""
+    sign = "≥" if conditional.is_above(r.stop_type, r.side) else "≤"
+    if r.trailing_delta is None:
+        return f"{sign} {mv.price(r.stop_price)}"
+    text = f"trail {r.trailing_delta / 100:g}%"
+    if r.trail_extreme is not None:
+        return f"{text} from {mv.price(r.trail_extreme)}"
+    if r.stop_price is not None:
+        return f"{text} after {sign} {mv.price(r.stop_price)}"
+    return text
+
+
+def status_text(r) -> str:  # type: ignore[no-untyped-def]
+    status = _STATUS_TEXT.get(r.status, r.status)
+    if r.triggered_at is not None:
+        status = f"Triggered · {status}"
+    if r.expire_reason in _ENDED_BECAUSE and r.status in ("cancelled", "expired"):
+        status = f"{status}: {_ENDED_BECAUSE[r.expire_reason]}"
+    return status
 
 
 def order_rows(rows: list, mv: MarketView) -> list[dict[str, str]]:  # type: ignore[type-arg]
@@ -281,14 +334,34 @@ def order_rows(rows: list, mv: MarketView) -> list[dict[str, str]]:  # type: ign
                            if r.filled_quantity else None)
         out.append({
             "id": str(r.id), "time": r.created_at.strftime("%m-%d %H:%M:%S"),
-            "side": r.side.lower(), "kind": r.kind if r.tif == "GTC" else f"{r.kind} {r.tif}",
-            "price": mv.price(r.price) if r.price is not None else "market",
+            "side": r.side.lower(), "kind": order_kind(r),
+            "price": mv.price(r.price) if r.price is not None and r.kind == "limit"
+            else "market",
+            "trigger": trigger_text(r, mv),
             "amount": (mv.amount(r.quantity) if r.quantity is not None
                        else f"{mv.quote_amount(r.quote_amount or 0)} {mv.quote}"),
             "filled": mv.amount(r.filled_quantity), "average": average,
-            "status": _STATUS_TEXT.get(r.status, r.status),
+            "status": status_text(r),
         })
     return out
+
+
+def trigger_marks(rows: list, mv: MarketView) -> list[dict[str, str]]:  # type: ignore[type-arg]
+    """The chart's marks of the user's pending triggers: a stop's price, or where a tracking
+    trailing order would trigger now (prices as plain decimals, for drawing only)."""
+    marks = []
+    for r in rows:
+        if r.status != "pending":
+            continue
+        if r.trailing_delta is not None and r.trail_extreme is not None:
+            level = trail_level(Side(r.side), r.trail_extreme, r.trailing_delta)
+        elif r.stop_price is not None:
+            level = r.stop_price
+        else:
+            continue
+        marks.append({"price": str(to_decimal(level, mv.quote_precision)),
+                      "title": f"{order_kind(r)} #{r.id}", "side": r.side.lower()})
+    return marks
 
 
 def my_trade_rows(rows: list, mv: MarketView, user_id: int) -> list[dict[str, str]]:  # type: ignore[type-arg]
@@ -312,6 +385,7 @@ class PrivateView:
     open_orders: list[dict[str, str]]
     history: list[dict[str, str]]
     trades: list[dict[str, str]]
+    trigger_marks: list[dict[str, str]]
 
 
 def private_view(user_id: int, symbol: str) -> PrivateView | None:
@@ -319,14 +393,16 @@ def private_view(user_id: int, symbol: str) -> PrivateView | None:
         mv = market_view(conn, symbol)
         if mv is None:
             return None
+        live_rows = market_data.orders_of(conn, user_id, symbol, open_only=True,
+                                          limit=PRIVATE_ROWS)
         return PrivateView(
             balances_view(conn, user_id, mv),
-            order_rows(market_data.orders_of(conn, user_id, symbol, open_only=True,
-                                             limit=PRIVATE_ROWS), mv),
+            order_rows(live_rows, mv),
             order_rows(market_data.orders_of(conn, user_id, symbol, open_only=False,
                                              limit=PRIVATE_ROWS), mv),
             my_trade_rows(market_data.trades_of(conn, user_id, symbol, PRIVATE_ROWS), mv,
                           user_id),
+            trigger_marks(live_rows, mv),
         )
 
 
@@ -352,6 +428,37 @@ class OrderForm:
     sized_by: str = "amount"
     tif: str = "GTC"
     post_only: bool = False
+    # Conditional kinds (stop_limit, stop_market, trailing, oco): the stop (or a trailing
+    # order's activation) price, the trailing distance in percent, the OCO stop leg's limit.
+    stop: str = ""
+    trail: str = ""
+    stop_limit: str = ""
+
+
+FORM_KINDS = ("limit", "market", "stop_limit", "stop_market", "trailing", "oco")
+PRICED_KINDS = ("limit", "stop_limit", "oco")  # the kinds with a limit price field
+
+
+def _stop_type(side: str, stop: int, last: int | None) -> str:
+    """Which Binance type a stop at `stop` is: a sell below the last price (or a buy above
+    it) is a stop-loss, the other way a take-profit. At the last price itself it is a
+    stop-loss, which the service refuses as triggering at once."""
+    if last is None:
+        return "STOP_LOSS"
+    if side == "SELL":
+        return "TAKE_PROFIT" if stop > last else "STOP_LOSS"
+    return "TAKE_PROFIT" if stop < last else "STOP_LOSS"
+
+
+def _trail_bps(text: str) -> int:
+    try:
+        bps = parse_amount(text, 2, what="Trailing distance")
+    except AmountError as exc:
+        raise FormError(str(exc), "trail") from None
+    if not conditional.MIN_TRAILING_DELTA <= bps <= conditional.MAX_TRAILING_DELTA:
+        raise FormError(f"Trail by {conditional.MIN_TRAILING_DELTA / 100:g}% to "
+                        f"{conditional.MAX_TRAILING_DELTA / 100:g}%", "trail")
+    return bps
 
 
 def _parse(text: str, precision: int, what: str) -> int:
@@ -374,10 +481,14 @@ def _total_without_amount(form: OrderForm) -> bool:
     return form.kind == "limit" and not form.amount.strip() and bool(form.total.strip())
 
 
-def build_request(form: OrderForm, mv: MarketView) -> OrderRequest:
-    """The service request for what the trader typed; `FormError` says what is wrong."""
+def build_request(form: OrderForm, mv: MarketView,
+                  last: int | None = None) -> OrderRequest | OcoRequest:
+    """The service request for what the trader typed (`last`: the market's last trade price,
+    which tells a stop-loss from a take-profit); `FormError` says what is wrong."""
     if form.side not in ("BUY", "SELL"):
         raise FormError("Choose buy or sell")
+    if form.kind in ("stop_limit", "stop_market", "trailing", "oco"):
+        return _conditional_request(form, mv, last)
     if form.kind == "limit":
         tif = form.tif if form.tif in ("GTC", "IOC", "FOK") else "GTC"
         price = parse_price(form.price, mv)
@@ -396,6 +507,112 @@ def build_request(form: OrderForm, mv: MarketView) -> OrderRequest:
     raise FormError("Choose a limit or a market order")
 
 
+def _sized_market(form: OrderForm, mv: MarketView) -> dict:  # type: ignore[type-arg]
+    """A market order's size: a buy spends the total, a sell sells the amount."""
+    if form.side == "BUY":
+        return {"quote_amount": _parse(form.total, mv.quote_precision, "Total")}
+    return {"quantity": parse_quantity(form.amount, mv)}
+
+
+def _conditional_request(form: OrderForm, mv: MarketView,
+                         last: int | None) -> OrderRequest | OcoRequest:
+    if form.kind == "trailing":
+        activation = _parse(form.stop, mv.quote_precision, "Stop") if form.stop.strip() else None
+        bps = _trail_bps(form.trail)
+        stop_type = (_stop_type(form.side, activation, last) if activation is not None
+                     else "STOP_LOSS")
+        return OrderRequest(side=form.side, kind="market", stop_type=stop_type,
+                            stop_price=activation, trailing_delta=bps,
+                            **_sized_market(form, mv))
+    stop = _parse(form.stop, mv.quote_precision, "Stop")
+    if form.kind == "stop_market":
+        return OrderRequest(side=form.side, kind="market",
+                            stop_type=_stop_type(form.side, stop, last), stop_price=stop,
+                            **_sized_market(form, mv))
+    price = parse_price(form.price, mv)
+    quantity = parse_quantity(form.amount, mv)
+    if form.kind == "stop_limit":
+        return OrderRequest(side=form.side, kind="limit", price=price, quantity=quantity,
+                            stop_type=_stop_type(form.side, stop, last), stop_price=stop)
+    stop_leg = OrderRequest(side=form.side, kind="limit", stop_type="STOP_LOSS",
+                            stop_price=stop,
+                            price=_parse(form.stop_limit, mv.quote_precision, "Stop limit"))
+    limit_leg = OrderRequest(side=form.side, kind="limit", price=price, post_only=True)
+    above, below = (limit_leg, stop_leg) if form.side == "SELL" else (stop_leg, limit_leg)
+    return OcoRequest(side=form.side, quantity=quantity, above=above, below=below)
+
+
+def last_trade_price(symbol: str) -> int | None:
+    """The market's last trade price (what stops compare with), None before its first trade."""
+    with db.read() as conn:
+        return conn.scalar(select(MarketSequence.__table__.c.last_price)
+                           .where(MarketSequence.__table__.c.symbol == symbol))
+
+
+def preview(form: OrderForm, mv: MarketView, last: int | None) -> str:
+    """What a conditional order will do, in plain words ('' while incomplete): "If the last
+    price falls to 60,000.00, sell 0.5 BTC at 59,900.00"."""
+    try:
+        request = _conditional_request(form, mv, last) if form.kind in (
+            "stop_limit", "stop_market", "trailing", "oco") else None
+    except FormError:
+        return ""
+    if request is None:
+        return ""
+    verb = "buy" if form.side == "BUY" else "sell"
+
+    def what(r: OrderRequest, quantity: int | None = None) -> str:
+        size = quantity if quantity is not None else r.quantity
+        sized = (f"{verb} {mv.amount(size)} {mv.base}" if size is not None
+                 else f"{verb} {mv.base} with {mv.quote_amount(r.quote_amount or 0)} {mv.quote}")
+        return f"{sized} at {mv.price(r.price)}" if r.kind == "limit" else f"{sized} at market"
+
+    def moves(r: OrderRequest) -> str:
+        assert r.stop_type is not None and r.stop_price is not None
+        rises = conditional.is_above(r.stop_type, r.side)
+        return f"{'rises' if rises else 'falls'} to {mv.price(r.stop_price)}"
+
+    if isinstance(request, OcoRequest):
+        limit_leg, stop_leg = ((request.above, request.below) if form.side == "SELL"
+                               else (request.below, request.above))
+        first = what(limit_leg, request.quantity)
+        return (f"{first[0].upper()}{first[1:]}; or, if the last price "
+                f"{moves(stop_leg)}, {what(stop_leg, request.quantity)}. When one runs, the "
+                "other is cancelled.")
+    if request.trailing_delta is not None:
+        direction = "falls" if form.side == "SELL" else "rises"
+        extreme = "highest" if form.side == "SELL" else "lowest"
+        start = f"Once the last price {moves(request)}, " if request.stop_price else ""
+        text = (f"{what(request)} when the price {direction} "
+                f"{request.trailing_delta / 100:g}% from its {extreme} since then")
+        return start + text if start else text[0].upper() + text[1:]
+    return f"If the last price {moves(request)}, {what(request)}"
+
+
+def conditional_errors(form: OrderForm, mv: MarketView) -> tuple[str, str, str]:
+    """Inline errors of the stop, trailing distance and stop-limit fields."""
+    errors = []
+    for text, what, needed in ((form.stop, "Stop", form.kind != "trailing"),
+                               (form.trail, "Trailing distance", False),
+                               (form.stop_limit, "Stop limit", False)):
+        if what == "Trailing distance":
+            errors.append(_trail_problem(text) if text.strip() else "")
+            continue
+        value, problem = _typed(text, mv.quote_precision, what)
+        if value is not None:
+            problem = mv.filters.price_problem(value).replace("Price", what)
+        errors.append(problem if text.strip() or not needed else "")
+    return errors[0], errors[1], errors[2]
+
+
+def _trail_problem(text: str) -> str:
+    try:
+        _trail_bps(text)
+    except FormError as exc:
+        return str(exc)
+    return ""
+
+
 def _typed(text: str, precision: int, what: str) -> tuple[int | None, str]:
     """A field's value (None while empty or invalid) and its format error."""
     if not text.strip():
@@ -411,20 +628,22 @@ def form_errors(form: OrderForm, mv: MarketView) -> tuple[str, str, str]:
     number's format, then the market's filters ('' when fine or still empty)."""
     filters = mv.filters
     price, price_error = (_typed(form.price, mv.quote_precision, "Price")
-                          if form.kind == "limit" else (None, ""))
+                          if form.kind in PRICED_KINDS else (None, ""))
     amount, amount_error = _typed(form.amount, mv.base_precision, "Amount")
     total, total_error = _typed(form.total, mv.quote_precision, "Total")
     if price is not None:
         price_error = filters.price_problem(price)
     if amount is not None:
         amount_error = filters.amount_problem(amount)
-    if form.kind == "limit" and price is not None and amount is not None and not (
+    if form.kind in PRICED_KINDS and price is not None and amount is not None and not (
             price_error or amount_error):
         total_error = filters.total_problem(mv.notional(price, amount))
     elif _total_without_amount(form) and total is not None and price is not None and not (
             price_error):
         total_error = filters.unbuyable_total(total)
-    elif form.kind == "market" and form.sized_by == "total" and total is not None:
+    elif ((form.kind == "market" and form.sized_by == "total")
+          or (form.kind in ("stop_market", "trailing") and form.side == "BUY")) and (
+            total is not None):
         total_error = filters.spend_problem(total)
     return price_error, amount_error, total_error
 
@@ -433,11 +652,12 @@ def estimate(form: OrderForm, mv: MarketView) -> tuple[str, str]:
     """(total, fee) texts for the form; the fee is the taker fee, the most it can be."""
     bps = max(mv.taker_fee_bps, mv.maker_fee_bps)
     try:
-        if form.kind == "market" and form.side == "BUY" and form.sized_by == "total":
+        at_market = form.kind in ("market", "stop_market", "trailing")
+        if at_market and form.side == "BUY" and form.sized_by == "total":
             spend = _parse(form.total, mv.quote_precision, "Total")
             return (f"{mv.quote_amount(spend)} {mv.quote}", f"≈ {bps_text(bps)} of what you get")
         quantity = parse_quantity(form.amount, mv)
-        if form.kind == "market":
+        if at_market:
             return ("at market", f"≈ {bps_text(bps)} of what you get")
         notional = mv.notional(parse_price(form.price, mv), quantity)
     except FormError:

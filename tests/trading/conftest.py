@@ -91,7 +91,7 @@ def assert_books_sound() -> None:
                 scale = 10 ** assets(conn)[market.base].precision  # type: ignore[union-attr]
                 assert o.held_amount == o.price * o.remaining // scale, f"order {o.id}"
         closed_with_hold = conn.scalar(select(func.count()).select_from(orders).where(
-            orders.c.status.not_in(service.OPEN_STATUSES), orders.c.held_amount != 0))
+            orders.c.status.not_in(service.LIVE_STATUSES), orders.c.held_amount != 0))
         assert closed_with_hold == 0
         overfilled = conn.scalar(select(func.count()).select_from(orders).where(
             orders.c.quantity.is_not(None), orders.c.filled_quantity > orders.c.quantity))

@@ -1,5 +1,5 @@
 """The admin markets card's rows: status, rules shown plain (the edit form sends them back)
-and the open orders per market, built from a real database without Reflex."""
+and the open orders and pending stops per market, built from a real database without Reflex."""
 
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ def test_market_rows_count_open_orders_and_show_rules_plainly(alice, bob):
                                                           qty("1")))
     service.place_order(bob.user_id, SYMBOL, OrderRequest("BUY", "limit", price("99"),
                                                           qty("1")))
+    service.place_order(bob.user_id, SYMBOL, OrderRequest(  # a pending stop (no trade yet)
+        "SELL", "limit", price("90"), qty("1"), stop_type="STOP_LOSS", stop_price=price("95")))
     service.update_market_rules(SYMBOL, tick_size=price("0.01"), lot_size=qty("0.0001"),
                                 min_notional=price("12000"), maker_fee_bps=7,
                                 taker_fee_bps=12)
@@ -26,5 +28,6 @@ def test_market_rows_count_open_orders_and_show_rules_plainly(alice, bob):
     assert market is not None
     assert rows[SYMBOL] == {"symbol": SYMBOL, "status": market.status, "tick": "0.01",
                             "lot": "0.0001", "min_notional": "12000.00", "maker": "7",
-                            "taker": "12", "open_orders": "2", "base": "BTC", "quote": "USDT"}
+                            "taker": "12", "open_orders": "2", "pending_orders": "1",
+                            "base": "BTC", "quote": "USDT"}
     assert all(r["open_orders"] == "0" for s, r in rows.items() if s != SYMBOL)

@@ -1,7 +1,7 @@
 """proof of liabilities: snapshots (Merkle sum tree), their leaves, reserve attestations
 
 Revision ID: 0014
-Revises: 0012
+Revises: 0013
 Create Date: 2026-12-02 01:00:00.000000
 """
 
@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0014"
-down_revision: str | tuple[str, ...] | None = "0012"
+down_revision: str | tuple[str, ...] | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
