@@ -145,6 +145,53 @@ def _restore(args: argparse.Namespace) -> int:
     return 0
 
 
+class _ProgressLine:
+    """One line per table on stderr, rewritten as batches land on a terminal."""
+
+    def __init__(self, stream: TextIO = sys.stderr) -> None:
+        self.stream = stream
+        self.live = stream.isatty()
+
+    def __call__(self, table: str, done: int, total: int) -> None:
+        line = f"  {table:24} {done:>9}/{total} rows"
+        if self.live:
+            self.stream.write("\r" + line + ("\n" if done == total else ""))
+        elif done == total:
+            self.stream.write(line + "\n")
+        self.stream.flush()
+
+
+def _migrate_data(args: argparse.Namespace) -> int:
+    from bitchange.ops.migrate_data import MigrationRefused, migrate_data, verify_only
+
+    try:
+        if args.verify_only:
+            verification = verify_only(args.to)
+        else:
+            result = migrate_data(args.to, force=args.force, batch_rows=args.batch_rows,
+                                  progress=_ProgressLine(), announce=print)
+            verification = result.verification
+    except MigrationRefused as exc:
+        print(f"Migration refused: {exc}", file=sys.stderr)
+        return 2
+    print("Verification (source -> target):")
+    print("\n".join(verification.lines()))
+    if not verification.ok:
+        print("VERIFICATION FAILED: keep DATABASE_URL on the SQLite database (docs/deploy.md, "
+              "rollback).", file=sys.stderr)
+        return 1
+    print("Verified: the target holds the same exchange. Switch DATABASE_URL to it and start "
+          "the app (docs/deploy.md).")
+    return 0
+
+
+def _batch_rows(text: str) -> int:
+    try:
+        return parse_whole(text, "The batch size", minimum=1, maximum=100_000)
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _accrue_staking(args: argparse.Namespace) -> int:
     """Pay due staking rewards now (what the daily job does). `--day` runs one day's accrual as
     the job would at the start of the next day (a controlled clock): for tests and
@@ -330,6 +377,17 @@ def command_line() -> argparse.ArgumentParser:
     restore.add_argument("--into-database-url", default="",
                          help="PostgreSQL only: also pg_restore into this database")
     restore.set_defaults(func=_restore)
+    move = commands.add_parser("migrate-data", help="copy this SQLite exchange to PostgreSQL "
+                               "and verify the copy (docs/deploy.md)")
+    move.add_argument("--to", required=True, metavar="URL",
+                      help="the PostgreSQL database, postgresql://USER:PASSWORD@HOST:5432/DB")
+    move.add_argument("--force", action="store_true",
+                      help="replace the rows of a target that is not empty")
+    move.add_argument("--verify-only", action="store_true",
+                      help="only compare a target copied before with the source")
+    move.add_argument("--batch-rows", type=_batch_rows, default=2000,
+                      help="rows per insert batch (default 2000)")
+    move.set_defaults(func=_migrate_data)
     accrue = commands.add_parser("accrue-staking", help="pay due staking rewards now")
     accrue.add_argument("--day", default=None,
                         help="YYYY-MM-DD: accrue that day as if it had just ended "
