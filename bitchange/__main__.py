@@ -298,7 +298,8 @@ def _build(_args: argparse.Namespace) -> int:
 
 def _serve(args: argparse.Namespace) -> int:
     """Migrate and serve the frontend compiled by `build` with the backend on one port, without
-    compiling anything at start (the container's command)."""
+    compiling anything at start (the container's command). `--backend-only`: events and routes
+    only, for app nodes behind a proxy that serves the compiled frontend itself (phase 2)."""
     if _configuration_refused():
         return 2
     settings = get_settings()
@@ -314,7 +315,7 @@ def _serve(args: argparse.Namespace) -> int:
     environment.REFLEX_SKIP_COMPILE.set(True)
     get_config()._set_persistent(frontend_port=port, backend_port=port)
     reflex_exec.run_backend_prod(args.host, port, constants.LogLevel.INFO,
-                                 mount_frontend_compiled_app=True)
+                                 mount_frontend_compiled_app=not args.backend_only)
     return 0
 
 
@@ -398,6 +399,9 @@ def command_line() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="migrate and serve the frontend built by `build`")
     serve.add_argument("--port", type=_port, default=None)
     serve.add_argument("--host", default="0.0.0.0")  # noqa: S104 - the container's listener
+    serve.add_argument("--backend-only", action="store_true",
+                       help="serve events and routes only; the proxy serves the frontend "
+                            "(docker-compose.phase2.yml)")
     serve.set_defaults(func=_serve)
     run = commands.add_parser("run", help="migrate, seed (outside production) and serve")
     run.add_argument("--port", type=_port, default=None)
