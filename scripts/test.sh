@@ -18,6 +18,9 @@ echo "==> ruff"
 ruff check . || status=1
 echo "==> unit and service tests"
 pytest -q -p no:cacheprovider --ignore=tests/e2e || status=1
+echo "==> service tests again on PostgreSQL (a fresh database per test, copied from a migrated one)"
+BITCHANGE_TEST_DATABASE=postgresql pytest -q -p no:cacheprovider tests/ledger tests/trading \
+  tests/wallet tests/accounts tests/promos tests/staking tests/jobs || status=1
 echo "==> browser tests (Playwright + Chromium against the production build)"
 pytest -q -p no:cacheprovider tests/e2e || status=1
 echo "==> benchmark smoke (tiny sizes; figures only, no timing assertions)"
