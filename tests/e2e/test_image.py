@@ -41,6 +41,9 @@ CACHE = Path(os.environ.get("BITCHANGE_IMAGE_CACHE", Path.home() / ".cache" / "b
 BASE_PACKAGES = ("python3", "python3-venv", "ca-certificates", "curl", "tini", "sqlite3",
                  "postgresql-client")
 MIRROR = os.environ.get("BITCHANGE_DEBIAN_MIRROR", "http://deb.debian.org/debian")
+# Besides the project's own: the build backend, and what Debian's Python 3.11.2 needs that the
+# host's newer Python does not (redis wants async-timeout before 3.11.3).
+EXTRA_WHEELS = ("setuptools>=68", "async-timeout>=4.0.3")
 IMAGE = "localhost/bitchange-app:image-test"
 APP_UID = 10001
 API_KEY = "ImageTestApiKey" + "K7" * 24 + "X"
@@ -121,13 +124,14 @@ def base_image(podman: Podman, tmp: Path) -> str:
 def wheelhouse(source: Path, log: Path) -> Path:
     """Every Python package the image installs, as wheels (built on the host if need be),
     from the project at `source` (a copy: building it writes into its folder)."""
-    folder = CACHE / f"wheelhouse-{_digest((PROJECT_ROOT / 'pyproject.toml').read_bytes())}"
+    folder = CACHE / ("wheelhouse-" + _digest((PROJECT_ROOT / "pyproject.toml").read_bytes(),
+                                              *(w.encode() for w in EXTRA_WHEELS)))
     if not folder.exists():
         partial = folder.with_name(folder.name + ".part")
         shutil.rmtree(partial, ignore_errors=True)
         with log.open("a") as out:
             subprocess.run([sys.executable, "-m", "pip", "wheel", "--wheel-dir", str(partial),
-                            str(source), "setuptools>=68"], stdout=out,
+                            str(source), *EXTRA_WHEELS], stdout=out,
                            stderr=subprocess.STDOUT, timeout=3600, check=True)
         partial.rename(folder)
     return folder
