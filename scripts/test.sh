@@ -2,7 +2,8 @@
 # Install everything the tests need (Chromium, Caddy, Python packages) and run the whole suite:
 # lint, unit/service tests, browser tests, benchmark smoke. With CI=true nothing may be skipped.
 source "$(dirname "$0")/_env.sh" "[test]"
-apt_install chromium caddy
+# podman, runc and debootstrap: the container image is built and run (tests/e2e/test_image.py).
+apt_install chromium caddy podman runc debootstrap
 
 # PostgreSQL and Redis: used by the tests that are about the database or multi-worker state.
 if command -v pg_isready >/dev/null && ! pg_isready -q -h 127.0.0.1; then
@@ -28,4 +29,5 @@ python benchmarks/engine_bench.py --events 20000 --runs 1 || status=1
 python benchmarks/placement_bench.py --orders 200 --runs 1 || status=1
 python benchmarks/catch_up_bench.py --resting 500 --orders 100 --runs 1 || status=1
 python benchmarks/live_bench.py --tabs 20 --runs 1 || status=1
+python benchmarks/load_bench.py --baseline 5 --screens 20 --orders 5 || status=1
 exit $status
