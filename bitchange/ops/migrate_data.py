@@ -308,6 +308,9 @@ def verify_only(target_url: str) -> Verification:
     target = target_engine(target_url)
     try:
         with _frozen_source() as source, target.connect() as conn, conn.begin():
+            if not is_current(conn):
+                raise MigrationRefused(f"The target {shown(target.url)} is not migrated: copy "
+                                       "the exchange first (without --verify-only).")
             return verify(source, conn)
     finally:
         target.dispose()

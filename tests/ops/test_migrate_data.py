@@ -216,7 +216,11 @@ def test_refused_while_the_app_is_running(database, target, capsys):
     finally:
         engine.dispose()
 
+    assert main(["migrate-data", "--to", target, "--verify-only"]) == 2
+
     lease.release("node-a:4242")  # a clean shutdown
+    assert main(["migrate-data", "--to", target, "--verify-only"]) == 2
+    assert "is not migrated" in capsys.readouterr().err
     assert main(["migrate-data", "--to", target]) == 0
 
 
