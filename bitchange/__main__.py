@@ -155,6 +155,53 @@ def _restore(args: argparse.Namespace) -> int:
     return 0
 
 
+class _ProgressLine:
+    """One line per table on stderr, rewritten as batches land on a terminal."""
+
+    def __init__(self, stream: TextIO = sys.stderr) -> None:
+        self.stream = stream
+        self.live = stream.isatty()
+
+    def __call__(self, table: str, done: int, total: int) -> None:
+        line = f"  {table:24} {done:>9}/{total} rows"
+        if self.live:
+            self.stream.write("\r" + line + ("\n" if done == total else ""))
+        elif done == total:
+            self.stream.write(line + "\n")
+        self.stream.flush()
+
+
+def _migrate_data(args: argparse.Namespace) -> int:
+    from bitchange.ops.migrate_data import MigrationRefused, migrate_data, verify_only
+
+    try:
+        if args.verify_only:
+            verification = verify_only(args.to)
+        else:
+            result = migrate_data(args.to, force=args.force, batch_rows=args.batch_rows,
+                                  progress=_ProgressLine(), announce=print)
+            verification = result.verification
+    except MigrationRefused as exc:
+        print(f"Migration refused: {exc}", file=sys.stderr)
+        return 2
+    print("Verification (source -> target):")
+    print("\n".join(verification.lines()))
+    if not verification.ok:
+        print("VERIFICATION FAILED: keep DATABASE_URL on the SQLite database (docs/deploy.md, "
+              "rollback).", file=sys.stderr)
+        return 1
+    print("Verified: the target holds the same exchange. Switch DATABASE_URL to it and start "
+          "the app (docs/deploy.md).")
+    return 0
+
+
+def _batch_rows(text: str) -> int:
+    try:
+        return parse_whole(text, "The batch size", minimum=1, maximum=100_000)
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _accrue_staking(args: argparse.Namespace) -> int:
     """Pay due staking rewards now (what the daily job does). `--day` runs one day's accrual as
     the job would at the start of the next day (a controlled clock): for tests and
@@ -174,7 +221,8 @@ def _accrue_staking(args: argparse.Namespace) -> int:
 
 
 # The server of `serve`, started by the app module in a process of its own.
-SERVE = "import sys; from bitchange.bitchange import serve; serve(sys.argv[1], int(sys.argv[2]))"
+SERVE = ("import sys; from bitchange.bitchange import serve; "
+         "serve(sys.argv[1], int(sys.argv[2]), backend_only=sys.argv[3] == 'backend-only')")
 
 
 def _reflex_env(**extra: str) -> dict[str, str]:
@@ -268,15 +316,18 @@ def _build(_args: argparse.Namespace) -> int:
 
 def _serve(args: argparse.Namespace) -> int:
     """Migrate and serve the frontend compiled by `build` with the backend on one port, without
-    compiling anything at start (the container's command). The server runs in a process of its
-    own (`bitchange.bitchange.serve`): this command line never imports Reflex."""
+    compiling anything at start (the container's command). `--backend-only`: events and routes
+    only, for app nodes behind a proxy that serves the compiled frontend itself (phase 2). The
+    server runs in a process of its own (`bitchange.bitchange.serve`): this command line never
+    imports Reflex."""
     if _configuration_refused():
         return 2
     _prepare_metrics_dir()
     settings = get_settings()
     _migrate(args)
     port = args.port or settings.port
-    return run_reflex([sys.executable, "-c", SERVE, args.host, str(port)], _reflex_env())
+    return run_reflex([sys.executable, "-c", SERVE, args.host, str(port),
+                       "backend-only" if args.backend_only else "all"], _reflex_env())
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -338,6 +389,17 @@ def command_line() -> argparse.ArgumentParser:
     restore.add_argument("--into-database-url", default="",
                          help="PostgreSQL only: also pg_restore into this database")
     restore.set_defaults(func=_restore)
+    move = commands.add_parser("migrate-data", help="copy this SQLite exchange to PostgreSQL "
+                               "and verify the copy (docs/deploy.md)")
+    move.add_argument("--to", required=True, metavar="URL",
+                      help="the PostgreSQL database, postgresql://USER:PASSWORD@HOST:5432/DB")
+    move.add_argument("--force", action="store_true",
+                      help="replace the rows of a target that is not empty")
+    move.add_argument("--verify-only", action="store_true",
+                      help="only compare a target copied before with the source")
+    move.add_argument("--batch-rows", type=_batch_rows, default=2000,
+                      help="rows per insert batch (default 2000)")
+    move.set_defaults(func=_migrate_data)
     accrue = commands.add_parser("accrue-staking", help="pay due staking rewards now")
     accrue.add_argument("--day", default=None,
                         help="YYYY-MM-DD: accrue that day as if it had just ended "
@@ -348,6 +410,9 @@ def command_line() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="migrate and serve the frontend built by `build`")
     serve.add_argument("--port", type=_port, default=None)
     serve.add_argument("--host", default="0.0.0.0")  # noqa: S104 - the container's listener
+    serve.add_argument("--backend-only", action="store_true",
+                       help="serve events and routes only; the proxy serves the frontend "
+                            "(docker-compose.phase2.yml)")
     serve.set_defaults(func=_serve)
     run = commands.add_parser("run", help="migrate, seed (outside production) and serve")
     run.add_argument("--port", type=_port, default=None)

@@ -115,15 +115,15 @@ if not get_settings().scheduler_enabled:
                                interval_seconds=get_settings().outbox_interval_seconds)
 
 
-
-def serve(host: str, port: int) -> None:
-    """Serve the frontend compiled by `python -m bitchange build` with the backend on one port,
-    compiling nothing (`python -m bitchange serve` runs this in a process of its own)."""
+def serve(host: str, port: int, *, backend_only: bool = False) -> None:
+    """Serve the frontend compiled by `python -m bitchange build` with the backend on one port
+    (or, `backend_only`, the backend alone), compiling nothing (`python -m bitchange serve`
+    runs this in a process of its own)."""
     environment.REFLEX_ENV_MODE.set(constants.Env.PROD)
     environment.REFLEX_SKIP_COMPILE.set(True)
     get_config()._set_persistent(frontend_port=port, backend_port=port)
     reflex_exec.run_backend_prod(host, port, constants.LogLevel.INFO,
-                                 mount_frontend_compiled_app=True)
+                                 mount_frontend_compiled_app=not backend_only)
 
 
 _chrome = [SessionState.refresh, MarketsState.load]

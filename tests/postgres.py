@@ -19,29 +19,40 @@ SERVER = "postgresql://postgres@127.0.0.1:5432"
 
 
 @contextmanager
+def empty_database(template: str = "") -> Iterator[str]:
+    """A new database on the local server (a copy of `template` if given), dropped afterwards
+    with whatever is still connected to it; yields its URL."""
+    admin = create_engine(f"{SERVER}/postgres", isolation_level="AUTOCOMMIT")
+    name = f"bitchange_test_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"'
+                                                         if template else "")))
+    try:
+        yield f"{SERVER}/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@contextmanager
 def postgres_database(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """Point the settings at a new database; drop it afterwards."""
     from bitchange.setup import prepare_database
 
-    admin = create_engine(f"{SERVER}/postgres", isolation_level="AUTOCOMMIT")
-    name = f"bitchange_test_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        monkeypatch.setenv("DATABASE_URL", f"{SERVER}/{name}")
-        reload_settings()
-        db.dispose()
-        service.forget_books()
-        prepare_database()
-        yield f"{SERVER}/{name}"
-    finally:
-        service.forget_books()
-        db.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-        monkeypatch.delenv("DATABASE_URL")
-        reload_settings()
+    with empty_database() as url:
+        try:
+            monkeypatch.setenv("DATABASE_URL", url)
+            reload_settings()
+            db.dispose()
+            service.forget_books()
+            prepare_database()
+            yield url
+        finally:
+            service.forget_books()
+            db.dispose()
+            monkeypatch.delenv("DATABASE_URL")
+            reload_settings()
 
 
 def abort_once_as_deadlock(table: str) -> None:

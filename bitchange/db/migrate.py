@@ -6,6 +6,9 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine
 
 from bitchange.db import get_engine
 
@@ -18,8 +21,15 @@ def alembic_config() -> Config:
     return cfg
 
 
-def upgrade() -> None:
+def upgrade(engine: Engine | None = None) -> None:
+    """Bring the configured database (or `engine`'s) to the newest schema."""
     cfg = alembic_config()
-    with get_engine().begin() as connection:
+    with (engine or get_engine()).begin() as connection:
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, "heads")
+
+
+def is_current(conn: Connection) -> bool:
+    """Whether the database of `conn` has every migration applied."""
+    heads = set(ScriptDirectory.from_config(alembic_config()).get_heads())
+    return set(MigrationContext.configure(conn).get_current_heads()) == heads

@@ -9,9 +9,9 @@ over once its lease expires.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import case, insert, or_, select, update
+from sqlalchemy import Connection, case, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bitchange import db
@@ -60,3 +60,11 @@ def current(name: str = SCHEDULER) -> tuple[str, object, object] | None:
         row = conn.execute(select(_lease.c.holder, _lease.c.renewed_at, _lease.c.expires_at)
                            .where(_lease.c.name == name)).first()
     return (row.holder, row.renewed_at, row.expires_at) if row else None
+
+
+def live_holder(conn: Connection, name: str = SCHEDULER) -> tuple[str, datetime] | None:
+    """(holder, expires_at) of the lease read on `conn` if it has not expired: some process is
+    alive and leading."""
+    row = conn.execute(select(_lease.c.holder, _lease.c.expires_at)
+                       .where(_lease.c.name == name, _lease.c.expires_at > now())).first()
+    return (row.holder, row.expires_at) if row else None

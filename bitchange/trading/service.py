@@ -313,17 +313,29 @@ def _book(conn: Connection, live: _LiveBook, symbol: str, seq: int) -> OrderBook
         else:
             live.book = None
     if live.book is None or live.seq != seq:
-        market = get_market(conn, symbol)
-        if market is None:
-            raise UnknownMarket(symbol)
-        infos = assets(conn)
-        base, quote = infos[market.base], infos[market.quote]
-        book = OrderBook(rules_for(market, base))
-        book.load(open_orders_of_market(conn, symbol))
-        _load_conditional(conn, book, symbol)
+        book, market, base, quote = _rebuild(conn, symbol)
         live.book, live.seq = book, seq
         live.market, live.base, live.quote = market, base, quote
     return live.book
+
+
+def _rebuild(conn: Connection, symbol: str) -> tuple[OrderBook, MarketInfo, AssetInfo,
+                                                     AssetInfo]:
+    market = get_market(conn, symbol)
+    if market is None:
+        raise UnknownMarket(symbol)
+    infos = assets(conn)
+    base, quote = infos[market.base], infos[market.quote]
+    book = OrderBook(rules_for(market, base))
+    book.load(open_orders_of_market(conn, symbol))
+    _load_conditional(conn, book, symbol)
+    return book, market, base, quote
+
+
+def book_from_database(conn: Connection, symbol: str) -> OrderBook:
+    """The market's book rebuilt from its open and pending orders, as a starting process builds
+    it."""
+    return _rebuild(conn, symbol)[0]
 
 
 def _catch_up(conn: Connection, book: OrderBook, symbol: str, since: int) -> None:

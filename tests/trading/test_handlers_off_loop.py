@@ -1,6 +1,7 @@
 """A handler waiting for the database's write lock does not stall the worker: while one tab's
 handler waits for a lock held by another process, the live watcher still pushes a market's
-changes to another tab, and the waiting handler completes once the lock is released."""
+changes to another tab, and the waiting handler completes once the lock is released. (On
+PostgreSQL the other process holds the lock on the row the handler writes.)"""
 
 from __future__ import annotations
 
@@ -34,10 +35,22 @@ print("locked", flush=True)
 sys.stdin.readline()
 connection.execute("ROLLBACK")
 """
+HOLD_ROW_LOCK = """
+import sys
+from sqlalchemy import create_engine, text
+with create_engine(sys.argv[1]).connect() as conn:
+    conn.execute(text("SELECT id FROM users WHERE id = :id FOR UPDATE"), {"id": int(sys.argv[2])})
+    print("locked", flush=True)
+    sys.stdin.readline()
+    conn.rollback()
+"""
 
 
-def _database_path() -> str:
-    return db.get_engine().url.database or ""
+def _lock_holder(user_id: int) -> list[str]:
+    """A process that holds what writing `user_id`'s row waits for, until a line on stdin."""
+    if db.is_sqlite():
+        return [sys.executable, "-c", HOLD_WRITE_LOCK, db.get_engine().url.database or ""]
+    return [sys.executable, "-c", HOLD_ROW_LOCK, db.current_url(), str(user_id)]
 
 
 def test_live_pushes_continue_while_a_handler_waits_for_the_write_lock(
@@ -51,7 +64,7 @@ def test_live_pushes_continue_while_a_handler_waits_for_the_write_lock(
                                                             qty("0.5")))
     waiting = state_of(SecurityState, cookie_for(alice.user_id).split("=", 1)[1])
 
-    holder = subprocess.Popen([sys.executable, "-c", HOLD_WRITE_LOCK, _database_path()],
+    holder = subprocess.Popen(_lock_holder(alice.user_id),
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "locked"
