@@ -34,7 +34,9 @@ from bitchange.inputs import InputError, parse_whole
 from bitchange.ledger import reconcile
 from bitchange.ops.backup import BackupError, run_backup
 from bitchange.ops.logs import configure_logging
+from bitchange.ops.migrate_data import MigrationRefused, migrate_data, verify_only
 from bitchange.ops.restore import RestoreError, list_backups, restore
+from bitchange.proof.snapshot import SnapshotRefused, publish
 from bitchange.setup import prepare_database
 from bitchange.staking.accrual import accrue_day, accrue_due, summary
 
@@ -87,9 +89,6 @@ def _reconcile(_args: argparse.Namespace) -> int:
 
 
 def _proof_snapshot(_args: argparse.Namespace) -> int:
-    from bitchange.proof.snapshot import SnapshotRefused, publish
-    from bitchange.setup import prepare_database
-
     prepare_database()
     try:
         taken = publish(trigger="manual")
@@ -172,8 +171,6 @@ class _ProgressLine:
 
 
 def _migrate_data(args: argparse.Namespace) -> int:
-    from bitchange.ops.migrate_data import MigrationRefused, migrate_data, verify_only
-
     try:
         if args.verify_only:
             verification = verify_only(args.to)
