@@ -167,6 +167,28 @@ def test_no_import_cycle_among_bitchange_modules():
     assert cycles(import_graph()) == []
 
 
+def imports_inside_functions() -> list[str]:
+    """module:line of every import inside a function that does not say why on its line or the
+    one above (a `# cycle: ...` or other reason comment): imports stand at the top."""
+    found = []
+    for module, (path, tree) in _sources().items():
+        lines = path.read_text().splitlines()
+        for function in ast.walk(tree):
+            if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            for node in ast.walk(function):
+                if isinstance(node, ast.Import | ast.ImportFrom):
+                    said = lines[node.lineno - 1] + (lines[node.lineno - 2]
+                                                     if node.lineno > 1 else "")
+                    if "#" not in said:
+                        found.append(f"{module}:{node.lineno}")
+    return found
+
+
+def test_no_import_inside_a_function_without_a_reason():
+    assert imports_inside_functions() == []
+
+
 def test_the_checks_see_what_they_check():
     """The readers find what the rules are about (else every rule would pass on nothing)."""
     assert ("bitchange.state.trade", "TradeState") in state_classes()
