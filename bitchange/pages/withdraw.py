@@ -10,6 +10,7 @@ import reflex as rx
 from bitchange import routes
 from bitchange.components.card import card
 from bitchange.components.lists import messages, table
+from bitchange.components.passkeys import passkey_button
 from bitchange.components.wallet_frame import asset_tabs, frame
 from bitchange.state.withdraw import AddressConfirmState, WithdrawConfirmState, WithdrawState
 
@@ -53,8 +54,12 @@ def _request_card() -> rx.Component:
         rx.input(name="amount", placeholder="Amount", id="withdraw-amount", width="240px"),
         rx.text("Network fee ", S.fee, " ", S.asset, " (deducted from the amount) · minimum ",
                 S.minimum, " ", S.asset, " · ", S.limit, size="1", color_scheme="gray"),
-        rx.input(name="code", placeholder="2FA code", id="withdraw-code", width="160px",
-                 auto_complete="one-time-code"),
+        rx.hstack(
+            rx.input(name="code", placeholder="2FA code", id="withdraw-code", width="160px",
+                     auto_complete="one-time-code"),
+            passkey_button(S, "withdraw-passkey"),
+            spacing="2",
+        ),
         rx.button("Withdraw", type="submit", id="withdraw-submit"),
         spacing="2",
     ), on_submit=S.request, key=S.request_form), width="100%")
