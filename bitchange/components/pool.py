@@ -5,13 +5,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-
-def asset_select(asset_codes, name: str, element_id: str, *,  # type: ignore[no-untyped-def]
-                 blank: bool = False) -> rx.Component:
-    """A select of `asset_codes` (a list var); `blank` adds an empty first choice."""
-    return rx.el.select(*([rx.el.option("—", value="")] if blank else []),
-                        rx.foreach(asset_codes, lambda a: rx.el.option(a, value=a)),
-                        name=name, id=element_id)
+from bitchange.components.lists import choice_select
 
 
 def pool_card(title: str, pool, asset_codes, on_fund, *,  # type: ignore[no-untyped-def]
@@ -27,7 +21,7 @@ def pool_card(title: str, pool, asset_codes, on_fund, *,  # type: ignore[no-unty
             rx.table.cell(r["asset"]), rx.table.cell(r["balance"]), **row_names))),
             size="1", **table_names),
         rx.form(rx.hstack(
-            asset_select(asset_codes, "asset", f"{id_prefix}fund-asset"),
+            choice_select(asset_codes, "asset", f"{id_prefix}fund-asset"),
             rx.input(name="amount", placeholder="Amount", id=f"{id_prefix}fund-amount"),
             rx.text("from collected fees", size="2", color_scheme="gray"),
             rx.button("Fund", type="submit", id=f"{id_prefix}fund-submit"),

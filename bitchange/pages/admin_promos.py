@@ -6,7 +6,8 @@ from __future__ import annotations
 import reflex as rx
 
 from bitchange.components.empty import empty_state
-from bitchange.components.pool import asset_select, pool_card
+from bitchange.components.lists import choice_select
+from bitchange.components.pool import pool_card
 from bitchange.pages.admin_users import admin_frame
 from bitchange.promos import service as promos
 from bitchange.state.admin.promos import AdminPromosState
@@ -36,7 +37,7 @@ def admin_promos() -> rx.Component:
         rx.heading("New code", size="4"),
         rx.hstack(
             rx.input(name="code", placeholder="CODE", id="promo-new-code"),
-            asset_select(S.asset_codes, "asset", "promo-new-asset"),
+            choice_select(S.asset_codes, "asset", "promo-new-asset"),
             rx.input(name="amount", placeholder="Reward amount", id="promo-new-amount"),
             rx.input(name="total", placeholder="Total redemptions", id="promo-new-total"),
             rx.input(name="per_user", placeholder="Per user (1)", id="promo-new-per-user"),
@@ -48,8 +49,8 @@ def admin_promos() -> rx.Component:
             rx.el.select(*[rx.el.option(label, value=value)
                            for value, label in promos.CONDITIONS.items()],
                          name="condition", id="promo-new-condition"),
-            asset_select(S.asset_codes, "condition_asset", "promo-new-condition-asset",
-                         blank=True),
+            choice_select(S.asset_codes, "condition_asset", "promo-new-condition-asset",
+                          blank="—"),
             rx.input(name="condition_amount", placeholder="Minimum / level"),
             wrap="wrap",
         ),

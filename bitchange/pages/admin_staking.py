@@ -6,7 +6,8 @@ from __future__ import annotations
 import reflex as rx
 
 from bitchange.components.empty import empty_state
-from bitchange.components.pool import asset_select, pool_card
+from bitchange.components.lists import choice_select
+from bitchange.components.pool import pool_card
 from bitchange.pages.admin_users import admin_frame
 from bitchange.state.admin.staking import AdminStakingState
 
@@ -35,7 +36,7 @@ def admin_staking() -> rx.Component:
     create = rx.card(rx.form(rx.vstack(
         rx.heading("New product", size="4"),
         rx.hstack(
-            asset_select(S.asset_codes, "asset", "product-asset"),
+            choice_select(S.asset_codes, "asset", "product-asset"),
             rx.input(name="name", placeholder="Name", id="product-name"),
             rx.input(name="apr", placeholder="APR % (e.g. 5.25)", id="product-apr"),
             rx.input(name="lock_days", placeholder="Lock days (0 = flexible)",
