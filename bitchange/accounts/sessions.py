@@ -46,6 +46,13 @@ class CurrentUser:
     mfa_enabled: bool = False
     has_passkey: bool = False
 
+    @property
+    def acts_as_admin(self) -> bool:
+        """An admin *with 2FA on* (admins must have it) and, under ADMIN_REQUIRE_PASSKEY, a
+        passkey: the one rule for the admin area and for staff fetching private files."""
+        return self.is_admin and self.mfa_enabled and (
+            self.has_passkey or not get_settings().admin_require_passkey)
+
 
 def start_session(conn: Connection, user_id: int, *, ip: str = "", user_agent: str = "") -> str:
     """Create a session awaiting activation; returns the one-time ticket."""

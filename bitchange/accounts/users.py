@@ -45,6 +45,14 @@ def check_password_usable(password: str) -> None:
         raise AccountError(problem)
 
 
+def repeated_password(form: dict) -> str:
+    """A new password from a form that asks for it twice (`password`, `confirm`)."""
+    password = str(form.get("password", ""))
+    if password != str(form.get("confirm", "")):
+        raise AccountError("The two passwords do not match.")
+    return password
+
+
 def check_password_policy(password: str, email: str) -> None:
     check_password_usable(password)
     if len(password) < MIN_PASSWORD_LENGTH:

@@ -1,4 +1,5 @@
-"""The one list table and the one notice/error pair every screen uses."""
+"""The one list table, the one notice/error pair and the one select of a list var every
+screen uses."""
 
 from __future__ import annotations
 
@@ -17,6 +18,15 @@ def messages(notice, error, *, id_: str = "") -> rx.Component:  # type: ignore[n
         rx.cond(error != "", rx.callout(error, icon="triangle-alert", color_scheme="red",
                                         class_name="wallet-error", **ids[1])),
     )
+
+
+def choice_select(choices, name: str, element_id: str, *,  # type: ignore[no-untyped-def]
+                  blank: str = "") -> rx.Component:
+    """A select of `choices` (a list var of strings); `blank`, when given, labels a first
+    choice of "" (any, or none)."""
+    return rx.el.select(*([rx.el.option(blank, value="")] if blank else []),
+                        rx.foreach(choices, lambda c: rx.el.option(c, value=c)),
+                        name=name, id=element_id)
 
 
 def table(headers: list[str], rows, cells, row_class: str, table_id: str, *,  # type: ignore[no-untyped-def]

@@ -51,3 +51,11 @@ def ceremony(mode: str, options_json: str, callback: Any) -> rx.event.EventSpec:
     string) goes to `callback`, an event handler taking one `str`."""
     return rx.call_script(f"{_CEREMONY}({json.dumps(mode)}, {options_json})",
                           callback=callback)
+
+
+def passkey_button(state, element_id: str) -> rx.Component:  # type: ignore[no-untyped-def]
+    """"Use a passkey" next to a form's 2FA code, for a user who has one (`state` is a
+    `state.passkey_code.PasskeyCode`)."""
+    return rx.cond(state.has_passkey, rx.button(
+        rx.cond(state.passkey_ready, "Passkey ready", "Use a passkey"), type="button",
+        variant="outline", on_click=state.use_passkey, id=element_id))

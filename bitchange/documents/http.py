@@ -1,6 +1,7 @@
 """The only way to fetch a private file: `GET /documents/{token}`.
 
-Admins (with 2FA on, like the admin area) may fetch any file, and each such view is written to
+Admins (with 2FA on and, under ADMIN_REQUIRE_PASSKEY, a passkey: the admin area's rule,
+`CurrentUser.acts_as_admin`) may fetch any file, and each such view is written to
 the audit log (a view that cannot be recorded is not served); a user may fetch a support
 attachment on a message they can see of their own ticket; everyone else gets a 404 (the same
 answer as for a file that does not exist). Responses are never cached.
@@ -34,7 +35,7 @@ def _fetch(cookie_header: str, token: str, ip: str) -> tuple[storage.StoredFile,
         stored = storage.by_token(conn, token)
         if stored is None:
             return None
-        as_staff = user.is_admin and user.mfa_enabled
+        as_staff = user.acts_as_admin
         allowed = as_staff or (stored.purpose == "support"
                                and attachment_visible_to(conn, stored.id, user.user_id))
     if not allowed:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import reflex as rx
 
 from bitchange import routes
-from bitchange.components.card import card
+from bitchange.components.card import link_done, link_page, link_refused
 from bitchange.components.shell import page
 from bitchange.state.account import AccountState, ConfirmEmailChangeState
 
@@ -87,17 +87,11 @@ def account_page() -> rx.Component:
 
 
 def confirm_email_change() -> rx.Component:
-    return card(
-        rx.heading("New email address", size="6"),
-        rx.match(
-            ConfirmEmailChangeState.status,
-            ("ok", rx.callout("Your new address is confirmed and now signs you in. Your other "
-                              "sessions were ended.", icon="circle-check", color_scheme="green",
-                              id="email-change-ok")),
-            ("invalid", rx.callout("This link is invalid, already used, cancelled or expired.",
-                                   icon="triangle-alert", color_scheme="red",
-                                   id="email-change-bad")),
-            rx.text("Checking your link…"),
-        ),
-        rx.link("Go to the security centre", href=routes.SECURITY),
+    return link_page(
+        "New email address", ConfirmEmailChangeState.status,
+        ("ok", link_done("Your new address is confirmed and now signs you in. Your other "
+                         "sessions were ended.", "email-change-ok")),
+        ("invalid", link_refused("This link is invalid, already used, cancelled or expired.",
+                                 "email-change-bad")),
+        back=rx.link("Go to the security centre", href=routes.SECURITY),
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from bitchange.components.lists import messages, table
+from bitchange.components.lists import choice_select, messages, table
 from bitchange.pages.admin_users import admin_frame
 from bitchange.state.admin.deposits import AdminDepositsState
 
@@ -22,8 +22,7 @@ def admin_deposits() -> rx.Component:
     form = rx.card(rx.form(rx.vstack(
         rx.heading("Record a confirmed deposit", size="4", as_="h2"),
         rx.hstack(
-            rx.el.select(rx.foreach(S.assets, lambda a: rx.el.option(a, value=a)),
-                         name="asset", id="deposit-asset"),
+            choice_select(S.assets, "asset", "deposit-asset"),
             rx.input(name="target", placeholder="Deposit address or user email",
                      id="deposit-target", width="380px"),
             rx.input(name="amount", placeholder="Amount", id="deposit-amount", width="160px"),

@@ -6,16 +6,11 @@ from __future__ import annotations
 import reflex as rx
 
 from bitchange.components.empty import empty_state
+from bitchange.components.lists import choice_select
+from bitchange.components.pool import pool_card
 from bitchange.pages.admin_users import admin_frame
 from bitchange.promos import service as promos
 from bitchange.state.admin.promos import AdminPromosState
-
-
-def _asset_select(name: str, element_id: str, *, blank: bool = False) -> rx.Component:
-    return rx.el.select(*([rx.el.option("—", value="")] if blank else []),
-                        rx.foreach(AdminPromosState.asset_codes,
-                                   lambda a: rx.el.option(a, value=a)),
-                        name=name, id=element_id)
 
 
 def admin_promos() -> rx.Component:
@@ -42,7 +37,7 @@ def admin_promos() -> rx.Component:
         rx.heading("New code", size="4"),
         rx.hstack(
             rx.input(name="code", placeholder="CODE", id="promo-new-code"),
-            _asset_select("asset", "promo-new-asset"),
+            choice_select(S.asset_codes, "asset", "promo-new-asset"),
             rx.input(name="amount", placeholder="Reward amount", id="promo-new-amount"),
             rx.input(name="total", placeholder="Total redemptions", id="promo-new-total"),
             rx.input(name="per_user", placeholder="Per user (1)", id="promo-new-per-user"),
@@ -54,25 +49,15 @@ def admin_promos() -> rx.Component:
             rx.el.select(*[rx.el.option(label, value=value)
                            for value, label in promos.CONDITIONS.items()],
                          name="condition", id="promo-new-condition"),
-            _asset_select("condition_asset", "promo-new-condition-asset", blank=True),
+            choice_select(S.asset_codes, "condition_asset", "promo-new-condition-asset",
+                          blank="—"),
             rx.input(name="condition_amount", placeholder="Minimum / level"),
             wrap="wrap",
         ),
         rx.button("Create code", type="submit", id="promo-create"),
         spacing="2",
     ), on_submit=S.create, reset_on_submit=False), width="100%")
-    pool = rx.card(rx.vstack(
-        rx.heading("Promotions account", size="4"),
-        rx.table.root(rx.table.body(rx.foreach(S.pool, lambda r: rx.table.row(
-            rx.table.cell(r["asset"]), rx.table.cell(r["balance"])))), size="1"),
-        rx.form(rx.hstack(
-            _asset_select("asset", "promo-fund-asset"),
-            rx.input(name="amount", placeholder="Amount", id="promo-fund-amount"),
-            rx.text("from collected fees", size="2", color_scheme="gray"),
-            rx.button("Fund", type="submit", id="promo-fund-submit"),
-        ), on_submit=S.fund, reset_on_submit=True),
-        spacing="2",
-    ), width="100%", max_width="720px")
+    pool = pool_card("Promotions account", S.pool, S.asset_codes, S.fund, id_prefix="promo-")
     redemptions = rx.cond(S.selected_code != "", rx.card(rx.vstack(
         rx.heading("Redemptions of ", S.selected_code, size="4"),
         rx.table.root(rx.table.body(rx.foreach(S.redemptions, lambda r: rx.table.row(

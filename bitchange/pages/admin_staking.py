@@ -6,14 +6,10 @@ from __future__ import annotations
 import reflex as rx
 
 from bitchange.components.empty import empty_state
+from bitchange.components.lists import choice_select
+from bitchange.components.pool import pool_card
 from bitchange.pages.admin_users import admin_frame
 from bitchange.state.admin.staking import AdminStakingState
-
-
-def _asset_select(name: str, element_id: str) -> rx.Component:
-    return rx.el.select(rx.foreach(AdminStakingState.asset_codes,
-                                   lambda a: rx.el.option(a, value=a)),
-                        name=name, id=element_id)
 
 
 def admin_staking() -> rx.Component:
@@ -40,7 +36,7 @@ def admin_staking() -> rx.Component:
     create = rx.card(rx.form(rx.vstack(
         rx.heading("New product", size="4"),
         rx.hstack(
-            _asset_select("asset", "product-asset"),
+            choice_select(S.asset_codes, "asset", "product-asset"),
             rx.input(name="name", placeholder="Name", id="product-name"),
             rx.input(name="apr", placeholder="APR % (e.g. 5.25)", id="product-apr"),
             rx.input(name="lock_days", placeholder="Lock days (0 = flexible)",
@@ -56,19 +52,8 @@ def admin_staking() -> rx.Component:
         rx.button("Create product", type="submit", id="product-create"),
         spacing="2",
     ), on_submit=S.create, reset_on_submit=False), width="100%")
-    pool = rx.card(rx.vstack(
-        rx.heading("Rewards account", size="4"),
-        rx.table.root(rx.table.body(rx.foreach(S.pool, lambda r: rx.table.row(
-            rx.table.cell(r["asset"]), rx.table.cell(r["balance"]),
-            class_name="rewards-pool-row"))), size="1", id="rewards-pool"),
-        rx.form(rx.hstack(
-            _asset_select("asset", "fund-asset"),
-            rx.input(name="amount", placeholder="Amount", id="fund-amount"),
-            rx.text("from collected fees", size="2", color_scheme="gray"),
-            rx.button("Fund", type="submit", id="fund-submit"),
-        ), on_submit=S.fund, reset_on_submit=True),
-        spacing="2",
-    ), width="100%", max_width="720px")
+    pool = pool_card("Rewards account", S.pool, S.asset_codes, S.fund,
+                     table_id="rewards-pool")
     return admin_frame(S.access, rx.vstack(
         rx.heading("Staking", size="7"),
         rx.cond(S.notice != "", rx.callout(S.notice, icon="check", id="staking-admin-notice")),

@@ -8,6 +8,7 @@ import reflex as rx
 
 from bitchange import routes
 from bitchange.components.lists import messages, table
+from bitchange.components.passkeys import passkey_button
 from bitchange.components.shell import page
 from bitchange.pages.trade import MONO
 from bitchange.state.api_keys import ApiKeysState as S
@@ -39,9 +40,7 @@ def create_form() -> rx.Component:
         rx.hstack(
             rx.input(name="code", placeholder="2FA code", id="key-code",
                      auto_complete="one-time-code", max_length=32),
-            rx.cond(S.has_passkey, rx.button(
-                rx.cond(S.passkey_ready, "Passkey ready", "Use a passkey"), type="button",
-                variant="outline", on_click=S.use_passkey, id="key-passkey")),
+            passkey_button(S, "key-passkey"),
             spacing="2",
         ),
         rx.button("Create key", type="submit", id="key-create"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from bitchange.components.lists import messages, table
+from bitchange.components.lists import choice_select, messages, table
 from bitchange.components.wallet_frame import frame
 from bitchange.state.history import HistoryState
 
@@ -15,12 +15,8 @@ def history_page() -> rx.Component:
     return frame(S.access, rx.vstack(
         rx.heading("History", size="7"),
         rx.form(rx.hstack(
-            rx.el.select(rx.el.option("All types", value=""),
-                         rx.foreach(S.types, lambda t: rx.el.option(t, value=t)),
-                         name="type", id="history-type"),
-            rx.el.select(rx.el.option("All assets", value=""),
-                         rx.foreach(S.assets, lambda a: rx.el.option(a, value=a)),
-                         name="asset", id="history-asset"),
+            choice_select(S.types, "type", "history-type", blank="All types"),
+            choice_select(S.assets, "asset", "history-asset", blank="All assets"),
             rx.input(name="start", type="date", id="history-start"),
             rx.input(name="end", type="date", id="history-end"),
             rx.button("Filter", type="submit", id="history-filter"),

@@ -8,7 +8,7 @@ from __future__ import annotations
 import reflex as rx
 
 from bitchange import routes
-from bitchange.components.lists import messages, table
+from bitchange.components.lists import choice_select, messages, table
 from bitchange.components.proof_check import proof_check_script
 from bitchange.components.shell import page
 from bitchange.pages.admin_users import admin_frame
@@ -142,8 +142,7 @@ def admin_proof() -> rx.Component:
         rx.hstack(
             rx.input(name="snapshot", placeholder="Snapshot #", id="reserve-snapshot",
                      width="120px"),
-            rx.el.select(rx.foreach(A.assets, lambda a: rx.el.option(a, value=a)),
-                         name="asset", id="reserve-asset"),
+            choice_select(A.assets, "asset", "reserve-asset"),
             rx.input(name="balance", placeholder="Balance held", id="reserve-balance"),
             spacing="3", wrap="wrap",
         ),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from bitchange.components.lists import messages
+from bitchange.components.lists import choice_select, messages
 from bitchange.components.wallet_frame import frame
 from bitchange.state.transfer import TransferState
 
@@ -17,8 +17,7 @@ def transfer_page() -> rx.Component:
         rx.card(rx.form(rx.vstack(
             rx.input(name="email", placeholder="Recipient's email", id="transfer-email",
                      width="100%", max_width="320px"),
-            rx.hstack(rx.el.select(rx.foreach(S.assets, lambda a: rx.el.option(a, value=a)),
-                                   name="asset", id="transfer-asset"),
+            rx.hstack(choice_select(S.assets, "asset", "transfer-asset"),
                       rx.input(name="amount", placeholder="Amount", id="transfer-amount"),
                       wrap="wrap"),
             rx.input(name="note", placeholder="Note (optional, shown to both of you)",

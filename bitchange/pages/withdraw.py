@@ -8,8 +8,9 @@ from __future__ import annotations
 import reflex as rx
 
 from bitchange import routes
-from bitchange.components.card import card
+from bitchange.components.card import link_done, link_page, link_refused
 from bitchange.components.lists import messages, table
+from bitchange.components.passkeys import passkey_button
 from bitchange.components.wallet_frame import asset_tabs, frame
 from bitchange.state.withdraw import AddressConfirmState, WithdrawConfirmState, WithdrawState
 
@@ -53,8 +54,12 @@ def _request_card() -> rx.Component:
         rx.input(name="amount", placeholder="Amount", id="withdraw-amount", width="240px"),
         rx.text("Network fee ", S.fee, " ", S.asset, " (deducted from the amount) · minimum ",
                 S.minimum, " ", S.asset, " · ", S.limit, size="1", color_scheme="gray"),
-        rx.input(name="code", placeholder="2FA code", id="withdraw-code", width="160px",
-                 auto_complete="one-time-code"),
+        rx.hstack(
+            rx.input(name="code", placeholder="2FA code", id="withdraw-code", width="160px",
+                     auto_complete="one-time-code"),
+            passkey_button(S, "withdraw-passkey"),
+            spacing="2",
+        ),
         rx.button("Withdraw", type="submit", id="withdraw-submit"),
         spacing="2",
     ), on_submit=S.request, key=S.request_form), width="100%")
@@ -89,53 +94,41 @@ def withdraw_page() -> rx.Component:
 
 def address_confirm_page() -> rx.Component:
     S = AddressConfirmState
-    return card(
-        rx.heading("Confirm withdrawal address", size="6"),
-        rx.match(
-            S.status,
-            ("valid", rx.vstack(
-                rx.text("Add this ", S.asset, " address to your address book?"),
-                rx.code(S.address, id="confirm-address"),
-                rx.button("Confirm address", on_click=S.confirm, id="address-confirm"),
-                spacing="3")),
-            ("done", rx.callout("Address confirmed. It can be used once its security hold "
-                                "has passed.", icon="circle-check", color_scheme="green",
-                                id="address-confirmed")),
-            ("invalid", rx.callout("This link is invalid, already used or expired.",
-                                   icon="triangle-alert", color_scheme="red",
-                                   id="address-confirm-bad")),
-            rx.text("Checking your link…"),
-        ),
-        rx.link("Go to your wallet", href=routes.WALLET),
+    return link_page(
+        "Confirm withdrawal address", S.status,
+        ("valid", rx.vstack(
+            rx.text("Add this ", S.asset, " address to your address book?"),
+            rx.code(S.address, id="confirm-address"),
+            rx.button("Confirm address", on_click=S.confirm, id="address-confirm"),
+            spacing="3")),
+        ("done", link_done("Address confirmed. It can be used once its security hold has "
+                           "passed.", "address-confirmed")),
+        ("invalid", link_refused("This link is invalid, already used or expired.",
+                                 "address-confirm-bad")),
+        back=rx.link("Go to your wallet", href=routes.WALLET),
     )
 
 
 def withdraw_confirm_page() -> rx.Component:
     S = WithdrawConfirmState
-    return card(
-        rx.heading("Confirm withdrawal", size="6"),
-        rx.match(
-            S.status,
-            ("valid", rx.vstack(
-                rx.text("You asked to withdraw:"),
-                rx.text(S.summary, weight="bold", id="withdraw-summary"),
-                rx.hstack(
-                    rx.button("Confirm withdrawal", on_click=S.confirm, id="withdraw-confirm"),
-                    rx.button("This wasn't me: cancel", on_click=S.cancel, color_scheme="red",
-                              variant="soft", id="withdraw-cancel-link"),
-                    spacing="3"),
-                spacing="3")),
-            ("confirmed", rx.callout("Confirmed. The withdrawal is now pending review; you "
-                                     "will get an email at each step.", icon="circle-check",
-                                     color_scheme="green", id="withdraw-confirmed")),
-            ("cancelled", rx.callout("Cancelled. The funds are available in your account "
-                                     "again. If this wasn't you, change your password now.",
-                                     icon="circle-x", color_scheme="amber",
-                                     id="withdraw-cancelled")),
-            ("invalid", rx.callout("This link is invalid, already used or expired.",
-                                   icon="triangle-alert", color_scheme="red",
-                                   id="withdraw-confirm-bad")),
-            rx.text("Checking your link…"),
-        ),
-        rx.link("Go to your wallet", href=routes.WALLET),
+    return link_page(
+        "Confirm withdrawal", S.status,
+        ("valid", rx.vstack(
+            rx.text("You asked to withdraw:"),
+            rx.text(S.summary, weight="bold", id="withdraw-summary"),
+            rx.hstack(
+                rx.button("Confirm withdrawal", on_click=S.confirm, id="withdraw-confirm"),
+                rx.button("This wasn't me: cancel", on_click=S.cancel, color_scheme="red",
+                          variant="soft", id="withdraw-cancel-link"),
+                spacing="3"),
+            spacing="3")),
+        ("confirmed", link_done("Confirmed. The withdrawal is now pending review; you will "
+                                "get an email at each step.", "withdraw-confirmed")),
+        ("cancelled", rx.callout("Cancelled. The funds are available in your account again. "
+                                 "If this wasn't you, change your password now.",
+                                 icon="circle-x", color_scheme="amber",
+                                 id="withdraw-cancelled")),
+        ("invalid", link_refused("This link is invalid, already used or expired.",
+                                 "withdraw-confirm-bad")),
+        back=rx.link("Go to your wallet", href=routes.WALLET),
     )

@@ -6,25 +6,19 @@ from __future__ import annotations
 import reflex as rx
 
 from bitchange import db
-from bitchange.accounts import api_keys, passkeys
+from bitchange.accounts import api_keys
 from bitchange.accounts.api_keys import ApiKeyError
-from bitchange.components.passkeys import ceremony
 from bitchange.state.auth import client_ip, current_user
 from bitchange.state.events import event
+from bitchange.state.passkey_code import PasskeyCode
 
 
-class ApiKeysState(rx.State):
+class ApiKeysState(PasskeyCode, rx.State):
     access: str = "loading"  # loading | ok | denied
     keys: list[dict[str, str]] = []
     # The key just created: its secret is shown this once (never stored in the clear).
     new_key: str = ""
     new_secret: str = ""
-    notice: str = ""
-    error: str = ""
-    has_passkey: bool = False
-    passkey_ready: bool = False
-    # A passkey's answer to this user's challenge, used by the next `create` in place of a code.
-    _passkey_answer: str = ""
 
     def _reload(self) -> int | None:
         user = current_user(self)
@@ -34,7 +28,7 @@ class ApiKeysState(rx.State):
         self.access = "ok"
         with db.read() as conn:
             self.keys = api_keys.key_rows(conn, user.user_id)
-            self.has_passkey = passkeys.count(conn, user.user_id) > 0
+        self._has_passkey(user.user_id)
         return user.user_id
 
     @event
@@ -50,8 +44,7 @@ class ApiKeysState(rx.State):
         if user_id is None:
             return
         scopes = [s for s in api_keys.SCOPES if form.get(f"scope_{s}")]
-        code = str(form.get("code") or "")[:32] or self._passkey_answer
-        self._passkey_answer, self.passkey_ready = "", False
+        code = self._code(form)
         try:
             with db.write() as conn:
                 created = api_keys.create_key(
@@ -70,23 +63,11 @@ class ApiKeysState(rx.State):
                                             if created.secret else "")
         self._reload()
 
-    @event
-    def use_passkey(self) -> rx.event.EventSpec | None:
-        """Confirm the next key with a passkey instead of typing a code."""
-        user_id = self._reload()
-        if user_id is None:
-            return None
-        with db.write() as conn:
-            options = passkeys.assertion_options(conn, user_id)
-        return ceremony("get", options, ApiKeysState.passkey_answer)
+    def _passkey_user(self) -> int | None:
+        return self._reload()
 
-    @event
-    def passkey_answer(self, answer: str) -> None:
-        if len(answer) > 8000 or '"error"' in answer[:12]:
-            self.error, self.notice = passkeys.NOT_ACCEPTED, ""
-            return
-        self._passkey_answer, self.passkey_ready = answer, True
-        self.error, self.notice = "", "Passkey ready: create the key (leave the code empty)."
+    def _passkey_ready_notice(self) -> str:
+        return "Passkey ready: create the key (leave the code empty)."
 
     def _revoke(self, key_id: str | None) -> None:
         user_id = self._reload()

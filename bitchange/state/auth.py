@@ -17,7 +17,6 @@ from bitchange.accounts.sessions import (
     token_from_cookie_header,
     touch,
 )
-from bitchange.config import get_settings
 from bitchange.state.events import event
 
 
@@ -50,9 +49,7 @@ def current_admin(state: rx.State) -> CurrentUser | None:
     """The caller if they are an admin *with 2FA on* (admins must have it) and, under
     ADMIN_REQUIRE_PASSKEY, a passkey; else None."""
     user = current_user(state)
-    if user is None or not user.is_admin or not user.mfa_enabled:
-        return None
-    return user if user.has_passkey or not get_settings().admin_require_passkey else None
+    return user if user is not None and user.acts_as_admin else None
 
 
 def navigate(path: str) -> rx.event.EventSpec:

@@ -10,13 +10,11 @@ from bitchange.promos import service as promos
 from bitchange.promos.views import redeemed_notice, redemption_rows
 from bitchange.state.auth import client_ip, current_user, navigate
 from bitchange.state.events import event
+from bitchange.state.page import UserPage
 
 
-class PromosState(rx.State):
-    access: str = "unknown"
+class PromosState(UserPage, rx.State):
     history: list[dict[str, str]] = []
-    error: str = ""
-    notice: str = ""
 
     def _refresh(self, user_id: int) -> None:
         with db.read() as conn:
@@ -24,12 +22,9 @@ class PromosState(rx.State):
 
     @event
     def load(self) -> rx.event.EventSpec | None:
-        self.error = self.notice = ""
-        user = current_user(self)
+        user, redirect = self._open(routes.PROMOS)
         if user is None:
-            self.access = "denied"
-            return navigate(routes.login(routes.PROMOS))
-        self.access = "ok"
+            return redirect
         self._refresh(user.user_id)
         return None
 

@@ -6,7 +6,7 @@ import reflex as rx
 
 from bitchange import db
 from bitchange.accounts import security
-from bitchange.accounts.users import AccountError
+from bitchange.accounts.users import AccountError, repeated_password
 from bitchange.state.auth import client_ip
 from bitchange.state.events import event
 
@@ -21,11 +21,8 @@ class SignupState(rx.State):
 
     @event
     def submit(self, form: dict) -> None:
-        password = str(form.get("password", ""))
-        if password != str(form.get("confirm", "")):
-            self.error = "The two passwords do not match."
-            return
         try:
+            password = repeated_password(form)
             with db.write() as conn:
                 self.done = security.sign_up(conn, str(form.get("email", "")), password,
                                              ip=client_ip(self))

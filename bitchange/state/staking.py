@@ -13,15 +13,13 @@ from bitchange.staking import service as staking
 from bitchange.staking.views import staking_view
 from bitchange.state.auth import current_user, navigate
 from bitchange.state.events import event
+from bitchange.state.page import UserPage
 from bitchange.trading.markets import assets
 
 
-class StakingState(rx.State):
-    access: str = "unknown"
+class StakingState(UserPage, rx.State):
     products: list[dict[str, str]] = []
     positions: list[dict[str, str]] = []
-    error: str = ""
-    notice: str = ""
 
     def _refresh(self, user_id: int) -> None:
         with db.read() as conn:
@@ -30,12 +28,9 @@ class StakingState(rx.State):
 
     @event
     def load(self) -> rx.event.EventSpec | None:
-        self.error = self.notice = ""
-        user = current_user(self)
+        user, redirect = self._open(routes.STAKING)
         if user is None:
-            self.access = "denied"
-            return navigate(routes.login(routes.STAKING))
-        self.access = "ok"
+            return redirect
         self._refresh(user.user_id)
         return None
 

@@ -11,8 +11,9 @@ from bitchange.accounts.sessions import CurrentUser
 from bitchange.documents import storage
 from bitchange.documents.storage import DocumentError
 from bitchange.inputs import parse_id
-from bitchange.state.auth import current_user, navigate
+from bitchange.state.auth import client_ip, current_user, navigate
 from bitchange.state.events import event, off_loop
+from bitchange.state.page import UserPage
 from bitchange.state.uploads import read_upload
 from bitchange.support import service as support
 from bitchange.support import views
@@ -44,7 +45,7 @@ class Attachment(rx.State, mixin=True):
         try:
             data = await off_loop(read_upload, files)
             stored = await off_loop(storage.upload, user.user_id, "support", data,
-                                    replacing=self._attachment_id)
+                                    replacing=self._attachment_id, ip=client_ip(self))
         except DocumentError as exc:
             # The message is not sent until this is fixed or removed (`_attachment_refused`);
             # an earlier file stays recorded, so that either one replaces or removes it too.
@@ -84,11 +85,9 @@ def ticket_id(state: rx.State) -> int:
         return -1
 
 
-class SupportState(Attachment, rx.State):
-    access: str = "unknown"
+class SupportState(Attachment, UserPage, rx.State):
     tickets: list[dict[str, str]] = []
     categories: list[list[str]] = views.CATEGORY_CHOICES
-    error: str = ""
 
     def _refresh(self, user_id: int) -> None:
         with db.read() as conn:
@@ -96,13 +95,10 @@ class SupportState(Attachment, rx.State):
 
     @event
     def load(self) -> rx.event.EventSpec | None:
-        self.error = ""
         self._forget_attachment()
-        user = current_user(self)
+        user, redirect = self._open(routes.SUPPORT)
         if user is None:
-            self.access = "denied"
-            return navigate(routes.login(routes.SUPPORT))
-        self.access = "ok"
+            return redirect
         self._refresh(user.user_id)
         return None
 
@@ -120,7 +116,7 @@ class SupportState(Attachment, rx.State):
                     conn, user.user_id, subject=str(form.get("subject", ""))[:200],
                     category=str(form.get("category", "")),
                     body=str(form.get("body", ""))[:support.MAX_BODY + 1],
-                    attachment_id=self._attachment_id)
+                    attachment_id=self._attachment_id, ip=client_ip(self))
         except support.SupportError as exc:
             self.error = str(exc)
             return None
@@ -128,11 +124,9 @@ class SupportState(Attachment, rx.State):
         return navigate(routes.support_ticket(opened))
 
 
-class TicketState(Attachment, rx.State):
-    access: str = "unknown"
+class TicketState(Attachment, UserPage, rx.State):
     ticket: dict[str, str] = {}
     messages: list[dict[str, str]] = []
-    error: str = ""
 
     def _refresh(self, user_id: int) -> bool:
         with db.read() as conn:
@@ -145,12 +139,10 @@ class TicketState(Attachment, rx.State):
 
     @event
     def load(self) -> rx.event.EventSpec | None:
-        self.error = ""
         self._forget_attachment()
-        user = current_user(self)
+        user, redirect = self._open(routes.SUPPORT)
         if user is None:
-            self.access = "denied"
-            return navigate(routes.login(routes.SUPPORT))
+            return redirect
         self._refresh(user.user_id)
         return None
 

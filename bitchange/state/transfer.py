@@ -8,34 +8,29 @@ import reflex as rx
 
 from bitchange import db, routes
 from bitchange.money import AmountError, parse_amount
-from bitchange.state.auth import current_user, navigate
+from bitchange.state.auth import client_ip, current_user
 from bitchange.state.events import event
+from bitchange.state.page import UserPage
 from bitchange.trading.markets import assets
 from bitchange.wallet import transfers
 from bitchange.wallet.errors import WalletError
 from bitchange.wallet.views import transfer_view
 
 
-class TransferState(rx.State):
-    access: str = "unknown"
+class TransferState(UserPage, rx.State):
     assets: list[str] = []
     limit: str = ""
-    notice: str = ""
-    error: str = ""
 
     def _refresh(self, user_id: int) -> None:
         with db.read() as conn:
             view = transfer_view(conn, user_id)
-        self.access = "ok"
         self.assets, self.limit = view.assets, view.limit
 
     @event
     def load(self) -> rx.event.EventSpec | None:
-        self.notice = self.error = ""
-        user = current_user(self)
+        user, redirect = self._open(routes.TRANSFER)
         if user is None:
-            self.access = "denied"
-            return navigate(routes.login(routes.TRANSFER))
+            return redirect
         self._refresh(user.user_id)
         return None
 
@@ -54,7 +49,8 @@ class TransferState(rx.State):
                 raise WalletError("Choose an asset.")
             amount = parse_amount(str(form.get("amount", "")), info.precision)
             transfers.send(user.user_id, str(form.get("email", "")), asset, amount,
-                           str(form.get("note", "")), str(form.get("code", "")))
+                           str(form.get("note", "")), str(form.get("code", "")),
+                           ip=client_ip(self))
             self.notice = (f"Sent {info.format(amount)} {asset} to "
                            f"{str(form.get('email', '')).strip().lower()}.")
         except (AmountError, WalletError) as exc:

@@ -15,13 +15,13 @@ from bitchange.documents.storage import DocumentError
 from bitchange.kyc import service as kyc
 from bitchange.kyc.views import verification_view
 from bitchange.state import live
-from bitchange.state.auth import current_user, navigate
+from bitchange.state.auth import client_ip, current_user, navigate
 from bitchange.state.events import event, off_loop
+from bitchange.state.page import UserPage
 from bitchange.state.uploads import read_upload
 
 
-class VerificationState(rx.State):
-    access: str = "unknown"
+class VerificationState(UserPage, rx.State):
     level: int = 0
     level_name: str = ""
     state: str = "not_submitted"
@@ -29,8 +29,6 @@ class VerificationState(rx.State):
     next_level: int = 1  # 0 when fully verified
     limits: list[dict[str, str]] = []
     uploaded: dict[str, str] = {}  # kind -> "uploaded" (what the page shows)
-    error: str = ""
-    notice: str = ""
     _drafts: dict[str, int] = {}  # kind -> private file id, never sent to the browser
 
     def _refresh(self, user_id: int) -> None:
@@ -43,12 +41,9 @@ class VerificationState(rx.State):
 
     @event
     def load(self) -> rx.event.EventSpec | None:
-        self.error = self.notice = ""
-        user = current_user(self)
+        user, redirect = self._open(routes.VERIFICATION)
         if user is None:
-            self.access = "denied"
-            return navigate(routes.login(routes.VERIFICATION))
-        self.access = "ok"
+            return redirect
         live.watch(self, live.for_user(VerificationState._refresh), user_id=user.user_id,
                    activity=frozenset({live.KYC}))
         self._refresh(user.user_id)
@@ -64,7 +59,7 @@ class VerificationState(rx.State):
             data = await off_loop(read_upload, files)
             # A new file for the same document replaces the draft (it no longer counts).
             stored = await off_loop(storage.upload, user.user_id, "kyc", data,
-                                    replacing=self._drafts.get(kind))
+                                    replacing=self._drafts.get(kind), ip=client_ip(self))
         except DocumentError as exc:
             self.error = f"{kyc.DOCUMENT_KINDS[kind]}: {exc}"
             return

@@ -14,13 +14,14 @@ from bitchange.money import AmountError, parse_amount
 from bitchange.state import live
 from bitchange.state.auth import client_ip, current_user, navigate
 from bitchange.state.events import event
+from bitchange.state.passkey_code import PasskeyCode
 from bitchange.trading.markets import assets
 from bitchange.wallet import address_book, chains, withdrawals
 from bitchange.wallet.errors import WalletError
 from bitchange.wallet.views import page_asset, withdraw_view, withdrawal_summary
 
 
-class WithdrawState(rx.State):
+class WithdrawState(PasskeyCode, rx.State):
     access: str = "unknown"
     asset: str = "BTC"
     assets: list[str] = list(chains.SCHEMES)
@@ -32,8 +33,6 @@ class WithdrawState(rx.State):
     minimum: str = ""
     limit: str = ""
     paused: str = ""
-    notice: str = ""
-    error: str = ""
     # A form is cleared (re-mounted under a new key) only after it succeeded: a refused form
     # keeps what was chosen and typed, to be corrected.
     book_form: str = "0"
@@ -45,6 +44,13 @@ class WithdrawState(rx.State):
             self.access, self.book, self.ready, self.rows = "denied", [], [], []
         return user
 
+    def _passkey_user(self) -> int | None:
+        user = self._user()
+        return None if user is None else user.user_id
+
+    def _passkey_ready_notice(self) -> str:
+        return "Passkey ready: request the withdrawal (leave the code empty)."
+
     def _refresh(self, user_id: int) -> None:
         with db.read() as conn:
             view = withdraw_view(conn, user_id, self.asset)
@@ -52,6 +58,7 @@ class WithdrawState(rx.State):
         self.book, self.ready, self.rows = view.book, view.ready, view.rows
         self.available, self.fee, self.minimum = view.available, view.fee, view.minimum
         self.limit, self.paused = view.limit, view.paused
+        self._has_passkey(user_id)
 
     def _done(self, user_id: int, notice: str = "", error: str = "") -> None:
         self.notice, self.error = notice, error
@@ -111,7 +118,7 @@ class WithdrawState(rx.State):
             amount = parse_amount(str(form.get("amount", "")), precision)
             # The amount was parsed with this page's asset: the service refuses an address
             # (from the form) of another asset.
-            withdrawals.request(user.user_id, address_id, amount, str(form.get("code", "")),
+            withdrawals.request(user.user_id, address_id, amount, self._code(form),
                                 ip=client_ip(self), asset=self.asset)
         except (AmountError, WalletError) as exc:
             self._done(user.user_id, error=str(exc))

@@ -247,6 +247,9 @@ def test_a_password_past_the_limit_is_refused_with_a_reason_everywhere(user):
     signup = state_of(SignupState)
     signup.submit({"email": "new@example.com", "password": LONG, "confirm": LONG})
     assert signup.error == TOO_LONG and signup.done == ""
+    signup.submit({"email": "new@example.com", "password": "a-long-password-1",
+                   "confirm": "a-long-password-2"})
+    assert signup.error == "The two passwords do not match." and signup.done == ""
     token = session_for("trader@example.com")
     page = state_of(SecurityState, token)
     page.change_password({"current": LONG, "new": "another-long-password-1",

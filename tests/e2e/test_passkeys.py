@@ -1,8 +1,8 @@
 """Passkeys in a real Chromium with a virtual authenticator (the DevTools Protocol's WebAuthn
 domain: CTAP2, resident keys, user verification): register from the security centre, log out,
-log in with the password and the passkey, confirm an API key with it, then sign in with the
-passkey alone once enabled; a clone of
-the authenticator (the same key, an older signature counter) is refused; remove it."""
+log in with the password and the passkey, confirm an API key with it (and ready a withdrawal
+with it), then sign in with the passkey alone once enabled; a clone of the authenticator (the
+same key, an older signature counter) is refused; remove it."""
 
 from __future__ import annotations
 
@@ -85,6 +85,12 @@ def test_passkey_register_login_passwordless_clone_and_remove(app, new_context, 
     page.click("#key-create")
     expect(page.locator("#new-api-key")).not_to_be_empty()
     assert _credentials(cdp, authenticator)[0]["signCount"] > used
+
+    # So does the withdrawal form's (the passkey's answer stands in for the code).
+    page.goto(app.url + "/wallet/withdraw?asset=BTC")
+    page.click("#withdraw-passkey")
+    expect(page.locator("#withdraw-passkey")).to_have_text("Passkey ready")
+    expect(page.locator(".wallet-notice")).to_contain_text("request the withdrawal")
 
     # Without passwordless sign-in turned on, the passkey alone does not sign in.
     _log_out(page)

@@ -7,13 +7,14 @@ import logging
 import stat
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from starlette.testclient import TestClient
 
-from bitchange import db
+from bitchange import clock, db
 from bitchange.accounts import totp
 from bitchange.accounts.audit import search
 from bitchange.accounts.sessions import activate_session, start_session
+from bitchange.accounts.tables import Passkey
 from bitchange.config import get_settings, reload_settings
 from bitchange.documents import storage
 from bitchange.documents.storage import DocumentError
@@ -111,6 +112,28 @@ def test_only_admins_with_2fa_can_fetch_a_kyc_document(database):
     assert response.headers["content-type"] == "image/png"
     assert response.headers["cache-control"] == "no-store, private"
     assert response.headers["x-content-type-options"] == "nosniff"
+
+
+def test_under_admin_require_passkey_staff_fetch_a_document_only_with_a_passkey(
+        database, monkeypatch):
+    from bitchange.web import api
+
+    alice = make_user("alice@example.com")
+    admin = make_user("admin@example.com", admin=True)
+    with db.write() as conn:
+        totp.enable_with_secret(conn, admin, ADMIN_SECRET)
+        stored = storage.store(conn, purpose="kyc", owner_id=alice, data=PNG)
+    monkeypatch.setenv("ADMIN_REQUIRE_PASSKEY", "1")
+    reload_settings()
+    client, url = TestClient(api), storage.url(stored)
+    assert client.get(url, headers=_cookie_for(admin)).status_code == 404  # as the admin area
+    with db.write() as conn:
+        conn.execute(insert(Passkey.__table__).values(
+            user_id=admin, credential_id="cred-1", public_key="key", sign_count=0, name="laptop",
+            created_at=clock.now()))
+    assert client.get(url, headers=_cookie_for(admin)).status_code == 200
+    monkeypatch.delenv("ADMIN_REQUIRE_PASSKEY")
+    reload_settings()
 
 
 def test_submit_review_and_levels_with_emails(database, admin, smtp_server, caplog):

@@ -4,6 +4,7 @@ several processes, nobody else affected, and the admin page listing who was refu
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 import uuid
@@ -20,6 +21,9 @@ from bitchange.config import get_settings, reload_settings
 from bitchange.ops import metrics
 from bitchange.state.admin.rate_limits import AdminRateLimitsState
 from bitchange.state.login import LoginState
+from bitchange.state.support import SupportState
+from bitchange.state.transfer import TransferState
+from bitchange.state.verification import VerificationState
 from bitchange.support import service as support
 from bitchange.support.service import SupportError
 from bitchange.trading.tables import Order
@@ -28,6 +32,8 @@ from bitchange.wallet.errors import WalletError
 from bitchange.web_guard import client_ip
 from tests.accounts.conftest import PASSWORD, UA_FIREFOX
 from tests.accounts.test_handlers import session_for, state_of
+from tests.kyc.test_handlers import token_for
+from tests.kyc.test_upload_limits import _file
 from tests.livetabs import call, cookie_for
 from tests.trading.conftest import BTC, USDT, make_trader, qty
 from tests.trading.test_trade_screen import trade_state
@@ -172,6 +178,33 @@ def test_withdrawals_transfers_and_tickets_are_limited_per_account(database, lim
             db.write() as conn:
         support.open_ticket(conn, alice.user_id, subject="Help again", category="other",
                             body="Another question about it.")
+
+
+def test_transfer_ticket_and_upload_screens_count_the_clients_address(database, limits):
+    """Two users behind one address (`state_of`'s client IP): the screens pass it on."""
+    limits(RATE_LIMIT_TRANSFER_IP="1/hour", RATE_LIMIT_TICKET_IP="1/hour",
+           RATE_LIMIT_UPLOAD_IP="1/hour")
+    alice = make_trader("alice@example.com", {"BTC": BTC})
+    bob = make_trader("bob@example.com", {"BTC": BTC})
+    screens = {who.user_id: (state_of(TransferState, token_for(who.user_id)),
+                             state_of(SupportState, token_for(who.user_id)))
+               for who in (alice, bob)}
+    ticket = {"subject": "Help me", "category": "other", "body": "A question about it."}
+    for who in (alice, bob):
+        transfer, support_screen = screens[who.user_id]
+        transfer.send({"email": "carol@example.com", "asset": "BTC", "amount": "0.1",
+                       "code": ""})
+        support_screen.open_ticket(ticket)
+    alice_transfer, alice_support = screens[alice.user_id]
+    assert "Too many" not in alice_transfer.error and alice_support.error == ""
+    bob_transfer, bob_support = screens[bob.user_id]
+    assert bob_transfer.error.startswith("Too many transfers; slow down")
+    assert bob_support.error.startswith("Too many new tickets; slow down")
+    asyncio.run(alice_support.attach(_file()))
+    assert alice_support.upload_error == ""
+    kyc = state_of(VerificationState, token_for(bob.user_id))
+    asyncio.run(kyc.upload_id_front(_file()))
+    assert "Too many uploads; slow down" in kyc.error
 
 
 def test_backend_routes_answer_429_with_retry_after(database, limits):

@@ -5,10 +5,13 @@ on the server: a page's state derives from `AdminPage`, whose `_open` is the fir
 from __future__ import annotations
 
 import reflex as rx
+from sqlalchemy import Connection
 
 from bitchange import routes
 from bitchange.accounts.sessions import CurrentUser
+from bitchange.money import parse_amount
 from bitchange.state.auth import current_admin, current_user, navigate
+from bitchange.trading.markets import AssetInfo, assets
 
 
 def gate(state: rx.State, back_to: str) -> tuple[CurrentUser | None, rx.event.EventSpec | None]:
@@ -48,3 +51,31 @@ class AdminPage(rx.State, mixin=True):
         if user is None:
             self._deny()
         return user
+
+
+class AdminForm(AdminPage, mixin=True):
+    """An admin page of forms: every handler's first step (`_admin`) also clears the outcome
+    of the last one (`notice`, `error`)."""
+
+    notice: str = ""
+    error: str = ""
+
+    def _admin(self) -> CurrentUser | None:
+        self.notice = self.error = ""
+        return super()._admin()
+
+
+def form_asset(conn: Connection, form: dict, error: type[Exception], key: str = "asset"
+               ) -> AssetInfo:
+    """The asset a form's `key` field names, or `error("Choose an asset.")`."""
+    info = assets(conn).get(str(form.get(key, "")))
+    if info is None:
+        raise error("Choose an asset.")
+    return info
+
+
+def form_funding(conn: Connection, form: dict, error: type[Exception]) -> tuple[str, int]:
+    """(asset, amount in minor units) of a form that funds a pool account (`asset`, `amount`);
+    an unknown asset is `error`, a bad amount `AmountError`."""
+    info = form_asset(conn, form, error)
+    return info.code, parse_amount(str(form.get("amount", "")), info.precision)

@@ -8,13 +8,12 @@ from datetime import UTC, datetime, timedelta
 import reflex as rx
 
 from bitchange import db, routes
-from bitchange.accounts.sessions import CurrentUser
 from bitchange.clock import now
 from bitchange.inputs import InputError, parse_id, parse_whole
 from bitchange.money import AmountError, parse_amount
 from bitchange.promos import admin_views
 from bitchange.promos import service as promos
-from bitchange.state.admin import AdminPage
+from bitchange.state.admin import AdminForm, form_asset, form_funding
 from bitchange.state.auth import client_ip
 from bitchange.state.events import event
 from bitchange.trading.markets import assets
@@ -30,14 +29,12 @@ def _date(text: str, default: datetime) -> datetime:
         raise promos.PromoError("Dates are YYYY-MM-DD or YYYY-MM-DD HH:MM (UTC).") from None
 
 
-class AdminPromosState(AdminPage, rx.State):
+class AdminPromosState(AdminForm, rx.State):
     codes: list[dict[str, str]] = []
     redemptions: list[dict[str, str]] = []
     selected_code: str = ""
     pool: list[dict[str, str]] = []
     asset_codes: list[str] = []
-    notice: str = ""
-    error: str = ""
 
     def _refresh(self) -> None:
         with db.read() as conn:
@@ -57,10 +54,6 @@ class AdminPromosState(AdminPage, rx.State):
     def _clear(self) -> None:
         self.codes, self.redemptions, self.pool = [], [], []
 
-    def _admin(self) -> CurrentUser | None:
-        self.notice = self.error = ""
-        return super()._admin()
-
     @event
     def create(self, form: dict) -> None:
         admin = self._admin()
@@ -69,9 +62,7 @@ class AdminPromosState(AdminPage, rx.State):
         try:
             with db.write() as conn:
                 known = assets(conn)
-                asset = str(form.get("asset", ""))
-                if asset not in known:
-                    raise promos.PromoError("Choose an asset.")
+                reward = form_asset(conn, form, promos.PromoError)
                 condition = str(form.get("condition", "none"))
                 condition_asset = str(form.get("condition_asset", ""))
                 condition_amount = 0
@@ -84,8 +75,8 @@ class AdminPromosState(AdminPage, rx.State):
                                                    "The KYC level")
                 start = _date(str(form.get("valid_from", "")), now())
                 promos.create_code(
-                    conn, admin.user_id, code=str(form.get("code", "")), asset=asset,
-                    amount=parse_amount(str(form.get("amount", "")), known[asset].precision,
+                    conn, admin.user_id, code=str(form.get("code", "")), asset=reward.code,
+                    amount=parse_amount(str(form.get("amount", "")), reward.precision,
                                         what="Reward"),
                     total_limit=parse_whole(form.get("total"), "Total redemptions", minimum=1),
                     per_user_limit=parse_whole(form.get("per_user") or "1", "Redemptions per user",
@@ -126,15 +117,9 @@ class AdminPromosState(AdminPage, rx.State):
         if admin is None:
             return
         try:
-            asset = str(form.get("asset", ""))
             with db.write() as conn:
-                known = assets(conn)
-                if asset not in known:
-                    raise promos.PromoError("Choose an asset.")
-                promos.fund_promotions(conn, admin.user_id, asset,
-                                       parse_amount(str(form.get("amount", "")),
-                                                    known[asset].precision),
-                                       source="fees",
+                asset, amount = form_funding(conn, form, promos.PromoError)
+                promos.fund_promotions(conn, admin.user_id, asset, amount, source="fees",
                                        ip=client_ip(self))
             self.notice = f"Promotions account funded with {form.get('amount')} {asset}."
         except (promos.PromoError, AmountError) as exc:

@@ -6,23 +6,20 @@ from __future__ import annotations
 import reflex as rx
 
 from bitchange import db, routes
-from bitchange.accounts.sessions import CurrentUser
 from bitchange.inputs import InputError, parse_id, parse_whole
 from bitchange.money import AmountError, parse_amount
 from bitchange.staking import admin_views
 from bitchange.staking import service as staking
-from bitchange.state.admin import AdminPage
+from bitchange.state.admin import AdminForm, form_funding
 from bitchange.state.auth import client_ip
 from bitchange.state.events import event
 from bitchange.trading.markets import assets
 
 
-class AdminStakingState(AdminPage, rx.State):
+class AdminStakingState(AdminForm, rx.State):
     products: list[dict[str, str]] = []
     pool: list[dict[str, str]] = []
     asset_codes: list[str] = []
-    notice: str = ""
-    error: str = ""
 
     def _refresh(self) -> None:
         with db.read() as conn:
@@ -40,10 +37,6 @@ class AdminStakingState(AdminPage, rx.State):
 
     def _clear(self) -> None:
         self.products, self.pool = [], []
-
-    def _admin(self) -> CurrentUser | None:
-        self.notice = self.error = ""
-        return super()._admin()
 
     @event
     def create(self, form: dict) -> None:
@@ -90,12 +83,8 @@ class AdminStakingState(AdminPage, rx.State):
         if admin is None:
             return
         try:
-            asset = str(form.get("asset", ""))
             with db.write() as conn:
-                known = assets(conn)
-                if asset not in known:
-                    raise staking.StakingError("Choose an asset.")
-                amount = parse_amount(str(form.get("amount", "")), known[asset].precision)
+                asset, amount = form_funding(conn, form, staking.StakingError)
                 staking.fund_rewards(conn, admin.user_id, asset, amount,
                                      source="fees",
                                      ip=client_ip(self))
