@@ -184,7 +184,9 @@ def test_a_cascade_settles_in_one_transaction(alice, bob, carol, dave) -> None:
     assert row(first.order_id).status == row(second.order_id).status == "filled"
     assert row(untouched.order_id).status == "pending"
     with db.read() as conn:
-        assert conn.scalar(select(MarketSequence.__table__.c.last_price)) == price("59800")
+        sequences = MarketSequence.__table__
+        assert conn.scalar(select(sequences.c.last_price).where(
+            sequences.c.symbol == SYMBOL)) == price("59800")
     assert_books_sound()
 
 
