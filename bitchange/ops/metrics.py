@@ -49,6 +49,10 @@ from bitchange.trading.tables import Order
 from bitchange.wallet.tables import Withdrawal
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"  # read by prometheus-client when it is imported
+# A directory named but not made yet (the launcher wipes or makes it only after its imports):
+# the metrics below write their files there as they are defined.
+if os.environ.get(MULTIPROC_ENV):
+    Path(os.environ[MULTIPROC_ENV]).mkdir(parents=True, exist_ok=True)
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 # 0.5 ms to 1 s, then the slow tail.
 _FAST = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)

@@ -106,6 +106,8 @@ def anonymous_pages() -> dict[str, tuple[str, str]]:
         "forgot-password": ("/forgot-password", "#forgot-email"),
         "reset-password": ("/reset-password?token=not-a-token", "#reset-bad"),
         "not-me": ("/not-me?token=not-a-token", "#not-me-bad"),
+        "confirm-email-change": ("/confirm-email-change?token=not-a-token", "#email-change-bad"),
+        "proof": ("/proof", "#proof-login"),
         "404": ("/no-such-page", "#not-found"),
     }
 
@@ -129,6 +131,8 @@ def trader_pages(ticket: str) -> dict[str, tuple[str, str]]:
         "support": ("/support", "#tickets-table"),
         "support/ticket": (f"/support/ticket?id={ticket}", "#ticket-title"),
         "promos": ("/promos", "#promo-code"),
+        "security/account": ("/security/account", "#account-email"),
+        "alerts": ("/alerts", "#alert-price"),
     }
 
 
@@ -146,6 +150,8 @@ def admin_pages(ticket: str, user_id: str) -> dict[str, tuple[str, str]]:
         "admin/support": ("/admin/support", "#support-queue .queue-row"),
         "admin/support/ticket": (f"/admin/support/ticket?id={ticket}", "#staff-ticket-title"),
         "admin/promos": ("/admin/promos", "#promo-codes"),
+        "admin/rate-limits": ("/admin/rate-limits", "#rate-limits-table"),
+        "admin/proof": ("/admin/proof", "#reserve-submit"),
     }
 
 
