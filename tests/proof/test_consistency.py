@@ -7,8 +7,11 @@ import multiprocessing
 import os
 import random
 
+from sqlalchemy import func, select
+
 from bitchange import db, ledger
 from bitchange.config import reload_settings
+from bitchange.db.models import LedgerTransaction
 from bitchange.proof import snapshot as proof
 from bitchange.trading import service as trading
 from bitchange.trading.service import OrderRequest, TradingError
@@ -19,14 +22,18 @@ PROCESSES = 2
 OPERATIONS = 150
 
 
-def _trade(database_url: str, user_ids: list[int], seed: int) -> int:
-    """A child process: transfers between users and limit orders that cross."""
+def _trade(database_url: str, user_ids: list[int], seed: int, under_way) -> int:
+    """A child process: transfers between users and limit orders that cross. After its first
+    operation it waits at `under_way` with the others and the parent, so that the parent's
+    first snapshot falls inside the trading and not before it."""
     os.environ["DATABASE_URL"] = database_url
     reload_settings()
     db.dispose()
     rng = random.Random(seed)
     done = 0
-    for _ in range(OPERATIONS):
+    for step in range(OPERATIONS):
+        if step == 1:
+            under_way.wait()
         payer, payee = rng.sample(user_ids, 2)
         try:
             if rng.random() < 0.5:
@@ -50,13 +57,19 @@ def test_snapshots_taken_during_trading_equal_the_ledger_at_their_id(shared_data
     db.dispose()  # no pooled connections cross into the children
     context = multiprocessing.get_context("spawn")
     taken = []
-    with context.Pool(PROCESSES) as pool:
-        running = pool.starmap_async(_trade, [(shared_database, users, s)
+    with context.Manager() as manager, context.Pool(PROCESSES) as pool:
+        under_way = manager.Barrier(PROCESSES + 1)
+        running = pool.starmap_async(_trade, [(shared_database, users, s, under_way)
                                               for s in range(PROCESSES)])
-        while not running.ready() or len(taken) < 2:
+        under_way.wait()
+        while not running.ready():
             taken.append(proof.take_snapshot())
         assert sum(running.get()) > 0
+    taken.append(proof.take_snapshot())  # after the last commit: it must see all of them
+    with db.read() as conn:
+        last_committed = conn.scalar(select(func.max(LedgerTransaction.__table__.c.id)))
     ids = [t.ledger_transaction_id for t in taken]
+    assert ids[-1] == last_committed, "a snapshot missed a committed ledger transaction"
     assert len(set(ids)) > 1, "the ledger did not move between snapshots"
     with db.read() as conn:
         for snap in taken:
