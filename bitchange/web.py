@@ -21,6 +21,8 @@ from bitchange.accounts.sessions import (
     revoke_token,
     token_from_cookie_header,
 )
+from bitchange.api.app import PATHS as API_PATHS
+from bitchange.api.app import Dispatch
 from bitchange.api.app import routes as api_routes
 from bitchange.api.streams import routes as stream_routes
 from bitchange.config import PROJECT_ROOT, get_settings
@@ -166,5 +168,7 @@ api = Starlette(routes=[
     Mount(routes.API_V3, routes=api_routes),
     *stream_routes,  # Binance-compatible market streams: /ws/<stream>, /stream?streams=
 ])
-# Rate limits on every backend route and the request metrics (bitchange/web_guard.py).
-api.add_middleware(RequestGuard)
+# Outermost first: rate limits on every backend route and the request metrics
+# (bitchange/web_guard.py), then the API's endpoints straight from their table.
+api.add_middleware(Dispatch)
+api.add_middleware(RequestGuard, counted_inside=API_PATHS)

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from starlette.requests import Request
 from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bitchange.api import openapi, private, public
 from bitchange.api.http import Call, endpoint
 from bitchange.api.openapi import Operation
+from bitchange.routes import API_V3
 
 SYMBOL, SYMBOL_OPTIONAL = "symbol*", "symbol"
 ORDER_LOOKUP = (SYMBOL, "orderId:int", "origClientOrderId")
@@ -56,3 +59,25 @@ OPERATIONS: tuple[Operation, ...] = (
 )
 
 routes = [Route(op.path, op.handler, methods=[op.method]) for op in OPERATIONS]
+# The full paths the endpoints serve: the request guard leaves their per-IP count to them.
+PATHS = frozenset(API_V3 + op.path for op in OPERATIONS)
+
+
+class Dispatch:
+    """ASGI middleware: a request for one of the endpoints goes straight to it (one dict
+    lookup) instead of through Starlette's router, mount and exception layers, which an
+    endpoint does not need (it answers every failure itself). Anything else (a wrong method,
+    an unknown path) passes on to the app as before."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.handlers = {(op.method, API_V3 + op.path): op.handler for op in OPERATIONS}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        handler = (self.handlers.get((scope["method"], scope["path"]))
+                   if scope["type"] == "http" else None)
+        if handler is None:
+            await self.app(scope, receive, send)
+            return
+        response = await handler(Request(scope, receive))
+        await response(scope, receive, send)
