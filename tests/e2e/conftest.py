@@ -9,6 +9,7 @@ clashes with pytest-asyncio. Each test session builds into its own web directory
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -18,10 +19,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pyotp
 import pytest
-from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Page,
+    expect,
+    sync_playwright,
+)
 
 from bitchange.config import PROJECT_ROOT
 from tests.mailbox import SmtpServer, running_smtp_server
@@ -224,4 +233,24 @@ def log_in(page: Page, app: RunningApp, email: str, password: str, next_path: st
         page.wait_for_selector("#login-code")
         page.fill("#login-code", recovery_code or totp_code(totp_secret))
         page.click("#login-code-submit")
-    page.wait_for_selector("#nav-email")
+    signed_in(page)
+
+
+def _after_auth(url: str) -> bool:
+    path = urlsplit(url).path
+    return path != "/login" and not path.startswith("/auth/")
+
+
+def signed_in(page: Page) -> None:
+    """Let a sign-in land: it ends in a full navigation (/auth/session -> the next page),
+    which would interrupt the test's next `goto` if that started first."""
+    page.wait_for_url(_after_auth)
+    expect(page.locator("#nav-email")).to_be_visible()
+
+
+def log_out(page: Page) -> None:
+    """Log out and let its full navigation (/auth/logout -> /) land: the menu shows "Log in"
+    as soon as the state changes, before the browser has left the page (which may be / too)."""
+    with page.expect_navigation(url=re.compile(r"^https?://[^/]+/$")):
+        page.click("#logout")
+    expect(page.locator("#nav-login")).to_be_visible()

@@ -12,7 +12,7 @@ from playwright.sync_api import Page, expect
 from bitchange.demo import DEMO_ADMIN_TOTP_SECRET, DEMO_PASSWORD
 from bitchange.state.admin.user import AdminUserState
 from bitchange.state.security import SecurityState
-from tests.e2e.conftest import log_in, totp_code
+from tests.e2e.conftest import log_in, log_out, totp_code
 from tests.mailbox import link_to, text_of
 
 PASSWORD = "journey-passphrase-42"
@@ -91,10 +91,7 @@ def test_sign_up_verify_2fa_sessions_and_revoke(app, new_context, mailbox, conso
     recovery = codes.first.inner_text()
     mailbox.wait_for(email, "Two-factor authentication is on")
 
-    first.click("#logout")
-    # Logging out is a full navigation (/auth/logout -> /): let it land before the next one.
-    first.wait_for_url(re.compile(r"^https?://[^/]+/$"))
-    expect(first.locator("#nav-login")).to_be_visible()
+    log_out(first)
 
     # Log in again: now a code is required (never the one used at enrolment: the helper
     # picks a step the app has not seen).

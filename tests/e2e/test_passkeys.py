@@ -6,12 +6,11 @@ same key, an older signature counter) is refused; remove it."""
 
 from __future__ import annotations
 
-import re
 import uuid
 
 from playwright.sync_api import CDPSession, Page, expect
 
-from tests.e2e.conftest import log_in, totp_code
+from tests.e2e.conftest import log_in, log_out, signed_in, totp_code
 from tests.e2e.test_accounts import PASSWORD, sign_up
 from tests.mailbox import link_to, text_of
 
@@ -28,12 +27,6 @@ def _authenticator(page: Page) -> tuple[CDPSession, str]:
 
 def _credentials(cdp: CDPSession, authenticator: str) -> list[dict]:
     return cdp.send("WebAuthn.getCredentials", {"authenticatorId": authenticator})["credentials"]
-
-
-def _log_out(page: Page) -> None:
-    page.click("#logout")
-    page.wait_for_url(re.compile(r"^https?://[^/]+/$"))
-    expect(page.locator("#nav-login")).to_be_visible()
 
 
 def test_passkey_register_login_passwordless_clone_and_remove(app, new_context, mailbox,
@@ -67,13 +60,13 @@ def test_passkey_register_login_passwordless_clone_and_remove(app, new_context, 
     assert "Test laptop" in text_of(mailbox.wait_for(email, "A passkey was added"))
 
     # Log out; log in with the password, then the passkey instead of a code.
-    _log_out(page)
+    log_out(page)
     page.goto(app.url + "/login")
     page.fill("#login-email", email)
     page.fill("#login-password", PASSWORD)
     page.click("#login-submit")
     page.click("#login-passkey")
-    page.wait_for_selector("#nav-email")
+    signed_in(page)
     used = _credentials(cdp, authenticator)[0]["signCount"]
     assert used > credential["signCount"]
 
@@ -93,7 +86,7 @@ def test_passkey_register_login_passwordless_clone_and_remove(app, new_context, 
     expect(page.locator(".wallet-notice")).to_contain_text("request the withdrawal")
 
     # Without passwordless sign-in turned on, the passkey alone does not sign in.
-    _log_out(page)
+    log_out(page)
     page.goto(app.url + "/login")
     page.click("#login-passwordless")
     expect(page.locator("#login-error")).to_contain_text("cannot sign in on its own")
@@ -103,11 +96,11 @@ def test_passkey_register_login_passwordless_clone_and_remove(app, new_context, 
     expect(page.locator("#security-notice")).to_contain_text("Passwordless sign-in is on")
 
     # Now the passkey alone signs in.
-    _log_out(page)
+    log_out(page)
     page.goto(app.url + "/login")
     page.click("#login-passwordless")
-    page.wait_for_selector("#nav-email")
-    _log_out(page)
+    signed_in(page)
+    log_out(page)
 
     # A clone: the same private key with an older signature counter is refused.
     latest = _credentials(cdp, authenticator)[0]
