@@ -33,7 +33,7 @@ from urllib.parse import urlencode, urlsplit
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from placement_bench import SYMBOL, _hardware, _prepare, _summary, run_service
+from placement_bench import SYMBOL, _hardware, _prepare, _print_medians, _summary, run_service
 
 KEYS = {"seller": ("S" * 64, "s" * 64), "buyer": ("B" * 64, "b" * 64)}
 UNLIMITED = {"API_WEIGHT_PER_MINUTE": "100000000", "API_ORDERS_PER_10S": "100000000",
@@ -142,13 +142,8 @@ def main() -> None:
               f"{inproc_runs[-1]['rate']:,.0f} orders/s; CPU per order: server "
               f"{http_cpu[-1] / args.orders * 1e3:.2f} ms, in-process "
               f"{inproc_cpu[-1] / args.orders * 1e3:.2f} ms")
-    for runs in (http_runs, inproc_runs):
-        name = runs[0]["name"]
-        med = {k: statistics.median(r[k] for r in runs) for k in ("rate", "p50", "p99", "max")}
-        print(f"{name:>12}: {med['rate']:9,.0f} orders/s  p50 {med['p50']:6.2f} ms  "
-              f"p99 {med['p99']:6.2f} ms  max {med['max']:7.2f} ms  (median of runs)")
-    ratio = (statistics.median(r["rate"] for r in inproc_runs)
-             / statistics.median(r["rate"] for r in http_runs))
+    http_rate, inproc_rate = _print_medians(http_runs, inproc_runs)
+    ratio = inproc_rate / http_rate
     cpu_ratio = statistics.median(http_cpu) / statistics.median(inproc_cpu)
     print(f"time per order, HTTP API / in-process placement: {ratio:.2f}x; CPU per order, "
           f"server / in-process: {cpu_ratio:.2f}x")

@@ -202,6 +202,18 @@ def _summary(name: str, latencies: list[float]) -> dict[str, float]:
     }
 
 
+def _print_medians(*sides: list[dict[str, float]]) -> list[float]:
+    """Print the median of each side's runs (`_summary`s); each side's median rate."""
+    rates = []
+    for runs in sides:
+        name = runs[0]["name"]
+        med = {k: statistics.median(r[k] for r in runs) for k in ("rate", "p50", "p99", "max")}
+        print(f"{name:>12}: {med['rate']:9,.0f} orders/s  p50 {med['p50']:6.2f} ms  "
+              f"p99 {med['p99']:6.2f} ms  max {med['max']:7.2f} ms  (median of runs)")
+        rates.append(med["rate"])
+    return rates
+
+
 def _hardware() -> str:
     try:
         model = next(line.split(":", 1)[1].strip() for line in subprocess.run(
@@ -225,13 +237,8 @@ def main() -> None:
             service_runs.append(_summary("service", run_service(args.orders, Path(tmp))))
         print(f"  run {run + 1}: service {service_runs[-1]['rate']:,.0f} orders/s, "
               f"baseline {baseline_runs[-1]['rate']:,.0f} orders/s")
-    for runs in (service_runs, baseline_runs):
-        name = runs[0]["name"]
-        med = {k: statistics.median(r[k] for r in runs) for k in ("rate", "p50", "p99", "max")}
-        print(f"{name:>12}: {med['rate']:9,.0f} orders/s  p50 {med['p50']:6.2f} ms  "
-              f"p99 {med['p99']:6.2f} ms  max {med['max']:7.2f} ms  (median of runs)")
-    ratio = (statistics.median(r["rate"] for r in baseline_runs)
-             / statistics.median(r["rate"] for r in service_runs))
+    service_rate, baseline_rate = _print_medians(service_runs, baseline_runs)
+    ratio = baseline_rate / service_rate
     print(f"service is {ratio:.2f}x slower than the raw sqlite3 baseline")
 
 

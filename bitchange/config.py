@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Literal
 
 from limits import parse_many
-from pydantic import Field, field_validator
+from pydantic import Field, create_model, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -19,7 +19,37 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_SECRET_MARKERS = ("change-me", "example", "changeme", "dev-secret")
 
 
-class Settings(BaseSettings):
+# App-wide rate limits (bitchange.ratelimits): action -> its defaults per client IP and per
+# account, each read from RATE_LIMIT_<ACTION>_IP and RATE_LIMIT_<ACTION>_ACCOUNT, in the `limits`
+# package's notation ("10/minute;100/hour"; empty: no limit; None: no such setting). Counted in
+# Redis (REDIS_URL, else REFLEX_REDIS_URL) when set, so every worker and node shares one count.
+RATE_LIMIT_DEFAULTS: dict[str, tuple[str, str | None]] = {
+    "signup": ("20/hour", "5/hour"),
+    "login": ("60/minute;600/hour", "20/minute;200/hour"),
+    "reset": ("20/hour", "10/hour"),
+    "two_factor": ("30/minute", "15/minute"),
+    "order": ("600/minute", "120/minute"),
+    "cancel": ("600/minute", "120/minute"),
+    "withdrawal": ("60/hour", "20/hour"),
+    "transfer": ("120/hour", "60/hour"),
+    "ticket": ("30/hour", "10/hour"),
+    "upload": ("100/hour", None),  # per account: UPLOAD_RATE_LIMIT
+    # Every backend HTTP route (the API's own weights come on top), per client IP: 429.
+    "http": ("1200/minute", None),
+}
+# The settings' field names (rate_limit_<action>_<scope>) -> their defaults.
+RATE_LIMIT_FIELDS: dict[str, str] = {
+    f"rate_limit_{action}_{scope}": default
+    for action, pair in RATE_LIMIT_DEFAULTS.items()
+    for scope, default in zip(("ip", "account"), pair, strict=True) if default is not None}
+# Fields made from the table, under the names an environment variable gives them.
+_RateLimitSettings = create_model(
+    "_RateLimitSettings", __base__=BaseSettings,
+    **{name: (str, Field(default, alias=name.upper()))
+       for name, default in RATE_LIMIT_FIELDS.items()})
+
+
+class Settings(_RateLimitSettings):
     model_config = SettingsConfigDict(
         env_file=".env", env_file_encoding="utf-8", extra="ignore", env_prefix=""
     )
@@ -143,47 +173,14 @@ class Settings(BaseSettings):
     api_ban_seconds: int = Field(120, alias="API_BAN_SECONDS")
     api_listen_key_minutes: int = Field(60, alias="API_LISTEN_KEY_MINUTES")
 
-    # App-wide rate limits (bitchange.ratelimits), per client IP and per account, in the
-    # `limits` package's notation ("10/minute;100/hour"; empty: no limit). Counted in Redis
-    # (REDIS_URL, else REFLEX_REDIS_URL) when set, so every worker and node shares one count.
-    rate_limit_signup_ip: str = Field("20/hour", alias="RATE_LIMIT_SIGNUP_IP")
-    rate_limit_signup_account: str = Field("5/hour", alias="RATE_LIMIT_SIGNUP_ACCOUNT")
-    rate_limit_login_ip: str = Field("60/minute;600/hour", alias="RATE_LIMIT_LOGIN_IP")
-    rate_limit_login_account: str = Field("20/minute;200/hour", alias="RATE_LIMIT_LOGIN_ACCOUNT")
-    rate_limit_reset_ip: str = Field("20/hour", alias="RATE_LIMIT_RESET_IP")
-    rate_limit_reset_account: str = Field("10/hour", alias="RATE_LIMIT_RESET_ACCOUNT")
-    rate_limit_two_factor_ip: str = Field("30/minute", alias="RATE_LIMIT_TWO_FACTOR_IP")
-    rate_limit_two_factor_account: str = Field("15/minute",
-                                               alias="RATE_LIMIT_TWO_FACTOR_ACCOUNT")
-    rate_limit_order_ip: str = Field("600/minute", alias="RATE_LIMIT_ORDER_IP")
-    rate_limit_order_account: str = Field("120/minute", alias="RATE_LIMIT_ORDER_ACCOUNT")
-    rate_limit_cancel_ip: str = Field("600/minute", alias="RATE_LIMIT_CANCEL_IP")
-    rate_limit_cancel_account: str = Field("120/minute", alias="RATE_LIMIT_CANCEL_ACCOUNT")
-    rate_limit_withdrawal_ip: str = Field("60/hour", alias="RATE_LIMIT_WITHDRAWAL_IP")
-    rate_limit_withdrawal_account: str = Field("20/hour", alias="RATE_LIMIT_WITHDRAWAL_ACCOUNT")
-    rate_limit_transfer_ip: str = Field("120/hour", alias="RATE_LIMIT_TRANSFER_IP")
-    rate_limit_transfer_account: str = Field("60/hour", alias="RATE_LIMIT_TRANSFER_ACCOUNT")
-    rate_limit_ticket_ip: str = Field("30/hour", alias="RATE_LIMIT_TICKET_IP")
-    rate_limit_ticket_account: str = Field("10/hour", alias="RATE_LIMIT_TICKET_ACCOUNT")
-    rate_limit_upload_ip: str = Field("100/hour", alias="RATE_LIMIT_UPLOAD_IP")
-    # (per account: UPLOAD_RATE_LIMIT above)
-    # Every backend HTTP route (the API's own weights come on top), per client IP: 429.
-    rate_limit_http_ip: str = Field("1200/minute", alias="RATE_LIMIT_HTTP_IP")
+    # App-wide rate limits: `_RateLimitSettings` (RATE_LIMIT_<ACTION>_IP, _ACCOUNT) above.
 
     # GET /metrics (Prometheus). With a token, only `Authorization: Bearer <token>` is
     # answered; without one, only requests that did not pass a proxy (no X-Forwarded-For).
     # The public Caddyfile never forwards /metrics either.
     metrics_token: str = Field("", alias="METRICS_TOKEN")
 
-    @field_validator("upload_rate_limit", "rate_limit_signup_ip", "rate_limit_signup_account",
-                     "rate_limit_login_ip", "rate_limit_login_account", "rate_limit_reset_ip",
-                     "rate_limit_reset_account", "rate_limit_two_factor_ip",
-                     "rate_limit_two_factor_account", "rate_limit_order_ip",
-                     "rate_limit_order_account", "rate_limit_cancel_ip",
-                     "rate_limit_cancel_account", "rate_limit_withdrawal_ip",
-                     "rate_limit_withdrawal_account", "rate_limit_transfer_ip",
-                     "rate_limit_transfer_account", "rate_limit_ticket_ip",
-                     "rate_limit_ticket_account", "rate_limit_upload_ip", "rate_limit_http_ip")
+    @field_validator("upload_rate_limit", *RATE_LIMIT_FIELDS)
     @classmethod
     def _rate_limit(cls, value: str) -> str:
         if value.strip():

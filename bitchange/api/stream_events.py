@@ -16,7 +16,7 @@ from itertools import islice
 
 from sqlalchemy import Connection, func, select
 
-from bitchange.clock import now
+from bitchange.clock import aware, now
 from bitchange.money import to_decimal
 from bitchange.trading.book_levels import Levels, changed_levels, depth_snapshot, seq_of
 from bitchange.trading.candles import INTERVALS, bucket
@@ -34,11 +34,6 @@ DAY_MS = 86_400_000
 def wire_symbol(symbol: str) -> str:
     """'BTC-USDT' -> 'BTCUSDT' (Binance's spelling); streams use it lowercased."""
     return symbol.replace("-", "")
-
-
-def aware(moment: datetime) -> datetime:
-    """Stored times are UTC; a driver may hand them back naive."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def ms(moment: datetime) -> int:

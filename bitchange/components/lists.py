@@ -1,5 +1,5 @@
-"""The one list table, the one notice/error pair and the one select of a list var every
-screen uses."""
+"""The one list table, the one notice/error pair, the one select of a list var and the one
+on/off switch of a table row every screen uses."""
 
 from __future__ import annotations
 
@@ -27,6 +27,14 @@ def choice_select(choices, name: str, element_id: str, *,  # type: ignore[no-unt
     return rx.el.select(*([rx.el.option(blank, value="")] if blank else []),
                         rx.foreach(choices, lambda c: rx.el.option(c, value=c)),
                         name=name, id=element_id)
+
+
+def row_switch(is_on, stop: str, on_stop, start: str, on_start) -> rx.Component:  # type: ignore[no-untyped-def]
+    """A row's on/off switch: the red `stop` button while `is_on`, else the `start` one."""
+    return rx.cond(is_on,
+                   rx.button(stop, size="1", variant="soft", color_scheme="red",
+                             on_click=on_stop),
+                   rx.button(start, size="1", variant="soft", on_click=on_start))
 
 
 def table(headers: list[str], rows, cells, row_class: str, table_id: str, *,  # type: ignore[no-untyped-def]

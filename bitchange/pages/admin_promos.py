@@ -6,7 +6,7 @@ from __future__ import annotations
 import reflex as rx
 
 from bitchange.components.empty import empty_state
-from bitchange.components.lists import choice_select
+from bitchange.components.lists import choice_select, row_switch
 from bitchange.components.pool import pool_card
 from bitchange.pages.admin_users import admin_frame
 from bitchange.promos import service as promos
@@ -24,12 +24,8 @@ def admin_promos() -> rx.Component:
                                     on_click=S.show(c["code"]), class_name="promo-show")),
             *[rx.table.cell(c[k]) for k in ["reward", "used", "per_user", "window",
                                              "condition", "active"]],
-            rx.table.cell(rx.cond(
-                c["active"] == "yes",
-                rx.button("Deactivate", size="1", variant="soft", color_scheme="red",
-                          on_click=S.toggle(c["id"], "no")),
-                rx.button("Activate", size="1", variant="soft",
-                          on_click=S.toggle(c["id"], "yes")))),
+            rx.table.cell(row_switch(c["active"] == "yes", "Deactivate", S.toggle(c["id"], "no"),
+                                     "Activate", S.toggle(c["id"], "yes"))),
             class_name="promo-code-row"))),
         width="100%", size="1", id="promo-codes",
     )

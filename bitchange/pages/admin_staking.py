@@ -6,7 +6,7 @@ from __future__ import annotations
 import reflex as rx
 
 from bitchange.components.empty import empty_state
-from bitchange.components.lists import choice_select
+from bitchange.components.lists import choice_select, row_switch
 from bitchange.components.pool import pool_card
 from bitchange.pages.admin_users import admin_frame
 from bitchange.state.admin.staking import AdminStakingState
@@ -24,12 +24,9 @@ def admin_staking() -> rx.Component:
             rx.table.cell(rx.badge(p["rewards"], color_scheme=rx.cond(
                 p["rewards"] == "ok", "green", "red"))),
             rx.table.cell(rx.badge(p["status"])),
-            rx.table.cell(rx.cond(
-                p["status"] == "active",
-                rx.button("Close", size="1", variant="soft", color_scheme="red",
-                          on_click=S.set_status(p["id"], "closed")),
-                rx.button("Reopen", size="1", variant="soft",
-                          on_click=S.set_status(p["id"], "active")))),
+            rx.table.cell(row_switch(p["status"] == "active", "Close",
+                                     S.set_status(p["id"], "closed"), "Reopen",
+                                     S.set_status(p["id"], "active"))),
             class_name="staking-product-row"))),
         width="100%", size="1", id="admin-staking-products",
     )

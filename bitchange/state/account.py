@@ -10,23 +10,18 @@ from bitchange.accounts import email_change
 from bitchange.accounts.sessions import CurrentUser
 from bitchange.accounts.users import AccountError
 from bitchange.privacy import service as privacy
-from bitchange.state.auth import current_user, navigate
+from bitchange.state.auth import navigate
 from bitchange.state.events import event
+from bitchange.state.page import AccountPage, reauth_form
 
 
-class AccountState(rx.State):
-    access: str = "unknown"
+class AccountState(AccountPage, rx.State):
     email: str = ""
     pending_email: str = ""
     remains: list[str] = []  # what stops the account from being closed now
-    notice: str = ""
-    error: str = ""
 
-    def _user(self) -> CurrentUser | None:
-        user = current_user(self)
-        if user is None:
-            self.access, self.remains = "denied", []
-        return user
+    def _forget(self) -> None:
+        self.remains = []
 
     def _refresh(self, user: CurrentUser) -> None:
         with db.read() as conn:
@@ -34,18 +29,9 @@ class AccountState(rx.State):
             self.remains = privacy.what_remains(conn, user.user_id)
         self.access, self.email = "ok", user.email
 
-    def _done(self, user: CurrentUser, notice: str = "", error: str = "") -> None:
-        self.notice, self.error = notice, error
-        self._refresh(user)
-
     @event
     def load(self) -> rx.event.EventSpec | None:
-        self.notice = self.error = ""
-        user = self._user()
-        if user is None:
-            return navigate(routes.login(routes.ACCOUNT))
-        self._refresh(user)
-        return None
+        return self._load(routes.ACCOUNT)
 
     @event
     def change_email(self, form: dict) -> None:
@@ -55,8 +41,7 @@ class AccountState(rx.State):
         try:
             with db.write() as conn:
                 message = email_change.request(
-                    conn, user.user_id, str(form.get("email", "")),
-                    str(form.get("password", "")), str(form.get("code", "")),
+                    conn, user.user_id, str(form.get("email", "")), *reauth_form(form),
                     session_id=user.session_id)
         except AccountError as exc:
             self._done(user, error=str(exc))
@@ -73,8 +58,7 @@ class AccountState(rx.State):
             return None
         try:
             with db.write() as conn:
-                privacy.close_account(conn, user.user_id, str(form.get("password", "")),
-                                      str(form.get("code", "")))
+                privacy.close_account(conn, user.user_id, *reauth_form(form))
         except AccountError as exc:
             self._done(user, error=str(exc))
             return None

@@ -15,10 +15,10 @@ from bitchange.components.passkeys import ceremony
 from bitchange.inputs import InputError, parse_id
 from bitchange.state.auth import client_ip, current_user, navigate
 from bitchange.state.events import event
+from bitchange.state.page import AccountPage, reauth_form
 
 
-class SecurityState(rx.State):
-    access: str = "unknown"
+class SecurityState(AccountPage, rx.State):
     email: str = ""
     email_verified: bool = False
     two_factor: bool = False
@@ -38,15 +38,10 @@ class SecurityState(rx.State):
     enrol_qr: str = ""
     # Shown once, right after 2FA is turned on.
     recovery_codes: list[str] = []
-    notice: str = ""
-    error: str = ""
 
-    def _user(self) -> CurrentUser | None:
-        user = current_user(self)
-        if user is None:
-            self.access, self.sessions, self.recovery_codes = "denied", [], []
-            self.enrol_secret = self.enrol_qr = ""
-        return user
+    def _forget(self) -> None:
+        self.sessions, self.recovery_codes = [], []
+        self.enrol_secret = self.enrol_qr = ""
 
     def _refresh(self, user: CurrentUser) -> None:
         with db.read() as conn:
@@ -60,19 +55,10 @@ class SecurityState(rx.State):
         self.passkeys, self.passwordless = view.passkeys, view.passwordless
         self.pending_email = view.pending_email
 
-    def _done(self, user: CurrentUser, notice: str = "", error: str = "") -> None:
-        self.notice, self.error = notice, error
-        self._refresh(user)
-
     @event
     def load(self) -> rx.event.EventSpec | None:
-        self.notice = self.error = ""
         self.recovery_codes = []
-        user = self._user()
-        if user is None:
-            return navigate(routes.login(routes.SECURITY))
-        self._refresh(user)
-        return None
+        return self._load(routes.SECURITY)
 
     @event
     def change_password(self, form: dict) -> rx.event.EventSpec | None:
@@ -132,8 +118,7 @@ class SecurityState(rx.State):
             return
         try:
             with db.write() as conn:
-                security.disable_two_factor(conn, user.user_id, str(form.get("password", "")),
-                                            str(form.get("code", "")))
+                security.disable_two_factor(conn, user.user_id, *reauth_form(form))
         except AccountError as exc:
             self._done(user, error=str(exc))
             return
@@ -202,9 +187,7 @@ class SecurityState(rx.State):
             if not 1 <= len(name) <= 64:
                 raise AccountError("Give the passkey a name of 1 to 64 characters.")
             with db.write() as conn:
-                options = security.begin_passkey(conn, user.user_id,
-                                                 str(form.get("password", "")),
-                                                 str(form.get("code", "")))
+                options = security.begin_passkey(conn, user.user_id, *reauth_form(form))
         except AccountError as exc:
             self._done(user, error=str(exc))
             return None

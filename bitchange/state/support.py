@@ -4,7 +4,10 @@ ticket's conversation with reply and close. Internal staff notes never reach the
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import reflex as rx
+from sqlalchemy import Connection
 
 from bitchange import db, routes
 from bitchange.accounts.sessions import CurrentUser
@@ -56,10 +59,22 @@ class Attachment(rx.State, mixin=True):
 
     def _attachment_refused(self) -> bool:
         """Whether the message waits for its refused attachment to be replaced or removed (it
-        would otherwise leave without the file the user meant to send)."""
-        if self.upload_error:
-            self.error = ATTACHMENT_REFUSED
+        would otherwise leave without the file the user meant to send); `error` says so, or is
+        cleared for the message."""
+        self.error = ATTACHMENT_REFUSED if self.upload_error else ""
         return bool(self.upload_error)
+
+    def _send(self, write: Callable[[Connection, int | None], int]) -> int | None:
+        """Store the message `write` makes with the attachment's id: its id (the attachment is
+        then the message's), or None with `error` said."""
+        try:
+            with db.write() as conn:
+                sent = write(conn, self._attachment_id)
+        except support.SupportError as exc:
+            self.error = str(exc)
+            return None
+        self._attachment_id, self.attachment_name = None, ""
+        return sent
 
     def _remove_attachment(self) -> None:
         user = self._uploader()
@@ -85,13 +100,9 @@ def ticket_id(state: rx.State) -> int:
         return -1
 
 
-class SupportState(Attachment, UserPage, rx.State):
-    tickets: list[dict[str, str]] = []
-    categories: list[list[str]] = views.CATEGORY_CHOICES
-
-    def _refresh(self, user_id: int) -> None:
-        with db.read() as conn:
-            self.tickets = views.tickets_of(conn, user_id)
+class UserSupportPage(Attachment, UserPage, rx.State, mixin=True):
+    """A user's support page: it opens with no attachment, showing what the page's
+    `_refresh(user_id)` reads."""
 
     @event
     def load(self) -> rx.event.EventSpec | None:
@@ -102,29 +113,31 @@ class SupportState(Attachment, UserPage, rx.State):
         self._refresh(user.user_id)
         return None
 
+
+class SupportState(UserSupportPage, rx.State):
+    tickets: list[dict[str, str]] = []
+    categories: list[list[str]] = views.CATEGORY_CHOICES
+
+    def _refresh(self, user_id: int) -> None:
+        with db.read() as conn:
+            self.tickets = views.tickets_of(conn, user_id)
+
     @event
     def open_ticket(self, form: dict) -> rx.event.EventSpec | None:
         user = current_user(self)
         if user is None:
             return navigate(routes.login(routes.SUPPORT))
-        self.error = ""
         if self._attachment_refused():
             return None
-        try:
-            with db.write() as conn:
-                opened = support.open_ticket(
-                    conn, user.user_id, subject=str(form.get("subject", ""))[:200],
-                    category=str(form.get("category", "")),
-                    body=str(form.get("body", ""))[:support.MAX_BODY + 1],
-                    attachment_id=self._attachment_id, ip=client_ip(self))
-        except support.SupportError as exc:
-            self.error = str(exc)
-            return None
-        self._attachment_id, self.attachment_name = None, ""
-        return navigate(routes.support_ticket(opened))
+        opened = self._send(lambda conn, attachment_id: support.open_ticket(
+            conn, user.user_id, subject=str(form.get("subject", ""))[:200],
+            category=str(form.get("category", "")),
+            body=str(form.get("body", ""))[:support.MAX_BODY + 1],
+            attachment_id=attachment_id, ip=client_ip(self)))
+        return None if opened is None else navigate(routes.support_ticket(opened))
 
 
-class TicketState(Attachment, UserPage, rx.State):
+class TicketState(UserSupportPage, rx.State):
     ticket: dict[str, str] = {}
     messages: list[dict[str, str]] = []
 
@@ -138,30 +151,15 @@ class TicketState(Attachment, UserPage, rx.State):
         return True
 
     @event
-    def load(self) -> rx.event.EventSpec | None:
-        self._forget_attachment()
-        user, redirect = self._open(routes.SUPPORT)
-        if user is None:
-            return redirect
-        self._refresh(user.user_id)
-        return None
-
-    @event
     def reply(self, form: dict) -> rx.event.EventSpec | None:
         user = current_user(self)
         if user is None:
             return navigate(routes.login(routes.SUPPORT))
-        self.error = ""
         if self._attachment_refused():
             return None
-        try:
-            with db.write() as conn:
-                support.user_reply(conn, user.user_id, ticket_id(self),
-                                   str(form.get("body", ""))[:support.MAX_BODY + 1],
-                                   self._attachment_id)
-            self._attachment_id, self.attachment_name = None, ""
-        except support.SupportError as exc:
-            self.error = str(exc)
+        self._send(lambda conn, attachment_id: support.user_reply(
+            conn, user.user_id, ticket_id(self), str(form.get("body", ""))[:support.MAX_BODY + 1],
+            attachment_id))
         self._refresh(user.user_id)
         return None
 

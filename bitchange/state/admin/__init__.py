@@ -4,13 +4,15 @@ on the server: a page's state derives from `AdminPage`, whose `_open` is the fir
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import reflex as rx
 from sqlalchemy import Connection
 
-from bitchange import routes
+from bitchange import db, routes
 from bitchange.accounts.sessions import CurrentUser
-from bitchange.money import parse_amount
-from bitchange.state.auth import current_admin, current_user, navigate
+from bitchange.money import AmountError, parse_amount
+from bitchange.state.auth import client_ip, current_admin, current_user, navigate
 from bitchange.trading.markets import AssetInfo, assets
 
 
@@ -63,6 +65,40 @@ class AdminForm(AdminPage, mixin=True):
     def _admin(self) -> CurrentUser | None:
         self.notice = self.error = ""
         return super()._admin()
+
+    def _load(self, back_to: str) -> rx.event.EventSpec | None:
+        """A page's `load`: shown (`_refresh`) with the outcome cleared, or denied."""
+        self.notice = self.error = ""
+        user, redirect = self._open(back_to)
+        if user is None:
+            return redirect
+        self._refresh()
+        return None
+
+    def _write(self, action: Callable[[Connection, CurrentUser], str],
+               *errors: type[Exception]) -> None:
+        """A form's change as the admin, in one transaction: `notice` what `action` returns,
+        or `error` what it raised of `errors`; the page shows the outcome (`_refresh`)."""
+        admin = self._admin()
+        if admin is None:
+            return
+        try:
+            with db.write() as conn:
+                notice = action(conn, admin)
+            self.notice = notice
+        except errors as exc:
+            self.error = str(exc)
+        self._refresh()
+
+    def _fund(self, form: dict, fund: Callable[..., object], error: type[Exception],
+              account: str) -> None:
+        """A pool account's funding form (`form_funding`), from the fees through `fund`."""
+        def act(conn: Connection, admin: CurrentUser) -> str:
+            asset, amount = form_funding(conn, form, error)
+            fund(conn, admin.user_id, asset, amount, source="fees", ip=client_ip(self))
+            return f"{account} funded with {form.get('amount')} {asset}."
+
+        self._write(act, error, AmountError)
 
 
 def form_asset(conn: Connection, form: dict, error: type[Exception], key: str = "asset"
