@@ -58,6 +58,9 @@ from datetime import timedelta
 from typing import Any
 
 import reflex as rx
+from reflex.constants import SocketEvent
+from reflex.constants.state import FIELD_MARKER
+from reflex.state import StateUpdate
 
 from bitchange import db
 from bitchange.alerts import service as alerts
@@ -115,7 +118,6 @@ class MarketUpdate:
 class News:
     """What moved for one screen, handed to its refresh callback."""
 
-    market: MarketUpdate | None = None  # its market moved: the public view, built once
     activity: frozenset[str] = frozenset()  # what of its user's moved (LEDGER, ORDERS...)
     tickers: Any = None  # what its tickers builder made this round, built once for all
 
@@ -124,6 +126,10 @@ class News:
 # function runs in a worker thread; an `async def` one runs on the loop (no database there:
 # it passes such work to `off_loop`), which spares the thread hop to the many public screens.
 Refresh = Callable[[Any, News], Awaitable[None] | None]
+# A market screen's public vars (name -> value) from its market's snapshot and the last two
+# candles of its chart interval (None when there are none): what every viewer of the market
+# sees, so it is built once per market, screen and interval for all of this process's tabs.
+Public = Callable[[MarketSnapshot, list[dict[str, float]] | None], dict[str, Any]]
 
 
 @dataclass
@@ -137,6 +143,7 @@ class Watch:
     activity: frozenset[str] = frozenset()
     market: str = ""  # one market's book, trades, ticker and chart tail
     interval: str = ""  # the chart interval of that tail
+    public: Public | None = None  # with `market`: how the screen shows it
     tickers: Callable[[], Any] | None = None  # builds every market's row (shared by all)
     seq: int = -1  # the market seq this tab has been shown
     last_trade_id: int = 0
@@ -166,17 +173,28 @@ def for_user(show: Callable[[Any, int], None]) -> Refresh:
 
 def watch(state: rx.State, refresh: Refresh, *, user_id: int | None = None,
           activity: frozenset[str] = frozenset(), market: str = "", interval: str = "",
-          tickers: Callable[[], Any] | None = None) -> None:
+          public: Public | None = None, tickers: Callable[[], Any] | None = None) -> None:
     """Register `state`'s screen on this tab's current page (call it before reading what the
-    screen shows: a change in between then moves a mark again)."""
+    screen shows: a change in between then moves a mark again). A market screen (`market`)
+    gives its `public` view; `refresh` then only has its user's activity to show."""
     key = _key(state)
     if key[0]:
         _watches[key] = Watch(type(state), refresh, _page(state.router.url.path), user_id,
-                              activity, market, interval, tickers)
+                              activity, market, interval, public, tickers)
 
 
 def unwatch(state: rx.State) -> None:
     _watches.pop(_key(state), None)
+
+
+def on_page(state: rx.State) -> None:
+    """The tab is on its router's page now (every page's on_load says so): the watches it
+    registered on other pages end. The market push does not open tab states, so this is
+    how it learns that a tab left its trading page."""
+    token, page = state.router.session.client_token, _page(state.router.url.path)
+    for key, w in list(_watches.items()):
+        if key[0] == token and w.path != page:
+            _watches.pop(key, None)
 
 
 def mark_seen(state: rx.State, snapshot: MarketSnapshot) -> None:
@@ -226,17 +244,58 @@ def build_update(symbol: str, subs: dict[Key, Watch], checked_since: Any) -> Mar
     return MarketUpdate(snapshot, tails, frozenset(touched))
 
 
+def _local_sid(app: rx.App, token: str) -> str | None:
+    """The socket of the tab if it is in this process. None when it closed, or when it is in
+    another worker (a reconnect elsewhere): that worker ran the tab's on_load, so its own
+    registry has the tab, and this one's watch is stale."""
+    manager = app.event_namespace._token_manager  # type: ignore[union-attr]
+    record = manager.token_to_socket.get(token)
+    return record.sid if record is not None and record.instance_id == manager.instance_id else None
+
+
+async def _show_market(app: rx.App, subs: dict[Key, Watch], update: MarketUpdate) -> None:
+    """The market's public view to each screen of `subs` whose socket is in this process,
+    sent on the sockets directly: one delta per screen and chart interval, encoded once for
+    all of them, and no tab's state opened (no lock, no read, no write). A tab's state keeps
+    the market as its last load or own action showed it; its next load (a reconnect or a
+    reload hydrates and loads again) shows the market afresh."""
+    groups: dict[tuple[str, Public, str], list[Key]] = defaultdict(list)
+    for key, w in subs.items():
+        groups[key[1], w.public, _tail_of(w, update)].append(key)  # type: ignore[index]
+    for (screen, public, interval), keys in groups.items():
+        shown = public(update.snapshot, update.tails.get(interval))
+        delta = {screen: {name + FIELD_MARKER: value for name, value in shown.items()}}
+        # Checked with no await before the emit queues the packets: a tab that registered
+        # again meanwhile (another market, interval or page) gets only what its load sends.
+        sids = []
+        for key in keys:
+            w = subs[key]
+            if _watches.get(key) is not w or _tail_of(w, update) != interval:
+                continue
+            if (sid := _local_sid(app, key[0])) is None:
+                _watches.pop(key, None)
+                continue
+            sids.append(sid)
+            w.seq, w.last_trade_id = update.snapshot.seq, update.snapshot.last_trade_id
+        if sids:
+            await app.event_namespace.emit(  # type: ignore[union-attr]
+                str(SocketEvent.EVENT), StateUpdate(delta=delta), to=sids)
+
+
+def _tail_of(w: Watch, update: MarketUpdate) -> str:
+    """The chart interval whose tail the screen gets ("": none built for its interval)."""
+    return w.interval if w.interval in update.tails else ""
+
+
 @contextlib.asynccontextmanager
 async def _open_tab(app: rx.App, key: Key, w: Watch):  # type: ignore[no-untyped-def]
     """The tab's screen state to change (None if the tab is gone or left the page: then its
     watch ends); the change is sent when the block ends."""
-    token = key[0]
-    namespace = app.event_namespace
-    if namespace is not None and not await namespace._token_manager.is_token_connected(token):
+    if _local_sid(app, key[0]) is None:
         _watches.pop(key, None)
         yield None
         return
-    async with app.modify_state(rx.BaseStateToken(ident=token, cls=w.screen)) as root:
+    async with app.modify_state(rx.BaseStateToken(ident=key[0], cls=w.screen)) as root:
         state = await root.get_state(w.screen)
         if _page(state.router.url.path) != w.path:
             _watches.pop(key, None)
@@ -251,8 +310,6 @@ async def _push(app: rx.App, key: Key, w: Watch, news: News) -> None:
                 await w.refresh(state, news)
             else:
                 await off_loop(w.refresh, state, news)
-    if news.market is not None:
-        w.seq, w.last_trade_id = news.market.snapshot.seq, news.market.snapshot.last_trade_id
 
 
 async def _each(pushes) -> None:  # type: ignore[no-untyped-def]
@@ -265,8 +322,14 @@ async def _each(pushes) -> None:  # type: ignore[no-untyped-def]
     await asyncio.gather(*(one(push) for push in pushes))
 
 
-def _moved_for(w: Watch, moved: dict[int, set[str]]) -> frozenset[str]:
-    return frozenset(moved.get(w.user_id, set()) & w.activity) if w.user_id else frozenset()
+def _moved_for(w: Watch, moved: dict[int, set[str]],
+               update: MarketUpdate | None = None) -> frozenset[str]:
+    """What of the screen's user's moved (ORDERS: their orders or trades in the market of
+    `update`)."""
+    if not w.user_id:
+        return frozenset()
+    touched = {ORDERS} if update is not None and w.user_id in update.touched_users else set()
+    return frozenset(moved.get(w.user_id, set()) & w.activity | touched)
 
 
 async def tick(app: rx.App, checked: dict[str, Any]) -> int:
@@ -288,9 +351,11 @@ async def tick(app: rx.App, checked: dict[str, Any]) -> int:
         update = await asyncio.to_thread(build_update, symbol, subs, checked.get(symbol, started))
         checked[symbol] = started
         if update is not None:
-            await _each(_push(app, key, w, News(update, _moved_for(w, moved) | (
-                {ORDERS} if w.user_id in update.touched_users else set())))
-                for key, w in subs.items())
+            await _show_market(app, subs, update)
+            # The private views, through each concerned tab's own state: only the users the
+            # change touched, never on the shared emit.
+            await _each(_push(app, key, w, News(_moved_for(w, moved, update)))
+                        for key, w in subs.items() if _moved_for(w, moved, update))
             done |= set(subs)
             pushed += 1
     if checked.get(SEQS) != seqs:
@@ -334,13 +399,10 @@ def _read_marks() -> tuple[dict[str, int], dict[str, int]]:
         return all_seqs(conn), {kind: newest(conn) for kind, (newest, _) in _ACTIVITY.items()}
 
 
-async def prune_disconnected(app: rx.App) -> None:
-    """Drop tabs whose socket is gone, even on screens that have had no news since."""
-    namespace = app.event_namespace
-    if namespace is None:
-        return
+def prune_disconnected(app: rx.App) -> None:
+    """Drop tabs whose socket is no longer here, even on screens that had no news since."""
     for key in list(_watches):
-        if not await namespace._token_manager.is_token_connected(key[0]):
+        if _local_sid(app, key[0]) is None:
             _watches.pop(key, None)
 
 
@@ -367,7 +429,7 @@ async def watch_markets(app: rx.App) -> None:
         try:
             await tick(app, checked)
             if rounds % PRUNE_EVERY == 0:
-                await prune_disconnected(app)
+                prune_disconnected(app)
             metrics.LIVE_SCREENS.set(len(_watches))
         except asyncio.CancelledError:
             raise
