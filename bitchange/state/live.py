@@ -14,45 +14,67 @@ Design
   callback that refreshes it. The registry (`_watches`: (client token, screen) -> `Watch`) is
   this process's: the socket of a tab lives in one worker, and its events (on_load included)
   run there, so that worker's registry is the one that knows the tab. User ids stay here, on
-  the server; nothing of the registry reaches a browser, and the callbacks resolve the tab's
-  own session, so a revoked session stops receiving private data.
+  the server; nothing of the registry reaches a browser.
 - `watch_markets`, a lifespan task (one per process), wakes every `POLL_SECONDS` and reads the
   marks: all markets' `seq` in one query and the newest ledger transaction, withdrawal step and
   verification step (three index-only `max(id)`). For each market whose seq moved past what some
   screen has been shown it builds the public snapshot ONCE (depth from the in-memory book, the
   last trades, the ticker, the last two candles of each interval in use); when any market moved
   it builds each tickers table once; when an activity mark moved it looks up which watching
-  users have new rows. Each screen concerned is then opened with
-  `app.modify_state(rx.BaseStateToken(ident=token, cls=screen))` and its callback runs under
-  the tab's state lock; Reflex sends only the changed vars as a delta over the tab's socket
-  (relayed to the owning worker if needed).
-- On a trading screen the private views (balances, open orders, history, the user's trades)
-  are refreshed only for the users touched by the change: both parties of the market's new
-  trades (from the trades table), the users whose orders in that market changed since the last
-  check (cancels, self-trade prevention, an admin's cancel-all), and users whose balances moved
-  elsewhere (a fill in another market, a deposit, a withdrawal).
+  users have new rows.
+- A market's public view (book, last trades, ticker, chart tail: the same for every viewer)
+  reaches its trading screens without opening their states (`_show_market`). The screen's
+  `public` function turns the snapshot into its vars, once per screen and chart interval, and
+  that one delta -- `StateUpdate(delta={<screen's full name>: {<var>_rx_state_: value}})`, what
+  Reflex sends when a handler sets those vars -- is emitted in one call on the sockets of all
+  of this process's tabs on the market (python-socketio encodes the packet once). No Redis
+  lock, read or write per tab: per push, O(1) work per market plus one socket write per tab.
+  Only this process's sockets get it (Reflex's token manager says where each tab's socket
+  is): a tab whose socket closed, or reconnected to another worker (which ran its on_load and
+  so registered it there), is dropped. A tab that registered again while the update was being
+  built (another market or chart interval) is checked with no await before the emit, so it
+  never gets the older market after its load's own.
+  The tab's stored state keeps the market as its last load or own action showed it. Nothing
+  on the server reads those vars, a handler that changes them sends them whole (a var set is
+  sent even if equal), and a reconnect or reload hydrates and runs the page's on_load again,
+  which shows the market afresh.
+- Everything else is opened per tab with `app.modify_state(rx.BaseStateToken(ident=token,
+  cls=screen))` and its callback runs under the tab's state lock; Reflex sends only the changed
+  vars as a delta over the tab's socket. On a trading screen that is the private view
+  (balances, open orders, history, the user's trades), and only for the users touched by the
+  change: both parties of the market's new trades (from the trades table), the users whose
+  orders in that market changed since the last check (cancels, self-trade prevention, an
+  admin's cancel-all), and users whose balances moved elsewhere (a fill in another market, a
+  deposit, a withdrawal). Private data never goes through the shared emit, and the callbacks
+  resolve the tab's own session, so a revoked session stops receiving it.
 - Clients never poll: the cost is a few tiny queries per process per tick, plus one snapshot
-  per changed market, plus one state write per concerned tab per change.
-- Stale registrations are pruned when pushing: a token whose socket is gone
-  (`token_manager.is_token_connected`), or whose tab has left the page it registered on, is
-  dropped. Pushes to different tabs run concurrently with a timeout, so one busy tab (its lock
-  held by a long event) does not delay the others.
+  and one emit per changed market, plus one state write per tab whose user's data changed
+  (and per open landing or markets table, for the tickers).
+- Stale registrations end: a tab whose socket is not in this process (closed, or moved to
+  another worker) is dropped when pushing and by the periodic prune; a tab that goes to another
+  page ends the watches it registered on other pages (`on_page`, from the markets state's load,
+  which every page's on_load runs), and a state push that finds its tab on another page drops
+  it too. State pushes to different tabs run concurrently with a timeout, so one busy tab (its
+  lock held by a long event) does not delay the others.
 
 Why not `rx.SharedState`: the change is made by a service, possibly in another process or on
 another node, so something must still watch the database; and a linked shared state is loaded
 on every event of every linked client (lock contention) while per-user views still need a
-per-client push. The registry + `modify_state` gives the same fan-out with less coupling.
+per-client push. The registry, the shared emit and `modify_state` give the same fan-out with
+less coupling.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import inspect
 import logging
 import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -105,6 +127,10 @@ _ACTIVITY: dict[str, tuple[Callable[..., int], Callable[..., set[int]]]] = {
     ALERTS: (alerts.newest_fired, alerts.owners_fired_since),
 }
 SEQS = "#seqs"  # key in the watcher's `checked`: the markets' seqs of the last round
+# The watcher's database reads run in a thread of their own: in the shared pool they would
+# queue behind a burst of handlers' work (page loads, placements waiting for a lock), and
+# every screen's update with them. One thread: a round reads one thing after another.
+_READER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="live-watcher")
 
 
 @dataclass(frozen=True)
@@ -151,6 +177,12 @@ class Watch:
 
 Key = tuple[str, str]  # (client token, screen name)
 _watches: dict[Key, Watch] = {}
+
+
+async def _read(fn: Callable[..., Any], *args: Any) -> Any:
+    """`fn(*args)` in the watcher's thread (with this context, as `asyncio.to_thread` does)."""
+    return await asyncio.get_running_loop().run_in_executor(
+        _READER, contextvars.copy_context().run, fn, *args)
 
 
 def _page(path: str) -> str:
@@ -341,14 +373,14 @@ async def tick(app: rx.App, checked: dict[str, Any]) -> int:
     if not _watches:
         checked.clear()  # nobody to refresh: start again from the newest
         return 0
-    seqs, marks = await asyncio.to_thread(_read_marks)
-    moved = await asyncio.to_thread(_movers, {kind: checked.get(kind, mark)
-                                              for kind, mark in marks.items()}, marks)
+    seqs, marks = await _read(_read_marks)
+    moved = await _read(_movers, {kind: checked.get(kind, mark) for kind, mark in marks.items()},
+                        marks)
     pushed, done = 0, set()
     stale = stale_by_market(seqs)
     for symbol, subs in stale.items():
         started = now()
-        update = await asyncio.to_thread(build_update, symbol, subs, checked.get(symbol, started))
+        update = await _read(build_update, symbol, subs, checked.get(symbol, started))
         checked[symbol] = started
         if update is not None:
             await _show_market(app, subs, update)
@@ -370,7 +402,7 @@ async def tick(app: rx.App, checked: dict[str, Any]) -> int:
 async def _push_tickers(app: rx.App, moved: dict[int, set[str]]) -> set[Key]:
     """A market moved: every tickers table gets its rows, each builder run once."""
     screens = {key: w for key, w in list(_watches.items()) if w.tickers is not None}
-    rows = {builder: await asyncio.to_thread(builder)
+    rows = {builder: await _read(builder)
             for builder in {w.tickers for w in screens.values()}}
     await _each(_push(app, key, w, News(activity=_moved_for(w, moved), tickers=rows[w.tickers]))
                 for key, w in screens.items())

@@ -418,6 +418,81 @@ def test_watcher_pushes_book_trades_and_balances_to_subscribed_tabs(alice, bob, 
     assert bob_tab.asks == [] and bob_tab.tape[0]["price"] == "60,000.00"
 
 
+def test_the_market_goes_only_to_this_processs_open_sockets(alice, bob, no_subscribers):
+    from bitchange.state.trade import TradeState
+
+    tabs = {name: trade_state(name) for name in ("tab-here", "tab-closed", "tab-elsewhere")}
+    for _, tab in tabs.values():
+        call(tab, "load")
+    app = FakeApp({name: root for name, (root, _) in tabs.items()})
+    app.event_namespace.close("tab-closed")
+    app.event_namespace.connect("tab-elsewhere", instance_id="another-worker")  # reconnected
+    checked: dict = {}
+    app.tick(checked)
+    service.place_order(alice.user_id, SYMBOL, OrderRequest("SELL", "limit", price("60000"),
+                                                            qty("0.5")))
+    assert app.tick(checked) == []  # no tab state opened: nobody's private view moved
+    ((_, sids),) = app.event_namespace.emitted
+    assert sids == ["sid-tab-here"]
+    assert [r["amount"] for r in app.received("tab-here", TradeState)["asks"]] == ["0.5000"]
+    # The closed tab is forgotten; the other worker ran the reconnected tab's on_load and
+    # pushes to it from its own registry.
+    assert {token for token, _ in no_subscribers.watches()} == {"tab-here"}
+
+
+def test_a_revoked_session_gets_the_market_and_loses_its_private_view(alice, bob,
+                                                                     no_subscribers):
+    from bitchange.accounts.sessions import revoke_token
+    from bitchange.state.trade import EMPTY_BALANCES, TradeState
+
+    cookie = cookie_for(alice.user_id)
+    alice_root, alice_tab = trade_state("tab-alice", cookie)
+    call(alice_tab, "load")
+    app = FakeApp({"tab-alice": alice_root})
+    checked: dict = {}
+    app.tick(checked)
+    assert alice_tab.signed_in and alice_tab.balances != EMPTY_BALANCES
+    with db.write() as conn:
+        revoke_token(conn, cookie.split("=", 1)[1])
+    service.place_order(bob.user_id, SYMBOL, OrderRequest("BUY", "limit", price("59000"),
+                                                          qty("0.1")))
+    service.place_order(alice.user_id, SYMBOL, OrderRequest("SELL", "limit", price("59000"),
+                                                            qty("0.1")))
+    assert app.tick(checked) == ["tab-alice"]  # her trade: her tab's private view is redone
+    assert not alice_tab.signed_in and alice_tab.balances == EMPTY_BALANCES
+    assert alice_tab.my_trades == [] and alice_tab.open_orders == []
+    # The shared update carries the market only, never a private var.
+    shown = app.received("tab-alice", TradeState)
+    assert shown["tape"][0]["price"] == "59,000.00"
+    assert set(shown) <= {"info", "bids", "asks", "spread", "tape", "ticker", "candle_tail"}
+
+
+def test_a_tab_that_loads_another_market_meanwhile_gets_only_that_one(alice, bob,
+                                                                     no_subscribers,
+                                                                     monkeypatch):
+    from bitchange.state.trade import TradeState
+
+    root, tab = trade_state("tab-1")
+    call(tab, "load")
+    app = FakeApp({"tab-1": root})
+    checked: dict = {}
+    app.tick(checked)
+    build_update = no_subscribers.build_update
+
+    def then_the_tab_moves(*args):  # type: ignore[no-untyped-def]
+        update = build_update(*args)
+        navigate(root, "/trade/ETH-USDT")  # while BTC-USDT's update was being built
+        call(tab, "load")
+        return update
+
+    monkeypatch.setattr(no_subscribers, "build_update", then_the_tab_moves)
+    service.place_order(alice.user_id, SYMBOL, OrderRequest("SELL", "limit", price("60000"),
+                                                            qty("0.5")))
+    app.tick(checked)
+    assert app.received("tab-1", TradeState) == {}
+    assert tab.market == "ETH-USDT" and watched(no_subscribers, "tab-1").market == "ETH-USDT"  # type: ignore[union-attr]
+
+
 def test_a_tab_follows_its_users_balances_moved_elsewhere(alice, bob, no_subscribers):
     from bitchange import ledger
 
