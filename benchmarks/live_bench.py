@@ -67,6 +67,7 @@ def run(count: int, workdir: Path) -> tuple[float, float]:
     ids = _prepare(workdir / "live.db")
     from bitchange import db
     from bitchange.state import live
+    from bitchange.state.trade import TradeState
     from bitchange.trading import service
     from bitchange.trading.service import OrderRequest
 
@@ -86,7 +87,7 @@ def run(count: int, workdir: Path) -> tuple[float, float]:
     start = time.perf_counter()
     asyncio.run(live.tick(app, checked))
     fan_out = time.perf_counter() - start
-    assert all(tab.tape for tab in tabs)  # every tab holds the trade
+    assert all(app.received(token, TradeState)["tape"] for token in roots)  # every tab got it
 
     trade(60_001 * 10**6)
     start = time.perf_counter()
