@@ -5,19 +5,20 @@ tab building its own views (what per-client polling would cost), in the same run
     .venv/bin/python benchmarks/live_bench.py                      # 10, 100, 500 tabs, 3 runs
     .venv/bin/python benchmarks/live_bench.py --tabs 20 --runs 1   # CI smoke
 
-Tabs are real `TradeState` trees with their own session cookies, held in memory; the watcher
-changes them through `modify_state` as the app does (what Reflex then sends over each socket
-is not included). A trade is placed, then one watcher round runs: its duration plus the poll
-interval (`live.POLL_SECONDS`, the wait before the round notices the trade) is the delay a tab
-sees at worst. The baseline refreshes each tab by itself: its own snapshot, chart tail and
-private view. A tenth of the tabs are signed in. Prints figures only; asserts nothing.
+Tabs are real `TradeState` trees with their own session cookies, held in memory, with sockets
+of a fake namespace (`tests.livetabs`): the watcher emits the market's view once for all of
+them and changes the traders' tabs through `modify_state`, as the app does (the socket writes
+themselves are not included). A trade is placed, then one watcher round runs: its duration
+plus the poll interval (`live.POLL_SECONDS`, the wait before the round notices the trade) is
+the delay a tab sees at worst. The baseline refreshes each tab by itself: its own snapshot,
+chart tail and private view. A tenth of the tabs are signed in. Prints figures only; asserts
+nothing.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import statistics
 import sys
 import tempfile
@@ -29,18 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from placement_bench import SYMBOL, _hardware, _prepare
 
-
-class InMemoryApp:
-    """`modify_state` over state trees held here (no sockets), like the app's state manager."""
-
-    event_namespace = None
-
-    def __init__(self, roots: dict) -> None:  # type: ignore[type-arg]
-        self.roots = roots
-
-    @contextlib.asynccontextmanager
-    async def modify_state(self, token):  # type: ignore[no-untyped-def]
-        yield self.roots[token.ident]
+from tests.livetabs import FakeApp
 
 
 def _tabs(count: int, users: list[int]):  # type: ignore[no-untyped-def]
@@ -77,12 +67,13 @@ def run(count: int, workdir: Path) -> tuple[float, float]:
     ids = _prepare(workdir / "live.db")
     from bitchange import db
     from bitchange.state import live
+    from bitchange.state.trade import TradeState
     from bitchange.trading import service
     from bitchange.trading.service import OrderRequest
 
     live._watches.clear()
     roots, tabs = _tabs(count, [ids["seller"], ids["buyer"]])
-    app = InMemoryApp(roots)
+    app = FakeApp(roots)
     checked: dict = {}  # type: ignore[type-arg]
     asyncio.run(live.tick(app, checked))  # nothing new yet: sets the marks
 
@@ -96,7 +87,7 @@ def run(count: int, workdir: Path) -> tuple[float, float]:
     start = time.perf_counter()
     asyncio.run(live.tick(app, checked))
     fan_out = time.perf_counter() - start
-    assert all(tab.tape for tab in tabs)  # every tab holds the trade
+    assert all(app.received(token, TradeState)["tape"] for token in roots)  # every tab got it
 
     trade(60_001 * 10**6)
     start = time.perf_counter()

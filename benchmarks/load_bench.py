@@ -65,6 +65,7 @@ class Screen:
         self.client.on("event", self._on_update, namespace="/_event")
         self.book_updates: list[float] = []
         self.loaded = asyncio.Event()
+        self.hydrated = asyncio.Event()  # the page's on_load handlers are all done
 
     async def open(self) -> None:
         await self.client.connect(f"{self.node.url}?token={self.token}",
@@ -78,10 +79,13 @@ class Screen:
 
     async def _on_update(self, update: dict) -> None:  # type: ignore[type-arg]
         arrived = time.monotonic()
-        changes = (update.get("delta") or {}).get(self.trade_state, {})
+        delta = update.get("delta") or {}
+        changes = delta.get(self.trade_state, {})
         if any(key.startswith(("bids", "asks")) for key in changes):
             self.book_updates.append(arrived)
             self.loaded.set()
+        if delta.get(self.root_state, {}).get("is_hydrated_rx_state_") is True:
+            self.hydrated.set()
         for event in update.get("events") or []:
             if not event["name"].startswith("_"):  # the browser's own (scripts, redirects)
                 await self._send(event["name"], event.get("payload") or {})
@@ -100,6 +104,7 @@ async def _open_all(screens: list[Screen], timeout: float) -> None:
         async with gate:
             await screen.open()
             await asyncio.wait_for(screen.loaded.wait(), timeout)
+            await asyncio.wait_for(screen.hydrated.wait(), timeout)
 
     await asyncio.gather(*(one(s) for s in screens))
 

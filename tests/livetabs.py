@@ -1,6 +1,7 @@
 """Browser tabs without a browser, for the live watcher (`bitchange.state.live`): real state
 trees with a client token, a page path and a session cookie, and an app object whose
-`modify_state` opens them, as the real app does over its state manager."""
+`modify_state` opens them, as the real app does over its state manager, and whose event
+namespace knows which tab's socket is in this process and keeps what is emitted on them."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import reflex as rx
+from reflex.constants.state import FIELD_MARKER
 from reflex.istate.data import RouterData
+from reflex.utils.token_manager import LocalTokenManager, SocketRecord
 
 from bitchange import db
 from bitchange.accounts.sessions import activate_session, cookie_name, start_session
@@ -48,14 +51,46 @@ def call(state: Any, handler: str, *args: Any) -> Any:
     return asyncio.run(result) if asyncio.iscoroutine(result) else result
 
 
+class FakeNamespace:
+    """The app's socket namespace: each tab's socket connected to this process (as Reflex's
+    token manager records them), and every update emitted, with the sockets it went to."""
+
+    def __init__(self, tokens: list[str]) -> None:
+        self._token_manager = LocalTokenManager()
+        for token in tokens:
+            self.connect(token)
+        self.emitted: list[tuple[dict[str, Any], list[str]]] = []
+
+    def connect(self, token: str, instance_id: str = "") -> None:
+        """The tab's socket, in this process (or in the worker `instance_id`)."""
+        self._token_manager.token_to_socket[token] = SocketRecord(
+            instance_id=instance_id or self._token_manager.instance_id, sid=f"sid-{token}")
+
+    def close(self, token: str) -> None:
+        self._token_manager.token_to_socket.pop(token)
+
+    async def emit(self, event: str, data: Any, to: list[str]) -> None:
+        assert event == "event"
+        self.emitted.append((data.delta, list(to)))
+
+
 class FakeApp:
     """`modify_state` over states held in memory, as the real app does over its manager."""
-
-    event_namespace = None
 
     def __init__(self, roots: dict[str, rx.State]) -> None:
         self.roots = roots
         self.pushed: list[str] = []
+        self.event_namespace = FakeNamespace(list(roots))
+
+    def received(self, token: str, cls: type[rx.State]) -> dict[str, Any]:
+        """What the tab's socket was sent for `cls`'s vars, the newest value of each (what the
+        browser shows once it applied the updates)."""
+        shown: dict[str, Any] = {}
+        for delta, sids in self.event_namespace.emitted:
+            if f"sid-{token}" in sids:
+                shown.update({name.removesuffix(FIELD_MARKER): value for name, value
+                              in delta.get(cls.get_full_name(), {}).items()})
+        return shown
 
     @contextlib.asynccontextmanager
     async def modify_state(self, token):  # type: ignore[no-untyped-def]

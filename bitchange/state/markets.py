@@ -44,6 +44,7 @@ class MarketsState(rx.State):
 
     @event
     def load(self) -> None:
+        live.on_page(self)  # in every page's on_load: the tab's watches of other pages end
         # Subscribe before reading: a trade in between moves a market's seq again.
         if self.router.url.path.rstrip("/") in (p.rstrip("/") for p in LIVE_PAGES):
             live.watch(self, MarketsState._live_rows, tickers=market_rows)

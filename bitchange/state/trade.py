@@ -14,6 +14,7 @@ so every other tab on the worker and the live pushes with it.
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import reflex as rx
 
@@ -60,6 +61,16 @@ def symbol_from_path(path: str) -> str:
     """'/trade/btc-usdt/' -> 'BTC-USDT'."""
     parts = [p for p in (path or "").split("/") if p]
     return parts[1].upper()[:21] if len(parts) >= 2 and parts[0] == "trade" else ""
+
+
+def market_vars(snap: MarketSnapshot, tail: list[dict[str, float]] | None) -> dict[str, Any]:
+    """The screen's vars that show its market (with the chart's last candles, if any): the
+    same for every viewer, so the watcher builds them once for all of a market's tabs."""
+    shown: dict[str, Any] = {"info": snap.info, "bids": snap.bids, "asks": snap.asks,
+                             "spread": snap.spread, "tape": snap.trades, "ticker": snap.ticker}
+    if tail:
+        shown["candle_tail"] = tail
+    return shown
 
 
 EXPIRED_BECAUSE = {
@@ -151,8 +162,8 @@ class TradeState(rx.State):
                          self.stop_limit)
 
     def _apply_market(self, snap: MarketSnapshot) -> None:
-        self.info, self.bids, self.asks, self.spread = snap.info, snap.bids, snap.asks, snap.spread
-        self.tape, self.ticker = snap.trades, snap.ticker
+        for name, value in market_vars(snap, None).items():
+            setattr(self, name, value)
 
     def _refresh_market(self) -> None:
         """The market as it is now, chart tail included: after this tab's own order the
@@ -168,14 +179,9 @@ class TradeState(rx.State):
         live.mark_seen(self, snap)
 
     async def _live_refresh(self, news: live.News) -> None:
-        """The watcher's callback: the market moved, or this user's balances or orders did."""
-        if news.market is not None:
-            self._apply_market(news.market.snapshot)
-            tail = news.market.tails.get(self.interval)
-            if tail:
-                self.candle_tail = tail
-        if news.activity:
-            self._set_private(*await off_loop(self._load_private, False))
+        """The watcher's callback when this user's balances or orders moved (the market's
+        moves reach the tab without its state: `market_vars`)."""
+        self._set_private(*await off_loop(self._load_private, False))
 
     def _load_chart(self) -> None:
         mv = self._view()
@@ -259,7 +265,8 @@ class TradeState(rx.State):
         user = self._refresh_private()
         # Subscribe before reading the snapshot: a change in between moves the seq again.
         live.watch(self, TradeState._live_refresh, user_id=user.user_id if user else None,
-                   activity=frozenset({live.LEDGER}), market=symbol, interval=self.interval)
+                   activity=frozenset({live.LEDGER}), market=symbol, interval=self.interval,
+                   public=market_vars)
         self._refresh_market()
         self._load_chart()
         self._revalidate()

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from bitchange import db
 from bitchange.db.models import User
 from bitchange.state.security import SecurityState
+from bitchange.state.trade import TradeState
 from bitchange.trading import service
 from bitchange.trading.service import OrderRequest
 from tests.accounts.test_handlers import state_of
@@ -85,7 +86,7 @@ def test_live_pushes_continue_while_a_handler_waits_for_the_write_lock(
         holder.kill()
         holder.wait()
     assert pushed == 1 and still_waiting
-    assert [r["amount"] for r in bob_tab.asks] == ["0.5000"]
+    assert [r["amount"] for r in app.received("tab-bob", TradeState)["asks"]] == ["0.5000"]
     assert waiting.notice == "Anti-phishing code saved."
     with db.read() as conn:
         code = conn.execute(select(User.anti_phishing_code).where(User.id == alice.user_id))

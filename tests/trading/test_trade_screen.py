@@ -351,6 +351,9 @@ def test_unknown_market_is_not_found(no_subscribers, market):
 
 
 def test_watcher_pushes_book_trades_and_balances_to_subscribed_tabs(alice, bob, no_subscribers):
+    from bitchange.state.markets import MarketsState
+    from bitchange.state.trade import TradeState
+
     alice_root, alice_tab = trade_state("tab-alice", cookie_for(alice.user_id))
     bob_root, bob_tab = trade_state("tab-bob", cookie_for(bob.user_id))
     anon_root, anon_tab = trade_state("tab-anon")
@@ -358,10 +361,12 @@ def test_watcher_pushes_book_trades_and_balances_to_subscribed_tabs(alice, bob, 
     for tab in (alice_tab, bob_tab, anon_tab, away_tab):
         call(tab, "load")
     navigate(away_root, "/markets")
+    call(away_root.get_substate(MarketsState.get_full_name().split(".")), "load")
     app = FakeApp({"tab-alice": alice_root, "tab-bob": bob_root, "tab-anon": anon_root,
                    "tab-away": away_root})
     checked: dict = {}
     assert asyncio.run(no_subscribers.tick(app, checked)) == 0  # nothing changed yet
+    app.pushed.clear()
 
     # Trades made elsewhere (another process, the CLI): only the database knows.
     service.place_order(alice.user_id, SYMBOL, OrderRequest("SELL", "limit", price("60000"),
@@ -369,28 +374,123 @@ def test_watcher_pushes_book_trades_and_balances_to_subscribed_tabs(alice, bob, 
     service.place_order(bob.user_id, SYMBOL, OrderRequest("BUY", "limit", price("60000"),
                                                           qty("0.2")))
     assert asyncio.run(no_subscribers.tick(app, checked)) == 1
-    for tab in (alice_tab, bob_tab, anon_tab):
-        assert [r["amount"] for r in tab.asks] == ["0.3000"]
-        assert tab.tape[0]["price"] == "60,000.00" and tab.ticker["last"] == "60,000.00"
-        assert tab.candle_tail and tab.candle_tail[-1]["close"] == 60000.0
+    # The market: one update for all of its tabs, on their sockets (no tab state opened) ...
+    ((delta, sids),) = app.event_namespace.emitted
+    assert sorted(sids) == ["sid-tab-alice", "sid-tab-anon", "sid-tab-bob"]
+    for tab in ("tab-alice", "tab-bob", "tab-anon"):
+        shown = app.received(tab, TradeState)
+        assert [r["amount"] for r in shown["asks"]] == ["0.3000"]
+        assert shown["tape"][0]["price"] == "60,000.00" and shown["ticker"]["last"] == "60,000.00"
+        assert shown["candle_tail"] and shown["candle_tail"][-1]["close"] == 60000.0
+    # ... in the very form of the delta Reflex sends when a handler shows the same market.
+    alice_root._clean()
+    alice_tab._apply_market(market_snapshot(SYMBOL))
+    name = TradeState.get_full_name()
+    assert delta.keys() == {name}
+    assert {k: v for k, v in delta[name].items() if not k.startswith("candle_tail")} == (
+        alice_root.get_delta()[name])
+    # ... and the private views through the tabs of the users the trade touched only (the
+    # tab that went to /markets has its markets table refreshed).
+    assert sorted(app.pushed) == ["tab-alice", "tab-away", "tab-bob"]
     assert alice_tab.balances["base_locked"] == "0.30000000"
     assert alice_tab.open_orders[0]["filled"] == "0.2000"
     assert bob_tab.my_trades[0]["role"] == "taker"
     assert anon_tab.balances["base_available"] == "—"  # no private data for the anonymous tab
-    assert watched(no_subscribers, "tab-away") is None  # navigated away: pruned
-    assert away_tab.tape == []
+    assert watched(no_subscribers, "tab-away") is None  # navigated away: its watch ended
+    assert away_tab.tape == [] and app.received("tab-away", TradeState) == {}
 
-    # A cancel (no trade) still refreshes the owner's private view.
+    # A cancel (no trade) still refreshes the owner's private view; never an anonymous tab's
+    # (Bob's, whose order changed within the clock margin, may be refreshed too).
     app.pushed.clear()
     service.cancel_all(alice.user_id, SYMBOL)
     asyncio.run(no_subscribers.tick(app, checked))
-    assert sorted(app.pushed) == ["tab-alice", "tab-anon", "tab-bob"]
-    assert alice_tab.open_orders == [] and alice_tab.asks == []
+    assert "tab-alice" in app.pushed and "tab-anon" not in app.pushed
+    assert alice_tab.open_orders == [] and app.received("tab-alice", TradeState)["asks"] == []
+    assert app.received("tab-bob", TradeState)["asks"] == []
     assert alice_tab.balances["base_locked"] == "0.00000000"
     # Nothing new: no push at all.
     app.pushed.clear()
+    emitted = len(app.event_namespace.emitted)
     asyncio.run(no_subscribers.tick(app, checked))
-    assert app.pushed == []
+    assert app.pushed == [] and len(app.event_namespace.emitted) == emitted
+    # The tab's next load (a reload, a reconnect) shows the market as it is now.
+    call(bob_tab, "load")
+    assert bob_tab.asks == [] and bob_tab.tape[0]["price"] == "60,000.00"
+
+
+def test_the_market_goes_only_to_this_processs_open_sockets(alice, bob, no_subscribers):
+    from bitchange.state.trade import TradeState
+
+    tabs = {name: trade_state(name) for name in ("tab-here", "tab-closed", "tab-elsewhere")}
+    for _, tab in tabs.values():
+        call(tab, "load")
+    app = FakeApp({name: root for name, (root, _) in tabs.items()})
+    app.event_namespace.close("tab-closed")
+    app.event_namespace.connect("tab-elsewhere", instance_id="another-worker")  # reconnected
+    checked: dict = {}
+    app.tick(checked)
+    service.place_order(alice.user_id, SYMBOL, OrderRequest("SELL", "limit", price("60000"),
+                                                            qty("0.5")))
+    assert app.tick(checked) == []  # no tab state opened: nobody's private view moved
+    ((_, sids),) = app.event_namespace.emitted
+    assert sids == ["sid-tab-here"]
+    assert [r["amount"] for r in app.received("tab-here", TradeState)["asks"]] == ["0.5000"]
+    # The closed tab is forgotten; the other worker ran the reconnected tab's on_load and
+    # pushes to it from its own registry.
+    assert {token for token, _ in no_subscribers.watches()} == {"tab-here"}
+
+
+def test_a_revoked_session_gets_the_market_and_loses_its_private_view(alice, bob,
+                                                                     no_subscribers):
+    from bitchange.accounts.sessions import revoke_token
+    from bitchange.state.trade import EMPTY_BALANCES, TradeState
+
+    cookie = cookie_for(alice.user_id)
+    alice_root, alice_tab = trade_state("tab-alice", cookie)
+    call(alice_tab, "load")
+    app = FakeApp({"tab-alice": alice_root})
+    checked: dict = {}
+    app.tick(checked)
+    assert alice_tab.signed_in and alice_tab.balances != EMPTY_BALANCES
+    with db.write() as conn:
+        revoke_token(conn, cookie.split("=", 1)[1])
+    service.place_order(bob.user_id, SYMBOL, OrderRequest("BUY", "limit", price("59000"),
+                                                          qty("0.1")))
+    service.place_order(alice.user_id, SYMBOL, OrderRequest("SELL", "limit", price("59000"),
+                                                            qty("0.1")))
+    assert app.tick(checked) == ["tab-alice"]  # her trade: her tab's private view is redone
+    assert not alice_tab.signed_in and alice_tab.balances == EMPTY_BALANCES
+    assert alice_tab.my_trades == [] and alice_tab.open_orders == []
+    # The shared update carries the market only, never a private var.
+    shown = app.received("tab-alice", TradeState)
+    assert shown["tape"][0]["price"] == "59,000.00"
+    assert set(shown) <= {"info", "bids", "asks", "spread", "tape", "ticker", "candle_tail"}
+
+
+def test_a_tab_that_loads_another_market_meanwhile_gets_only_that_one(alice, bob,
+                                                                     no_subscribers,
+                                                                     monkeypatch):
+    from bitchange.state.trade import TradeState
+
+    root, tab = trade_state("tab-1")
+    call(tab, "load")
+    app = FakeApp({"tab-1": root})
+    checked: dict = {}
+    app.tick(checked)
+    build_update = no_subscribers.build_update
+
+    def then_the_tab_moves(*args):  # type: ignore[no-untyped-def]
+        update = build_update(*args)
+        navigate(root, "/trade/ETH-USDT")  # while BTC-USDT's update was being built
+        call(tab, "load")
+        return update
+
+    monkeypatch.setattr(no_subscribers, "build_update", then_the_tab_moves)
+    service.place_order(alice.user_id, SYMBOL, OrderRequest("SELL", "limit", price("60000"),
+                                                            qty("0.5")))
+    app.tick(checked)
+    assert app.received("tab-1", TradeState) == {}
+    assert tab.market == "ETH-USDT" and watched(no_subscribers, "tab-1").market == "ETH-USDT"  # type: ignore[union-attr]
 
 
 def test_a_tab_follows_its_users_balances_moved_elsewhere(alice, bob, no_subscribers):
@@ -447,6 +547,7 @@ def test_the_takers_own_chart_follows_their_market_order(alice, bob, no_subscrib
     app.tick({})
     assert watched(no_subscribers, "tab-bob").seq == market_snapshot(SYMBOL).seq  # type: ignore[union-attr]
     assert bob_tab.candle_tail == []
+    assert app.event_namespace.emitted == []
 
 
 def test_the_market_tables_follow_trades_on_the_landing_and_markets_pages(alice, bob,
