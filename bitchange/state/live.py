@@ -386,8 +386,10 @@ async def tick(app: rx.App, checked: dict[str, Any]) -> int:
             await _show_market(app, subs, update)
             # The private views, through each concerned tab's own state: only the users the
             # change touched, never on the shared emit.
-            await _each(_push(app, key, w, News(_moved_for(w, moved, update)))
-                        for key, w in subs.items() if _moved_for(w, moved, update))
+            private = {key: activity for key, w in subs.items()
+                       if (activity := _moved_for(w, moved, update))}
+            await _each(_push(app, key, subs[key], News(activity))
+                        for key, activity in private.items())
             done |= set(subs)
             pushed += 1
     if checked.get(SEQS) != seqs:
