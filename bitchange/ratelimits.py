@@ -131,7 +131,12 @@ def storage() -> Storage:
 
 def _namespace(settings: Settings) -> str:
     """One Redis may serve several exchanges (staging beside production): count per database."""
-    return hashlib.sha256(settings.resolved_database_url.encode()).hexdigest()[:16]
+    return _digest(settings.resolved_database_url)
+
+
+@lru_cache(maxsize=16)
+def _digest(url: str) -> str:  # per request on every backend route: hashed once per database
+    return hashlib.sha256(url.encode()).hexdigest()[:16]
 
 
 def limits_of(action: str, scope: str, settings: Settings | None = None) -> list[RateLimitItem]:
@@ -139,7 +144,12 @@ def limits_of(action: str, scope: str, settings: Settings | None = None) -> list
     name = ("upload_rate_limit" if (action, scope) == ("upload", "account")
             else f"rate_limit_{action}_{scope}")
     spec = getattr(settings, name, "")
-    return parse_many(spec) if spec else []
+    return list(_parsed(spec)) if spec else []
+
+
+@lru_cache(maxsize=128)
+def _parsed(spec: str) -> tuple[RateLimitItem, ...]:  # per request: parsed once per setting
+    return tuple(parse_many(spec))
 
 
 def hit(action: str, *, ip: str = "", account: object = None) -> Refusal | None:
