@@ -27,8 +27,9 @@ import statistics
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import SplitResult, urlencode, urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -69,8 +70,38 @@ def _server_cpu() -> float:
     return sum(seconds for pid, seconds in usage.items() if pid in mine)
 
 
-def run_http(orders: int, workdir: Path, cpu: list[float]) -> list[float]:
-    """The HTTP latencies; `cpu` gets the server's CPU seconds over the orders."""
+SIDES = (("seller", {"side": "SELL", "price": "60000"}),
+         ("buyer", {"side": "BUY", "price": "60001"}))
+
+
+def _send(where: SplitResult, symbol: str, numbers: range) -> list[float]:
+    """Place orders `numbers` of the stream on one keep-alive connection, each after the
+    answer to the one before; their latencies."""
+    conn = http.client.HTTPConnection(where.hostname, where.port)
+    latencies = []
+    for i in numbers:
+        who, side = SIDES[i % 2]
+        key, secret = KEYS[who]
+        start = time.perf_counter()
+        query = urlencode({"symbol": symbol, "type": "LIMIT", "timeInForce": "GTC",
+                           "quantity": "0.01", **side,
+                           "timestamp": time.time_ns() // 1_000_000})
+        query += "&signature=" + hmac.new(secret.encode(), query.encode(),
+                                          hashlib.sha256).hexdigest()
+        conn.request("POST", "/api/v3/order?" + query, headers={"X-MBX-APIKEY": key})
+        response = conn.getresponse()
+        body = response.read()
+        latencies.append(time.perf_counter() - start)
+        if response.status != 200:
+            raise RuntimeError(f"order {i} refused: {response.status} {body[:300]!r}")
+    conn.close()
+    return latencies
+
+
+def run_http(orders: int, workdir: Path, cpu: list[float], elapsed: list[float],
+             connections: int = 1) -> list[float]:
+    """The HTTP latencies over `connections` keep-alive connections used at once; `cpu` gets
+    the server's CPU seconds over the orders and `elapsed` their wall time."""
     from tests.api.stream_server import serving
 
     ids = _prepare(workdir / "http.db")
@@ -79,30 +110,16 @@ def run_http(orders: int, workdir: Path, cpu: list[float]) -> list[float]:
 
     db.dispose()
     symbol = SYMBOL.replace("-", "")
-    sides = (("seller", {"side": "SELL", "price": "60000"}),
-             ("buyer", {"side": "BUY", "price": "60001"}))
-    latencies = []
+    latencies: list[float] = []
     with serving(UNLIMITED) as url:
         where = urlsplit(url)
-        conn = http.client.HTTPConnection(where.hostname, where.port)
-        cpu_start = _server_cpu()
-        for i in range(orders):
-            who, side = sides[i % 2]
-            key, secret = KEYS[who]
-            start = time.perf_counter()
-            query = urlencode({"symbol": symbol, "type": "LIMIT", "timeInForce": "GTC",
-                               "quantity": "0.01", **side,
-                               "timestamp": time.time_ns() // 1_000_000})
-            query += "&signature=" + hmac.new(secret.encode(), query.encode(),
-                                              hashlib.sha256).hexdigest()
-            conn.request("POST", "/api/v3/order?" + query, headers={"X-MBX-APIKEY": key})
-            response = conn.getresponse()
-            body = response.read()
-            latencies.append(time.perf_counter() - start)
-            if response.status != 200:
-                raise RuntimeError(f"order {i} refused: {response.status} {body[:300]!r}")
+        cpu_start, started = _server_cpu(), time.perf_counter()
+        shares = [range(c, orders, connections) for c in range(connections)]
+        with ThreadPoolExecutor(connections) as clients:
+            for part in clients.map(lambda numbers: _send(where, symbol, numbers), shares):
+                latencies += part
+        elapsed.append(time.perf_counter() - started)
         cpu.append(_server_cpu() - cpu_start)
-        conn.close()
     _check(ids, orders)
     return latencies
 
@@ -125,18 +142,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=3_000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--connections", type=int, default=1,
+                        help="keep-alive connections sending at once (default: one)")
     args = parser.parse_args()
     print(f"Signed POST /api/v3/order over HTTP, {args.orders} orders per run, {args.runs} "
           f"run(s); {_hardware()}")
     http_runs, inproc_runs = [], []
     http_cpu: list[float] = []
+    http_wall: list[float] = []
     inproc_cpu: list[float] = []
     for run in range(args.runs):
         with tempfile.TemporaryDirectory(prefix="bitchange-bench-") as tmp:
             os.environ["DATA_DIR"] = tmp
             inproc_runs.append(_summary("in-process",
                                         run_service(args.orders, Path(tmp), inproc_cpu)))
-            http_runs.append(_summary("HTTP API", run_http(args.orders, Path(tmp), http_cpu)))
+            latencies = run_http(args.orders, Path(tmp), http_cpu, http_wall, args.connections)
+            http_runs.append(_summary("HTTP API", latencies, http_wall[-1]))
         print(f"  run {run + 1}: HTTP {http_runs[-1]['rate']:,.0f} orders/s "
               f"(p99 {http_runs[-1]['p99']:.2f} ms), in-process "
               f"{inproc_runs[-1]['rate']:,.0f} orders/s; CPU per order: server "

@@ -1,6 +1,7 @@
-"""bitchange.web's backend routes (the API streams among them) with the stream watcher as
-their lifespan task, as the Reflex app runs them: served by a real ASGI server (Granian) in
-the stream tests and the fan-out benchmark, without building the frontend."""
+"""bitchange.web's backend app (its routes, the API streams among them, and its middlewares:
+the request guard and the API's dispatch) with the stream watcher as its lifespan task, as
+the Reflex app runs them: served by a real ASGI server (Granian) in the stream tests and the
+API benchmarks, without building the frontend."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import time
 from collections.abc import AsyncIterator, Iterator
 
 from starlette.applications import Starlette
+from starlette.types import Receive, Scope, Send
 
 from bitchange.api.streams import watch_streams
 from bitchange.config import PROJECT_ROOT
@@ -28,7 +30,11 @@ async def _lifespan(_app: Starlette) -> AsyncIterator[None]:
     task.cancel()
 
 
-app = Starlette(routes=api.routes, lifespan=_lifespan)
+_lifespan_app = Starlette(lifespan=_lifespan)
+
+
+async def app(scope: Scope, receive: Receive, send: Send) -> None:
+    await (_lifespan_app if scope["type"] == "lifespan" else api)(scope, receive, send)
 
 
 def _free_port() -> int:
