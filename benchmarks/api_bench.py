@@ -4,6 +4,7 @@ and the ratio against `trading.service.place_order` called in-process in the sam
 
     .venv/bin/python benchmarks/api_bench.py                         # 3,000 orders, 3 runs
     .venv/bin/python benchmarks/api_bench.py --orders 200 --runs 1   # CI smoke
+    .venv/bin/python benchmarks/api_bench.py --connections 4         # four connections at once
 
 Both sides place the same stream as benchmarks/placement_bench.py (a resting limit sell, then a
 limit buy that crosses it), each on a fresh migrated database. The HTTP client signs every
