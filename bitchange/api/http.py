@@ -11,10 +11,11 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote_plus  # an Ed25519 signature is percent-encoded
 
 import orjson
+from sqlalchemy import Connection
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -25,6 +26,9 @@ from bitchange.api.errors import ApiError
 from bitchange.api.limits import limiter
 from bitchange.money import MAX_MINOR
 from bitchange.web_guard import client_ip
+
+if TYPE_CHECKING:
+    from bitchange.api.public import Market
 
 log = logging.getLogger(__name__)
 # The endpoints' threads: asyncio's executor hop is lighter than anyio's (`run_in_threadpool`)
@@ -91,11 +95,17 @@ class Call:
     params: Params
     ip: str
     caller: api_keys.Caller | None = None
+    found_market: Market | None = None  # an authenticated endpoint's `symbol`
 
     @property
     def user_id(self) -> int:
         assert self.caller is not None
         return self.caller.user_id
+
+    @property
+    def market(self) -> Market:
+        assert self.found_market is not None
+        return self.found_market
 
 
 def _without_signature(raw: str) -> tuple[str, str | None]:
@@ -122,30 +132,40 @@ def _check_time(params: Params) -> None:
         raise errors.error(errors.OUTSIDE_WINDOW)
 
 
+MarketLookup = Callable[[Connection, Params], "Market | None"]
+
+
 def _authenticate(request: Request, ip: str, query: str, body: str, params: Params,
-                  scope: str, signed: bool) -> api_keys.Caller:
+                  scope: str, signed: bool,
+                  market: MarketLookup | None) -> tuple[api_keys.Caller, Market | None]:
+    """The caller and, once it is authenticated, the market `market` looks up: in one read."""
     if signed:
         _check_time(params)
-    try:
-        with db.read() as conn:
+    with db.read() as conn:
+        try:
             caller = api_keys.authenticate(conn, request.headers.get("x-mbx-apikey", ""), ip)
-    except api_keys.KeyRejected as exc:
-        raise errors.error(errors.BAD_KEY_FORMAT if exc.bad_format else errors.REJECTED_KEY,
-                           401) from None
-    if signed:
-        query_part, in_query = _without_signature(query)
-        body_part, in_body = _without_signature(body)
-        signature = in_query or in_body
-        if not signature:
-            raise errors.mandatory("signature")
-        if not caller.signature_valid(query_part + body_part, unquote_plus(signature)):
-            raise errors.error(errors.BAD_SIGNATURE)
-    if scope not in caller.scopes:
-        raise errors.error(errors.REJECTED_KEY, 401)
+        except api_keys.KeyRejected as exc:
+            raise errors.error(errors.BAD_KEY_FORMAT if exc.bad_format
+                               else errors.REJECTED_KEY, 401) from None
+        if signed:
+            _check_signature(caller, query, body)
+        if scope not in caller.scopes:
+            raise errors.error(errors.REJECTED_KEY, 401)
+        found = market(conn, params) if market is not None else None
     if api_keys.use_worth_noting(caller, ip):  # at most once a minute: no write per request
         with db.write() as conn:
             api_keys.note_use(conn, caller, ip)
-    return caller
+    return caller, found
+
+
+def _check_signature(caller: api_keys.Caller, query: str, body: str) -> None:
+    query_part, in_query = _without_signature(query)
+    body_part, in_body = _without_signature(body)
+    signature = in_query or in_body
+    if not signature:
+        raise errors.mandatory("signature")
+    if not caller.signature_valid(query_part + body_part, unquote_plus(signature)):
+        raise errors.error(errors.BAD_SIGNATURE)
 
 
 def _count_request(ip: str) -> None:
@@ -176,13 +196,17 @@ class Spec:
 
 
 def endpoint(weight: int, *, security: str = "NONE", scope: str = "read",
-             counts_order: int = 0) -> Callable[[Handler], Callable[[Request], Any]]:
+             counts_order: int = 0,
+             market: MarketLookup | None = None) -> Callable[[Handler], Callable[[Request], Any]]:
     """An HTTP handler for `fn`: weight and order limits (`counts_order`: how many orders a
     call places), parameters, authentication (`security`: NONE, API_KEY (the key only, as
-    userDataStream) or SIGNED), then `fn`. All of it runs in one trip off the event loop (its
-    DB, Redis and service work blocks). Any failure becomes Binance's error body; an
+    userDataStream) or SIGNED; `market`: the lookup of the call's market, done in the
+    authentication's read, as `Call.market`), then `fn`. All of it runs in one trip off the
+    event loop (its DB, Redis and service work blocks). Any failure becomes Binance's error body; an
     unexpected one is -1000 (500), and since every service call is one transaction, nothing
     half-done remains."""
+
+    assert market is None or security != "NONE", "a market is looked up with the key"
 
     def wrap(fn: Handler) -> Callable[[Request], Any]:
         def serve(request: Request, raw_body: bytes) -> Response:
@@ -195,14 +219,14 @@ def endpoint(weight: int, *, security: str = "NONE", scope: str = "read",
                 body = raw_body.decode("utf-8", "replace")
                 params = Params(parse_qsl(query, keep_blank_values=True)
                                 + parse_qsl(body, keep_blank_values=True))
-                caller = None
+                caller = found = None
                 if security != "NONE":
-                    caller = _authenticate(request, ip, query, body, params, scope,
-                                           signed=security == "SIGNED")
+                    caller, found = _authenticate(request, ip, query, body, params, scope,
+                                                  security == "SIGNED", market)
                 if counts_order:
                     assert caller is not None
                     headers.update(limiter().spend_order(caller.user_id, counts_order))
-                return _answer(fn(Call(params, ip, caller)), 200, headers)
+                return _answer(fn(Call(params, ip, caller, found)), 200, headers)
             except ApiError as exc:
                 return _answer({"code": exc.code, "msg": exc.msg}, exc.status,
                                headers | exc.headers)

@@ -9,8 +9,9 @@ import secrets
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
+from types import SimpleNamespace
 
-from sqlalchemy import Connection, bindparam, delete, insert, or_, select, update
+from sqlalchemy import Connection, delete, insert, or_, select, update
 
 from bitchange import db, ledger
 from bitchange.accounts.tables import ApiListenKey
@@ -21,7 +22,6 @@ from bitchange.api.user_stream import order_type
 from bitchange.clock import now
 from bitchange.config import get_settings
 from bitchange.db.models import LedgerAccount
-from bitchange.db.prepared import Prepared
 from bitchange.money import plain_amount
 from bitchange.trading import service
 from bitchange.trading.service import (
@@ -175,26 +175,16 @@ def _typed(m: Market, params: Params, side: str, quantity: int | None, stp: str,
                         stop_type=stop_type, stop_price=stop, trailing_delta=delta)
 
 
-_ORDER = Prepared(select(_orders).where(_orders.c.id == bindparam("id")))
-_FILLS = Prepared(select(_trades.c.id, _trades.c.price, _trades.c.quantity, _trades.c.taker_fee)
-                  .where(_trades.c.taker_order_id == bindparam("id")).order_by(_trades.c.id))
-
-
-def _fills(conn: Connection, m: Market, order_id: int, side: str) -> list[dict]:  # type: ignore[type-arg]
-    cursor = _FILLS.execute(conn, {"id": order_id})
-    rows = cursor.fetchall()
-    cursor.close()
+def _fills(m: Market, fills: tuple[service.Fill, ...], side: str) -> list[dict]:  # type: ignore[type-arg]
     asset = m.base.code if side == "BUY" else m.quote.code
-    return [{"price": m.price(price), "qty": m.qty(quantity),
-             "commission": m.minor(fee, asset), "commissionAsset": asset, "tradeId": trade_id}
-            for trade_id, price, quantity, fee in rows]
+    return [{"price": m.price(f.price), "qty": m.qty(f.quantity),
+             "commission": m.minor(f.fee, asset), "commissionAsset": asset,
+             "tradeId": f.trade_id} for f in fills]
 
 
-@endpoint(1, security="SIGNED", scope="trade", counts_order=1)
+@endpoint(1, security="SIGNED", scope="trade", counts_order=1, market=market_of)
 def new_order(call: Call) -> dict:  # type: ignore[type-arg]
-    with db.read() as conn:
-        m = market_of(conn, call.params)
-    assert m is not None
+    m = call.market
     request = _request(m, call.params)
     if request.client_order_id is None:
         request = OrderRequest(**{**request.__dict__, "client_order_id": secrets.token_urlsafe(16)})
@@ -205,9 +195,7 @@ def new_order(call: Call) -> dict:  # type: ignore[type-arg]
         placed = service.place_order(call.user_id, m.info.symbol, request)
     except TradingError as exc:
         raise _refused(exc) from None
-    with db.read() as conn:
-        row = _ORDER.typed_first(conn, {"id": placed.order_id})
-        fills = _fills(conn, m, placed.order_id, request.side) if response_type == "FULL" else []
+    row = SimpleNamespace(**placed.row)  # as committed: `_order_json` reads its columns
     ack = {"symbol": m.name, "orderId": row.id, "orderListId": -1,
            "clientOrderId": row.client_order_id, "transactTime": ms(row.created_at)}
     if response_type == "ACK":
@@ -218,24 +206,22 @@ def new_order(call: Call) -> dict:  # type: ignore[type-arg]
         "status", "timeInForce", "type", "side", "workingTime", "selfTradePreventionMode")}
     if placed.expired_because == "STP":
         result["status"] = "EXPIRED_IN_MATCH"
-    return result | {"fills": fills} if response_type == "FULL" else result
+    return result | {"fills": _fills(m, placed.fills, request.side)} \
+        if response_type == "FULL" else result
 
 
-@endpoint(1, security="SIGNED", scope="trade")
+@endpoint(1, security="SIGNED", scope="trade", market=market_of)
 def test_order(call: Call) -> dict:  # type: ignore[type-arg]
     """Validates the parameters only, as Binance's order/test; nothing is placed."""
-    with db.read() as conn:
-        m = market_of(conn, call.params)
-    assert m is not None
+    m = call.market
     _request(m, call.params)
     return {}
 
 
-@endpoint(4, security="SIGNED")
+@endpoint(4, security="SIGNED", market=market_of)
 def get_order(call: Call) -> dict:  # type: ignore[type-arg]
+    m = call.market
     with db.read() as conn:
-        m = market_of(conn, call.params)
-        assert m is not None
         row = _find_order(conn, call.user_id, m, call.params)
     if row is None:
         raise errors.error(errors.NO_SUCH_ORDER)
@@ -251,11 +237,10 @@ def _cancelled(m: Market, row, orig_client_id: str | None) -> dict:  # type: ign
                 "timeInForce", "type", "side", "selfTradePreventionMode")}}
 
 
-@endpoint(1, security="SIGNED", scope="trade")
+@endpoint(1, security="SIGNED", scope="trade", market=market_of)
 def cancel_order(call: Call) -> dict:  # type: ignore[type-arg]
+    m = call.market
     with db.read() as conn:
-        m = market_of(conn, call.params)
-        assert m is not None
         row = _find_order(conn, call.user_id, m, call.params)
     if row is None:
         raise errors.error(errors.UNKNOWN_ORDER)
@@ -279,11 +264,10 @@ def open_orders(call: Call) -> list:  # type: ignore[type-arg]
         return [_order_json(markets[r.symbol], r) for r in rows]
 
 
-@endpoint(1, security="SIGNED", scope="trade")
+@endpoint(1, security="SIGNED", scope="trade", market=market_of)
 def cancel_open_orders(call: Call) -> list:  # type: ignore[type-arg]
+    m = call.market
     with db.read() as conn:
-        m = market_of(conn, call.params)
-        assert m is not None
         ids = list(conn.scalars(select(_orders.c.id).where(
             _orders.c.user_id == call.user_id, _orders.c.symbol == m.info.symbol,
             _orders.c.status.in_(LIVE_STATUSES))))
@@ -322,13 +306,11 @@ def _legs(conn: Connection, user_id: int, list_id: int):  # type: ignore[no-unty
         .order_by(_orders.c.id)))
 
 
-@endpoint(1, security="SIGNED", scope="trade", counts_order=2)
+@endpoint(1, security="SIGNED", scope="trade", counts_order=2, market=market_of)
 def new_oco(call: Call) -> dict:  # type: ignore[type-arg]
     """POST /api/v3/orderList/oco: aboveType/belowType legs; counts as two orders."""
     params = call.params
-    with db.read() as conn:
-        m = market_of(conn, params)
-    assert m is not None
+    m = call.market
     side = params.text("side", required=True)
     if side not in ("BUY", "SELL"):
         raise errors.error(errors.BAD_SIDE)
@@ -371,11 +353,10 @@ def get_order_list(call: Call) -> dict:  # type: ignore[type-arg]
     return _list_json(m, legs, reports=False)
 
 
-@endpoint(1, security="SIGNED", scope="trade")
+@endpoint(1, security="SIGNED", scope="trade", market=market_of)
 def cancel_order_list(call: Call) -> dict:  # type: ignore[type-arg]
+    m = call.market
     with db.read() as conn:
-        m = market_of(conn, call.params)
-        assert m is not None
         legs = _find_list(conn, call)
     if legs[0].symbol != m.info.symbol:
         raise errors.ApiError(-2011, "Order list does not exist.")
@@ -411,12 +392,11 @@ def _window(query, column, params: Params):  # type: ignore[no-untyped-def]
     return query
 
 
-@endpoint(20, security="SIGNED")
+@endpoint(20, security="SIGNED", market=market_of)
 def all_orders(call: Call) -> list:  # type: ignore[type-arg]
     limit = call.params.integer("limit", default=500, lo=1, hi=1000)
+    m = call.market
     with db.read() as conn:
-        m = market_of(conn, call.params)
-        assert m is not None
         query = select(_orders).where(_orders.c.user_id == call.user_id,
                                       _orders.c.symbol == m.info.symbol)
         from_id = call.params.integer("orderId")
@@ -427,13 +407,12 @@ def all_orders(call: Call) -> list:  # type: ignore[type-arg]
         return [_order_json(m, r) for r in rows]
 
 
-@endpoint(20, security="SIGNED")
+@endpoint(20, security="SIGNED", market=market_of)
 def my_trades(call: Call) -> list:  # type: ignore[type-arg]
     limit = call.params.integer("limit", default=500, lo=1, hi=1000)
     user = call.user_id
+    m = call.market
     with db.read() as conn:
-        m = market_of(conn, call.params)
-        assert m is not None
         query = select(_trades).where(_trades.c.symbol == m.info.symbol, or_(
             _trades.c.maker_user_id == user, _trades.c.taker_user_id == user))
         order_id = call.params.integer("orderId")

@@ -20,8 +20,9 @@ from __future__ import annotations
 import logging
 import threading
 from collections import defaultdict
-from dataclasses import dataclass, replace
-from typing import NamedTuple
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, bindparam, literal_column, or_, select, update
 
@@ -130,6 +131,16 @@ class OcoRequest:
 
 
 @dataclass(frozen=True)
+class Fill:
+    """One trade of a placed order as the taker, as recorded."""
+
+    trade_id: int
+    price: int
+    quantity: int
+    fee: int  # the taker's, in what the order receives
+
+
+@dataclass(frozen=True)
 class PlacedOrder:
     order_id: int
     status: str
@@ -144,6 +155,11 @@ class PlacedOrder:
     expired_because: str = ""
     # The conditional orders this order's trades set off (in activation order).
     triggered: tuple[int, ...] = ()
+    # The order's own trades as the taker, in order.
+    fills: tuple[Fill, ...] = ()
+    # The order's row (every column of `orders`) as this placement committed it: what the
+    # API answers with, without reading it back.
+    row: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -585,8 +601,8 @@ def _place(conn: Connection, live: _LiveBook, seq: int, user_id: int, symbol: st
         raise _insufficient(held_asset, hold, available, base, quote)
 
     moment = now()
-    order_id = _NEW_ORDER.scalar(conn, _order_row(symbol, user_id, request, held_asset, hold,
-                                                  "open", seq, moment))
+    row = _order_row(symbol, user_id, request, held_asset, hold, "open", seq, moment)
+    order_id = _NEW_ORDER.scalar(conn, row)
     live.touched = True
     side = Side(request.side)
     with metrics.MATCHING.labels(symbol).time():
@@ -621,14 +637,16 @@ def _place(conn: Connection, live: _LiveBook, seq: int, user_id: int, symbol: st
     own_expiry = next((e for e in result.events
                        if isinstance(e, Expired) and e.order_id == order_id), None
                       ) if result.status is Status.EXPIRED else None
-    _TAKER_DONE.execute(conn, {
-        "t_id": order_id, "t_filled": result.filled, "t_quote": result.quote,
-        "t_fee": result.fee, "t_remaining": result.remaining if result.resting else 0,
-        "t_held": still_held, "t_status": _STATUS[result.status], "t_at": moment,
-        "t_book_seq": seq + 1,
-    })
+    done = {"filled_quantity": result.filled, "filled_quote": result.quote,
+            "fee_total": result.fee, "remaining": result.remaining if result.resting else 0,
+            "held_amount": still_held, "status": _STATUS[result.status], "updated_at": moment,
+            "book_seq": seq + 1}
+    _TAKER_DONE.execute(conn, {"t_id": order_id, **{_TAKER_DONE_PARAMS[k]: v
+                                                    for k, v in done.items()}})
+    fills: list[Fill] = []
     affected = _record_command(conn, live, symbol, seq, result.events,
-                               {user_id: account}, own_expiry, moment, movements)
+                               {user_id: account}, own_expiry, moment, movements,
+                               (order_id, fills))
     # The hold, every fill's settlement and the releases: one ledger transaction per command.
     ledger.lock_balances(conn, [(m.account_id, m.asset) for m in held + movements])
     journal = ledger.Journal(conn, "order", ref_type="order", ref_id=order_id)
@@ -642,10 +660,14 @@ def _place(conn: Connection, live: _LiveBook, seq: int, user_id: int, symbol: st
     journal.close()
     _bump(conn, live, symbol, seq, last_price=book.last_price if result.filled else None)
     trades = sum(1 for e in result.events if isinstance(e, Trade) and e.taker_order_id == order_id)
+    triggered = tuple(e.order_id for e in result.events if isinstance(e, Triggered))
+    # The orders it set off may have traded with it, or expired it, after its own run.
+    row = (_ORDER_ROW.typed_first(conn, {"id": order_id})._asdict() if triggered
+           else row | done | {"id": order_id})
     return PlacedOrder(order_id, _STATUS[result.status], result.filled, result.quote,
                        result.fee, result.remaining, trades, frozenset(affected),
-                       own_expiry.reason if own_expiry is not None else "",
-                       tuple(e.order_id for e in result.events if isinstance(e, Triggered)))
+                       own_expiry.reason if own_expiry is not None else "", triggered,
+                       tuple(fills), row)
 
 
 def _check_client_id(conn: Connection, user_id: int, symbol: str,
@@ -664,9 +686,14 @@ def _check_conditional(request: OrderRequest, book: OrderBook, market: MarketInf
         raise TradingError(str(problem), problem.reason) from None
 
 
+# The columns a new order leaves empty (its row as placed is complete without reading it).
+_UNSET = dict.fromkeys(("trail_extreme", "order_list_id", "triggered_at", "expire_reason"))
+
+
 def _order_row(symbol: str, user_id: int, request: OrderRequest, held_asset: str, hold: int,
                status: str, seq: int, moment) -> dict:  # type: ignore[no-untyped-def,type-arg]
-    return {
+    """A new order's row: what `_NEW_ORDER` inserts, and every other column (empty)."""
+    return _UNSET | {
         "symbol": symbol, "user_id": user_id, "side": request.side, "kind": request.kind,
         "tif": request.tif, "post_only": request.post_only, "price": request.price,
         "quantity": request.quantity, "quote_amount": request.quote_amount, "remaining": 0,
@@ -707,16 +734,19 @@ def _place_pending(conn: Connection, live: _LiveBook, seq: int, account: int, us
     if available < total:
         raise _insufficient(asset, total, available, base, quote)
     moment = now()
-    ids = []
+    ids, rows = [], []
     for request, amount in zip(requests, amounts, strict=True):
         status = PENDING if request.stop_type is not None else "open"
-        ids.append(_NEW_ORDER.scalar(conn, _order_row(symbol, user_id, request, asset, amount,
-                                                      status, seq, moment)))
+        rows.append(_order_row(symbol, user_id, request, asset, amount, status, seq, moment))
+        ids.append(_NEW_ORDER.scalar(conn, rows[-1]))
+        rows[-1]["id"] = ids[-1]
     if len(ids) == 2:
         conn.execute(update(_orders).where(_orders.c.id.in_(ids)).values(order_list_id=ids[0]))
+        for row in rows:
+            row["order_list_id"] = ids[0]
     live.touched = True
     placed = []
-    for order_id, request in zip(ids, requests, strict=True):
+    for order_id, request, row in zip(ids, requests, rows, strict=True):
         side = Side(request.side)
         if request.stop_type is None:  # an OCO's limit maker
             result = book.submit_limit(order_id, user_id, side, request.price,
@@ -733,12 +763,14 @@ def _place_pending(conn: Connection, live: _LiveBook, seq: int, account: int, us
         if result.status is Status.NEW:
             conn.execute(update(_orders).where(_orders.c.id == order_id)
                          .values(remaining=result.remaining))
+            row["remaining"] = result.remaining
         pending = book.get_pending(order_id)
         if pending is not None and pending.extreme is not None:  # trailing from the last price
             conn.execute(update(_orders).where(_orders.c.id == order_id)
                          .values(trail_extreme=pending.extreme))
+            row["trail_extreme"] = pending.extreme
         placed.append(PlacedOrder(order_id, _STATUS[result.status], 0, 0, 0,
-                                  result.remaining, 0, frozenset({user_id})))
+                                  result.remaining, 0, frozenset({user_id}), row=row))
     if len(ids) == 2:
         book.link(*ids)
     held = ledger.hold_movements(account, asset, total) if total else []
@@ -817,12 +849,13 @@ _CLIENT_ID_OPEN = Prepared(select(_orders.c.id).where(
     # Spelt out: a prepared statement cannot expand an IN list.
     or_(*(_orders.c.status == literal_column(f"'{status}'") for status in LIVE_STATUSES)))
     .limit(1))
+_ORDER_ROW = Prepared(select(_orders).where(_orders.c.id == bindparam("id")))
+# The taker's own row after its run: each column set from the parameter `t_<column>`.
+_TAKER_DONE_PARAMS = {column: f"t_{column}" for column in (
+    "filled_quantity", "filled_quote", "fee_total", "remaining", "held_amount", "status",
+    "updated_at", "book_seq")}
 _TAKER_DONE = Prepared(update(_orders).where(_orders.c.id == bindparam("t_id")).values(
-    filled_quantity=bindparam("t_filled"), filled_quote=bindparam("t_quote"),
-    fee_total=bindparam("t_fee"), remaining=bindparam("t_remaining"),
-    held_amount=bindparam("t_held"), status=bindparam("t_status"), updated_at=bindparam("t_at"),
-    book_seq=bindparam("t_book_seq"),
-))
+    {column: bindparam(name) for column, name in _TAKER_DONE_PARAMS.items()}))
 _RUN_DONE = Prepared(update(_orders).where(_orders.c.id == bindparam("r_id")).values(
     filled_quantity=bindparam("r_filled"), filled_quote=bindparam("r_quote"),
     fee_total=bindparam("r_fee"), remaining=bindparam("r_remaining"),
@@ -833,9 +866,10 @@ _RUN_DONE = Prepared(update(_orders).where(_orders.c.id == bindparam("r_id")).va
 _TRAIL = Prepared(update(_orders).where(_orders.c.id == bindparam("x_id"),
                                         _orders.c.status == literal_column(f"'{PENDING}'"))
                   .values(trail_extreme=bindparam("x_extreme"), book_seq=bindparam("x_seq")))
-_NEW_TRADES = insert_row(_trades, [
+_NEW_TRADE = insert_row(_trades, [
     "symbol", "maker_order_id", "taker_order_id", "maker_user_id", "taker_user_id",
-    "taker_side", "price", "quantity", "notional", "maker_fee", "taker_fee", "created_at"])
+    "taker_side", "price", "quantity", "notional", "maker_fee", "taker_fee", "created_at"],
+    returning="id")
 _MAKER_FILL = Prepared(
     update(_orders)
     .where(_orders.c.id == bindparam("m_id"))
@@ -854,10 +888,12 @@ _MAKER_FILL = Prepared(
 
 def _record_command(conn: Connection, live: _LiveBook, symbol: str, seq: int,  # type: ignore[no-untyped-def]
                     events: list, accounts: dict[int, int], own_expiry: Expired | None,
-                    moment, movements: list[ledger.Movement]) -> set[int]:
+                    moment, movements: list[ledger.Movement],
+                    taker: tuple[int, list[Fill]] | None = None) -> set[int]:
     """Write what a command did beyond its own order's row (already written): OCO legs it
     ended, the conditional orders it set off and their runs, every fill, makers' expiries,
-    trailing state. Adds the ledger movements to `movements`; returns the users affected.
+    trailing state. Adds the ledger movements to `movements` and, for `taker` (an order id
+    and a list), that order's own fills to the list; returns the users affected.
 
     Row writes go in this order because the later ones are relative to the earlier: an
     ended OCO leg's hold moves to its partner first; a triggered order's row is set as its
@@ -890,7 +926,7 @@ def _record_command(conn: Connection, live: _LiveBook, symbol: str, seq: int,  #
                                   affected)
     if trades:
         affected |= _settle(conn, trades, market, 10**base.precision, accounts, moment,
-                            book_seq, movements, survivors)
+                            book_seq, movements, survivors, taker)
         record_trades(conn, symbol, trades, moment)
     for hold in _holds_of(conn, maker_expired):
         if hold.amount:
@@ -965,11 +1001,12 @@ def _record_runs(conn: Connection, runs: list[Triggered], scale: int,  # type: i
 
 def _settle(conn: Connection, trades: list[Trade], market: MarketInfo, scale: int,  # type: ignore[no-untyped-def]
             accounts: dict[int, int], moment, book_seq: int,
-            movements: list[ledger.Movement], survivors: list[int]) -> set[int]:
+            movements: list[ledger.Movement], survivors: list[int],
+            taker: tuple[int, list[Fill]] | None) -> set[int]:
     """Add the base and quote movements of every fill (fees to the fee account) to
     `movements`; write the trades and update the makers. `accounts`: ledger accounts by
     user, extended as needed; `book_seq`: the market's seq after this command; `survivors`:
-    OCO legs that took over their partner's hold."""
+    OCO legs that took over their partner's hold; `taker`: see `_record_command`."""
     makers: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     rows = []
     bids = set()
@@ -1002,7 +1039,12 @@ def _settle(conn: Connection, trades: list[Trade], market: MarketInfo, scale: in
             "quantity": t.quantity, "notional": t.notional, "maker_fee": t.maker_fee,
             "taker_fee": t.taker_fee, "created_at": moment,
         })
-    _NEW_TRADES.executemany(conn, rows)
+    # One insert per trade, for its id (an executemany returns none); a command rarely
+    # makes more than a few.
+    for t, row in zip(trades, rows, strict=True):
+        trade_id = _NEW_TRADE.scalar(conn, row)
+        if taker is not None and t.taker_order_id == taker[0]:
+            taker[1].append(Fill(trade_id, t.price, t.quantity, t.taker_fee))
     _MAKER_FILL.executemany(conn, [
         {"m_id": order_id, "m_qty": m["qty"], "m_quote": m["quote"], "m_fee": m["fee"],
          "m_remaining": m["remaining"], "m_spent": m["spent"],

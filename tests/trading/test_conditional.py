@@ -289,3 +289,18 @@ def test_restart_rebuilds_the_same_trigger_state(alice, bob, carol, dave) -> Non
     assert len(before[1]) == 4 and len(before[2]) == 1
     service.forget_books()
     assert service.trigger_snapshot(SYMBOL) == before
+
+
+def test_a_placed_order_the_cascade_traded_with_reports_its_final_row(alice, bob, carol,
+                                                                     dave) -> None:
+    trade_at(bob, dave, "60000")
+    stop = stop_loss_sell(alice, "59950", "0.01")
+    limit(carol, "SELL", "59900", "0.01")
+    # Dave's bid takes Carol's ask (the price falls through Alice's stop), rests for the rest,
+    # and Alice's triggered market sell fills that rest as the maker, in the same command.
+    bid = limit(dave, "BUY", "59900", "0.02")
+    assert bid.triggered == (stop.order_id,)
+    assert bid.row["status"] == row(bid.order_id).status == "filled"
+    assert bid.row["filled_quantity"] == row(bid.order_id).filled_quantity == qty("0.02")
+    assert len(bid.fills) == 1 and bid.fills[0].quantity == qty("0.01")  # its taker fill
+    assert_books_sound()

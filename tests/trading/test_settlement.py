@@ -325,3 +325,32 @@ def test_a_stale_book_catches_up_on_the_orders_other_writers_changed(alice, bob)
     assert service.book_snapshot(SYMBOL) == expected
     assert live.book is not stale and live.book.rules.tick_size == price("0.1")
     assert_books_sound()
+
+
+def _as_committed(row) -> dict:  # type: ignore[no-untyped-def]
+    """A row's columns, datetimes as UTC-aware (SQLite reads them back so)."""
+    from datetime import UTC, datetime
+
+    return {k: v.replace(tzinfo=v.tzinfo or UTC) if isinstance(v, datetime) else v
+            for k, v in dict(row).items()}
+
+
+def test_a_placed_order_carries_its_committed_row_and_its_own_fills(alice, bob):
+    service.place_order(alice.user_id, SYMBOL, limit("SELL", "60000", "0.1"))
+    service.place_order(alice.user_id, SYMBOL, limit("SELL", "60100", "0.1"))
+    buy = service.place_order(bob.user_id, SYMBOL, limit("BUY", "60100", "0.3",
+                                                         client_order_id="bot-1"))
+    assert _as_committed(buy.row) == _as_committed(order_row(buy.order_id)._mapping)
+    assert buy.row["status"] == "partially_filled" and buy.row["client_order_id"] == "bot-1"
+    with db.read() as conn:
+        trades = conn.execute(select(TradeRow.__table__).where(
+            TradeRow.__table__.c.taker_order_id == buy.order_id)
+            .order_by(TradeRow.__table__.c.id)).all()
+    assert [(f.trade_id, f.price, f.quantity, f.fee) for f in buy.fills] == [
+        (t.id, t.price, t.quantity, t.taker_fee) for t in trades]
+    assert [f.price for f in buy.fills] == [price("60000"), price("60100")]
+    # A maker's fills are not the taker's: a sell into the rest of the bid has its own.
+    sell = service.place_order(alice.user_id, SYMBOL, limit("SELL", "60100", "0.1"))
+    assert len(sell.fills) == 1 and sell.fills[0].trade_id > trades[-1].id
+    assert _as_committed(sell.row) == _as_committed(order_row(sell.order_id)._mapping)
+    assert_books_sound()
