@@ -125,13 +125,18 @@ def _lock_rows(conn: Connection, keys: list[tuple[int, str]]) -> set[tuple[int, 
 
 
 def _locked_in(conn: Connection) -> set[tuple[int, str]]:
-    """The balances this connection's current transaction has locked. (A rollback to a
-    savepoint would release some; no money path uses savepoints.)"""
+    """The balances this connection's current transaction has locked (see `forget_locks`)."""
     transaction = conn.get_transaction()
     held = conn.info.get(_LOCKED)
     if held is None or held[0] is not transaction:  # a new transaction holds nothing yet
         held = conn.info[_LOCKED] = (transaction, set())
     return held[1]
+
+
+def forget_locks(conn: Connection) -> None:
+    """After a rollback to a savepoint, which on PostgreSQL releases the row locks taken
+    since: the next `lock_balances` locks its rows again rather than trusting the record."""
+    conn.info.pop(_LOCKED, None)
 
 
 def lock_balances(conn: Connection, keys: Iterable[tuple[int, str]]) -> None:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
@@ -173,7 +173,7 @@ class _LiveBook:
     """A process's copy of one market's book, valid while `seq` equals the database's."""
 
     __slots__ = ("base", "book", "conn", "conn_url", "lock", "market", "quote", "seq",
-                 "touched")
+                 "touched", "waiting")
 
     def __init__(self) -> None:
         self.book: OrderBook | None = None
@@ -183,6 +183,7 @@ class _LiveBook:
         self.quote: AssetInfo | None = None
         self.seq = -1
         self.lock = threading.Lock()
+        self.waiting: deque[_Command] = deque()  # see `_run_on_market`
         self.touched = False
         # The market's writer connection, held across orders (no pool round trip per order).
         self.conn: Connection | None = None
@@ -424,16 +425,72 @@ def _bump(conn: Connection, live: _LiveBook, symbol: str, seq: int, *,
     live.seq = seq + 1
 
 
+class _Command:
+    """Work waiting for the market's writer (see `_run_on_market`), and how it ended."""
+
+    __slots__ = ("error", "finished", "value", "work")
+
+    def __init__(self, work) -> None:  # type: ignore[no-untyped-def]
+        self.work = work
+        self.finished = False
+        self.value: Any = None
+        self.error: BaseException | None = None
+
+    def outcome(self) -> Any:
+        if self.error is not None:
+            raise self.error
+        return self.value
+
+
+class _Undone(Exception):
+    """A command of a group failed in a way its savepoint cannot undo (the engine had moved,
+    or an unexpected error): the group's transaction is rolled back, each command runs alone."""
+
+
+# Commands run together in one transaction at most (a bound on the time one commit waits).
+MAX_GROUP = 32
+
+
 def _run_on_market(symbol: str, work):  # type: ignore[no-untyped-def]
     """Run `work(conn, live, seq)` as the market's only writer, in one transaction; again
-    after a deadlock (the failed attempt left neither rows nor, see `_attempt`, book)."""
+    after a deadlock (the failed attempt left neither rows nor, see `_attempt`, book).
+
+    Group commit: work that arrives while the writer is busy waits in `live.waiting`; the
+    next thread to hold the lock runs all of it in one transaction (one commit and one disk
+    sync for the group), each command in a savepoint, so a refused one changes nothing and
+    the others still commit. Nothing is acknowledged before the group's commit."""
     live = _live(symbol)
+    command = _Command(work)
+    live.waiting.append(command)
     with live.lock:
+        while not command.finished:  # run by an earlier holder, or now by this thread
+            group = [live.waiting.popleft() for _ in range(min(len(live.waiting), MAX_GROUP))]
+            _run_group(symbol, live, group)
+            if any(isinstance(c.error, UnknownMarket) for c in group):
+                _forget(symbol, live)
+    return command.outcome()
+
+
+def _run_group(symbol: str, live: _LiveBook, group: list[_Command]) -> None:
+    """Run the commands and record each one's outcome; a lone command as before."""
+    alone = group
+    if len(group) > 1:
         try:
-            return retry.repeating(lambda: _attempt(symbol, live, work))
-        except UnknownMarket:
-            _forget(symbol, live)
-            raise
+            outcomes = retry.repeating(lambda: _attempt_together(symbol, live, group))
+        except _Undone:
+            outcomes = None
+        except Exception as exc:  # the group's transaction failed as a whole (e.g. storage)
+            outcomes = [(None, exc)] * len(group)
+        if outcomes is not None:
+            for command, (value, error) in zip(group, outcomes, strict=True):
+                command.value, command.error, command.finished = value, error, True
+            alone = []
+    for command in alone:
+        try:
+            command.value = retry.repeating(lambda c=command: _attempt(symbol, live, c.work))
+        except Exception as exc:
+            command.error = exc
+        command.finished = True
 
 
 def _attempt(symbol: str, live: _LiveBook, work):  # type: ignore[no-untyped-def]
@@ -447,6 +504,52 @@ def _attempt(symbol: str, live: _LiveBook, work):  # type: ignore[no-untyped-def
         if live.touched:  # the engine moved but the database did not: rebuild next time
             live.book, live.seq = None, -1
         raise
+
+
+def _savepoint(conn: Connection, statement: str) -> None:
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    cursor.execute(statement)
+    cursor.close()
+
+
+def _attempt_together(symbol: str, live: _LiveBook,
+                      group: list[_Command]) -> list[tuple[Any, Exception | None]]:
+    """The group in one transaction: each command's value, or the `TradingError` that
+    refused it before the engine moved (rolled back to its savepoint)."""
+    conn = live.connection()
+    outcomes: list[tuple[Any, Exception | None]] = []
+    moved = False
+    try:
+        with conn.begin():
+            seq = _lock_market(conn, symbol)
+            for command in group:
+                live.touched = False
+                _savepoint(conn, "SAVEPOINT command")
+                try:
+                    outcomes.append((command.work(conn, live, seq), None))
+                except TradingError as exc:
+                    moved = moved or live.touched
+                    if live.touched:
+                        raise _Undone from exc
+                    _savepoint(conn, "ROLLBACK TO SAVEPOINT command")
+                    _savepoint(conn, "RELEASE SAVEPOINT command")
+                    ledger.forget_locks(conn)  # PostgreSQL released what it locked since
+                    live.seq = seq  # as the rolled-back command found it
+                    outcomes.append((None, exc))
+                    continue
+                except Exception as exc:
+                    moved = moved or live.touched
+                    if retry.is_conflict(exc):
+                        raise
+                    raise _Undone from exc
+                moved = moved or live.touched
+                _savepoint(conn, "RELEASE SAVEPOINT command")
+                seq = live.seq
+    except BaseException:
+        if moved:  # the engine moved but the database did not: rebuild next time
+            live.book, live.seq = None, -1
+        raise
+    return outcomes
 
 
 # --- validation with messages in the trader's units ----------------------------------------
