@@ -534,7 +534,8 @@ def _attempt_together(symbol: str, live: _LiveBook,
                     _savepoint(conn, "ROLLBACK TO SAVEPOINT command")
                     _savepoint(conn, "RELEASE SAVEPOINT command")
                     ledger.forget_locks(conn)  # PostgreSQL released what it locked since
-                    live.seq = seq  # as the rolled-back command found it
+                    if live.seq == seq + 1:  # its bump was rolled back with it
+                        live.seq = seq
                     outcomes.append((None, exc))
                     continue
                 except Exception as exc:
@@ -544,7 +545,11 @@ def _attempt_together(symbol: str, live: _LiveBook,
                     raise _Undone from exc
                 moved = moved or live.touched
                 _savepoint(conn, "RELEASE SAVEPOINT command")
-                seq = live.seq
+                # The database's seq for the next command: bumped or not. (The book's own
+                # seq may still lag, if this command never looked at the book: the next one
+                # then catches it up.)
+                if live.seq == seq + 1:
+                    seq += 1
     except BaseException:
         if moved:  # the engine moved but the database did not: rebuild next time
             live.book, live.seq = None, -1

@@ -135,3 +135,39 @@ def test_a_group_keeps_the_book_the_database_has(alice, bob) -> None:
     service.forget_books()
     assert service.depth(SYMBOL) == live_depth == ([], [(price("60100"), qty("0.3"))])
     assert_books_sound()
+
+
+def test_a_group_catches_up_a_stale_book_whatever_its_first_command_did(alice, bob) -> None:
+    """This process's book lags (another writer placed an ask); the group's first command is
+    refused before it looks at the book, the second one changes nothing (as a cancel that
+    finds nothing to cancel): the third still matches against the book as the database has
+    it, and takes that ask."""
+    from tests.trading.test_settlement import _stale_copy
+
+    service.depth(SYMBOL)  # this process's book, empty
+    stale, stale_seq = _stale_copy(SYMBOL)
+    service.place_order(alice.user_id, SYMBOL, OrderRequest(  # in "another process"
+        side="SELL", kind="limit", price=price("60000"), quantity=qty("0.5")))
+    live = service._live(SYMBOL)
+    live.book, live.seq = stale, stale_seq  # this process slept through it
+    frozen = make_trader("frozen@example.com", {"USDT": 100_000 * 10**6})
+    with db.write() as conn:
+        from bitchange.db.models import User
+
+        conn.execute(User.__table__.update().where(User.__table__.c.id == frozen.user_id)
+                     .values(frozen_at=func.now()))
+    calls = [lambda: service.place_order(frozen.user_id, SYMBOL, OrderRequest(
+                 side="BUY", kind="limit", price=price("60000"), quantity=qty("0.1"))),
+             lambda: service._run_on_market(SYMBOL, lambda conn, live, seq: 0),
+             limit(bob, "BUY", "60000", "0.2")]
+    with queued(calls) as futures:
+        pass
+    with pytest.raises(TradingError, match="frozen"):
+        futures[0].result()
+    assert futures[1].result() == 0
+    bid = futures[2].result()
+    assert (bid.status, bid.filled) == ("filled", qty("0.2"))
+    live_depth = service.depth(SYMBOL)
+    service.forget_books()
+    assert service.depth(SYMBOL) == live_depth == ([], [(price("60000"), qty("0.3"))])
+    assert_books_sound()
