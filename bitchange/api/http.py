@@ -11,7 +11,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import parse_qsl, unquote_plus  # an Ed25519 signature is percent-encoded
 
 import orjson
@@ -24,11 +24,9 @@ from bitchange.accounts import api_keys
 from bitchange.api import errors
 from bitchange.api.errors import ApiError
 from bitchange.api.limits import limiter
+from bitchange.api.market import Market
 from bitchange.money import MAX_MINOR
 from bitchange.web_guard import client_ip
-
-if TYPE_CHECKING:
-    from bitchange.api.public import Market
 
 log = logging.getLogger(__name__)
 # The endpoints' threads: asyncio's executor hop is lighter than anyio's (`run_in_threadpool`)
@@ -132,7 +130,7 @@ def _check_time(params: Params) -> None:
         raise errors.error(errors.OUTSIDE_WINDOW)
 
 
-MarketLookup = Callable[[Connection, Params], "Market | None"]
+MarketLookup = Callable[[Connection, Params], Market | None]
 
 
 def _authenticate(request: Request, ip: str, query: str, body: str, params: Params,

@@ -17,7 +17,8 @@ from bitchange import db, ledger
 from bitchange.accounts.tables import ApiListenKey
 from bitchange.api import errors
 from bitchange.api.http import Call, Params, endpoint, server_ms
-from bitchange.api.public import Market, all_markets, market_of, moment_of, ms
+from bitchange.api.market import Market
+from bitchange.api.public import all_markets, market_of, moment_of, ms
 from bitchange.api.user_stream import order_type
 from bitchange.clock import now
 from bitchange.config import get_settings

@@ -3,7 +3,6 @@ avgPrice. Symbols without the dash (BTCUSDT), decimals as strings."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Connection, func, select
@@ -12,15 +11,13 @@ from bitchange import db
 from bitchange.api import errors
 from bitchange.api.http import Call, Params, endpoint, server_ms
 from bitchange.api.limits import limiter
+from bitchange.api.market import Market
 from bitchange.api.stream_events import Precisions, aggregate_json, trade_aggregates
 from bitchange.clock import now
-from bitchange.money import plain_amount
 from bitchange.trading import market_data, service
 from bitchange.trading.candles import INTERVALS
 from bitchange.trading.conditional import MAX_TRAILING_DELTA, MIN_TRAILING_DELTA
 from bitchange.trading.markets import (
-    AssetInfo,
-    MarketInfo,
     assets,
     list_markets,
     market_with_assets,
@@ -29,32 +26,6 @@ from bitchange.trading.tables import Candle, Trade
 
 _trades = Trade.__table__
 _candles = Candle.__table__
-
-
-@dataclass(frozen=True)
-class Market:
-    """A market as the API names and formats it."""
-
-    info: MarketInfo
-    base: AssetInfo
-    quote: AssetInfo
-
-    @property
-    def name(self) -> str:
-        return self.info.symbol.replace("-", "")
-
-    def price(self, minor: int | None) -> str:
-        return plain_amount(minor or 0, self.quote.precision)
-
-    def qty(self, minor: int | None) -> str:
-        return plain_amount(minor or 0, self.base.precision)
-
-    def quote_qty(self, minor: int | None) -> str:
-        return plain_amount(minor or 0, self.quote.precision)
-
-    def minor(self, amount: int | None, asset: str) -> str:
-        precision = self.base.precision if asset == self.base.code else self.quote.precision
-        return plain_amount(amount or 0, precision)
 
 
 def all_markets(conn: Connection) -> list[Market]:
