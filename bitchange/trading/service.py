@@ -451,20 +451,29 @@ class _Undone(Exception):
 MAX_GROUP = 32
 
 
+def _group_limit() -> int:
+    """SQLite has one write lock for the whole database, so a group changes no lock order.
+    PostgreSQL locks rows: a group would take its commands' balance rows out of their one
+    order (`ledger.lock_balances`), and commits there are already grouped by the server."""
+    return MAX_GROUP if db.is_sqlite() else 1
+
+
 def _run_on_market(symbol: str, work):  # type: ignore[no-untyped-def]
     """Run `work(conn, live, seq)` as the market's only writer, in one transaction; again
     after a deadlock (the failed attempt left neither rows nor, see `_attempt`, book).
 
-    Group commit: work that arrives while the writer is busy waits in `live.waiting`; the
-    next thread to hold the lock runs all of it in one transaction (one commit and one disk
-    sync for the group), each command in a savepoint, so a refused one changes nothing and
-    the others still commit. Nothing is acknowledged before the group's commit."""
+    Group commit (on SQLite, see `_group_limit`): work that arrives while the writer is busy
+    waits in `live.waiting`; the next thread to hold the lock runs all of it in one
+    transaction (one commit and one disk sync for the group), each command in a savepoint,
+    so a refused one changes nothing and the others still commit. Nothing is acknowledged
+    before the group's commit."""
     live = _live(symbol)
     command = _Command(work)
     live.waiting.append(command)
     with live.lock:
+        limit = _group_limit()
         while not command.finished:  # run by an earlier holder, or now by this thread
-            group = [live.waiting.popleft() for _ in range(min(len(live.waiting), MAX_GROUP))]
+            group = [live.waiting.popleft() for _ in range(min(len(live.waiting), limit))]
             _run_group(symbol, live, group)
             if any(isinstance(c.error, UnknownMarket) for c in group):
                 _forget(symbol, live)
