@@ -535,10 +535,12 @@ def _attempt_together(symbol: str, live: _LiveBook,
                 live.touched = False
                 _savepoint(conn, "SAVEPOINT command")
                 try:
-                    outcomes.append((command.work(conn, live, seq), None))
-                except TradingError as exc:
+                    value = command.work(conn, live, seq)
+                except Exception as exc:
                     moved = moved or live.touched
-                    if live.touched:
+                    if retry.is_conflict(exc):
+                        raise  # the whole group runs again
+                    if live.touched or not isinstance(exc, TradingError):
                         raise _Undone from exc
                     _savepoint(conn, "ROLLBACK TO SAVEPOINT command")
                     _savepoint(conn, "RELEASE SAVEPOINT command")
@@ -547,12 +549,8 @@ def _attempt_together(symbol: str, live: _LiveBook,
                         live.seq = seq
                     outcomes.append((None, exc))
                     continue
-                except Exception as exc:
-                    moved = moved or live.touched
-                    if retry.is_conflict(exc):
-                        raise
-                    raise _Undone from exc
                 moved = moved or live.touched
+                outcomes.append((value, None))
                 _savepoint(conn, "RELEASE SAVEPOINT command")
                 # The database's seq for the next command: bumped or not. (The book's own
                 # seq may still lag, if this command never looked at the book: the next one

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from bitchange import db, ledger
 from bitchange.accounts.users import create_user
+from bitchange.engine import OrderBook
 from bitchange.trading import service
 from bitchange.trading.tables import Order
 
@@ -103,3 +104,13 @@ def assert_books_sound() -> None:
             fills[taker] = fills.get(taker, 0) + quantity
         for order_id, filled in conn.execute(select(orders.c.id, orders.c.filled_quantity)):
             assert filled == fills.get(order_id, 0), f"order {order_id}: fills disagree"
+
+
+def stale_copy(symbol: str):  # type: ignore[no-untyped-def]
+    """A second copy of the market's book as it is now, with its seq: what another process
+    that stops looking at this moment holds."""
+    live = service._live(symbol)
+    with db.read() as conn:
+        book = OrderBook(live.book.rules)
+        book.load(service.open_orders_of_market(conn, symbol))
+    return book, live.seq

@@ -16,10 +16,18 @@ import pytest
 from sqlalchemy import event, func, select
 
 from bitchange import db
+from bitchange.db.models import User
 from bitchange.trading import service
 from bitchange.trading.service import OrderRequest, TradingError
 from bitchange.trading.tables import Order
-from tests.trading.conftest import Trader, assert_books_sound, make_trader, price, qty
+from tests.trading.conftest import (
+    Trader,
+    assert_books_sound,
+    make_trader,
+    price,
+    qty,
+    stale_copy,
+)
 
 SYMBOL = "BTC-USDT"
 
@@ -144,18 +152,14 @@ def test_a_group_catches_up_a_stale_book_whatever_its_first_command_did(alice, b
     refused before it looks at the book, the second one changes nothing (as a cancel that
     finds nothing to cancel): the third still matches against the book as the database has
     it, and takes that ask."""
-    from tests.trading.test_settlement import _stale_copy
-
     service.depth(SYMBOL)  # this process's book, empty
-    stale, stale_seq = _stale_copy(SYMBOL)
+    stale, stale_seq = stale_copy(SYMBOL)
     service.place_order(alice.user_id, SYMBOL, OrderRequest(  # in "another process"
         side="SELL", kind="limit", price=price("60000"), quantity=qty("0.5")))
     live = service._live(SYMBOL)
     live.book, live.seq = stale, stale_seq  # this process slept through it
     frozen = make_trader("frozen@example.com", {"USDT": 100_000 * 10**6})
     with db.write() as conn:
-        from bitchange.db.models import User
-
         conn.execute(User.__table__.update().where(User.__table__.c.id == frozen.user_id)
                      .values(frozen_at=func.now()))
     calls = [lambda: service.place_order(frozen.user_id, SYMBOL, OrderRequest(

@@ -1,3 +1,5 @@
+from datetime import UTC, datetime
+
 import pytest
 from sqlalchemy import func, select
 
@@ -7,7 +9,14 @@ from bitchange.trading.candles import INTERVALS
 from bitchange.trading.service import OrderRequest, TradingError
 from bitchange.trading.tables import Order
 from bitchange.trading.tables import Trade as TradeRow
-from tests.trading.conftest import USDT, assert_books_sound, make_trader, price, qty
+from tests.trading.conftest import (
+    USDT,
+    assert_books_sound,
+    make_trader,
+    price,
+    qty,
+    stale_copy,
+)
 
 SYMBOL = "BTC-USDT"
 
@@ -282,24 +291,12 @@ def test_a_rounded_bid_filled_last_by_an_exact_fill_releases_its_rounding(alice,
     assert_books_sound()
 
 
-def _stale_copy(symbol: str):  # type: ignore[no-untyped-def]
-    """A second copy of the market's book as it is now, with its seq: what another process
-    that stops looking at this moment holds."""
-    from bitchange.engine import OrderBook
-
-    live = service._live(symbol)
-    with db.read() as conn:
-        book = OrderBook(live.book.rules)
-        book.load(service.open_orders_of_market(conn, symbol))
-    return book, live.seq
-
-
 def test_a_stale_book_catches_up_on_the_orders_other_writers_changed(alice, bob):
     carol = make_trader("carol@example.com", {"BTC": qty("1"), "USDT": 100_000 * USDT})
     for p, q in (("60000", "0.3"), ("60000", "0.2"), ("60100", "0.1"), ("60200", "0.1")):
         service.place_order(alice.user_id, SYMBOL, limit("SELL", p, q))
     cancel_me = service.place_order(bob.user_id, SYMBOL, limit("BUY", "59000", "0.1"))
-    stale, stale_seq = _stale_copy(SYMBOL)
+    stale, stale_seq = stale_copy(SYMBOL)
 
     # Meanwhile, in "another process": a partial fill, a full fill and a sweep that rests as
     # the new best bid where asks were, a cancel, a self-trade expiry, new resting orders.
@@ -318,7 +315,7 @@ def test_a_stale_book_catches_up_on_the_orders_other_writers_changed(alice, bob)
     assert service.book_snapshot(SYMBOL) == expected and live.book is stale
 
     # After a rules change the market is reloaded whole, with its new rules.
-    stale, stale_seq = _stale_copy(SYMBOL)
+    stale, stale_seq = stale_copy(SYMBOL)
     service.update_market_rules(SYMBOL, tick_size=price("0.1"), lot_size=qty("0.0001"),
                                 min_notional=price("5"), maker_fee_bps=10, taker_fee_bps=20)
     live.book, live.seq = stale, stale_seq
@@ -329,8 +326,6 @@ def test_a_stale_book_catches_up_on_the_orders_other_writers_changed(alice, bob)
 
 def _as_committed(row) -> dict:  # type: ignore[no-untyped-def]
     """A row's columns, datetimes as UTC-aware (SQLite reads them back so)."""
-    from datetime import UTC, datetime
-
     return {k: v.replace(tzinfo=v.tzinfo or UTC) if isinstance(v, datetime) else v
             for k, v in dict(row).items()}
 
