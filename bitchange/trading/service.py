@@ -1176,23 +1176,30 @@ def _settle(conn: Connection, trades: list[Trade], market: MarketInfo, scale: in
     return {t.maker_owner for t in trades} | {t.taker_owner for t in trades}
 
 
+_SURPLUS = Prepared(select(_orders.c.user_id, _orders.c.side, _orders.c.price,
+                           _orders.c.remaining, _orders.c.held_asset, _orders.c.held_amount)
+                    .where(_orders.c.id == bindparam("s_id"), _orders.c.held_amount > 0))
+_KEEP_HOLD = Prepared(update(_orders).where(_orders.c.id == bindparam("k_id"))
+                      .values(held_amount=bindparam("k_held")))
+
+
 def _release_surplus(conn: Connection, order_ids: list[int], accounts: dict[int, int],
                      scale: int) -> list[ledger.Movement]:
     """Release what makers hold beyond what they still reserve. A bid whose price is off the
     tick x lot grid (the rules changed while it rested) pays each fill's quote rounded down,
     so once filled it can keep a few units of its hold; an OCO leg holds its partner's share
-    too. On the grid a plain order's fills are exact and nothing is left."""
+    too. On the grid a plain order's fills are exact and nothing is left. (One prepared
+    statement per maker: a taker selling into bids runs this on every order.)"""
     movements: list[ledger.Movement] = []
-    rows = conn.execute(select(_orders.c.id, _orders.c.user_id, _orders.c.side,
-                               _orders.c.price, _orders.c.remaining, _orders.c.held_asset,
-                               _orders.c.held_amount)
-                        .where(_orders.c.id.in_(order_ids), _orders.c.held_amount > 0))
-    for order_id, owner, side, price, remaining, asset, held in rows.all():
+    for order_id in order_ids:
+        row = _SURPLUS.first(conn, {"s_id": order_id})
+        if row is None:
+            continue
+        owner, side, price, remaining, asset, held = row
         need = remaining * price // scale if side == "BUY" else remaining
         if held > need:
             movements += ledger.release_movements(accounts[owner], asset, held - need)
-            conn.execute(update(_orders).where(_orders.c.id == order_id)
-                         .values(held_amount=need))
+            _KEEP_HOLD.execute(conn, {"k_id": order_id, "k_held": need}).close()
     return movements
 
 
