@@ -18,6 +18,7 @@ from bitchange.api.streams import watch_streams
 from bitchange.config import check_production, get_settings
 from bitchange.jobs.scheduler import lifespan_task as scheduler_lifespan
 from bitchange.mail.outbox import run_forever as outbox_loop
+from bitchange.ops.cpu_pinning import pin_backend_process
 from bitchange.pages.admin import admin
 from bitchange.pages.admin_audit import admin_audit
 from bitchange.pages.admin_deposits import admin_deposits
@@ -102,6 +103,8 @@ async def checked_upload(request: Request) -> Response:
 
 # Before the Reflex app, which the transformer mounts after these routes.
 api.add_route(routes.UPLOAD, checked_upload, methods=["POST"])
+# Each backend process on a CPU of its own: its threads hand the GIL over on one CPU.
+app.register_lifespan_task(pin_backend_process)
 # Live trading screens: one market watcher per backend process (bitchange/state/live.py).
 app.register_lifespan_task(watch_markets)
 # API market streams: one watcher per backend process (bitchange/api/streams.py).

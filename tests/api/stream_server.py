@@ -20,11 +20,13 @@ from starlette.types import Receive, Scope, Send
 
 from bitchange.api.streams import watch_streams
 from bitchange.config import PROJECT_ROOT
+from bitchange.ops.cpu_pinning import pin_backend_process
 from bitchange.web import api
 
 
 @contextlib.asynccontextmanager
 async def _lifespan(_app: Starlette) -> AsyncIterator[None]:
+    pin_backend_process()
     task = asyncio.create_task(watch_streams())
     yield
     task.cancel()
