@@ -39,7 +39,8 @@ from placement_bench import SYMBOL, _hardware, _prepare, _print_medians, _summar
 
 KEYS = {"seller": ("S" * 64, "s" * 64), "buyer": ("B" * 64, "b" * 64)}
 UNLIMITED = {"API_WEIGHT_PER_MINUTE": "100000000", "API_ORDERS_PER_10S": "100000000",
-             "API_ORDERS_PER_DAY": "100000000", "RATE_LIMIT_HTTP_IP": "100000000/minute"}
+             "API_ORDERS_PER_DAY": "100000000", "RATE_LIMIT_HTTP_IP": "100000000/minute",
+             "BACKEND_CPU_PINNING": "true"}  # as production runs it (bitchange/ops/cpu_pinning.py)
 
 
 def _seed_keys(ids: dict[str, int]) -> None:

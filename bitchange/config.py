@@ -103,8 +103,9 @@ class Settings(_RateLimitSettings):
     # /healthz says "degraded" below this much free space where the database and DATA_DIR live.
     health_min_free_mb: int = Field(100, alias="HEALTH_MIN_FREE_MB", ge=0)
     scheduler_enabled: bool = Field(True, alias="SCHEDULER_ENABLED")
-    # Each backend process on a CPU of its own (bitchange/ops/cpu_pinning.py).
-    backend_cpu_pinning: bool = Field(True, alias="BACKEND_CPU_PINNING")
+    # Each backend process on a CPU of its own (bitchange/ops/cpu_pinning.py); unset: in
+    # production only (see `pins_backend`).
+    backend_cpu_pinning: bool | None = Field(None, alias="BACKEND_CPU_PINNING")
     scheduler_lease_seconds: int = Field(60, alias="SCHEDULER_LEASE_SECONDS")
     outbox_interval_seconds: float = Field(30, alias="OUTBOX_INTERVAL_SECONDS")
     reconcile_schedule: str = Field("15 * * * *", alias="RECONCILE_SCHEDULE")  # cron, UTC
@@ -197,6 +198,14 @@ class Settings(_RateLimitSettings):
     @property
     def is_production(self) -> bool:
         return self.env == "production"
+
+    @property
+    def pins_backend(self) -> bool:
+        """Pinning pays on a server that runs the exchange; on a developer's machine or a test
+        runner the backend shares its CPUs with a browser and tools, which it must not crowd."""
+        if self.backend_cpu_pinning is None:
+            return self.is_production
+        return self.backend_cpu_pinning
 
     @property
     def resolved_database_url(self) -> str:

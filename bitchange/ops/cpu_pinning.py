@@ -1,4 +1,4 @@
-"""Each backend process on one CPU of its own (`BACKEND_CPU_PINNING`, on by default).
+"""Each backend process on one CPU of its own (`BACKEND_CPU_PINNING`; unset, in production).
 
 A backend process runs Python on several threads (the event loop, the API's and Reflex's
 worker threads, the market writers) but executes it one thread at a time (the GIL), and every
@@ -85,7 +85,7 @@ def pin_process(directory: Path | None = None) -> int | None:
 
 
 def pin_backend_process() -> None:
-    """The backend's lifespan task (in every worker process): `pin_process` when
-    `BACKEND_CPU_PINNING` is on."""
-    if get_settings().backend_cpu_pinning:
+    """The backend's lifespan task (in every worker process): `pin_process` where the
+    settings say so (`Settings.pins_backend`)."""
+    if get_settings().pins_backend:
         pin_process()

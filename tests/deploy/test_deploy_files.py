@@ -121,7 +121,7 @@ def test_env_examples_document_every_operations_setting(example):
     for name in ("BACKUP_SCHEDULE", "BACKUP_KEEP_DAILY", "BACKUP_KEEP_WEEKLY",
                  "BACKUP_STALE_HOURS", "SCHEDULER_ENABLED", "SCHEDULER_LEASE_SECONDS",
                  "OUTBOX_INTERVAL_SECONDS", "RECONCILE_SCHEDULE", "CLEANUP_SCHEDULE",
-                 "PROOF_SNAPSHOT_SCHEDULE",
+                 "PROOF_SNAPSHOT_SCHEDULE", "BACKEND_CPU_PINNING",
                  "ALERT_EMAILS", "LOG_FORMAT", "S3_ENDPOINT_URL", "BACKUP_ENCRYPTION_KEY"):
         assert re.search(rf"^#? ?{name}=", text, re.M), f"{name} missing from {example}"
     values = dict(line.split("=", 1) for line in text.splitlines()

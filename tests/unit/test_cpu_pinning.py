@@ -22,14 +22,14 @@ from bitchange.ops import cpu_pinning
 if sys.argv[2] == "one-cpu":
     os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
 stop = threading.Event()
-before = threading.Thread(target=stop.wait)
+before = threading.Thread(target=stop.wait, daemon=True)  # a failure still ends the child
 before.start()
 if sys.argv[2] == "setting":
     cpu_pinning.pin_backend_process()
     cpu = None
 else:
     cpu = cpu_pinning.pin_process(Path(sys.argv[1]))
-after = threading.Thread(target=stop.wait)
+after = threading.Thread(target=stop.wait, daemon=True)
 after.start()
 threads = {tid: sorted(os.sched_getaffinity(int(tid))) for tid in os.listdir("/proc/self/task")}
 print(json.dumps({"cpu": cpu, "threads": threads}), flush=True)
@@ -41,8 +41,10 @@ stop.set()
 def _child(slots: Path, mode: str = "pin", env: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
     process = subprocess.Popen([sys.executable, "-c", CHILD, str(slots), mode],
                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-                               cwd=PROJECT_ROOT, env={**os.environ, **(env or {})})
-    report = json.loads(process.stdout.readline())  # type: ignore[union-attr]
+                               cwd=PROJECT_ROOT, env=env if env is not None else dict(os.environ))
+    line = process.stdout.readline()  # type: ignore[union-attr]
+    assert line, f"the child failed (exit {process.wait()})"
+    report = json.loads(line)
     return process, report
 
 
@@ -83,13 +85,20 @@ def test_a_process_allowed_one_cpu_is_left_alone(tmp_path: Path) -> None:
     assert not list(tmp_path.iterdir())  # no slot claimed
 
 
-@pytest.mark.parametrize("setting", ["true", "false"])
-def test_the_backend_pins_itself_unless_the_setting_is_off(tmp_path: Path, setting: str) -> None:
+@pytest.mark.parametrize(("settings", "pinned"), [
+    ({"BACKEND_CPU_PINNING": "true"}, True),
+    ({"BACKEND_CPU_PINNING": "false", "BITCHANGE_ENV": "production"}, False),
+    ({"BITCHANGE_ENV": "production"}, True),  # unset: production pins
+    ({"BITCHANGE_ENV": "development"}, False),  # ... a developer's machine does not
+])
+def test_the_backend_pins_itself_where_the_settings_say(tmp_path: Path, settings: dict[str, str],
+                                                        pinned: bool) -> None:
     everywhere = sorted(os.sched_getaffinity(0))
-    process, report = _child(tmp_path, "setting", {"BACKEND_CPU_PINNING": setting})
+    environment = {k: v for k, v in os.environ.items() if k != "BACKEND_CPU_PINNING"}
+    process, report = _child(tmp_path, "setting", environment | settings)
     _end(process)
     placements = {tuple(on) for on in report["threads"].values()}
-    if setting == "true":  # one CPU for every thread (a slot of the machine-wide directory)
+    if pinned:  # one CPU for every thread (a slot of the machine-wide directory)
         assert len(placements) == 1 and len(placements.pop()) == 1
     else:
         assert placements == {tuple(everywhere)}
