@@ -102,10 +102,10 @@ class Settings(_RateLimitSettings):
     backup_stale_hours: int = Field(26, alias="BACKUP_STALE_HOURS")
     # /healthz says "degraded" below this much free space where the database and DATA_DIR live.
     health_min_free_mb: int = Field(100, alias="HEALTH_MIN_FREE_MB", ge=0)
-    scheduler_enabled: bool = Field(True, alias="SCHEDULER_ENABLED")
     # Each backend process on a CPU of its own (bitchange/ops/cpu_pinning.py); unset: in
     # production only (see `pins_backend`).
     backend_cpu_pinning: bool | None = Field(None, alias="BACKEND_CPU_PINNING")
+    scheduler_enabled: bool = Field(True, alias="SCHEDULER_ENABLED")
     scheduler_lease_seconds: int = Field(60, alias="SCHEDULER_LEASE_SECONDS")
     outbox_interval_seconds: float = Field(30, alias="OUTBOX_INTERVAL_SECONDS")
     reconcile_schedule: str = Field("15 * * * *", alias="RECONCILE_SCHEDULE")  # cron, UTC

@@ -3,8 +3,8 @@
 A backend process runs Python on several threads (the event loop, the API's and Reflex's
 worker threads, the market writers) but executes it one thread at a time (the GIL), and every
 SQLite call hands the GIL over. When those threads sit on different CPUs, each hand-over is a
-cross-CPU wake-up, which a virtual machine makes costly: benchmarks/api_bench.py measured 1.6-1.9
-ms of server CPU per signed order unpinned against 1.0-1.2 ms pinned, at 4 and 8 connections.
+cross-CPU wake-up, which a virtual machine makes costly: benchmarks/api_bench.py measured 1.9-2.1
+ms of server CPU per signed order unpinned against 1.1-1.6 ms pinned, at 4 and 8 connections.
 One process cannot use more than one CPU for Python anyway; several workers (Granian's, with
 Redis) each take the next slot, spread round robin over the CPUs this process may use.
 
