@@ -16,7 +16,7 @@ import hmac
 import ipaddress
 import secrets
 import string
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from functools import lru_cache
 
@@ -401,25 +401,56 @@ def _verifier(key_id: int, kind: str, sealed: str | None, public_key: str | None
     return unseal(sealed, purpose="api_key", owner=key_id) if kind == "hmac" else public_key  # type: ignore[arg-type, return-value]
 
 
+# The key as this process last authenticated it, by key: its owner, kind and verifier never
+# change, so a request's signature can be checked against it before the row is read again, in
+# the transaction that acts on the request (`still_allowed`). Bounded as `_verifier` is.
+_remembered: dict[str, Caller] = {}
+_REMEMBER_AT_MOST = 4096
+
+
 def authenticate(conn: Connection, api_key: str, ip: str) -> Caller:
     """The key of a request, if it may be used from `ip` now; raises `KeyRejected`. The key's
     row and its owner are read on every request (a revoked key, a frozen owner or a changed
-    allowlist count at once, in every process); only the unsealing is remembered."""
+    allowlist count at once, in every process); only the unsealing is remembered, and the
+    key as read (`remembered`)."""
     if not is_key_format(api_key):
         raise KeyRejected(bad_format=True)
     row = _BY_KEY.typed_first(conn, {"key": api_key})
     if row is None:
+        _remembered.pop(api_key, None)
         raise KeyRejected
     (key_id, user_id, kind, scopes, allowlist, sealed, public_key, expires_at, revoked_at,
      last_used_at, last_used_ip, frozen_at, closed_at, verified_at) = row
     if revoked_at is not None or (expires_at is not None and expires_at <= now()) \
             or frozen_at is not None or closed_at is not None or verified_at is None \
-            or not ip_allowed(allowlist, ip):
+            or not ip_allowed(allowlist, ip) \
+            or ("withdraw" in scopes.split(",") and not allowlist):  # never created so
+        _remembered.pop(api_key, None)
         raise KeyRejected
-    if "withdraw" in scopes.split(",") and not allowlist:  # never created so; refused anyway
-        raise KeyRejected
-    return Caller(key_id, user_id, kind, frozenset(scopes.split(",")),
-                  _verifier(key_id, kind, sealed, public_key), last_used_at, last_used_ip)
+    caller = Caller(key_id, user_id, kind, frozenset(scopes.split(",")),
+                    _verifier(key_id, kind, sealed, public_key), last_used_at, last_used_ip)
+    if len(_remembered) >= _REMEMBER_AT_MOST:
+        _remembered.clear()
+    _remembered[api_key] = caller
+    return caller
+
+
+def remembered(api_key: str) -> Caller | None:
+    """The key as `authenticate` last accepted it in this process (its scopes and last use
+    as they were then), or None. Not an authentication: `still_allowed` must follow, in
+    the transaction that acts on the request."""
+    return _remembered.get(api_key)
+
+
+def still_allowed(conn: Connection, api_key: str, caller: Caller, ip: str, scope: str) -> bool:
+    """Whether the key a request was checked against (`remembered`) is still that key and may
+    act with `scope` from `ip`, read now on `conn`."""
+    try:
+        fresh = authenticate(conn, api_key, ip)
+    except KeyRejected:
+        return False
+    return scope in fresh.scopes and (fresh.key_id, fresh.user_id, fresh.kind, fresh.verifier) \
+        == (caller.key_id, caller.user_id, caller.kind, caller.verifier)
 
 
 def use_worth_noting(caller: Caller, ip: str) -> bool:
@@ -428,7 +459,11 @@ def use_worth_noting(caller: Caller, ip: str) -> bool:
         or now() - caller.last_used_at >= LAST_USED_GRANULARITY
 
 
-def note_use(conn: Connection, caller: Caller, ip: str) -> None:
-    """Record the key's last use (time and IP)."""
+def note_use(conn: Connection, api_key: str, caller: Caller, ip: str) -> None:
+    """Record the key's last use (time and IP), and remember it (a failed commit only
+    delays the next record by `LAST_USED_GRANULARITY`)."""
+    moment = now()
     conn.execute(update(_keys).where(_keys.c.id == caller.key_id).values(
-        last_used_at=now(), last_used_ip=ip[:64]))
+        last_used_at=moment, last_used_ip=ip[:64]))
+    if api_key in _remembered:
+        _remembered[api_key] = replace(caller, last_used_at=moment, last_used_ip=ip[:64])

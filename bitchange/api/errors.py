@@ -80,6 +80,7 @@ ORDER_REFUSALS: dict[str, tuple[int, str]] = {
     "OCO_TYPES": (-1128, "Combination of optional parameters invalid."),
     "TRAILING_DELTA": (-1013, "Filter failure: TRAILING_DELTA"),
     "STOP_PRICE": (-1013, "Filter failure: PRICE_FILTER"),
+    "NOT_AUTHORIZED": REJECTED_KEY,  # the key, checked in the placement's transaction
 }
 NEW_ORDER_REJECTED = (-2010, "NEW_ORDER_REJECTED")
 

@@ -94,6 +94,9 @@ class Call:
     ip: str
     caller: api_keys.Caller | None = None
     found_market: Market | None = None  # an authenticated endpoint's `symbol`
+    # Set when the key was taken from memory (an endpoint `key_checked_in_command`): the
+    # check of the key that the endpoint's service call must make in its own transaction.
+    authorize: Callable[[Connection], bool] | None = None
 
     @property
     def user_id(self) -> int:
@@ -131,6 +134,10 @@ def _check_time(params: Params) -> None:
 
 
 MarketLookup = Callable[[Connection, Params], Market | None]
+# Markets as a lookup found them, by (database, lookup, `symbol`): for a call whose key is
+# checked in its command, which uses only a market's names and precisions (they never change)
+# before the service reads the market's rules itself.
+_markets_found: dict[tuple[str, MarketLookup, str | None], Market] = {}
 
 
 def _authenticate(request: Request, ip: str, query: str, body: str, params: Params,
@@ -139,9 +146,10 @@ def _authenticate(request: Request, ip: str, query: str, body: str, params: Para
     """The caller and, once it is authenticated, the market `market` looks up: in one read."""
     if signed:
         _check_time(params)
+    api_key = request.headers.get("x-mbx-apikey", "")
     with db.read() as conn:
         try:
-            caller = api_keys.authenticate(conn, request.headers.get("x-mbx-apikey", ""), ip)
+            caller = api_keys.authenticate(conn, api_key, ip)
         except api_keys.KeyRejected as exc:
             raise errors.error(errors.BAD_KEY_FORMAT if exc.bad_format
                                else errors.REJECTED_KEY, 401) from None
@@ -150,19 +158,49 @@ def _authenticate(request: Request, ip: str, query: str, body: str, params: Para
         if scope not in caller.scopes:
             raise errors.error(errors.REJECTED_KEY, 401)
         found = market(conn, params) if market is not None else None
+    if found is not None:
+        _markets_found[db.current_url(), market, params.text("symbol")] = found  # type: ignore[index]
     if api_keys.use_worth_noting(caller, ip):  # at most once a minute: no write per request
         with db.write() as conn:
-            api_keys.note_use(conn, caller, ip)
+            api_keys.note_use(conn, api_key, caller, ip)
     return caller, found
 
 
-def _check_signature(caller: api_keys.Caller, query: str, body: str) -> None:
+def _from_memory(request: Request, ip: str, query: str, body: str, params: Params,
+                 scope: str, market: MarketLookup | None) -> Call | None:
+    """A signed call whose key and market this process has read before, without reading them
+    again: the signature is checked against the remembered key here, and the key itself
+    (revoked, expired, scopes, allowlist, its owner's state) by the command, in its own
+    transaction (`Call.authorize`). None when anything is not as remembered, or its use is
+    worth recording: then the call is authenticated by a read."""
+    api_key = request.headers.get("x-mbx-apikey", "")
+    caller = api_keys.remembered(api_key)
+    found = (_markets_found.get((db.current_url(), market, params.text("symbol")))
+             if market is not None else None)
+    if caller is None or (market is not None and found is None) \
+            or scope not in caller.scopes or api_keys.use_worth_noting(caller, ip):
+        return None
+    _check_time(params)
+    payload, signature = _signed_part(query, body)
+    if not signature or not caller.signature_valid(payload, unquote_plus(signature)):
+        return None
+    return Call(params, ip, caller, found,
+                lambda conn: api_keys.still_allowed(conn, api_key, caller, ip, scope))
+
+
+def _signed_part(query: str, body: str) -> tuple[str, str | None]:
+    """What was signed (the query string, then the body, without `signature`) and the
+    signature."""
     query_part, in_query = _without_signature(query)
     body_part, in_body = _without_signature(body)
-    signature = in_query or in_body
+    return query_part + body_part, in_query or in_body
+
+
+def _check_signature(caller: api_keys.Caller, query: str, body: str) -> None:
+    payload, signature = _signed_part(query, body)
     if not signature:
         raise errors.mandatory("signature")
-    if not caller.signature_valid(query_part + body_part, unquote_plus(signature)):
+    if not caller.signature_valid(payload, unquote_plus(signature)):
         raise errors.error(errors.BAD_SIGNATURE)
 
 
@@ -194,17 +232,23 @@ class Spec:
 
 
 def endpoint(weight: int, *, security: str = "NONE", scope: str = "read",
-             counts_order: int = 0,
-             market: MarketLookup | None = None) -> Callable[[Handler], Callable[[Request], Any]]:
+             counts_order: int = 0, market: MarketLookup | None = None,
+             key_checked_in_command: bool = False,
+             ) -> Callable[[Handler], Callable[[Request], Any]]:
     """An HTTP handler for `fn`: weight and order limits (`counts_order`: how many orders a
     call places), parameters, authentication (`security`: NONE, API_KEY (the key only, as
     userDataStream) or SIGNED; `market`: the lookup of the call's market, done in the
-    authentication's read, as `Call.market`), then `fn`. All of it runs in one trip off the
+    authentication's read, as `Call.market`; `key_checked_in_command`: `fn` passes
+    `Call.authorize` to its one service command, which checks the key in its own transaction,
+    so a key and market read before need no read of their own, see `_from_memory`; should
+    `fn` refuse the call, the key's own refusal, if any, is what the client sees, as
+    without), then `fn`. All of it runs in one trip off the
     event loop (its DB, Redis and service work blocks). Any failure becomes Binance's error body; an
     unexpected one is -1000 (500), and since every service call is one transaction, nothing
     half-done remains."""
 
     assert market is None or security != "NONE", "a market is looked up with the key"
+    assert not key_checked_in_command or security == "SIGNED"
 
     def wrap(fn: Handler) -> Callable[[Request], Any]:
         def serve(request: Request, raw_body: bytes) -> Response:
@@ -217,14 +261,22 @@ def endpoint(weight: int, *, security: str = "NONE", scope: str = "read",
                 body = raw_body.decode("utf-8", "replace")
                 params = Params(parse_qsl(query, keep_blank_values=True)
                                 + parse_qsl(body, keep_blank_values=True))
-                caller = found = None
-                if security != "NONE":
+                call = Call(params, ip)
+                if key_checked_in_command:
+                    call = _from_memory(request, ip, query, body, params, scope,
+                                        market) or call
+                if security != "NONE" and call.caller is None:
                     caller, found = _authenticate(request, ip, query, body, params, scope,
                                                   security == "SIGNED", market)
-                if counts_order:
-                    assert caller is not None
-                    headers.update(limiter().spend_order(caller.user_id, counts_order))
-                return _answer(fn(Call(params, ip, caller, found)), 200, headers)
+                    call = Call(params, ip, caller, found)
+                try:
+                    if counts_order:
+                        headers.update(limiter().spend_order(call.user_id, counts_order))
+                    return _answer(fn(call), 200, headers)
+                except ApiError:
+                    if call.authorize is not None:  # the key's refusal comes first
+                        _authenticate(request, ip, query, body, params, scope, True, market)
+                    raise
             except ApiError as exc:
                 return _answer({"code": exc.code, "msg": exc.msg}, exc.status,
                                headers | exc.headers)

@@ -50,7 +50,8 @@ CLIENT_ID_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ01234
 
 
 def _refused(exc: TradingError) -> errors.ApiError:
-    return errors.error(errors.ORDER_REFUSALS.get(exc.reason, errors.NEW_ORDER_REJECTED))
+    return errors.error(errors.ORDER_REFUSALS.get(exc.reason, errors.NEW_ORDER_REJECTED),
+                        401 if exc.reason == "NOT_AUTHORIZED" else 400)
 
 
 def _client_id(params: Params, name: str) -> str | None:
@@ -183,7 +184,8 @@ def _fills(m: Market, fills: tuple[service.Fill, ...], side: str) -> list[dict]:
              "tradeId": f.trade_id} for f in fills]
 
 
-@endpoint(1, security="SIGNED", scope="trade", counts_order=1, market=market_of)
+@endpoint(1, security="SIGNED", scope="trade", counts_order=1, market=market_of,
+          key_checked_in_command=True)
 def new_order(call: Call) -> dict:  # type: ignore[type-arg]
     m = call.market
     request = _request(m, call.params)
@@ -193,7 +195,8 @@ def new_order(call: Call) -> dict:  # type: ignore[type-arg]
     if response_type not in ("ACK", "RESULT", "FULL"):
         raise errors.invalid("newOrderRespType")
     try:
-        placed = service.place_order(call.user_id, m.info.symbol, request)
+        placed = service.place_order(call.user_id, m.info.symbol, request,
+                                     authorize=call.authorize)
     except TradingError as exc:
         raise _refused(exc) from None
     row = SimpleNamespace(**placed.row)  # as committed: `_order_json` reads its columns

@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import defaultdict, deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 
@@ -88,7 +88,7 @@ class TradingError(ValueError):
     `reason` names the rule for programs (the API maps it to Binance's codes): PRICE_FILTER,
     LOT_SIZE, MARKET_LOT_SIZE, NOTIONAL, INSUFFICIENT_BALANCE, MARKET_CLOSED, WOULD_TAKE,
     DUPLICATE_ORDER, UNKNOWN_ORDER, ACCOUNT_DISABLED, NO_LIQUIDITY, WOULD_TRIGGER,
-    TRAILING_DELTA, STOP_PRICE, OCO_PRICES, OCO_TYPES; '' for anything else."""
+    TRAILING_DELTA, STOP_PRICE, OCO_PRICES, OCO_TYPES, NOT_AUTHORIZED; '' for anything else."""
 
     def __init__(self, message: str, reason: str = "") -> None:
         super().__init__(message)
@@ -644,12 +644,21 @@ def _hold_needed(request: OrderRequest, book: OrderBook, user_id: int, market: M
 # --- placing --------------------------------------------------------------------------------
 
 
-def place_order(user_id: int, symbol: str, request: OrderRequest) -> PlacedOrder:
-    """Place an order for a signed-in user. Raises `TradingError` with the reason if refused."""
+Authorize = Callable[[Connection], bool]
+
+
+def place_order(user_id: int, symbol: str, request: OrderRequest, *,
+                authorize: Authorize | None = None) -> PlacedOrder:
+    """Place an order for a signed-in user. Raises `TradingError` with the reason if refused.
+    `authorize(conn)`, if given, is the caller's right to act, checked first in the
+    placement's own transaction (the API's key: a revoke committed before it counts, and the
+    key is read on the writer's warm connection rather than in a read of its own); False
+    refuses the order with reason NOT_AUTHORIZED."""
     elapsed = metrics.timer()
     try:
         placed = _run_on_market(symbol, lambda conn, live, seq: _place(conn, live, seq, user_id,
-                                                                       symbol, request))
+                                                                       symbol, request,
+                                                                       authorize))
     except UnknownMarket:
         raise  # not a market: no series of its own
     except TradingError:
@@ -682,7 +691,9 @@ def _check_trader(conn: Connection, user_id: int) -> int:
 
 
 def _place(conn: Connection, live: _LiveBook, seq: int, user_id: int, symbol: str,
-           request: OrderRequest) -> PlacedOrder:
+           request: OrderRequest, authorize: Authorize | None = None) -> PlacedOrder:
+    if authorize is not None and not authorize(conn):
+        raise TradingError("This key may not place orders now", "NOT_AUTHORIZED")
     account = _check_trader(conn, user_id)
     book = _book(conn, live, symbol, seq)
     market, base, quote = live.market, live.base, live.quote

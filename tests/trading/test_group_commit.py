@@ -177,3 +177,34 @@ def test_a_group_catches_up_a_stale_book_whatever_its_first_command_did(alice, b
     service.forget_books()
     assert service.depth(SYMBOL) == live_depth == ([], [(price("60000"), qty("0.3"))])
     assert_books_sound()
+
+
+def test_authorize_runs_in_the_commands_transaction_and_a_refusal_changes_nothing(
+        alice, bob) -> None:
+    """The caller's check (`authorize`, the API's key) runs on the placement's connection,
+    inside its savepoint: what it sees is the group's transaction, and its refusal undoes only
+    its own command."""
+    seen: list[int] = []
+
+    def refuse(conn) -> bool:  # type: ignore[no-untyped-def]
+        # The sell before it in the group is visible here: the same transaction.
+        seen.append(conn.scalar(select(func.count()).select_from(Order.__table__)))
+        conn.execute(User.__table__.update().where(User.__table__.c.id == bob.user_id)
+                     .values(frozen_at=func.now()))  # undone with the refusal
+        return False
+
+    calls = [limit(alice, "SELL", "60000", "0.5"),
+             lambda: service.place_order(bob.user_id, SYMBOL, OrderRequest(
+                 side="BUY", kind="limit", price=price("60000"), quantity=qty("0.1")),
+                 authorize=refuse),
+             lambda: service.place_order(bob.user_id, SYMBOL, OrderRequest(
+                 side="BUY", kind="limit", price=price("60000"), quantity=qty("0.2")),
+                 authorize=lambda conn: True)]
+    with queued(calls) as futures:
+        pass
+    with pytest.raises(TradingError) as refusal:
+        futures[1].result()
+    assert refusal.value.reason == "NOT_AUTHORIZED" and seen == [1]
+    assert futures[2].result().filled == qty("0.2")  # bob is not frozen: the write was undone
+    assert orders_of(bob) == 1
+    assert_books_sound()
