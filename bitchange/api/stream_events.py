@@ -311,7 +311,7 @@ class Wanted:
 
     trades: bool = False  # @trade or @aggTrade
     diff: bool = False
-    partial: bool = False
+    partial: bool = False  # @depth<levels> due this round (the book moved, or it is time)
     book_ticker: bool = False
     klines: set[str] = field(default_factory=set)
     fresh_klines: set[str] = field(default_factory=set)  # new listeners: send the candle now
@@ -387,12 +387,12 @@ def read_market_round(conn: Connection, symbol: str, cursor: MarketCursor,
             changed_bids, changed_asks = changed_levels(conn, symbol, cursor.seq, seq)
             out.add("depth", diff_depth_event(cursor.seq + 1, seq, changed_bids, changed_asks,
                                               p, event_ms))
-        if wanted.partial:
-            for levels in PARTIAL_LEVELS:
-                out.add(f"depth{levels}", partial_depth_event(seq, bids, asks, p, levels))
         if wanted.book_ticker:
             out.add("bookTicker", book_ticker_event(seq, bids, asks, p))
         cursor.seq = seq
+    if wanted.partial:  # Binance pushes it on its cadence whether the book moved or not
+        for levels in PARTIAL_LEVELS:
+            out.add(f"depth{levels}", partial_depth_event(seq, bids, asks, p, levels))
     for interval in sorted(wanted.klines):
         _klines(conn, symbol, interval, cursor, new_trades, p, event_ms, out,
                 fresh=interval in wanted.fresh_klines)

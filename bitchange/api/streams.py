@@ -56,15 +56,18 @@ from bitchange.ops import metrics
 from bitchange.trading.book_levels import seq_of, snapshot_read
 from bitchange.trading.candles import INTERVALS
 from bitchange.trading.views import all_seqs, newest_ledger_transaction
+from bitchange.web_guard import client_ip
 
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.025  # one tiny query per process per round while any socket is open
 TICKER_SECONDS = 1.0  # Binance's update speed of @ticker and @miniTicker
+PARTIAL_SECONDS = 1.0  # @depth<levels> is pushed at least this often, changed or not
 KEY_CHECK_SECONDS = 1.0  # how soon a revoked or expired listenKey ends its open streams
 MAX_STREAMS = 1024
 QUEUE_LIMIT = 10_000  # events waiting for one socket before it is dropped as too slow
 ID_TEXT = re.compile(r"^[A-Za-z0-9]{1,36}$")
+LISTEN_KEY = re.compile(r"^[A-Za-z0-9]{60,64}$")  # Binance's are 60 letters and digits
 INT64 = 2**63
 
 _STREAM = re.compile(
@@ -118,8 +121,9 @@ class Hub:
     def __init__(self) -> None:
         self.clients: set[Client] = set()
         self.peers: Counter[str] = Counter()  # open sockets per client IP
-        # (market, kind) -> socket -> the stream name it subscribed with (for the wrapper)
-        self.listeners: dict[tuple[str, str], dict[Client, str]] = defaultdict(dict)
+        # (market, kind) -> socket -> the stream names it subscribed with (for the wrapper:
+        # btcusdt@depth and btcusdt@depth@100ms are one payload, sent under each name)
+        self.listeners: dict[tuple[str, str], dict[Client, set[str]]] = defaultdict(dict)
         self.symbols: dict[str, str] = {}  # 'btcusdt' -> 'BTC-USDT'
         self.cursors: dict[str, MarketCursor] | None = None
         self.users: dict[int, set[Client]] = defaultdict(set)  # user data streams
@@ -128,6 +132,7 @@ class Hub:
         self.fresh: set[tuple[str, str]] = set()  # new listeners owed a first ticker/kline
         self.ticker_after: dict[str, float] = {}
         self.ticker_dirty: set[str] = set()
+        self.partial_after: dict[str, float] = {}  # when each market's partial depth is due
         self.lock = asyncio.Lock()
 
     # --- sockets ------------------------------------------------------------------------
@@ -156,7 +161,7 @@ class Hub:
             self.users[client.user_id].discard(client)
             if not self.users[client.user_id]:
                 del self.users[client.user_id]
-        for key in client.streams.values():
+        for key in set(client.streams.values()):
             self.listeners[key].pop(client, None)
             if not self.listeners[key]:
                 del self.listeners[key]
@@ -168,17 +173,22 @@ class Hub:
             raise BadRequest(2, f"Invalid request: too many streams (at most {MAX_STREAMS})")
         for name, key in parsed:
             client.streams[name] = key
-            self.listeners[key][client] = name
-            if key[1] in ("ticker", "miniTicker") or key[1].startswith("kline_"):
-                self.fresh.add(key)
+            self.listeners[key].setdefault(client, set()).add(name)
+            if key[1] != "depth" and key[1].startswith(("ticker", "miniTicker", "kline_",
+                                                         "depth")):
+                self.fresh.add(key)  # owed a first event (the diff stream starts from REST)
 
     def unsubscribe(self, client: Client, names: list[str]) -> None:
         for name in names:
             key = client.streams.pop(name, None)
-            if key is not None:
+            if key is None:
+                continue
+            names_here = self.listeners[key].get(client, set())
+            names_here.discard(name)
+            if not names_here:
                 self.listeners[key].pop(client, None)
-                if not self.listeners[key]:
-                    del self.listeners[key]
+            if not self.listeners[key]:
+                del self.listeners[key]
 
     async def load_symbols(self) -> None:
         seqs = await asyncio.to_thread(_read_seqs)
@@ -202,9 +212,11 @@ class Hub:
             self.ticker_dirty.add(market)
         ticker_due = bool(ticker_kinds) and (market in self.ticker_dirty or bool(
             fresh & ticker_kinds)) and clock >= self.ticker_after.get(market, 0.0)
+        partial = any(k.startswith("depth") and k != "depth" for k in kinds)
         return Wanted(
             trades=bool(kinds & {"trade", "aggTrade"}), diff="depth" in kinds,
-            partial=any(k.startswith("depth") and k != "depth" for k in kinds),
+            partial=partial and (moved or clock >= self.partial_after.get(market, 0.0)
+                                 or any(k.startswith("depth") for k in fresh)),
             book_ticker="bookTicker" in kinds,
             klines={k.removeprefix("kline_") for k in kinds if k.startswith("kline_")},
             fresh_klines={k.removeprefix("kline_") for k in fresh if k.startswith("kline_")},
@@ -231,8 +243,9 @@ class Hub:
                     continue
                 wanted = self.wanted(market, seq != cursor.seq, clock)
                 wanted.users = frozenset(self.users)
-                if seq == cursor.seq and not (wanted.ticker or wanted.fresh_klines
-                                              or kline_rolled(cursor, wanted.klines)):
+                if seq == cursor.seq and not (wanted.ticker or wanted.fresh_klines or
+                                              wanted.partial or
+                                              kline_rolled(cursor, wanted.klines)):
                     continue
                 events, reports = await asyncio.to_thread(_read_round, market, cursor, wanted)
                 for kind, payloads in events.items():
@@ -242,6 +255,8 @@ class Hub:
                 if wanted.ticker:
                     self.ticker_dirty.discard(market)
                     self.ticker_after[market] = clock + TICKER_SECONDS
+                if wanted.partial:
+                    self.partial_after[market] = clock + PARTIAL_SECONDS
                 self.fresh -= {(market, k) for k in events} | {
                     (market, f"kline_{i}") for i in wanted.fresh_klines}
             if self.users:
@@ -284,17 +299,19 @@ class Hub:
             return 0
         raw = json.dumps(payload, separators=(",", ":"))
         wrapped: dict[str, str] = {}
-        for client, name in list(listening.items()):
-            if client.combined:
-                text = wrapped.get(name)
-                if text is None:
-                    text = wrapped[name] = f'{{"stream":{json.dumps(name)},"data":{raw}}}'
-            else:
-                text = raw
-            if not client.put(text):
-                log.warning("stream socket too slow; closing it")
-                self.remove(client)
-                asyncio.get_running_loop().create_task(_close(client, 1008, "too slow"))
+        for client, names in list(listening.items()):
+            for name in sorted(names):
+                if client.combined:
+                    text = wrapped.get(name)
+                    if text is None:
+                        text = wrapped[name] = f'{{"stream":{json.dumps(name)},"data":{raw}}}'
+                else:
+                    text = raw
+                if not client.put(text):
+                    log.warning("stream socket too slow; closing it")
+                    self.remove(client)
+                    asyncio.get_running_loop().create_task(_close(client, 1008, "too slow"))
+                    break
         return 1
 
 
@@ -404,22 +421,28 @@ def _stream_params(message: dict) -> list[str]:
     return params
 
 
+def _error(code: int, msg: str, **rid: object) -> dict:
+    """A refusal as Binance's documented table has it (`code`, `msg`) and as its live servers
+    send it, which clients (ccxt) read: the same under `error`."""
+    return {"error": {"code": code, "msg": msg}, "code": code, "msg": msg, **rid}
+
+
 def handle_message(client: Client, text: str) -> dict:
     """The answer to one control message (Binance's live subscribing section)."""
     try:
         message = json.loads(text)
     except ValueError as exc:
-        return {"code": 3, "msg": f"Invalid JSON: {exc}"}
+        return _error(3, f"Invalid JSON: {exc}")
     if not isinstance(message, dict):
-        return {"code": 3, "msg": "Invalid JSON: expected an object"}
+        return _error(3, "Invalid JSON: expected an object")
     try:
         rid = _request_id(message)
     except BadRequest as exc:
-        return {"code": exc.code, "msg": str(exc)}
+        return _error(exc.code, str(exc))
     try:
         return {"result": _run_method(client, message), "id": rid}
     except BadRequest as exc:
-        return {"code": exc.code, "msg": str(exc), "id": rid}
+        return _error(exc.code, str(exc), id=rid)
 
 
 def _run_method(client: Client, message: dict) -> object:
@@ -469,7 +492,7 @@ async def _sender(client: Client) -> None:
 
 async def _serve(websocket: WebSocket, names: list[str], combined: bool,
                  user_id: int | None = None, listen_key: str = "") -> None:
-    ip = websocket.client.host if websocket.client else "?"
+    ip = client_ip(websocket.scope) or "?"  # behind Caddy: the client's, not the proxy's
     if not await _attempts.hit(_connection_limit(), "ws-connect", ip):
         await _refuse(websocket, 429, -1003, "Too many connection attempts; try again later.")
         return
@@ -512,16 +535,19 @@ async def _receive(client: Client, ip: str) -> None:
 
 
 async def raw_streams(websocket: WebSocket) -> None:
-    """`/ws/<stream>[/<stream>...]`, or `/ws/<listenKey>`: that user's data stream."""
+    """`/ws/<stream>[/<stream>...]`, or `/ws/<listenKey>`: that user's data stream. A path
+    with no stream in it (ccxt opens `/ws/0`, `/ws/1`... and subscribes by message) is a
+    socket with no streams yet, as on Binance."""
     path = websocket.path_params.get("streams", "")
-    if path and "@" not in path and "/" not in path:
+    if LISTEN_KEY.match(path):
         user_id = await asyncio.to_thread(_listen_key_owner, path)
         if user_id is None:
             await _refuse(websocket, 400, -1125, "This listenKey does not exist.")
             return
         await _serve(websocket, [], combined=False, user_id=user_id, listen_key=path)
         return
-    await _serve(websocket, [n for n in path.split("/") if n], combined=False)
+    names = [n for n in path.split("/") if n]
+    await _serve(websocket, names if any("@" in n for n in names) else [], combined=False)
 
 
 async def combined_streams(websocket: WebSocket) -> None:

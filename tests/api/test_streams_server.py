@@ -138,9 +138,11 @@ async def test_live_subscribe_list_unsubscribe_and_properties(server) -> None:
         # Errors as Binance words them; the connection stays usable.
         await ws.send("{not json")
         assert (await _next(ws))["code"] == 3
+        refusal = {"code": 2, "msg": "Invalid request: invalid stream name 'nosuch@trade'"}
+        # The documented fields, and the same under `error` as the live servers send it
+        # (what ccxt reads to fail the subscription).
         assert await _ask(ws, {"method": "SUBSCRIBE", "params": ["nosuch@trade"], "id": 7}) \
-            == {"code": 2, "msg": "Invalid request: invalid stream name 'nosuch@trade'",
-                "id": 7}
+            == {**refusal, "error": refusal, "id": 7}
         answer = await _ask(ws, {"method": "PUBLISH", "id": 8})
         assert answer["code"] == 2 and answer["id"] == 8
         assert (await _ask(ws, {"method": "GET_PROPERTY", "params": ["colour"],
@@ -226,3 +228,89 @@ async def test_open_sockets_are_bounded_per_process_and_per_peer_address(market)
                 await asyncio.sleep(0.05)
         for ws in (first[1], other, again):
             await ws.close()
+
+
+async def test_a_socket_opened_on_a_label_subscribes_by_message(server) -> None:
+    """ccxt opens `/ws/0`, `/ws/1`... and subscribes by message, as Binance allows; a path
+    shaped like a listenKey is one, refused when it is not known."""
+    seller = make_trader("s@example.com", {"BTC": 10 * BTC})
+    async with connect(server + "/ws/0") as ws:
+        assert await _ask(ws, {"method": "LIST_SUBSCRIPTIONS", "id": 1}) == {
+            "result": [], "id": 1}
+        assert await _ask(ws, {"method": "SUBSCRIBE", "params": ["btcusdt@depth"],
+                               "id": 2}) == {"result": None, "id": 2}
+        await asyncio.to_thread(service.place_order, seller.user_id, "BTC-USDT",
+                                _limit("SELL", 65_000, 1))
+        event = await _next(ws)
+        assert (event["e"], event["a"]) == ("depthUpdate", [["65000.000000", "0.01000000"]])
+    with pytest.raises(InvalidStatus) as refusal:
+        async with connect(server + "/ws/" + "a1" * 30):
+            pass
+    assert json.loads(refusal.value.response.body)["code"] == -1125
+
+
+async def test_two_names_of_one_stream_each_get_it(server) -> None:
+    """btcusdt@depth and btcusdt@depth@100ms are one payload: each name gets it, and
+    dropping one leaves the other."""
+    seller = make_trader("s@example.com", {"BTC": 10 * BTC})
+
+    def sell(usdt: int) -> None:
+        service.place_order(seller.user_id, "BTC-USDT", _limit("SELL", usdt, 1))
+
+    names = ["btcusdt@depth", "btcusdt@depth@100ms"]
+    async with connect(server + "/stream?streams=" + "/".join(names)) as ws:
+        await asyncio.to_thread(sell, 65_000)
+        first = [await _next(ws), await _next(ws)]
+        assert sorted(m["stream"] for m in first) == names
+        assert first[0]["data"] == first[1]["data"]
+        assert await _ask(ws, {"method": "UNSUBSCRIBE", "params": [names[1]], "id": 1}) == {
+            "result": None, "id": 1}
+        await asyncio.to_thread(sell, 65_100)
+        after = await _next(ws)
+        assert (after["stream"], after["data"]["a"]) == (names[0], [["65100.000000", "0.01000000"]])
+        assert await _ask(ws, {"method": "LIST_SUBSCRIPTIONS", "id": 2}) == {
+            "result": [names[0]], "id": 2}  # nothing else was queued before this answer
+
+
+async def test_partial_depth_comes_on_subscribe_and_on_its_cadence(server) -> None:
+    """Binance pushes @depth<levels> every second: a quiet book is sent at once to a new
+    listener, and again a second later, with the same lastUpdateId."""
+    seller = make_trader("s@example.com", {"BTC": 10 * BTC})
+    await asyncio.to_thread(service.place_order, seller.user_id, "BTC-USDT",
+                            _limit("SELL", 65_000, 1))
+    last_update = _depth()["lastUpdateId"]
+    async with connect(server + "/ws/btcusdt@depth5") as ws:
+        loop = asyncio.get_running_loop()
+        first = await _next(ws)
+        received_at = loop.time()
+        again = await _next(ws)
+        assert loop.time() - received_at >= 0.9  # the cadence, not a burst
+    for event in (first, again):
+        assert event == {"lastUpdateId": last_update, "bids": [],
+                         "asks": [["65000.000000", "0.01000000"]]}
+
+
+def test_connections_are_counted_per_client_behind_the_proxy(market, monkeypatch) -> None:
+    """Behind Caddy every socket comes from the proxy: the per-IP bound is the client's (the
+    handshakes only, in-process, with production's one trusted hop)."""
+    from starlette.testclient import TestClient
+    from starlette.websockets import WebSocketDisconnect
+
+    from bitchange.config import Settings, reload_settings
+    from bitchange.web import api
+
+    monkeypatch.setenv("STREAM_MAX_CONNECTIONS_PER_IP", "1")
+    reload_settings()
+    monkeypatch.setattr(Settings, "trusted_proxy_hops", property(lambda s: 1))
+
+    def connect_as(client: TestClient, address: str):  # type: ignore[no-untyped-def]
+        return client.websocket_connect("/ws/btcusdt@trade",
+                                        headers={"X-Forwarded-For": address})
+
+    # Another client through the same proxy may; the first one has its one socket.
+    with TestClient(api) as client, connect_as(client, "198.51.100.1"), \
+            connect_as(client, "198.51.100.2"), pytest.raises(WebSocketDisconnect), \
+            connect_as(client, "198.51.100.1"):
+        pass
+    monkeypatch.delenv("STREAM_MAX_CONNECTIONS_PER_IP")
+    reload_settings()
