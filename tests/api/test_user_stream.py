@@ -39,7 +39,7 @@ async def test_reports_balances_and_deposits_reach_only_their_owner(client, alic
         Signed(client, bob_key.api_key, bob_key.secret))  # type: ignore[arg-type]
     with serving() as url:
         with pytest.raises(InvalidStatus):
-            async with connect(url + "/ws/notakey"):
+            async with connect(url + "/ws/" + "f" * 60):  # shaped as one, not known
                 pass
         async with connect(url + "/ws/" + alice_key) as mine, \
                 connect(url + "/ws/" + bob_listen) as theirs:
