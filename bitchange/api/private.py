@@ -83,6 +83,15 @@ def _order_json(m: Market, r) -> dict:  # type: ignore[no-untyped-def, type-arg]
     return body
 
 
+def _conditional_fields(r, body: dict) -> dict:  # type: ignore[no-untyped-def, type-arg]
+    """What a placement's or a cancel's answer adds for a conditional order (Binance:
+    stopPrice "appears for STOP_LOSS, TAKE_PROFIT..." orders, trailingDelta for trailing
+    ones), from the order's `_order_json` body."""
+    if r.stop_type is None:
+        return {}
+    return {k: body[k] for k in ("stopPrice", "trailingDelta", "trailingTime") if k in body}
+
+
 def _find_order(conn: Connection, user_id: int, m: Market, params: Params):  # type: ignore[no-untyped-def]
     """The caller's order by orderId or origClientOrderId; another user's is unknown."""
     order_id = params.integer("orderId")
@@ -139,7 +148,7 @@ def _typed(m: Market, params: Params, side: str, quantity: int | None, stp: str,
         stop = delta = None
     else:
         stop = params.minor(name("stopPrice"), m.quote.precision)
-        delta = params.integer(name("trailingDelta"), lo=1, hi=9_999)
+        delta = params.integer(name("trailingDelta"), lo=1)  # out of range: the filter's -1013
         if stop is None and delta is None:
             raise errors.ApiError(-1102, f"Param '{name('stopPrice')}' or "
                                          f"'{name('trailingDelta')}' must be sent, but both "
@@ -191,7 +200,9 @@ def new_order(call: Call) -> dict:  # type: ignore[type-arg]
     request = _request(m, call.params)
     if request.client_order_id is None:
         request = OrderRequest(**{**request.__dict__, "client_order_id": secrets.token_urlsafe(16)})
-    response_type = call.params.text("newOrderRespType") or "FULL"  # Binance's default here
+    # Binance: "MARKET and LIMIT order types default to FULL, all other orders default to ACK".
+    response_type = call.params.text("newOrderRespType") or (
+        "FULL" if call.params.text("type") in ("LIMIT", "MARKET") else "ACK")
     if response_type not in ("ACK", "RESULT", "FULL"):
         raise errors.invalid("newOrderRespType")
     try:
@@ -208,6 +219,7 @@ def new_order(call: Call) -> dict:  # type: ignore[type-arg]
     result = ack | {key: full[key] for key in (
         "price", "origQty", "executedQty", "origQuoteOrderQty", "cummulativeQuoteQty",
         "status", "timeInForce", "type", "side", "workingTime", "selfTradePreventionMode")}
+    result |= _conditional_fields(row, full)
     if placed.expired_because == "STP":
         result["status"] = "EXPIRED_IN_MATCH"
     return result | {"fills": _fills(m, placed.fills, request.side)} \
@@ -235,10 +247,12 @@ def get_order(call: Call) -> dict:  # type: ignore[type-arg]
 def _cancelled(m: Market, row, orig_client_id: str | None) -> dict:  # type: ignore[no-untyped-def, type-arg]
     body = _order_json(m, row)
     return {"symbol": m.name, "origClientOrderId": orig_client_id or body["clientOrderId"],
-            "orderId": row.id, "orderListId": -1, "clientOrderId": secrets.token_urlsafe(16),
+            "orderId": row.id, "orderListId": body["orderListId"],
+            "clientOrderId": secrets.token_urlsafe(16),
             "transactTime": server_ms(), **{k: body[k] for k in (
-                "price", "origQty", "executedQty", "cummulativeQuoteQty", "status",
-                "timeInForce", "type", "side", "selfTradePreventionMode")}}
+                "price", "origQty", "executedQty", "origQuoteOrderQty", "cummulativeQuoteQty",
+                "status", "timeInForce", "type", "side", "selfTradePreventionMode")},
+            **_conditional_fields(row, body)}
 
 
 @endpoint(1, security="SIGNED", scope="trade", market=market_of)
@@ -396,6 +410,15 @@ def _window(query, column, params: Params):  # type: ignore[no-untyped-def]
     return query
 
 
+def _page(conn: Connection, query, column, params: Params, from_param: str,  # type: ignore[no-untyped-def]
+          limit: int) -> list:  # type: ignore[type-arg]
+    """Binance's paging, oldest first: from the id `from_param` or `startTime` on; else the
+    most recent `limit` (before `endTime`, if sent)."""
+    if params.integer(from_param) is not None or params.integer("startTime") is not None:
+        return list(conn.execute(query.order_by(column).limit(limit)))
+    return list(conn.execute(query.order_by(column.desc()).limit(limit)))[::-1]
+
+
 @endpoint(20, security="SIGNED", market=market_of)
 def all_orders(call: Call) -> list:  # type: ignore[type-arg]
     limit = call.params.integer("limit", default=500, lo=1, hi=1000)
@@ -407,7 +430,7 @@ def all_orders(call: Call) -> list:  # type: ignore[type-arg]
         if from_id is not None:
             query = query.where(_orders.c.id >= from_id)
         query = _window(query, _orders.c.created_at, call.params)
-        rows = conn.execute(query.order_by(_orders.c.id).limit(limit))
+        rows = _page(conn, query, _orders.c.id, call.params, "orderId", limit)
         return [_order_json(m, r) for r in rows]
 
 
@@ -427,7 +450,7 @@ def my_trades(call: Call) -> list:  # type: ignore[type-arg]
         if from_id is not None:
             query = query.where(_trades.c.id >= from_id)
         query = _window(query, _trades.c.created_at, call.params)
-        rows = list(conn.execute(query.order_by(_trades.c.id).limit(limit)))
+        rows = _page(conn, query, _trades.c.id, call.params, "fromId", limit)
     result = []
     for r in rows:
         # A self-trade cannot happen (self-trade prevention): the user is maker or taker.

@@ -14,6 +14,7 @@ from bitchange.api.limits import limiter
 from bitchange.api.market import Market
 from bitchange.api.stream_events import Precisions, aggregate_json, trade_aggregates
 from bitchange.clock import now
+from bitchange.money import MAX_MINOR
 from bitchange.trading import market_data, service
 from bitchange.trading.candles import INTERVALS
 from bitchange.trading.conditional import MAX_TRAILING_DELTA, MIN_TRAILING_DELTA
@@ -128,7 +129,7 @@ def depth(call: Call) -> dict:  # type: ignore[type-arg]
     with db.read() as conn:
         m = market_of(conn, call.params)
     assert m is not None
-    limit = _limit(call.params, 100, 5000)
+    limit = min(_limit(call.params, 100, MAX_MINOR), 5000)  # Binance: more gives 5000
     seq, bids, asks = service.depth_snapshot(m.info.symbol, limit)
     return {"lastUpdateId": seq,
             "bids": [[m.price(p), m.qty(q)] for p, q in bids],

@@ -236,10 +236,12 @@ def trade_aggregates(conn: Connection, symbol: str, limit: int, *, from_id: int 
                      end: datetime | None = None) -> list[list]:  # type: ignore[type-arg]
     """Up to `limit` whole aggregates (`aggregate_trades`), oldest first, each oldest first:
     from aggregate id `from_id` on, or those whose first trade is within [start, end], or
-    else the newest (`end` exclusive). An aggregate begun before the range is not one of
-    its own."""
+    else the newest (before `end`, if given; `end` exclusive). An aggregate begun before the
+    range is not one of its own."""
     query = select(*_TRADE_COLUMNS).where(_trades.c.symbol == symbol)
-    if from_id is None and start is None and end is None:
+    if from_id is None and start is None:  # Binance: the most recent, up to endTime
+        if end is not None:
+            query = query.where(_trades.c.created_at < end)
         newest = islice(aggregate_trades(_trade_rows(conn, query, newest_first=True)), limit)
         return [group[::-1] for group in newest][::-1]
     if from_id is not None:

@@ -61,10 +61,18 @@ def test_exchange_info_lists_the_conditional_types_and_trailing_filter(client, a
 
 def test_stop_limit_over_the_api(client, alice, bob, carol, alice_api: Signed) -> None:
     trade_at(bob, carol, 30_000)
-    placed = alice_api.call("POST", "/order", STOP_LIMIT_SELL, in_body=True)
+    # Binance's default answer for a conditional order is ACK; RESULT adds its stopPrice.
+    ack = alice_api.call("POST", "/order", {**STOP_LIMIT_SELL, "price": "29300"}).json()
+    assert set(ack) == {"symbol", "orderId", "orderListId", "clientOrderId", "transactTime"}
+    cancelled = alice_api.call("DELETE", "/order", {"symbol": "BTCUSDT",
+                                                    "orderId": ack["orderId"]}).json()
+    assert (cancelled["status"], cancelled["stopPrice"]) == ("CANCELED", "29500.000000")
+    placed = alice_api.call("POST", "/order", {**STOP_LIMIT_SELL, "newOrderRespType": "RESULT"},
+                            in_body=True)
     assert placed.status_code == 200, placed.json()
     body = placed.json()
-    assert (body["status"], body["type"], body["workingTime"]) == ("NEW", "STOP_LOSS_LIMIT", -1)
+    assert (body["status"], body["type"], body["workingTime"], body["stopPrice"]) == (
+        "NEW", "STOP_LOSS_LIMIT", -1, "29500.000000")
     got = alice_api.call("GET", "/order", {"symbol": "BTCUSDT", "orderId": body["orderId"]}).json()
     assert (got["stopPrice"], got["isWorking"]) == ("29500.000000", False)
     assert [o["orderId"] for o in alice_api.call("GET", "/openOrders",

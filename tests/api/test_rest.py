@@ -222,3 +222,35 @@ def test_two_factor_less_accounts_cannot_create_keys(client) -> None:
     with pytest.raises(api_keys.ApiKeyError, match="two-factor"), db.write() as conn:
         api_keys.create_key(conn, plain.user_id, label="bot", kind="hmac", scopes=["read"],
                             code="123456")
+
+
+def test_lists_page_as_binance(client, alice, alice_api, bob) -> None:
+    """Without a from-id or startTime: the most recent (before endTime, if sent), oldest
+    first; with one: from there on. depth's limit past 5000 is 5000, not an error."""
+    bob_key = new_key(bob)
+    bob_api = Signed(client, bob_key.api_key, bob_key.secret)  # type: ignore[arg-type]
+    sell = {"symbol": "BTCUSDT", "side": "SELL", "type": "LIMIT", "timeInForce": "GTC",
+            "quantity": "0.01"}
+    orders, trades = [], []
+    for usdt in ("30000", "30001", "30002"):
+        orders.append(alice_api.call("POST", "/order", {**sell, "price": usdt}).json()["orderId"])
+        fill = bob_api.call("POST", "/order", {**LIMIT_BUY, "price": usdt}).json()["fills"]
+        trades.append(fill[0]["tradeId"])
+    later = int(time.time() * 1000) + 1
+
+    def ids(path: str, params: dict, key: str) -> list[int]:
+        answer = alice_api.call("GET", path, {"symbol": "BTCUSDT", "limit": 2, **params})
+        return [row[key] for row in answer.json()]
+
+    assert ids("/allOrders", {}, "orderId") == orders[1:]
+    assert ids("/allOrders", {"endTime": later}, "orderId") == orders[1:]
+    assert ids("/allOrders", {"orderId": orders[0]}, "orderId") == orders[:2]
+    assert ids("/myTrades", {}, "id") == trades[1:]
+    assert ids("/myTrades", {"fromId": trades[0]}, "id") == trades[:2]
+    assert [a["f"] for a in client.get("/api/v3/aggTrades", params={
+        "symbol": "BTCUSDT", "limit": 2, "endTime": later}).json()] == trades[1:]
+    deep = client.get("/api/v3/depth", params={"symbol": "BTCUSDT", "limit": 6000})
+    assert deep.status_code == 200 and "lastUpdateId" in deep.json()
+    maker = alice_api.call("POST", "/order", {**sell, "type": "LIMIT_MAKER", "price": "31000",
+                                              "timeInForce": ""})
+    assert "status" not in maker.json() and maker.json()["orderId"]  # ACK by default
