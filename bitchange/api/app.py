@@ -41,7 +41,7 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("GET", "/account", private.account),
     Operation("POST", "/order", private.new_order, private.NEW_ORDER_PARAMS),
     Operation("GET", "/order", private.get_order, ORDER_LOOKUP),
-    Operation("DELETE", "/order", private.cancel_order, ORDER_LOOKUP),
+    Operation("DELETE", "/order", private.cancel_order, (*ORDER_LOOKUP, "cancelRestrictions")),
     Operation("POST", "/order/test", private.test_order, private.NEW_ORDER_PARAMS),
     Operation("POST", "/orderList/oco", private.new_oco, private.NEW_OCO_PARAMS),
     Operation("GET", "/orderList", private.get_order_list, LIST_LOOKUP),

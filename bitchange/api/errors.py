@@ -61,6 +61,9 @@ REJECTED_KEY = (-2015, "Invalid API-key, IP, or permissions for action.")
 UNKNOWN_ORDER = (-2011, "Unknown order sent.")
 NO_SUCH_ORDER = (-2013, "Order does not exist.")
 BAD_LISTEN_KEY = (-1125, "This listenKey does not exist.")
+BAD_CANCEL_RESTRICTIONS = (-1145, "cancelRestrictions has to be either ONLY_NEW or "
+                                  "ONLY_PARTIALLY_FILLED.")
+NO_ICEBERGS = (-2010, "Iceberg orders are not supported for this symbol.")
 
 # trading.service's TradingError.reason -> Binance's code and message.
 ORDER_REFUSALS: dict[str, tuple[int, str]] = {
@@ -81,6 +84,7 @@ ORDER_REFUSALS: dict[str, tuple[int, str]] = {
     "TRAILING_DELTA": (-1013, "Filter failure: TRAILING_DELTA"),
     "STOP_PRICE": (-1013, "Filter failure: PRICE_FILTER"),
     "NOT_AUTHORIZED": REJECTED_KEY,  # the key, checked in the placement's transaction
+    "CANCEL_RESTRICTED": (-2011, "Order was not canceled due to cancel restrictions."),
 }
 NEW_ORDER_REJECTED = (-2010, "NEW_ORDER_REJECTED")
 

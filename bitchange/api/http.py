@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -41,15 +42,20 @@ def server_ms() -> int:
 
 
 class Params:
-    """The request's parameters (query string and form body), Binance's way: a repeated name
-    is refused, an empty value counts as not sent."""
+    """The request's parameters (query string and form body), Binance's way: a name repeated
+    in one of them is refused, one sent in both is the query string's, an empty value counts
+    as not sent."""
 
-    def __init__(self, pairs: list[tuple[str, str]]) -> None:
+    def __init__(self, query: Sequence[tuple[str, str]],
+                 body: Sequence[tuple[str, str]] = ()) -> None:
         self.values: dict[str, str] = {}
-        for name, value in pairs:
-            if name in self.values:
-                raise errors.error(errors.DUPLICATE_PARAM)
-            self.values[name] = value
+        for source in (body, query):  # the query string's value replaces the body's
+            seen: set[str] = set()
+            for name, value in source:
+                if name in seen:
+                    raise errors.error(errors.DUPLICATE_PARAM)
+                seen.add(name)
+                self.values[name] = value
 
     def text(self, name: str, *, required: bool = False) -> str | None:
         value = self.values.get(name) or None
@@ -121,15 +127,35 @@ def _without_signature(raw: str) -> tuple[str, str | None]:
     return "&".join(kept), signature
 
 
+_RECV_WINDOW = re.compile(r"^([0-9]{1,5})(?:\.([0-9]{1,3}))?$")
+MICROSECONDS_FROM = 10**14  # a timestamp this large is in microseconds (ms reach it in 5138)
+
+
+def _recv_window_us(params: Params) -> int:
+    """recvWindow in microseconds: Binance takes up to three decimals of a millisecond."""
+    text = params.text("recvWindow")
+    if text is None:
+        return DEFAULT_RECV_WINDOW * 1000
+    match = _RECV_WINDOW.match(text)
+    if match is None:
+        raise errors.illegal("recvWindow")
+    window = int(match[1]) * 1000 + int((match[2] or "").ljust(3, "0"))
+    if not 0 < window <= MAX_RECV_WINDOW * 1000:
+        raise errors.invalid("recvWindow")
+    return window
+
+
 def _check_time(params: Params) -> None:
-    """Binance's window: timestamp < server + 1000 and server - timestamp <= recvWindow."""
-    timestamp = params.integer("timestamp", required=True, hi=2**53)
-    window = params.integer("recvWindow", default=DEFAULT_RECV_WINDOW, lo=1,
-                            hi=MAX_RECV_WINDOW)
-    now_ms = server_ms()
-    if timestamp >= now_ms + 1000:  # type: ignore[operator]
+    """Binance's window: timestamp < server + 1000 ms and server - timestamp <= recvWindow;
+    the timestamp in milliseconds or microseconds."""
+    timestamp = params.integer("timestamp", required=True, hi=2**63 - 1)
+    assert timestamp is not None
+    timestamp_us = timestamp if timestamp >= MICROSECONDS_FROM else timestamp * 1000
+    window_us = _recv_window_us(params)
+    now_us = time.time_ns() // 1000
+    if timestamp_us >= now_us + 1_000_000:
         raise errors.error(errors.AHEAD)
-    if now_ms - timestamp > window:  # type: ignore[operator]
+    if now_us - timestamp_us > window_us:
         raise errors.error(errors.OUTSIDE_WINDOW)
 
 
@@ -259,8 +285,8 @@ def endpoint(weight: int, *, security: str = "NONE", scope: str = "read",
                 headers["X-MBX-USED-WEIGHT-1M"] = str(limiter().spend_weight(ip, weight))
                 query = request.scope["query_string"].decode("latin-1")
                 body = raw_body.decode("utf-8", "replace")
-                params = Params(parse_qsl(query, keep_blank_values=True)
-                                + parse_qsl(body, keep_blank_values=True))
+                params = Params(parse_qsl(query, keep_blank_values=True),
+                                parse_qsl(body, keep_blank_values=True))
                 call = Call(params, ip)
                 if key_checked_in_command:
                     call = _from_memory(request, ip, query, body, params, scope,

@@ -46,6 +46,9 @@ STATUS = {"pending": "NEW", "open": "NEW", "partially_filled": "PARTIALLY_FILLED
 CONDITIONAL = {"STOP_LOSS": ("STOP_LOSS", "MARKET"), "STOP_LOSS_LIMIT": ("STOP_LOSS", "LIMIT"),
                "TAKE_PROFIT": ("TAKE_PROFIT", "MARKET"),
                "TAKE_PROFIT_LIMIT": ("TAKE_PROFIT", "LIMIT")}
+# Binance's cancelRestrictions -> the statuses (the service's) an order may be cancelled in.
+CANCEL_RESTRICTIONS = {"ONLY_NEW": frozenset({"open", "pending"}),
+                       "ONLY_PARTIALLY_FILLED": frozenset({"partially_filled"})}
 CLIENT_ID_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
 
 
@@ -110,7 +113,7 @@ def _find_order(conn: Connection, user_id: int, m: Market, params: Params):  # t
 
 NEW_ORDER_PARAMS = ("symbol*", "side*", "type*", "timeInForce", "quantity", "quoteOrderQty",
                     "price", "stopPrice", "trailingDelta:int", "newClientOrderId",
-                    "newOrderRespType",
+                    "newOrderRespType", "icebergQty",
                     "selfTradePreventionMode")  # what `_request` reads (the OpenAPI lists them)
 _LEG = ("Type", "Price", "StopPrice", "TrailingDelta:int", "TimeInForce", "ClientOrderId")
 NEW_OCO_PARAMS = ("symbol*", "side*", "quantity*", "aboveType*", "belowType*",
@@ -128,6 +131,8 @@ def _request(m: Market, params: Params) -> OrderRequest:
         stp = "EXPIRE_TAKER"
     if stp not in ("EXPIRE_TAKER", "EXPIRE_MAKER", "EXPIRE_BOTH"):
         raise errors.invalid("selfTradePreventionMode")
+    if params.text("icebergQty") is not None:  # exchangeInfo says icebergAllowed: false
+        raise errors.error(errors.NO_ICEBERGS)
     quantity = params.minor("quantity", m.base.precision)
     return _typed(m, params, side, quantity, stp, lambda name: name, "newClientOrderId")
 
@@ -262,8 +267,12 @@ def cancel_order(call: Call) -> dict:  # type: ignore[type-arg]
         row = _find_order(conn, call.user_id, m, call.params)
     if row is None:
         raise errors.error(errors.UNKNOWN_ORDER)
+    restriction = call.params.text("cancelRestrictions")
+    if restriction is not None and restriction not in CANCEL_RESTRICTIONS:
+        raise errors.error(errors.BAD_CANCEL_RESTRICTIONS)
     try:
-        service.cancel_order(call.user_id, row.id)
+        service.cancel_order(call.user_id, row.id,
+                             only_if=CANCEL_RESTRICTIONS.get(restriction))  # type: ignore[arg-type]
     except TradingError as exc:
         raise _refused(exc) from None
     with db.read() as conn:

@@ -88,7 +88,8 @@ class TradingError(ValueError):
     `reason` names the rule for programs (the API maps it to Binance's codes): PRICE_FILTER,
     LOT_SIZE, MARKET_LOT_SIZE, NOTIONAL, INSUFFICIENT_BALANCE, MARKET_CLOSED, WOULD_TAKE,
     DUPLICATE_ORDER, UNKNOWN_ORDER, ACCOUNT_DISABLED, NO_LIQUIDITY, WOULD_TRIGGER,
-    TRAILING_DELTA, STOP_PRICE, OCO_PRICES, OCO_TYPES, NOT_AUTHORIZED; '' for anything else."""
+    TRAILING_DELTA, STOP_PRICE, OCO_PRICES, OCO_TYPES, NOT_AUTHORIZED, CANCEL_RESTRICTED; ''
+    for anything else."""
 
     def __init__(self, message: str, reason: str = "") -> None:
         super().__init__(message)
@@ -1258,9 +1259,11 @@ def _close_order(conn: Connection, hold: _Hold, status: str, moment, book_seq: i
 # --- cancelling -----------------------------------------------------------------------------
 
 
-def cancel_order(user_id: int, order_id: int) -> None:
+def cancel_order(user_id: int, order_id: int, *,
+                 only_if: frozenset[str] | None = None) -> None:
     """Cancel one of the user's live orders (an OCO leg cancels its list). Another user's
-    order is "not found"."""
+    order is "not found". `only_if`: the statuses it may be cancelled in (checked in the
+    cancel's transaction), or it is refused with reason CANCEL_RESTRICTED."""
     if not 0 < order_id < MAX_MINOR:
         raise TradingError("Order not found", "UNKNOWN_ORDER")
     with db.read() as conn:
@@ -1274,6 +1277,8 @@ def cancel_order(user_id: int, order_id: int) -> None:
                                        .where(_orders.c.id == order_id)).one()
         if status not in LIVE_STATUSES:
             raise TradingError(f"The order is already {status}", "UNKNOWN_ORDER")
+        if only_if is not None and status not in only_if:
+            raise TradingError(f"The order is {status}", "CANCEL_RESTRICTED")
         ids = [order_id]
         if list_id is not None:
             ids = list(conn.scalars(select(_orders.c.id).where(

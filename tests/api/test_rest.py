@@ -254,3 +254,43 @@ def test_lists_page_as_binance(client, alice, alice_api, bob) -> None:
     maker = alice_api.call("POST", "/order", {**sell, "type": "LIMIT_MAKER", "price": "31000",
                                               "timeInForce": ""})
     assert "status" not in maker.json() and maker.json()["orderId"]  # ACK by default
+
+
+def test_parameters_and_time_as_binance_reads_them(client, alice, alice_api) -> None:
+    """A name twice in one place is -1101; in both the query string and the body, the query
+    string's counts. recvWindow takes three decimals; a timestamp may be in microseconds."""
+    key, secret = alice_api.key, alice_api.secret
+    stamp = int(time.time() * 1000)
+
+    def post(query: str, body: str = ""):  # type: ignore[no-untyped-def]
+        signed = query + "&signature=" + sign(secret, query + body)
+        return client.post("/api/v3/order/test?" + signed, content=body, headers={
+            "X-MBX-APIKEY": key, "Content-Type": "application/x-www-form-urlencoded"})
+
+    base = "symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTC&quantity=0.01&price=30000"
+    assert post(f"{base}&side=SELL&timestamp={stamp}").json()["code"] == -1101
+    # The body's bad side is overridden by the query string's BUY.
+    assert post(f"{base}&timestamp={stamp}", "side=SIDEWAYS").json() == {}
+    assert post(f"side=SIDEWAYS&timestamp={stamp}", base).json()["code"] == -1117
+    assert post(f"{base}&recvWindow=6000.346&timestamp={stamp}").json() == {}
+    assert post(f"{base}&recvWindow=6000.3467&timestamp={stamp}").json()["code"] == -1100
+    assert post(f"{base}&recvWindow=60000.001&timestamp={stamp}").json()["code"] == -1130
+    assert post(f"{base}&timestamp={stamp * 1000 + 123}").json() == {}
+    assert post(f"{base}&timestamp={(stamp - 6000) * 1000}").json()["code"] == -1021
+    assert orders_count() == 0
+
+
+def test_cancel_restrictions_and_icebergs(client, alice, alice_api) -> None:
+    placed = alice_api.call("POST", "/order", LIMIT_BUY).json()["orderId"]
+    order = {"symbol": "BTCUSDT", "orderId": placed}
+    assert alice_api.call("DELETE", "/order", {**order, "cancelRestrictions": "SOMETIMES"}
+                          ).json()["code"] == -1145
+    assert alice_api.call("DELETE", "/order", {
+        **order, "cancelRestrictions": "ONLY_PARTIALLY_FILLED"}).json() == {
+        "code": -2011, "msg": "Order was not canceled due to cancel restrictions."}
+    assert alice_api.call("GET", "/order", order).json()["status"] == "NEW"  # still there
+    assert alice_api.call("DELETE", "/order", {**order, "cancelRestrictions": "ONLY_NEW"}
+                          ).json()["status"] == "CANCELED"
+    assert alice_api.call("POST", "/order", {**LIMIT_BUY, "icebergQty": "0.001"}).json() == {
+        "code": -2010, "msg": "Iceberg orders are not supported for this symbol."}
+    assert orders_count() == 1 and reconciled()
