@@ -29,7 +29,8 @@ def describe(call: Call) -> dict[str, Any]:
 OPERATIONS: tuple[Operation, ...] = (
     Operation("GET", "/ping", public.ping),
     Operation("GET", "/time", public.time),
-    Operation("GET", "/exchangeInfo", public.exchange_info, (SYMBOL_OPTIONAL,)),
+    Operation("GET", "/exchangeInfo", public.exchange_info,
+              (SYMBOL_OPTIONAL, "symbols", "symbolStatus")),
     Operation("GET", "/depth", public.depth, (SYMBOL, "limit:int")),
     Operation("GET", "/trades", public.trades, (SYMBOL, "limit:int")),
     Operation("GET", "/aggTrades", public.agg_trades, (SYMBOL, "fromId:int", *WINDOW)),

@@ -233,9 +233,13 @@ def new_order(call: Call) -> dict:  # type: ignore[type-arg]
 
 @endpoint(1, security="SIGNED", scope="trade", market=market_of)
 def test_order(call: Call) -> dict:  # type: ignore[type-arg]
-    """Validates the parameters only, as Binance's order/test; nothing is placed."""
+    """Validates the order as placing it would, up to the balances (Binance's order/test:
+    "does not send it into the matching engine"); nothing is placed."""
     m = call.market
-    _request(m, call.params)
+    try:
+        service.check_order(m.info.symbol, _request(m, call.params))
+    except TradingError as exc:
+        raise _refused(exc) from None
     return {}
 
 

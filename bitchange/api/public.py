@@ -114,12 +114,12 @@ def symbol_info(m: Market) -> dict:  # type: ignore[type-arg]
 @endpoint(20)
 def exchange_info(call: Call) -> dict:  # type: ignore[type-arg]
     with db.read() as conn:
-        markets = all_markets(conn)
-    wanted = call.params.text("symbol")
-    if wanted is not None:
-        markets = [m for m in markets if m.name == wanted]
-        if not markets:
-            raise errors.error(errors.BAD_SYMBOL)
+        markets, _ = _wanted(conn, call.params)
+    status = call.params.text("symbolStatus")
+    if status is not None:
+        if status not in ("TRADING", "HALT", "BREAK"):
+            raise errors.invalid("symbolStatus")
+        markets = [m for m in markets if symbol_info(m)["status"] == status]
     return {"timezone": "UTC", "serverTime": server_ms(), "rateLimits": limiter().rate_limits(),
             "exchangeFilters": [], "symbols": [symbol_info(m) for m in markets]}
 
@@ -221,6 +221,8 @@ def _wanted(conn: Connection, params: Params) -> tuple[list[Market], bool]:
     if names is None:
         return markets, False
     wanted = [n.strip().strip('"') for n in names.strip("[]").split(",") if n.strip()]
+    if len(wanted) != len(set(wanted)):
+        raise errors.ApiError(-1151, "Symbol is present multiple times in the list.")
     chosen = [m for m in markets if m.name in wanted]
     if len(chosen) != len(set(wanted)):
         raise errors.error(errors.BAD_SYMBOL)
@@ -297,7 +299,7 @@ def ticker_book(call: Call):  # type: ignore[no-untyped-def]
 
 @endpoint(2)
 def avg_price(call: Call) -> dict:  # type: ignore[type-arg]
-    """The volume-weighted price of the last 5 minutes' fills."""
+    """The volume-weighted price of the last 5 minutes' fills (else the last trade's)."""
     with db.read() as conn:
         m = market_of(conn, call.params)
         assert m is not None
@@ -306,7 +308,9 @@ def avg_price(call: Call) -> dict:  # type: ignore[type-arg]
             func.coalesce(func.sum(_trades.c.quantity), 0),
             func.coalesce(func.sum(_trades.c.notional), 0)).where(
             _trades.c.symbol == m.info.symbol, _trades.c.created_at > since)).one()
-        last = conn.scalar(select(_trades.c.created_at).where(_trades.c.symbol == m.info.symbol)
-                           .order_by(_trades.c.id.desc()).limit(1))
-    price = int(quote) * 10**m.base.precision // int(volume) if volume else 0
-    return {"mins": 5, "price": m.price(price), "closeTime": ms(last) if last else 0}
+        last = conn.execute(select(_trades.c.created_at, _trades.c.price).where(
+            _trades.c.symbol == m.info.symbol).order_by(_trades.c.id.desc()).limit(1)).first()
+    # No fill in the window: the last trade's price (a bot reads 0 as a price).
+    price = (int(quote) * 10**m.base.precision // int(volume) if volume
+             else last.price if last else 0)
+    return {"mins": 5, "price": m.price(price), "closeTime": ms(last.created_at) if last else 0}

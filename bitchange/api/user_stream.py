@@ -99,9 +99,16 @@ def execution_report(order, p: Precisions, event_ms: int, *, execution: str,  # 
         report["d"] = order.trailing_delta
         if order.trail_extreme is not None:
             report["D"] = ms(order.updated_at)
+    if execution == "CANCELED":  # Binance: "the ID of the order being canceled"
+        report["C"] = report["c"]
     if execution in ("EXPIRED", "CANCELED") and order.expire_reason in _EXPIRY:
         report["eR"] = _EXPIRY[order.expire_reason]
     return report
+
+
+# Execution ids (`I`) of one round: its last update's seq, then the report's place in it; every
+# process numbers a round alike, and later rounds higher.
+ROUND_REPORTS = 1_000_000
 
 
 def order_reports(conn: Connection, symbol: str, users: frozenset[int], after_seq: int,
@@ -118,11 +125,13 @@ def order_reports(conn: Connection, symbol: str, users: frozenset[int], after_se
         _orders.c.book_seq > after_seq, _orders.c.book_seq <= upto_seq)
         .order_by(_orders.c.id)).all()
     out: dict[int, list[dict]] = {}
+    execution = upto_seq * ROUND_REPORTS
     for order in rows:
         fills = [t for t in new_trades if order.id in (t.maker_order_id, t.taker_order_id)]
         filled = order.filled_quantity - sum(t.quantity for t in fills)
         filled_quote = order.filled_quote - sum(t.notional for t in fills)
         reports = out.setdefault(order.user_id, [])
+        numbered = len(reports)
         if order.id > after_order_id:
             reports.append(execution_report(order, p, event_ms, execution="NEW",
                                             status="NEW", cumulative=0, cumulative_quote=0))
@@ -144,6 +153,9 @@ def order_reports(conn: Connection, symbol: str, users: frozenset[int], after_se
             reports.append(execution_report(order, p, event_ms, execution=status,
                                             status=status, cumulative=order.filled_quantity,
                                             cumulative_quote=order.filled_quote))
+        for report in reports[numbered:]:  # in order id order across users: unique
+            execution += 1
+            report["I"] = execution
     for list_id, owner in sorted({(o.order_list_id, o.user_id) for o in rows
                                   if o.order_list_id is not None}):
         out.setdefault(owner, []).append(list_status(conn, list_id, p, event_ms))

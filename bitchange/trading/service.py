@@ -1403,6 +1403,28 @@ def _current_book(symbol: str, read):  # type: ignore[no-untyped-def]
             raise
 
 
+def check_order(symbol: str, request: OrderRequest) -> None:
+    """What `place_order` refuses before it looks at balances, checked against the current
+    book without placing anything (Binance's order/test): the market open, its filters, a
+    post-only order that would take, a conditional one that would trigger at once. Raises
+    `TradingError` as `place_order` would."""
+    live = _live(symbol)
+
+    def check(book: OrderBook) -> None:
+        market, base, quote = live.market, live.base, live.quote
+        assert market is not None and base is not None and quote is not None
+        if not market.is_active:
+            raise TradingError(f"{symbol} is halted: new orders are not accepted",
+                               "MARKET_CLOSED")
+        _validate(request, market, base, quote)
+        if request.stop_type is not None:
+            _check_conditional(request, book, market, base, quote)
+        elif request.post_only and _would_take(book, request.side, request.price):  # type: ignore[arg-type]
+            raise TradingError("Post-only order would trade immediately", "WOULD_TAKE")
+
+    _current_book(symbol, check)
+
+
 def depth(symbol: str, levels: int = 20) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
     """Aggregated (price, quantity) levels, best first, from the current book."""
     return _current_book(symbol, lambda book: book.depth(levels))

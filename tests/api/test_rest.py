@@ -56,6 +56,17 @@ def test_public_endpoints(client, alice_api, bob) -> None:
     assert filters["LOT_SIZE"]["stepSize"] == "0.00010000"
     assert filters["NOTIONAL"]["minNotional"] == "10.000000"
     assert {r["rateLimitType"] for r in info["rateLimits"]} == {"REQUEST_WEIGHT", "ORDERS"}
+    assert len(info["symbols"]) > 1
+
+    def symbols_of(query: str) -> list[str] | dict:
+        answer = client.get("/api/v3/exchangeInfo?" + query).json()
+        return [s["symbol"] for s in answer["symbols"]] if "symbols" in answer else answer
+
+    assert symbols_of('symbols=["BTCUSDT"]') == symbols_of("symbol=BTCUSDT") == ["BTCUSDT"]
+    assert symbols_of('symbols=["NOPE"]') == {"code": -1121, "msg": "Invalid symbol."}
+    assert symbols_of('symbols=["BTCUSDT","BTCUSDT"]')["code"] == -1151  # type: ignore[index]
+    assert symbols_of("symbolStatus=HALT") == []
+    assert "BTCUSDT" in symbols_of("symbolStatus=TRADING")
     assert alice_api.call("POST", "/order", LIMIT_BUY).status_code == 200
     bob_key = new_key(bob)
     bob_api = Signed(client, bob_key.api_key, bob_key.secret)  # type: ignore[arg-type]
@@ -293,4 +304,22 @@ def test_cancel_restrictions_and_icebergs(client, alice, alice_api) -> None:
                           ).json()["status"] == "CANCELED"
     assert alice_api.call("POST", "/order", {**LIMIT_BUY, "icebergQty": "0.001"}).json() == {
         "code": -2010, "msg": "Iceberg orders are not supported for this symbol."}
+    assert orders_count() == 1 and reconciled()
+
+
+def test_order_test_refuses_what_placing_would(client, alice, alice_api) -> None:
+    """order/test runs the filters and the book's checks; it places nothing."""
+    assert alice_api.call("POST", "/order", {**LIMIT_BUY, "price": "29000"}).status_code == 200
+    refused = {
+        "0.00015": (-1013, "Filter failure: LOT_SIZE"),
+        "0.0001": (-1013, "Filter failure: NOTIONAL"),
+    }
+    for quantity, (code, msg) in refused.items():
+        assert alice_api.call("POST", "/order/test", {**LIMIT_BUY, "quantity": quantity}
+                              ).json() == {"code": code, "msg": msg}
+    maker = {"symbol": "BTCUSDT", "side": "SELL", "type": "LIMIT_MAKER", "quantity": "0.01",
+             "price": "28000"}  # under alice's own bid: it would take
+    assert alice_api.call("POST", "/order/test", maker).json() == {
+        "code": -2010, "msg": "Order would immediately match and take."}
+    assert alice_api.call("POST", "/order/test", {**maker, "price": "31000"}).json() == {}
     assert orders_count() == 1 and reconciled()

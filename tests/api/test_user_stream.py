@@ -70,6 +70,8 @@ async def test_reports_balances_and_deposits_reach_only_their_owner(client, alic
             cancelled = await _next(mine)
             assert (cancelled["x"], cancelled["X"], cancelled["z"]) == (
                 "CANCELED", "CANCELED", "0.04000000")
+            assert cancelled["C"] == new["c"] and new["C"] == ""  # the order being canceled
+            assert 0 < new["I"] < fill["I"] < cancelled["I"]  # execution ids, increasing
             assert (await _next(mine))["e"] == "outboundAccountPosition"
             with db.write() as conn:
                 ledger.credit_deposit(conn, alice.account, "USDT", 5 * USDT)
