@@ -35,7 +35,7 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("GET", "/trades", public.trades, (SYMBOL, "limit:int")),
     Operation("GET", "/aggTrades", public.agg_trades, (SYMBOL, "fromId:int", *WINDOW)),
     Operation("GET", "/klines", public.klines, (SYMBOL, "interval*", *WINDOW)),
-    Operation("GET", "/ticker/24hr", public.ticker_24hr, (SYMBOL_OPTIONAL, "symbols")),
+    Operation("GET", "/ticker/24hr", public.ticker_24hr, (SYMBOL_OPTIONAL, "symbols", "type")),
     Operation("GET", "/ticker/price", public.ticker_price, (SYMBOL_OPTIONAL, "symbols")),
     Operation("GET", "/ticker/bookTicker", public.ticker_book, (SYMBOL_OPTIONAL, "symbols")),
     Operation("GET", "/avgPrice", public.avg_price, (SYMBOL,)),

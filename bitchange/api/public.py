@@ -12,7 +12,12 @@ from bitchange.api import errors
 from bitchange.api.http import Call, Params, endpoint, server_ms
 from bitchange.api.limits import limiter
 from bitchange.api.market import Market
-from bitchange.api.stream_events import Precisions, aggregate_json, trade_aggregates
+from bitchange.api.stream_events import (
+    Precisions,
+    aggregate_json,
+    percent_change,
+    trade_aggregates,
+)
 from bitchange.clock import now
 from bitchange.money import MAX_MINOR
 from bitchange.trading import market_data, service
@@ -250,7 +255,7 @@ def _ticker_24h(conn: Connection, m: Market) -> dict:  # type: ignore[type-arg]
     bids, asks = _book_top(m)
     last, first = t.last or 0, t.open or t.last or 0
     change = last - first if t.last is not None else 0
-    percent = f"{change * 100 / first:.3f}" if first else "0.000"
+    percent = percent_change(change, first)
     weighted = (t.quote_volume * 10**m.base.precision // t.volume) if t.volume else 0
     return {
         "symbol": m.name, "priceChange": m.price(change) if change >= 0
@@ -267,11 +272,22 @@ def _ticker_24h(conn: Connection, m: Market) -> dict:  # type: ignore[type-arg]
     }
 
 
+# Binance's type=MINI ticker: these fields of the FULL one.
+MINI_TICKER = ("symbol", "openPrice", "highPrice", "lowPrice", "lastPrice", "volume",
+               "quoteVolume", "openTime", "closeTime", "firstId", "lastId", "count")
+
+
 @endpoint(2)
 def ticker_24hr(call: Call):  # type: ignore[no-untyped-def]
+    kind = call.params.text("type") or "FULL"
+    if kind not in ("FULL", "MINI"):
+        raise errors.ApiError(-1139, "Invalid ticker type.")
     with db.read() as conn:
         markets, single = _wanted(conn, call.params)
-        return _one_or_all([_ticker_24h(conn, m) for m in markets], single)
+        tickers = [_ticker_24h(conn, m) for m in markets]
+    if kind == "MINI":
+        tickers = [{k: t[k] for k in MINI_TICKER} for t in tickers]
+    return _one_or_all(tickers, single)
 
 
 @endpoint(2)

@@ -168,8 +168,10 @@ def kline_event(interval: str, open_time: int, candle, stats: TradeStats,  # typ
         "Q": p.price(stats.taker_buy_quote), "B": "0"}}
 
 
-def _percent(change: int, base: int) -> str:
-    return f"{change * 100 / base:.3f}" if base else "0.000"
+def percent_change(change: int, base: int) -> str:
+    """Binance's priceChangePercent, to three decimals (truncated, in integers)."""
+    thousandths = abs(change) * 100_000 // base if base else 0
+    return f"{'-' if change < 0 else ''}{thousandths // 1000}.{thousandths % 1000:03d}"
 
 
 def ticker_events(stats: TradeStats, before_price: int, bids: Levels, asks: Levels,
@@ -182,7 +184,7 @@ def ticker_events(stats: TradeStats, before_price: int, bids: Levels, asks: Leve
               "h": p.price(stats.high), "l": p.price(stats.low), "v": p.qty(stats.volume),
               "q": p.price(stats.quote_volume)}
     ticker = {"e": "24hrTicker", "E": event_ms, **common, "p": p.price(change),
-              "P": _percent(change, stats.open), "w": p.price(weighted),
+              "P": percent_change(change, stats.open), "w": p.price(weighted),
               "x": p.price(before_price), "Q": p.qty(stats.last_qty),
               "b": p.price(bid[0]), "B": p.qty(bid[1]), "a": p.price(ask[0]),
               "A": p.qty(ask[1]), "O": event_ms - DAY_MS, "C": event_ms,

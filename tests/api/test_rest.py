@@ -87,7 +87,12 @@ def test_public_endpoints(client, alice_api, bob) -> None:
     assert kline[-1][4] == "30000.000000" and kline[-1][5] == "0.00400000"
     ticker = client.get("/api/v3/ticker/24hr?symbol=BTCUSDT").json()
     assert ticker["lastPrice"] == "30000.000000" and ticker["bidPrice"] == "30000.000000"
-    assert ticker["count"] == 1
+    assert ticker["count"] == 1 and ticker["priceChangePercent"] == "0.000"
+    mini = client.get("/api/v3/ticker/24hr?symbol=BTCUSDT&type=MINI").json()
+    assert set(mini) == {"symbol", "openPrice", "highPrice", "lowPrice", "lastPrice", "volume",
+                         "quoteVolume", "openTime", "closeTime", "firstId", "lastId", "count"}
+    assert client.get("/api/v3/ticker/24hr?type=FOO").json() == {
+        "code": -1139, "msg": "Invalid ticker type."}
     assert client.get("/api/v3/ticker/price?symbol=BTCUSDT").json()["price"] == "30000.000000"
     assert client.get("/api/v3/ticker/bookTicker?symbol=BTCUSDT").json()["bidQty"] == (
         "0.00600000")

@@ -12,6 +12,7 @@ from decimal import Decimal
 from bitchange.api.stream_events import (
     MarketCursor,
     Wanted,
+    percent_change,
     read_market_round,
     rest_depth,
     start_cursor,
@@ -214,3 +215,11 @@ def test_rest_agg_trades_number_aggregates_as_the_stream_does(market, client) ->
         one_by_one += batch
         after = batch[0]["l"] + 1
     assert one_by_one == stream
+
+
+def test_percent_change_is_truncated_in_integers() -> None:
+    assert percent_change(1, 3) == "33.333"
+    assert percent_change(-1, 3) == "-33.333"
+    assert percent_change(-2, 3) == "-66.666"  # truncated toward zero, as the sign is apart
+    assert percent_change(5, 0) == "0.000"
+    assert percent_change(123_456, 1_000) == "12345.600"
