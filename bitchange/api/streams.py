@@ -463,6 +463,8 @@ def _run_method(client: Client, message: dict) -> object:
             raise BadRequest(2, "Invalid request: property name must be a string")
         if params[0] != "combined":
             raise BadRequest(0, "Unknown property")
+        if len(params) > (1 if method == "GET_PROPERTY" else 2):
+            raise BadRequest(2, "Invalid request: too many parameters")
         if method == "GET_PROPERTY":
             return client.combined
         if len(params) != 2 or not isinstance(params[1], bool):

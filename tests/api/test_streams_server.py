@@ -130,6 +130,8 @@ async def test_live_subscribe_list_unsubscribe_and_properties(server) -> None:
                                "id": 5}) == {"result": False, "id": 5}
         assert await _ask(ws, {"method": "SET_PROPERTY", "params": ["combined", True],
                                "id": 6}) == {"result": None, "id": 6}
+        assert (await _ask(ws, {"method": "SET_PROPERTY", "params": ["combined", True, 1],
+                                "id": 10}))["msg"] == "Invalid request: too many parameters"
         await asyncio.to_thread(trade, 3)
         wrapped = await _next(ws)
         assert wrapped["stream"] == "btcusdt@aggTrade"
