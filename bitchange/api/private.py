@@ -19,7 +19,7 @@ from bitchange.api import errors
 from bitchange.api.http import Call, Params, endpoint, server_ms
 from bitchange.api.market import Market
 from bitchange.api.public import all_markets, market_of, moment_of, ms
-from bitchange.api.user_stream import order_type
+from bitchange.api.user_stream import order_status, order_type
 from bitchange.clock import now
 from bitchange.config import get_settings
 from bitchange.db.models import LedgerAccount
@@ -40,8 +40,6 @@ _trades = Trade.__table__
 _listen = ApiListenKey.__table__
 _ledger_accounts = LedgerAccount.__table__
 
-STATUS = {"pending": "NEW", "open": "NEW", "partially_filled": "PARTIALLY_FILLED",
-          "filled": "FILLED", "cancelled": "CANCELED", "expired": "EXPIRED"}
 # Binance's conditional types -> (the service's stop_type, what runs when triggered).
 CONDITIONAL = {"STOP_LOSS": ("STOP_LOSS", "MARKET"), "STOP_LOSS_LIMIT": ("STOP_LOSS", "LIMIT"),
                "TAKE_PROFIT": ("TAKE_PROFIT", "MARKET"),
@@ -72,7 +70,7 @@ def _order_json(m: Market, r) -> dict:  # type: ignore[no-untyped-def, type-arg]
         "clientOrderId": r.client_order_id or f"web-{r.id}",
         "price": m.price(r.price), "origQty": m.qty(r.quantity or r.filled_quantity),
         "executedQty": m.qty(r.filled_quantity), "cummulativeQuoteQty": m.quote_qty(r.filled_quote),
-        "status": STATUS[r.status], "timeInForce": r.tif, "type": order_type(r), "side": r.side,
+        "status": order_status(r), "timeInForce": r.tif, "type": order_type(r), "side": r.side,
         "stopPrice": m.price(r.stop_price), "icebergQty": m.qty(0), "time": ms(r.created_at),
         "updateTime": ms(r.updated_at), "isWorking": r.status in OPEN_STATUSES,
         "workingTime": ms(working) if working is not None else -1,
@@ -225,8 +223,6 @@ def new_order(call: Call) -> dict:  # type: ignore[type-arg]
         "price", "origQty", "executedQty", "origQuoteOrderQty", "cummulativeQuoteQty",
         "status", "timeInForce", "type", "side", "workingTime", "selfTradePreventionMode")}
     result |= _conditional_fields(row, full)
-    if placed.expired_because == "STP":
-        result["status"] = "EXPIRED_IN_MATCH"
     return result | {"fills": _fills(m, placed.fills, request.side)} \
         if response_type == "FULL" else result
 

@@ -48,6 +48,14 @@ def listen_key_owner(conn: Connection, listen_key: str) -> int | None:
                (_keys.c.expires_at.is_(None)) | (_keys.c.expires_at > moment)))
 
 
+def order_status(order) -> str:  # type: ignore[no-untyped-def]
+    """Binance's status of an order row: EXPIRED_IN_MATCH when self-trade prevention ended
+    it."""
+    if order.status == "expired" and order.expire_reason == "STP":
+        return "EXPIRED_IN_MATCH"
+    return _STATUS[order.status]
+
+
 def order_type(order) -> str:  # type: ignore[no-untyped-def]
     """Binance's type of an order row."""
     if order.stop_type is not None:
@@ -125,7 +133,7 @@ def order_reports(conn: Connection, symbol: str, users: frozenset[int], after_se
         _orders.c.book_seq > after_seq, _orders.c.book_seq <= upto_seq)
         .order_by(_orders.c.id)).all()
     out: dict[int, list[dict]] = {}
-    execution = upto_seq * ROUND_REPORTS
+    execution_id = upto_seq * ROUND_REPORTS
     for order in rows:
         fills = [t for t in new_trades if order.id in (t.maker_order_id, t.taker_order_id)]
         filled = order.filled_quantity - sum(t.quantity for t in fills)
@@ -149,13 +157,14 @@ def order_reports(conn: Connection, symbol: str, users: frozenset[int], after_se
                 fill=fill, fee=fill.maker_fee if maker else fill.taker_fee,
                 fee_asset="base" if order.side == "BUY" else "quote"))
         if order.status in ("cancelled", "expired"):
-            status = _STATUS[order.status]
-            reports.append(execution_report(order, p, event_ms, execution=status,
+            status = order_status(order)
+            ended = {"EXPIRED_IN_MATCH": "TRADE_PREVENTION"}.get(status, status)
+            reports.append(execution_report(order, p, event_ms, execution=ended,
                                             status=status, cumulative=order.filled_quantity,
                                             cumulative_quote=order.filled_quote))
         for report in reports[numbered:]:  # in order id order across users: unique
-            execution += 1
-            report["I"] = execution
+            execution_id += 1
+            report["I"] = execution_id
     for list_id, owner in sorted({(o.order_list_id, o.user_id) for o in rows
                                   if o.order_list_id is not None}):
         out.setdefault(owner, []).append(list_status(conn, list_id, p, event_ms))

@@ -767,7 +767,8 @@ def _place(conn: Connection, live: _LiveBook, seq: int, user_id: int, symbol: st
     done = {"filled_quantity": result.filled, "filled_quote": result.quote,
             "fee_total": result.fee, "remaining": result.remaining if result.resting else 0,
             "held_amount": still_held, "status": _STATUS[result.status], "updated_at": moment,
-            "book_seq": seq + 1}
+            "book_seq": seq + 1,
+            "expire_reason": own_expiry.reason if own_expiry is not None else None}
     _TAKER_DONE.execute(conn, {"t_id": order_id, **{_TAKER_DONE_PARAMS[k]: v
                                                     for k, v in done.items()}})
     fills: list[Fill] = []
@@ -980,7 +981,7 @@ _ORDER_ROW = Prepared(select(_orders).where(_orders.c.id == bindparam("id")))
 # The taker's own row after its run: each column set from the parameter `t_<column>`.
 _TAKER_DONE_PARAMS = {column: f"t_{column}" for column in (
     "filled_quantity", "filled_quote", "fee_total", "remaining", "held_amount", "status",
-    "updated_at", "book_seq")}
+    "updated_at", "book_seq", "expire_reason")}
 _TAKER_DONE = Prepared(update(_orders).where(_orders.c.id == bindparam("t_id")).values(
     {column: bindparam(name) for column, name in _TAKER_DONE_PARAMS.items()}))
 _RUN_DONE = Prepared(update(_orders).where(_orders.c.id == bindparam("r_id")).values(
@@ -1033,7 +1034,7 @@ def _record_command(conn: Connection, live: _LiveBook, symbol: str, seq: int,  #
     runs: list[Triggered] = []
     ended_legs: list[int] = []
     trails: dict[int, int] = {}
-    maker_expired: list[int] = []
+    maker_expired: dict[int, str] = {}  # order id -> why (the engine's reason)
     for event in events:
         kind = type(event)
         if kind is Trade:
@@ -1045,7 +1046,7 @@ def _record_command(conn: Connection, live: _LiveBook, symbol: str, seq: int,  #
         elif kind is Trailing:
             trails[event.order_id] = event.extreme
         elif kind is Expired and event is not own_expiry:
-            maker_expired.append(event.order_id)
+            maker_expired[event.order_id] = event.reason
     affected: set[int] = set()
     survivors = _end_oco_legs(conn, ended_legs, moment, book_seq, affected)
     if runs:
@@ -1055,10 +1056,11 @@ def _record_command(conn: Connection, live: _LiveBook, symbol: str, seq: int,  #
         affected |= _settle(conn, trades, market, 10**base.precision, accounts, moment,
                             book_seq, movements, survivors, taker)
         record_trades(conn, symbol, trades, moment)
-    for hold in _holds_of(conn, maker_expired):
+    for hold in _holds_of(conn, list(maker_expired)):
         if hold.amount:
             movements += ledger.release_movements(hold.account, hold.asset, hold.amount)
-        _close_row(conn, hold.order_id, "expired", moment, book_seq)
+        _close_row(conn, hold.order_id, "expired", moment, book_seq,
+                   reason=maker_expired[hold.order_id])
         affected.add(hold.owner)
     done = {run.order_id for run in runs} | set(ended_legs)
     moved = [{"x_id": order_id, "x_extreme": extreme, "x_seq": book_seq}

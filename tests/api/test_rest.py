@@ -328,3 +328,24 @@ def test_order_test_refuses_what_placing_would(client, alice, alice_api) -> None
         "code": -2010, "msg": "Order would immediately match and take."}
     assert alice_api.call("POST", "/order/test", {**maker, "price": "31000"}).json() == {}
     assert orders_count() == 1 and reconciled()
+
+
+def test_a_self_trade_prevented_order_is_expired_in_match(client, alice, alice_api) -> None:
+    """Binance's status for an order that self-trade prevention ended, on placement and on
+    every later query; the maker, expired by EXPIRE_MAKER, too."""
+    sell = {"symbol": "BTCUSDT", "side": "SELL", "type": "LIMIT", "timeInForce": "GTC",
+            "quantity": "0.01", "price": "30000"}
+    resting = alice_api.call("POST", "/order", sell).json()["orderId"]
+    taker = alice_api.call("POST", "/order", LIMIT_BUY).json()
+    assert taker["status"] == "EXPIRED_IN_MATCH" and taker["fills"] == []
+    queried = alice_api.call("GET", "/order", {"symbol": "BTCUSDT", "orderId": taker["orderId"]})
+    assert queried.json()["status"] == "EXPIRED_IN_MATCH"
+    assert alice_api.call("GET", "/order", {"symbol": "BTCUSDT", "orderId": resting}).json()[
+        "status"] == "NEW"  # EXPIRE_TAKER left the maker
+    maker_ended = alice_api.call("POST", "/order", {**LIMIT_BUY,
+                                                    "selfTradePreventionMode": "EXPIRE_MAKER"})
+    assert maker_ended.json()["status"] == "NEW"  # rests, the maker gone
+    statuses = {o["orderId"]: o["status"] for o in alice_api.call(
+        "GET", "/allOrders", {"symbol": "BTCUSDT"}).json()}
+    assert statuses[resting] == "EXPIRED_IN_MATCH"
+    assert reconciled()

@@ -17,6 +17,7 @@ from bitchange.api.stream_events import (
     rest_depth,
     start_cursor,
 )
+from bitchange.api.user_stream import order_reports
 from bitchange.trading import service
 from bitchange.trading.book_levels import depth_snapshot, seq_of, snapshot_read
 from bitchange.trading.service import OrderRequest
@@ -223,3 +224,21 @@ def test_percent_change_is_truncated_in_integers() -> None:
     assert percent_change(-2, 3) == "-66.666"  # truncated toward zero, as the sign is apart
     assert percent_change(5, 0) == "0.000"
     assert percent_change(123_456, 1_000) == "12345.600"
+
+
+def test_a_self_trade_prevented_order_is_reported_as_trade_prevention(market) -> None:
+    """Binance's executionReport for an order self-trade prevention ended: execution type
+    TRADE_PREVENTION, status EXPIRED_IN_MATCH; execution ids increase through the round."""
+    alice = make_trader("alice@example.com", {"BTC": 10 * BTC, "USDT": 1_000_000 * USDT})
+    cursor = _cursor(market)
+    service.place_order(alice.user_id, market, _limit("SELL", 65_000, 1))
+    taker = service.place_order(alice.user_id, market, _limit("BUY", 65_000, 1))
+    with snapshot_read() as conn:
+        out = read_market_round(conn, market, cursor, Wanted())
+        reports = order_reports(conn, market, frozenset({alice.user_id}), out.after_seq,
+                                out.upto_seq, out.after_order_id, out.trades,
+                                out.precisions)[alice.user_id]  # type: ignore[arg-type]
+    mine = [(r["i"], r["x"], r["X"]) for r in reports]
+    assert mine[-1] == (taker.order_id, "TRADE_PREVENTION", "EXPIRED_IN_MATCH")
+    ids = [r["I"] for r in reports]
+    assert ids == sorted(set(ids)) and len(ids) == 3  # NEW, NEW, TRADE_PREVENTION
