@@ -98,9 +98,13 @@ ORDER_TYPES = ["LIMIT", "LIMIT_MAKER", "MARKET", "STOP_LOSS", "STOP_LOSS_LIMIT",
                "TAKE_PROFIT_LIMIT"]
 
 
+def _status(m: Market) -> str:
+    return "TRADING" if m.info.is_active else "HALT"
+
+
 def symbol_info(m: Market) -> dict:  # type: ignore[type-arg]
     return {
-        "symbol": m.name, "status": "TRADING" if m.info.is_active else "HALT",
+        "symbol": m.name, "status": _status(m),
         "baseAsset": m.base.code, "baseAssetPrecision": m.base.precision,
         "quoteAsset": m.quote.code, "quotePrecision": m.quote.precision,
         "quoteAssetPrecision": m.quote.precision,
@@ -124,7 +128,7 @@ def exchange_info(call: Call) -> dict:  # type: ignore[type-arg]
     if status is not None:
         if status not in ("TRADING", "HALT", "BREAK"):
             raise errors.invalid("symbolStatus")
-        markets = [m for m in markets if symbol_info(m)["status"] == status]
+        markets = [m for m in markets if _status(m) == status]
     return {"timezone": "UTC", "serverTime": server_ms(), "rateLimits": limiter().rate_limits(),
             "exchangeFilters": [], "symbols": [symbol_info(m) for m in markets]}
 

@@ -699,15 +699,11 @@ def _place(conn: Connection, live: _LiveBook, seq: int, user_id: int, symbol: st
     book = _book(conn, live, symbol, seq)
     market, base, quote = live.market, live.base, live.quote
     assert market is not None and base is not None and quote is not None
-    if not market.is_active:
-        raise TradingError(f"{symbol} is halted: new orders are not accepted", "MARKET_CLOSED")
-    _validate(request, market, base, quote)
+    _check_open_and_valid(request, market, base, quote)
     _check_client_id(conn, user_id, symbol, request)
+    _check_against_book(request, book, market, base, quote)
     if request.stop_type is not None:
-        _check_conditional(request, book, market, base, quote)
         return _place_pending(conn, live, seq, account, user_id, symbol, [request])[0]
-    if request.post_only and _would_take(book, request.side, request.price):  # type: ignore[arg-type]
-        raise TradingError("Post-only order would trade immediately", "WOULD_TAKE")
     held_asset, hold = _hold_needed(request, book, user_id, market, base, quote)
     if hold >= MAX_MINOR:  # a market buy's sweep of the whole book
         raise TradingError("The order is too large")
@@ -796,6 +792,23 @@ def _place(conn: Connection, live: _LiveBook, seq: int, user_id: int, symbol: st
                        result.fee, result.remaining, trades, frozenset(affected),
                        own_expiry.reason if own_expiry is not None else "", triggered,
                        tuple(fills), row)
+
+
+def _check_open_and_valid(request: OrderRequest, market: MarketInfo, base: AssetInfo,
+                          quote: AssetInfo) -> None:
+    if not market.is_active:
+        raise TradingError(f"{market.symbol} is halted: new orders are not accepted",
+                           "MARKET_CLOSED")
+    _validate(request, market, base, quote)
+
+
+def _check_against_book(request: OrderRequest, book: OrderBook, market: MarketInfo,
+                        base: AssetInfo, quote: AssetInfo) -> None:
+    """A conditional order must not trigger at once; a post-only one must not take."""
+    if request.stop_type is not None:
+        _check_conditional(request, book, market, base, quote)
+    elif request.post_only and _would_take(book, request.side, request.price):  # type: ignore[arg-type]
+        raise TradingError("Post-only order would trade immediately", "WOULD_TAKE")
 
 
 def _check_client_id(conn: Connection, user_id: int, symbol: str,
@@ -1415,14 +1428,8 @@ def check_order(symbol: str, request: OrderRequest) -> None:
     def check(book: OrderBook) -> None:
         market, base, quote = live.market, live.base, live.quote
         assert market is not None and base is not None and quote is not None
-        if not market.is_active:
-            raise TradingError(f"{symbol} is halted: new orders are not accepted",
-                               "MARKET_CLOSED")
-        _validate(request, market, base, quote)
-        if request.stop_type is not None:
-            _check_conditional(request, book, market, base, quote)
-        elif request.post_only and _would_take(book, request.side, request.price):  # type: ignore[arg-type]
-            raise TradingError("Post-only order would trade immediately", "WOULD_TAKE")
+        _check_open_and_valid(request, market, base, quote)
+        _check_against_book(request, book, market, base, quote)
 
     _current_book(symbol, check)
 
