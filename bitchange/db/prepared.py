@@ -12,15 +12,25 @@ from __future__ import annotations
 
 from collections import namedtuple
 from collections.abc import Callable, Iterable, Mapping
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert
 from sqlalchemy.sql import Executable
 
-# (SQL, positional plan [(name, bind processor)] or None for named parameters, literal
-# defaults, processors by name)
-_Compiled = tuple[str, list[tuple[str, Callable[[Any], Any] | None]] | None, dict[str, Any],
+# (SQL, the positional parameters' getter (None for named ones), positions with a bind
+# processor, literal defaults, processors by name)
+_Compiled = tuple[str, Callable[[Mapping[str, Any]], tuple[Any, ...]] | None,
+                  list[tuple[int, Callable[[Any], Any]]], dict[str, Any],
                   dict[str, Callable[[Any], Any]]]
+
+
+def _getter(names: list[str]) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
+    """The values of `names` from a mapping, as a tuple, in C (`itemgetter`)."""
+    if not names:
+        return lambda _params: ()
+    get = itemgetter(*names)
+    return (lambda params: (get(params),)) if len(names) == 1 else get
 
 
 class Prepared:
@@ -44,21 +54,25 @@ class Prepared:
                 processor = bind.type.bind_processor(dialect)
                 if processor is not None:
                     processors[bind.key] = processor
-            plan = ([(name, processors.get(name)) for name in compiled.positiontup]
-                    if compiled.positional else None)
-            entry = self._compiled[dialect.name] = (compiled.string, plan, defaults, processors)
+            names = list(compiled.positiontup or ()) if compiled.positional else []
+            getter = _getter(names) if compiled.positional else None
+            converted = [(i, processors[name]) for i, name in enumerate(names)
+                         if name in processors]
+            entry = self._compiled[dialect.name] = (compiled.string, getter, converted,
+                                                    defaults, processors)
         return entry
 
     @staticmethod
     def _args(entry: _Compiled, params: Mapping[str, Any]):  # type: ignore[no-untyped-def]
-        _, plan, defaults, processors = entry
-        if plan is not None:
-            out = []
-            for name, processor in plan:
-                value = params[name] if name in params else defaults[name]
-                if processor is not None and value is not None:
-                    value = processor(value)
-                out.append(value)
+        _, getter, converted, defaults, processors = entry
+        if getter is not None:
+            values = getter({**defaults, **params} if defaults else params)
+            if not converted:
+                return values
+            out = list(values)
+            for i, processor in converted:
+                if out[i] is not None:
+                    out[i] = processor(out[i])
             return tuple(out)
         values = {**defaults, **params} if defaults else dict(params)
         for key, processor in processors.items():

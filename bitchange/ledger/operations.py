@@ -63,6 +63,22 @@ def _bucket_update(column: str):  # type: ignore[no-untyped-def]
 
 _UPDATE = {AVAILABLE: Prepared(_bucket_update(AVAILABLE)),
            LOCKED: Prepared(_bucket_update(LOCKED))}
+# Both buckets of one balance in one statement: a hold, a release or one side of a fill moves
+# a balance between them, and this is the hot path of every order.
+_UPDATE_BOTH = Prepared(
+    update(_balances)
+    .where(
+        and_(
+            _balances.c.account_id == bindparam("b_account"),
+            _balances.c.asset == bindparam("b_asset"),
+            or_(_balances.c.allow_negative,
+                and_(_balances.c.available + bindparam("b_available") >= 0,
+                     _balances.c.locked + bindparam("b_locked") >= 0)),
+        )
+    )
+    .values(available=_balances.c.available + bindparam("b_available"),
+            locked=_balances.c.locked + bindparam("b_locked"))
+)
 _INSERT_BALANCE = insert(_balances).from_select(
     ["account_id", "asset", "available", "locked", "allow_negative"],
     select(
@@ -190,16 +206,28 @@ def _apply(conn: Connection, m: Movement) -> None:
     raise InsufficientFunds(m.account_id, m.asset, m.bucket, -m.amount)
 
 
-def _netted(movements: list[Movement]) -> list[Movement]:
-    """One change per (account, asset, bucket), debits first. Inside one database transaction
-    only the committed result has to be non-negative, so netting a step's movements is safe."""
-    totals: dict[tuple[int, str, str], int] = {}
+def _apply_netted(conn: Connection, movements: list[Movement]) -> None:
+    """One change per balance (both buckets in one statement), those with a debit first.
+    Inside one database transaction only the committed result has to be non-negative, so
+    netting a step's movements is safe. A balance the statement cannot change (a debit that
+    would overdraw, a row not there yet) goes bucket by bucket, which says which one
+    overdraws or creates the row."""
+    totals: dict[tuple[int, str], list[int]] = {}
     for m in movements:
-        key = (m.account_id, m.asset, m.bucket)
-        totals[key] = totals.get(key, 0) + m.amount
-    netted = [Movement(a, asset, bucket, amount)
-              for (a, asset, bucket), amount in totals.items() if amount]
-    return sorted(netted, key=lambda m: m.amount > 0)
+        change = totals.setdefault((m.account_id, m.asset), [0, 0])
+        change[m.bucket == LOCKED] += m.amount
+    for (account_id, asset), (available, locked) in sorted(
+            totals.items(), key=lambda item: min(item[1]) >= 0):
+        if not available and not locked:
+            continue
+        params = {"b_account": account_id, "b_asset": asset, "b_available": available,
+                  "b_locked": locked}
+        if _UPDATE_BOTH.rowcount(conn, params) == 1:
+            continue
+        for m in sorted((Movement(account_id, asset, bucket, amount)
+                         for bucket, amount in ((AVAILABLE, available), (LOCKED, locked))
+                         if amount), key=lambda m: m.amount > 0):
+            _apply(conn, m)
 
 
 class Journal:
@@ -221,8 +249,7 @@ class Journal:
         it when a debit would overdraw."""
         _check_balanced(movements)
         lock_balances(self.conn, ((m.account_id, m.asset) for m in movements))
-        for m in _netted(movements):
-            _apply(self.conn, m)
+        _apply_netted(self.conn, movements)
         self.entries.extend(movements)
 
     def close(self) -> int | None:

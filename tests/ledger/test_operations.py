@@ -124,3 +124,67 @@ def test_database_itself_refuses_a_negative_user_balance(accounts):
         conn.execute(text("UPDATE balances SET available = -1 WHERE account_id = :a"),
                      {"a": accounts["alice"]})
     assert balances(accounts["alice"])["BTC"] == (10, 0)
+
+
+def _balance_updates(monkeypatch) -> list[str]:
+    """The balance UPDATEs the ledger runs from now on (on any dialect)."""
+    from bitchange.db.prepared import Prepared
+
+    seen: list[str] = []
+    rowcount = Prepared.rowcount
+
+    def recorded(self, conn, params):  # type: ignore[no-untyped-def]
+        sql = self._for(conn)[0]
+        if sql.startswith("UPDATE balances"):
+            seen.append(sql)
+        return rowcount(self, conn, params)
+
+    monkeypatch.setattr(Prepared, "rowcount", recorded)
+    return seen
+
+
+def test_a_step_moves_each_balance_in_one_statement(accounts, monkeypatch):
+    a = accounts["alice"]
+    with db.write() as conn:
+        ledger.credit_deposit(conn, a, "BTC", 1_000)
+    updates = _balance_updates(monkeypatch)
+    with db.write() as conn:
+        ledger.hold(conn, a, "BTC", 300)  # available -300 and locked +300 of one balance
+    assert len(updates) == 1
+    assert balances(a)["BTC"] == (700, 300)
+    with db.write() as conn:
+        ledger.release(conn, a, "BTC", 100)
+    assert len(updates) == 2
+    assert balances(a)["BTC"] == (800, 200)
+
+
+@pytest.mark.parametrize(("step", "bucket"), [("hold", "available"), ("release", "locked")])
+def test_an_overdraft_of_either_bucket_is_named_and_changes_nothing(accounts, step, bucket):
+    a = accounts["alice"]
+    with db.write() as conn:
+        ledger.credit_deposit(conn, a, "BTC", 1_000)
+        ledger.hold(conn, a, "BTC", 300)
+    before = journal_size()
+    with pytest.raises(InsufficientFunds) as refused, db.write() as conn:
+        if step == "hold":
+            ledger.hold(conn, a, "BTC", 701)
+        else:
+            ledger.release(conn, a, "BTC", 301)
+    assert (refused.value.bucket, refused.value.asset, refused.value.account_id) == (
+        bucket, "BTC", a)
+    assert balances(a)["BTC"] == (700, 300) and journal_size() == before
+
+
+def test_a_first_credit_to_both_buckets_creates_the_balance(accounts):
+    a, b = accounts["alice"], accounts["bob"]
+    with db.write() as conn:
+        ledger.credit_deposit(conn, a, "ETH", 1_000)
+        ledger.hold(conn, a, "ETH", 400)
+        # Bob has no ETH row yet: one step credits both of his buckets.
+        ledger.post(conn, "test", [Movement(a, "ETH", "locked", -400),
+                                   Movement(a, "ETH", "available", -100),
+                                   Movement(b, "ETH", "available", 300),
+                                   Movement(b, "ETH", "locked", 200)])
+    assert balances(b)["ETH"] == (300, 200) and balances(a)["ETH"] == (500, 0)
+    with db.read() as conn:
+        assert ledger.reconcile(conn).ok
