@@ -217,7 +217,8 @@ def klines(call: Call) -> list:  # type: ignore[type-arg]
                 query.order_by(_candles.c.open_time.desc()).limit(limit)))))
     return [[r.open_time * 1000, m.price(r.open), m.price(r.high), m.price(r.low),
              m.price(r.close), m.qty(r.volume), (r.open_time + seconds) * 1000 - 1,
-             m.quote_qty(r.quote_volume), 0, "0", "0", "0"] for r in rows]
+             m.quote_qty(r.quote_volume), r.trade_count, m.qty(r.taker_buy_volume),
+             m.quote_qty(r.taker_buy_quote_volume), "0"] for r in rows]
 
 
 def _wanted(conn: Connection, params: Params) -> tuple[list[Market], bool]:

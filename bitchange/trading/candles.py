@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import Connection, bindparam, case
 
 from bitchange.db.prepared import Prepared
-from bitchange.engine import Trade
+from bitchange.engine import Side, Trade
 from bitchange.trading.tables import Candle
 from bitchange.trading.upsert import insert_for
 
@@ -25,6 +25,8 @@ def bucket(moment: datetime, interval: str) -> int:
     return stamp - stamp % seconds
 
 
+# What a candle adds up over its trades.
+SUMMED = ("volume", "quote_volume", "trade_count", "taker_buy_volume", "taker_buy_quote_volume")
 _upserts: dict[str, Prepared] = {}  # dialect name -> statement, built once
 
 
@@ -38,7 +40,7 @@ def _upsert(conn: Connection) -> Prepared:
 def _build_upsert(conn: Connection):  # type: ignore[no-untyped-def]
     statement = insert_for(conn, _candles).values(
         {name: bindparam(name) for name in ("symbol", "interval", "open_time", "open", "high",
-                                            "low", "close", "volume", "quote_volume")})
+                                            "low", "close", *SUMMED)})
     excluded = statement.excluded
     statement = statement.on_conflict_do_update(
         index_elements=["symbol", "interval", "open_time"],
@@ -46,8 +48,7 @@ def _build_upsert(conn: Connection):  # type: ignore[no-untyped-def]
             "high": case((excluded.high > _candles.c.high, excluded.high), else_=_candles.c.high),
             "low": case((excluded.low < _candles.c.low, excluded.low), else_=_candles.c.low),
             "close": excluded.close,
-            "volume": _candles.c.volume + excluded.volume,
-            "quote_volume": _candles.c.quote_volume + excluded.quote_volume,
+            **{name: _candles.c[name] + excluded[name] for name in SUMMED},
         },
     )
     return statement
@@ -56,11 +57,14 @@ def _build_upsert(conn: Connection):  # type: ignore[no-untyped-def]
 def record_trades(conn: Connection, symbol: str, trades: Sequence[Trade],
                   moment: datetime) -> None:
     prices = [t.price for t in trades]
-    volume = sum(t.quantity for t in trades)
-    quote_volume = sum(t.notional for t in trades)
+    bought = [t for t in trades if t.taker_side is Side.BUY]
+    totals = {"volume": sum(t.quantity for t in trades),
+              "quote_volume": sum(t.notional for t in trades), "trade_count": len(trades),
+              "taker_buy_volume": sum(t.quantity for t in bought),
+              "taker_buy_quote_volume": sum(t.notional for t in bought)}
     _upsert(conn).executemany(conn, [
         {"symbol": symbol, "interval": interval, "open_time": bucket(moment, interval),
          "open": prices[0], "high": max(prices), "low": min(prices), "close": prices[-1],
-         "volume": volume, "quote_volume": quote_volume}
+         **totals}
         for interval in INTERVALS
     ])

@@ -120,3 +120,6 @@ class Candle(SQLModel, table=True):
     close: int = _big()
     volume: int = _big()  # base minor units
     quote_volume: int = _big()
+    trade_count: int = _big()
+    taker_buy_volume: int = _big()  # of the trades whose taker bought
+    taker_buy_quote_volume: int = _big()

@@ -4,16 +4,19 @@ security refusals (each with Binance's code, nothing changed, reconcile passing)
 from __future__ import annotations
 
 import time
+from decimal import Decimal
 
 import pytest
+from alembic import command
 from sqlalchemy import func, select
 
 from bitchange import db
 from bitchange.accounts import admin, api_keys
 from bitchange.accounts.tables import ApiKey
 from bitchange.accounts.users import create_user
+from bitchange.db.migrate import alembic_config
 from bitchange.ledger import reconcile
-from bitchange.trading.tables import Order
+from bitchange.trading.tables import Order, Trade
 from tests.api.conftest import BTC, Signed, make_trader, new_key, sign
 
 BINANCE_KEY = "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A"
@@ -349,3 +352,42 @@ def test_a_self_trade_prevented_order_is_expired_in_match(client, alice, alice_a
         "GET", "/allOrders", {"symbol": "BTCUSDT"}).json()}
     assert statuses[resting] == "EXPIRED_IN_MATCH"
     assert reconciled()
+
+
+def _klines(client, interval: str) -> list[list]:  # type: ignore[type-arg]
+    return client.get(f"/api/v3/klines?symbol=BTCUSDT&interval={interval}").json()
+
+
+def test_klines_count_trades_and_taker_buys_and_survive_the_backfill(client, alice_api,
+                                                                      bob) -> None:
+    bob_key = new_key(bob)
+    bob_api = Signed(client, bob_key.api_key, bob_key.secret)  # type: ignore[arg-type]
+    assert alice_api.call("POST", "/order", LIMIT_BUY).status_code == 200
+    assert bob_api.call("POST", "/order", {"symbol": "BTCUSDT", "side": "SELL", "type": "MARKET",
+                                           "quantity": "0.004"}).status_code == 200  # taker sells
+    assert bob_api.call("POST", "/order", {**LIMIT_BUY, "side": "SELL", "quantity": "0.002",
+                                           "price": "30001"}).status_code == 200
+    bought = alice_api.call("POST", "/order", {**LIMIT_BUY, "quantity": "0.002", "price": "30001",
+                                               "timeInForce": "IOC"})  # taker buys
+    assert bought.json()["status"] == "FILLED"
+    trades = Trade.__table__.c
+    with db.read() as conn:
+        count, buys, buy_quote = conn.execute(select(
+            func.count(), func.sum(trades.quantity).filter(trades.taker_side == "BUY"),
+            func.sum(trades.notional).filter(trades.taker_side == "BUY"))).one()
+    assert (count, buys, buy_quote) == (2, 200_000, 60_002_000)  # 0.002 BTC for 60.002 USDT
+    for interval in ("1m", "1d"):
+        candles = _klines(client, interval)
+        assert sum(c[8] for c in candles) == 2
+        assert sum(Decimal(c[9]) for c in candles) == Decimal("0.002")
+        assert sum(Decimal(c[10]) for c in candles) == Decimal("60.002")
+    before = [_klines(client, i) for i in ("1m", "1h", "1d")]
+    # The migration that adds the counts fills them in from the trades already recorded.
+    cfg = alembic_config()
+    with db.get_engine().begin() as connection:
+        cfg.attributes["connection"] = connection
+        command.downgrade(cfg, "0016")
+    with db.get_engine().begin() as connection:
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, "heads")
+    assert [_klines(client, i) for i in ("1m", "1h", "1d")] == before
