@@ -44,6 +44,8 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("GET", "/order", private.get_order, ORDER_LOOKUP),
     Operation("DELETE", "/order", private.cancel_order, (*ORDER_LOOKUP, "cancelRestrictions")),
     Operation("POST", "/order/test", private.test_order, private.NEW_ORDER_PARAMS),
+    Operation("POST", "/order/cancelReplace", private.cancel_replace,
+              private.CANCEL_REPLACE_PARAMS),
     Operation("POST", "/orderList/oco", private.new_oco, private.NEW_OCO_PARAMS),
     Operation("GET", "/orderList", private.get_order_list, LIST_LOOKUP),
     Operation("DELETE", "/orderList", private.cancel_order_list, (SYMBOL, *LIST_LOOKUP)),

@@ -6,13 +6,19 @@ UNKNOWN_MSG = "An unknown error occurred while processing the request."
 
 
 class ApiError(Exception):
-    """Answered as `{"code": code, "msg": msg}` with HTTP `status`."""
+    """Answered as `{"code": code, "msg": msg}` (and `data`, if any: what cancelReplace did)
+    with HTTP `status`."""
 
     def __init__(self, code: int, msg: str, status: int = 400,
-                 headers: dict[str, str] | None = None) -> None:
+                 headers: dict[str, str] | None = None, data: dict | None = None) -> None:  # type: ignore[type-arg]
         super().__init__(msg)
         self.code, self.msg, self.status = code, msg, status
         self.headers = headers or {}
+        self.data = data
+
+    def body(self) -> dict:  # type: ignore[type-arg]
+        plain = {"code": self.code, "msg": self.msg}
+        return plain if self.data is None else plain | {"data": self.data}
 
 
 def unknown() -> ApiError:

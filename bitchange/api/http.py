@@ -304,8 +304,7 @@ def endpoint(weight: int, *, security: str = "NONE", scope: str = "read",
                         _authenticate(request, ip, query, body, params, scope, True, market)
                     raise
             except ApiError as exc:
-                return _answer({"code": exc.code, "msg": exc.msg}, exc.status,
-                               headers | exc.headers)
+                return _answer(exc.body(), exc.status, headers | exc.headers)
             except Exception as exc:
                 failure = errors.unavailable() if db.is_storage_fault(exc) else errors.unknown()
                 log.exception("API %s %s failed", request.method, request.url.path)

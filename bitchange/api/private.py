@@ -93,13 +93,16 @@ def _conditional_fields(r, body: dict) -> dict:  # type: ignore[no-untyped-def, 
     return {k: body[k] for k in ("stopPrice", "trailingDelta", "trailingTime") if k in body}
 
 
-def _find_order(conn: Connection, user_id: int, m: Market, params: Params):  # type: ignore[no-untyped-def]
-    """The caller's order by orderId or origClientOrderId; another user's is unknown."""
-    order_id = params.integer("orderId")
-    client_id = _client_id(params, "origClientOrderId")
+def _find_order(conn: Connection, user_id: int, m: Market, params: Params,  # type: ignore[no-untyped-def]
+                by: tuple[str, str] = ("orderId", "origClientOrderId")):
+    """The caller's order by its id or client order id (`by`: the two parameters' names);
+    another user's is unknown."""
+    id_param, client_param = by
+    order_id = params.integer(id_param)
+    client_id = _client_id(params, client_param)
     if order_id is None and client_id is None:
-        raise errors.ApiError(-1102, "Param 'origClientOrderId' or 'orderId' must be sent, but "
-                                     "both were empty/null!")
+        raise errors.ApiError(-1102, f"Param '{client_param}' or '{id_param}' must be sent, "
+                                     "but both were empty/null!")
     query = select(_orders).where(_orders.c.user_id == user_id,
                                   _orders.c.symbol == m.info.symbol)
     if order_id is not None:
@@ -196,18 +199,22 @@ def _fills(m: Market, fills: tuple[service.Fill, ...], side: str) -> list[dict]:
              "tradeId": f.trade_id} for f in fills]
 
 
-@endpoint(1, security="SIGNED", scope="trade", counts_order=1, market=market_of,
-          key_checked_in_command=True)
-def new_order(call: Call) -> dict:  # type: ignore[type-arg]
-    m = call.market
-    request = _request(m, call.params)
+def _new_request(m: Market, params: Params) -> tuple[OrderRequest, str]:
+    """The order to place and the answer it wants (`newOrderRespType`)."""
+    request = _request(m, params)
     if request.client_order_id is None:
-        request = OrderRequest(**{**request.__dict__, "client_order_id": secrets.token_urlsafe(16)})
+        request = replace(request, client_order_id=secrets.token_urlsafe(16))
     # Binance: "MARKET and LIMIT order types default to FULL, all other orders default to ACK".
-    response_type = call.params.text("newOrderRespType") or (
-        "FULL" if call.params.text("type") in ("LIMIT", "MARKET") else "ACK")
+    response_type = params.text("newOrderRespType") or (
+        "FULL" if params.text("type") in ("LIMIT", "MARKET") else "ACK")
     if response_type not in ("ACK", "RESULT", "FULL"):
         raise errors.invalid("newOrderRespType")
+    return request, response_type
+
+
+def _place(call: Call, request: OrderRequest, response_type: str) -> dict:  # type: ignore[type-arg]
+    """Place the order (the screen's path) and answer as `POST /order` does."""
+    m = call.market
     try:
         placed = service.place_order(call.user_id, m.info.symbol, request,
                                      authorize=call.authorize)
@@ -225,6 +232,12 @@ def new_order(call: Call) -> dict:  # type: ignore[type-arg]
     result |= _conditional_fields(row, full)
     return result | {"fills": _fills(m, placed.fills, request.side)} \
         if response_type == "FULL" else result
+
+
+@endpoint(1, security="SIGNED", scope="trade", counts_order=1, market=market_of,
+          key_checked_in_command=True)
+def new_order(call: Call) -> dict:  # type: ignore[type-arg]
+    return _place(call, *_new_request(call.market, call.params))
 
 
 @endpoint(1, security="SIGNED", scope="trade", market=market_of)
@@ -260,24 +273,86 @@ def _cancelled(m: Market, row, orig_client_id: str | None) -> dict:  # type: ign
             **_conditional_fields(row, body)}
 
 
-@endpoint(1, security="SIGNED", scope="trade", market=market_of)
-def cancel_order(call: Call) -> dict:  # type: ignore[type-arg]
-    m = call.market
-    with db.read() as conn:
-        row = _find_order(conn, call.user_id, m, call.params)
-    if row is None:
-        raise errors.error(errors.UNKNOWN_ORDER)
-    restriction = call.params.text("cancelRestrictions")
+def _restriction(params: Params, name: str) -> frozenset[str] | None:
+    """The statuses `cancelRestrictions` allows a cancel in (None: any)."""
+    restriction = params.text(name)
     if restriction is not None and restriction not in CANCEL_RESTRICTIONS:
         raise errors.error(errors.BAD_CANCEL_RESTRICTIONS)
+    return CANCEL_RESTRICTIONS.get(restriction)  # type: ignore[arg-type]
+
+
+def _cancel(call: Call, by: tuple[str, str], only_if: frozenset[str] | None,
+            cancel_client_id: str | None = None) -> dict:  # type: ignore[type-arg]
+    """Cancel the caller's order named by the parameters `by` (the screen's path) and answer
+    as `DELETE /order` does."""
+    m = call.market
+    with db.read() as conn:
+        row = _find_order(conn, call.user_id, m, call.params, by)
+    if row is None:
+        raise errors.error(errors.UNKNOWN_ORDER)
     try:
-        service.cancel_order(call.user_id, row.id,
-                             only_if=CANCEL_RESTRICTIONS.get(restriction))  # type: ignore[arg-type]
+        service.cancel_order(call.user_id, row.id, only_if=only_if)
     except TradingError as exc:
         raise _refused(exc) from None
     with db.read() as conn:
         row = conn.execute(select(_orders).where(_orders.c.id == row.id)).one()
-    return _cancelled(m, row, row.client_order_id)
+    body = _cancelled(m, row, row.client_order_id)
+    return body | {"clientOrderId": cancel_client_id} if cancel_client_id else body
+
+
+@endpoint(1, security="SIGNED", scope="trade", market=market_of)
+def cancel_order(call: Call) -> dict:  # type: ignore[type-arg]
+    only_if = _restriction(call.params, "cancelRestrictions")
+    return _cancel(call, ("orderId", "origClientOrderId"), only_if)
+
+
+CANCEL_REPLACE_PARAMS = (*NEW_ORDER_PARAMS, "cancelReplaceMode*", "cancelOrderId:int",
+                         "cancelOrigClientOrderId", "cancelNewClientOrderId",
+                         "cancelRestrictions", "orderRateLimitExceededMode")
+CANCEL_REPLACE_MODES = ("STOP_ON_FAILURE", "ALLOW_FAILURE")
+
+
+@endpoint(1, security="SIGNED", scope="trade", counts_order=1, market=market_of)
+def cancel_replace(call: Call) -> dict:  # type: ignore[type-arg]
+    """Cancel an order, then place a new one on the same market: two commands, as Binance
+    makes them (the cancel commits before the placement starts). The new order's parameters
+    and filters are checked before anything is cancelled."""
+    params = call.params
+    mode = params.text("cancelReplaceMode", required=True)
+    if mode not in CANCEL_REPLACE_MODES:
+        raise errors.invalid("cancelReplaceMode")
+    if params.text("orderRateLimitExceededMode") not in (None, "DO_NOTHING"):
+        raise errors.invalid("orderRateLimitExceededMode")  # the order count is spent first
+    only_if = _restriction(params, "cancelRestrictions")
+    cancel_client_id = _client_id(params, "cancelNewClientOrderId")
+    by = ("cancelOrderId", "cancelOrigClientOrderId")
+    if params.integer(by[0]) is None and _client_id(params, by[1]) is None:
+        raise errors.ApiError(-1102, f"Param '{by[1]}' or '{by[0]}' must be sent, but both "
+                                     "were empty/null!")
+    request, response_type = _new_request(call.market, params)
+    try:
+        service.check_order(call.market.info.symbol, request, against_book=False)
+    except TradingError as exc:
+        raise _refused(exc) from None
+    outcome: dict = {"cancelResult": "SUCCESS", "newOrderResult": "NOT_ATTEMPTED"}  # type: ignore[type-arg]
+    try:
+        outcome["cancelResponse"] = _cancel(call, by, only_if, cancel_client_id)
+    except errors.ApiError as exc:
+        outcome |= {"cancelResult": "FAILURE", "cancelResponse": exc.body()}
+    if outcome["cancelResult"] == "FAILURE" and mode == "STOP_ON_FAILURE":
+        raise errors.ApiError(-2022, "Order cancel-replace failed.",
+                              data=outcome | {"newOrderResponse": None})
+    try:
+        outcome |= {"newOrderResult": "SUCCESS",
+                    "newOrderResponse": _place(call, request, response_type)}
+    except errors.ApiError as exc:
+        outcome |= {"newOrderResult": "FAILURE", "newOrderResponse": exc.body()}
+    failed = [key for key in ("cancelResult", "newOrderResult") if outcome[key] == "FAILURE"]
+    if len(failed) == 2:
+        raise errors.ApiError(-2022, "Order cancel-replace failed.", data=outcome)
+    if failed:
+        raise errors.ApiError(-2021, "Order cancel-replace partially failed.", 409, data=outcome)
+    return outcome
 
 
 @endpoint(6, security="SIGNED")

@@ -1418,18 +1418,19 @@ def _current_book(symbol: str, read):  # type: ignore[no-untyped-def]
             raise
 
 
-def check_order(symbol: str, request: OrderRequest) -> None:
+def check_order(symbol: str, request: OrderRequest, *, against_book: bool = True) -> None:
     """What `place_order` refuses before it looks at balances, checked against the current
-    book without placing anything (Binance's order/test): the market open, its filters, a
-    post-only order that would take, a conditional one that would trigger at once. Raises
-    `TradingError` as `place_order` would."""
+    book without placing anything (Binance's order/test): the market open, its filters, and
+    (`against_book`) a post-only order that would take, a conditional one that would trigger
+    at once. Raises `TradingError` as `place_order` would."""
     live = _live(symbol)
 
     def check(book: OrderBook) -> None:
         market, base, quote = live.market, live.base, live.quote
         assert market is not None and base is not None and quote is not None
         _check_open_and_valid(request, market, base, quote)
-        _check_against_book(request, book, market, base, quote)
+        if against_book:
+            _check_against_book(request, book, market, base, quote)
 
     _current_book(symbol, check)
 

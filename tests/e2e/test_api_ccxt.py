@@ -71,8 +71,13 @@ def test_ccxt_binance_trades_on_bitchange(app) -> None:  # type: ignore[no-untyp
     bid = alice.create_order("BTC/USDT", "limit", "buy", 0.01, 20000)
     assert alice.fetch_order(bid["id"], "BTC/USDT")["status"] == "open"
     assert [o["id"] for o in alice.fetch_open_orders("BTC/USDT")] == [bid["id"]]
-    cancelled = alice.cancel_order(bid["id"], "BTC/USDT")
-    assert cancelled["status"] == "canceled" and order_row(app, bid["id"])["status"] == "cancelled"
+    edited = alice.edit_order(bid["id"], "BTC/USDT", "limit", "buy", 0.01, 21000)  # cancelReplace
+    assert order_row(app, bid["id"])["status"] == "cancelled"
+    assert edited["status"] == "open" and order_row(app, edited["id"])["price"] == 21000 * 10**6
+    assert [o["id"] for o in alice.fetch_open_orders("BTC/USDT")] == [edited["id"]]
+    cancelled = alice.cancel_order(edited["id"], "BTC/USDT")
+    assert cancelled["status"] == "canceled"
+    assert order_row(app, edited["id"])["status"] == "cancelled"
 
     # Market data and the account, against the database.
     fills = query(app, "SELECT * FROM trades WHERE symbol = 'BTC-USDT' ORDER BY id")
@@ -110,7 +115,7 @@ def test_ccxt_binance_trades_on_bitchange(app) -> None:  # type: ignore[no-untyp
     with pytest.raises(ccxt.AuthenticationError):
         wrong.fetch_balance()
     assert query(app, "SELECT count(*) AS n FROM orders WHERE user_id = (SELECT id FROM users "
-                      "WHERE email = 'alice@demo.bitchange.local')")[0]["n"] == 3
+                      "WHERE email = 'alice@demo.bitchange.local')")[0]["n"] == 4  # none refused
 
 
 @pytest.fixture(scope="module")
