@@ -1,9 +1,13 @@
-"""Public market data: ping, time, exchangeInfo, depth, trades, aggTrades, klines, tickers,
-avgPrice. Symbols without the dash (BTCUSDT), decimals as strings."""
+"""Public market data: ping, time, exchangeInfo, depth, trades, historicalTrades, aggTrades,
+klines, uiKlines, tickers, avgPrice. Symbols without the dash (BTCUSDT), decimals as strings."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+from typing import Any
 
 from sqlalchemy import Connection, func, select
 
@@ -21,7 +25,7 @@ from bitchange.api.stream_events import (
 from bitchange.clock import now
 from bitchange.money import MAX_MINOR
 from bitchange.trading import market_data, service
-from bitchange.trading.candles import INTERVALS
+from bitchange.trading.candles import INTERVALS, SUMMED
 from bitchange.trading.conditional import MAX_TRAILING_DELTA, MIN_TRAILING_DELTA
 from bitchange.trading.markets import (
     assets,
@@ -150,6 +154,10 @@ def _trade_rows(conn: Connection, m: Market, params: Params):  # type: ignore[no
     query = select(_trades.c.id, _trades.c.price, _trades.c.quantity, _trades.c.notional,
                    _trades.c.taker_side, _trades.c.created_at).where(
         _trades.c.symbol == m.info.symbol)
+    from_id = params.integer("fromId")
+    if from_id is not None:
+        return list(conn.execute(query.where(_trades.c.id >= from_id).order_by(_trades.c.id)
+                                 .limit(limit)))
     start, end = params.integer("startTime"), params.integer("endTime")
     if start is not None or end is not None:
         if start is not None:
@@ -165,8 +173,7 @@ def moment_of(stamp_ms: int) -> datetime:
     return datetime.fromtimestamp(stamp_ms / 1000, UTC)
 
 
-@endpoint(25)
-def trades(call: Call) -> list:  # type: ignore[type-arg]
+def _trades_json(call: Call) -> list:  # type: ignore[type-arg]
     with db.read() as conn:
         m = market_of(conn, call.params)
         assert m is not None
@@ -174,6 +181,18 @@ def trades(call: Call) -> list:  # type: ignore[type-arg]
     return [{"id": r.id, "price": m.price(r.price), "qty": m.qty(r.quantity),
              "quoteQty": m.quote_qty(r.notional), "time": ms(r.created_at),
              "isBuyerMaker": r.taker_side == "SELL", "isBestMatch": True} for r in rows]
+
+
+@endpoint(25)
+def trades(call: Call) -> list:  # type: ignore[type-arg]
+    """The most recent trades."""
+    return _trades_json(call)
+
+
+@endpoint(25)
+def historical_trades(call: Call) -> list:  # type: ignore[type-arg]
+    """Older trades: from the trade `fromId` on (the most recent without it)."""
+    return _trades_json(call)
 
 
 @endpoint(4)
@@ -193,32 +212,99 @@ def agg_trades(call: Call) -> list:  # type: ignore[type-arg]
     return [aggregate_json(group, p) for group in groups]
 
 
-@endpoint(2)
-def klines(call: Call) -> list:  # type: ignore[type-arg]
+_TIME_ZONE = re.compile(r"^([+-]?)([0-9]{1,2})(?::([0-5][0-9]))?$")
+
+
+def _time_zone(params: Params) -> int:
+    """`timeZone` in seconds east of UTC: hours, or hours and minutes, in [-12:00, +14:00]."""
+    text = params.text("timeZone")
+    if text is None:
+        return 0
+    match = _TIME_ZONE.match(text.strip().replace(" ", "+"))  # an unencoded "+" reads as " "
+    if match is None:
+        raise errors.invalid("timeZone")
+    offset = (-1 if match[1] == "-" else 1) * (int(match[2]) * 3600 + int(match[3] or 0) * 60)
+    if not -12 * 3600 <= offset <= 14 * 3600:
+        raise errors.invalid("timeZone")
+    return offset
+
+
+def _candle_rows(conn: Connection, m: Market, interval: str, params: Params,  # type: ignore[no-untyped-def]
+                 offset: int):
+    """The candles asked for, ascending: those from the one holding `startTime` on, or the
+    most recent ones (to `endTime`'s), `limit` of them. In a time zone (`offset`) that moves
+    the interval's boundaries (a day in UTC+8), each is added up from the largest kept
+    candles that fit in it."""
+    seconds = INTERVALS[interval]
+    limit = _limit(params, 500, 1000)
+    start, end = params.integer("startTime"), params.integer("endTime")
+    kept = interval if offset % seconds == 0 else max(
+        (i for i, size in INTERVALS.items() if seconds % size == 0 and offset % size == 0),
+        key=INTERVALS.__getitem__)
+    size = INTERVALS[kept]
+    first = None if start is None else start // 1000 - (start // 1000 + offset) % seconds
+    last = None if end is None else end // 1000 - (end // 1000 + offset) % seconds
+    query = select(_candles).where(_candles.c.symbol == m.info.symbol,
+                                   _candles.c.interval == kept)
+    if last is not None:
+        query = query.where(_candles.c.open_time < last + seconds)
+    cap = limit * (seconds // size)  # enough kept candles for `limit` whole ones
+    if first is not None:
+        rows = conn.execute(query.where(_candles.c.open_time >= first)
+                            .order_by(_candles.c.open_time).limit(cap)).all()
+    else:
+        rows = conn.execute(query.order_by(_candles.c.open_time.desc()).limit(cap)).all()[::-1]
+    if kept == interval:
+        return rows
+    candles = _added_up(rows, seconds, offset)
+    if len(rows) == cap:  # the cut may have split the candle at the far end: leave it out
+        candles = candles[:-1] if first is not None else candles[1:]
+    return candles[:limit] if first is not None else candles[-limit:]
+
+
+def _added_up(rows: Sequence[Any], seconds: int, offset: int) -> list[SimpleNamespace]:
+    """Ascending candles added up into candles of `seconds` starting at whole multiples of
+    them in the time zone `offset` seconds east of UTC."""
+    out: list[SimpleNamespace] = []
+    for row in rows:
+        open_time = row.open_time - (row.open_time + offset) % seconds
+        if out and out[-1].open_time == open_time:
+            candle = out[-1]
+            candle.high, candle.low = max(candle.high, row.high), min(candle.low, row.low)
+            candle.close = row.close
+            for name in SUMMED:
+                setattr(candle, name, getattr(candle, name) + getattr(row, name))
+        else:
+            out.append(SimpleNamespace(**row._asdict() | {"open_time": open_time}))
+    return out
+
+
+def _klines(call: Call) -> list:  # type: ignore[type-arg]
     interval = call.params.text("interval", required=True)
     if interval not in INTERVALS:
         raise errors.error(errors.BAD_INTERVAL)
     seconds = INTERVALS[interval]
+    offset = _time_zone(call.params)
     with db.read() as conn:
         m = market_of(conn, call.params)
         assert m is not None
-        limit = _limit(call.params, 500, 1000)
-        query = select(_candles).where(_candles.c.symbol == m.info.symbol,
-                                       _candles.c.interval == interval)
-        start, end = call.params.integer("startTime"), call.params.integer("endTime")
-        if end is not None:
-            query = query.where(_candles.c.open_time <= end // 1000)
-        if start is not None:
-            rows = list(conn.execute(query.where(_candles.c.open_time >= start // 1000 - seconds
-                                                 + 1).order_by(_candles.c.open_time)
-                                     .limit(limit)))
-        else:
-            rows = list(reversed(list(conn.execute(
-                query.order_by(_candles.c.open_time.desc()).limit(limit)))))
+        rows = _candle_rows(conn, m, interval, call.params, offset)
     return [[r.open_time * 1000, m.price(r.open), m.price(r.high), m.price(r.low),
              m.price(r.close), m.qty(r.volume), (r.open_time + seconds) * 1000 - 1,
              m.quote_qty(r.quote_volume), r.trade_count, m.qty(r.taker_buy_volume),
              m.quote_qty(r.taker_buy_quote_volume), "0"] for r in rows]
+
+
+@endpoint(2)
+def klines(call: Call) -> list:  # type: ignore[type-arg]
+    """Candles in UTC, or in `timeZone` (startTime and endTime are UTC either way)."""
+    return _klines(call)
+
+
+@endpoint(2)
+def ui_klines(call: Call) -> list:  # type: ignore[type-arg]
+    """Binance's uiKlines, "optimized for presentation": here the same candles as klines."""
+    return _klines(call)
 
 
 def _wanted(conn: Connection, params: Params) -> tuple[list[Market], bool]:

@@ -4,18 +4,21 @@ security refusals (each with Binance's code, nothing changed, reconcile passing)
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
 from alembic import command
 from sqlalchemy import func, select
 
-from bitchange import db
+from bitchange import clock, db
 from bitchange.accounts import admin, api_keys
 from bitchange.accounts.tables import ApiKey
 from bitchange.accounts.users import create_user
 from bitchange.db.migrate import alembic_config
 from bitchange.ledger import reconcile
+from bitchange.trading import service
+from bitchange.trading.service import OrderRequest
 from bitchange.trading.tables import Order, Trade
 from tests.api.conftest import BTC, Signed, make_trader, new_key, sign
 
@@ -391,3 +394,64 @@ def test_klines_count_trades_and_taker_buys_and_survive_the_backfill(client, ali
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, "heads")
     assert [_klines(client, i) for i in ("1m", "1h", "1d")] == before
+
+
+def _trade_at(moment: datetime, price: int, buyer: int, seller: int) -> None:
+    """One trade of 0.001 BTC at `price` USDT, the clock set to `moment`."""
+    with clock.freeze(lambda: moment):
+        service.place_order(buyer, "BTC-USDT", OrderRequest(
+            "BUY", "limit", price=price * 10**6, quantity=100_000, tif="GTC"))
+        service.place_order(seller, "BTC-USDT", OrderRequest(
+            "SELL", "limit", price=price * 10**6, quantity=100_000, tif="IOC"))
+
+
+def _ms(*when: int) -> int:
+    return int(datetime(*when, tzinfo=UTC).timestamp() * 1000)
+
+
+def test_klines_in_a_time_zone_add_up_the_candles_of_its_own_boundaries(client, alice,
+                                                                         bob) -> None:
+    for moment, price in ((datetime(2026, 1, 1, 15, 30, tzinfo=UTC), 30000),
+                          (datetime(2026, 1, 1, 17, 0, tzinfo=UTC), 31000),
+                          (datetime(2026, 1, 2, 3, 0, tzinfo=UTC), 32000)):
+        _trade_at(moment, price, alice.user_id, bob.user_id)
+
+    def days(path: str, zone: str | None = None) -> list[tuple]:  # type: ignore[type-arg]
+        query = f"/api/v3/{path}?symbol=BTCUSDT&interval=1d"
+        answer = client.get(query + (f"&timeZone={zone}" if zone else "")).json()
+        return [(k[0], k[1], k[4], k[8], k[6]) for k in answer]
+
+    day = 86_400_000
+    assert days("klines") == [  # UTC days: the first two trades on the 1st
+        (_ms(2026, 1, 1), "30000.000000", "31000.000000", 2, _ms(2026, 1, 1) + day - 1),
+        (_ms(2026, 1, 2), "32000.000000", "32000.000000", 1, _ms(2026, 1, 2) + day - 1)]
+    plus_eight = [  # in UTC+8 the 17:00 UTC trade is on the 2nd: days start at 16:00 UTC
+        (_ms(2025, 12, 31, 16), "30000.000000", "30000.000000", 1, _ms(2026, 1, 1, 16) - 1),
+        (_ms(2026, 1, 1, 16), "31000.000000", "32000.000000", 2, _ms(2026, 1, 2, 16) - 1)]
+    assert days("klines", "8") == days("klines", "%2B08:00") == days("uiKlines", "8:00") \
+        == days("klines", "+8") == plus_eight  # an unencoded "+" arrives as a space
+    assert days("klines", "-1:00")[0][0] == _ms(2026, 1, 1, 1)  # days start at 01:00 UTC
+    assert days("klines", "0") == days("klines")
+    hours = client.get("/api/v3/klines?symbol=BTCUSDT&interval=1h&timeZone=5:45").json()
+    assert [k[0] for k in hours] == [_ms(2026, 1, 1, 15, 15), _ms(2026, 1, 1, 16, 15),
+                                     _ms(2026, 1, 2, 2, 15)]  # from the 15-minute candles
+    since = client.get("/api/v3/klines?symbol=BTCUSDT&interval=1d&timeZone=8&startTime="
+                       f"{_ms(2026, 1, 1, 17)}").json()
+    assert [k[0] for k in since] == [_ms(2026, 1, 1, 16)]  # the day holding startTime on
+    for bad in ("15:00", "-13", "8:60", "UTC"):
+        refused = client.get(f"/api/v3/klines?symbol=BTCUSDT&interval=1d&timeZone={bad}")
+        assert refused.status_code == 400 and refused.json()["code"] == -1130, bad
+
+
+def test_historical_trades_from_an_id(client, alice, bob) -> None:
+    for price in (30000, 30001, 30002):
+        _trade_at(datetime.now(UTC), price, alice.user_id, bob.user_id)
+    recent = client.get("/api/v3/trades?symbol=BTCUSDT").json()
+    ids = [t["id"] for t in recent]
+    assert len(ids) == 3
+    older = client.get(f"/api/v3/historicalTrades?symbol=BTCUSDT&fromId={ids[1]}").json()
+    assert [(t["id"], t["price"]) for t in older] == [(ids[1], "30001.000000"),
+                                                      (ids[2], "30002.000000")]
+    one = client.get(f"/api/v3/historicalTrades?symbol=BTCUSDT&fromId={ids[0]}&limit=1").json()
+    assert [t["id"] for t in one] == [ids[0]]
+    assert client.get("/api/v3/historicalTrades?symbol=BTCUSDT").json() == recent
