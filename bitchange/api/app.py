@@ -39,6 +39,8 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("GET", "/klines", public.klines, (SYMBOL, "interval*", *WINDOW, "timeZone")),
     Operation("GET", "/uiKlines", public.ui_klines, (SYMBOL, "interval*", *WINDOW, "timeZone")),
     Operation("GET", "/ticker/24hr", public.ticker_24hr, (SYMBOL_OPTIONAL, "symbols", "type")),
+    Operation("GET", "/ticker", public.ticker_rolling,
+              (SYMBOL_OPTIONAL, "symbols", "windowSize", "type")),
     Operation("GET", "/ticker/price", public.ticker_price, (SYMBOL_OPTIONAL, "symbols")),
     Operation("GET", "/ticker/bookTicker", public.ticker_book, (SYMBOL_OPTIONAL, "symbols")),
     Operation("GET", "/avgPrice", public.avg_price, (SYMBOL,)),

@@ -21,6 +21,7 @@ from bitchange.api.stream_events import (
     aggregate_json,
     percent_change,
     trade_aggregates,
+    trade_stats,
 )
 from bitchange.clock import now
 from bitchange.money import MAX_MINOR
@@ -376,6 +377,56 @@ def ticker_24hr(call: Call):  # type: ignore[no-untyped-def]
     with db.read() as conn:
         markets, single = _wanted(conn, call.params)
         tickers = [_ticker_24h(conn, m) for m in markets]
+    if kind == "MINI":
+        tickers = [{k: t[k] for k in MINI_TICKER} for t in tickers]
+    return _one_or_all(tickers, single)
+
+
+_WINDOW_SIZE = re.compile(r"^([1-9][0-9]?)([mhd])$")
+_WINDOW_UNITS = {"m": (59, 60), "h": (23, 3_600), "d": (7, 86_400)}  # unit: (most, seconds)
+
+
+def _window_seconds(params: Params) -> int:
+    """`windowSize`: 1m-59m, 1h-23h or 1d-7d (default 1d)."""
+    match = _WINDOW_SIZE.match(params.text("windowSize") or "1d")
+    if match is None or int(match[1]) > _WINDOW_UNITS[match[2]][0]:
+        raise errors.invalid("windowSize")
+    return int(match[1]) * _WINDOW_UNITS[match[2]][1]
+
+
+def _rolling_ticker(conn: Connection, m: Market, opened: datetime, close: datetime) -> dict:  # type: ignore[type-arg]
+    stats = trade_stats(conn, m.info.symbol, opened, None)
+    change = stats.close - stats.open
+    weighted = stats.quote_volume * 10**m.base.precision // stats.volume if stats.volume else 0
+    return {"symbol": m.name, "priceChange": m.price(change) if change >= 0
+            else "-" + m.price(-change), "priceChangePercent": percent_change(change, stats.open),
+            "weightedAvgPrice": m.price(weighted), "openPrice": m.price(stats.open),
+            "highPrice": m.price(stats.high), "lowPrice": m.price(stats.low),
+            "lastPrice": m.price(stats.close), "volume": m.qty(stats.volume),
+            "quoteVolume": m.quote_qty(stats.quote_volume), "openTime": ms(opened),
+            "closeTime": ms(close), "firstId": stats.first_id, "lastId": stats.last_id,
+            "count": stats.count}
+
+
+@endpoint(4)
+def ticker_rolling(call: Call):  # type: ignore[no-untyped-def]
+    """Binance's rolling window ticker: the trades from the minute `windowSize` ago began to
+    now (so up to 59,999 ms more than the window, as Binance's)."""
+    kind = call.params.text("type") or "FULL"
+    if kind not in ("FULL", "MINI"):
+        raise errors.ApiError(-1139, "Invalid ticker type.")
+    if call.params.text("symbol") is None and call.params.text("symbols") is None:
+        raise errors.ApiError(-1102, "Param 'symbol' or 'symbols' must be sent, but both were "
+                                     "empty/null!")
+    close = now()
+    start = close - timedelta(seconds=_window_seconds(call.params))
+    opened = start.replace(second=0, microsecond=0)
+    with db.read() as conn:
+        markets, single = _wanted(conn, call.params)
+        if len(markets) > 100:
+            raise errors.ApiError(-1101, "Too many values sent for parameter 'symbols', "
+                                         "maximum allowed up to 100.")
+        tickers = [_rolling_ticker(conn, m, opened, close) for m in markets]
     if kind == "MINI":
         tickers = [{k: t[k] for k in MINI_TICKER} for t in tickers]
     return _one_or_all(tickers, single)

@@ -455,3 +455,39 @@ def test_historical_trades_from_an_id(client, alice, bob) -> None:
     one = client.get(f"/api/v3/historicalTrades?symbol=BTCUSDT&fromId={ids[0]}&limit=1").json()
     assert [t["id"] for t in one] == [ids[0]]
     assert client.get("/api/v3/historicalTrades?symbol=BTCUSDT").json() == recent
+
+
+def test_rolling_window_ticker(client, alice, bob) -> None:
+    for moment, price in ((datetime(2026, 3, 1, 10, 0, tzinfo=UTC), 30000),
+                          (datetime(2026, 3, 1, 10, 30, tzinfo=UTC), 31000),
+                          (datetime(2026, 3, 1, 11, 20, tzinfo=UTC), 32000)):
+        _trade_at(moment, price, alice.user_id, bob.user_id)
+    with db.read() as conn:
+        ids = list(conn.scalars(select(Trade.__table__.c.id).order_by(Trade.__table__.c.id)))
+
+    def ticker(query: str):  # type: ignore[no-untyped-def]
+        with clock.freeze(lambda: datetime(2026, 3, 1, 11, 45, 30, tzinfo=UTC)):
+            return client.get("/api/v3/ticker?" + query)
+
+    hour = ticker("symbol=BTCUSDT&windowSize=1h").json()  # from 10:45:00, the minute's start
+    assert (hour["openTime"], hour["closeTime"]) == (_ms(2026, 3, 1, 10, 45),
+                                                      _ms(2026, 3, 1, 11, 45, 30))
+    assert (hour["count"], hour["firstId"], hour["lastId"]) == (1, ids[2], ids[2])
+    assert (hour["openPrice"], hour["lastPrice"], hour["priceChange"]) == (
+        "32000.000000", "32000.000000", "0.000000")
+    both = ticker('symbols=["BTCUSDT"]&windowSize=2h').json()
+    assert len(both) == 1 and both[0]["count"] == 3 and both[0]["firstId"] == ids[0]
+    assert (both[0]["openPrice"], both[0]["highPrice"], both[0]["lowPrice"]) == (
+        "30000.000000", "32000.000000", "30000.000000")
+    assert both[0]["priceChange"] == "2000.000000" and both[0]["priceChangePercent"] == "6.666"
+    assert both[0]["weightedAvgPrice"] == "31000.000000" and both[0]["volume"] == "0.00300000"
+    assert ticker("symbol=BTCUSDT").json()["count"] == 3  # the default window is a day
+    mini = ticker("symbol=BTCUSDT&type=MINI").json()
+    assert set(mini) == {"symbol", "openPrice", "highPrice", "lowPrice", "lastPrice", "volume",
+                         "quoteVolume", "openTime", "closeTime", "firstId", "lastId", "count"}
+    quiet = ticker("symbol=ETHUSDT&windowSize=1m").json()
+    assert (quiet["count"], quiet["firstId"], quiet["lastPrice"]) == (0, -1, "0.000000")
+    for bad in ("90m", "60m", "24h", "8d", "1d2h", "0d", "1w"):
+        refused = ticker(f"symbol=BTCUSDT&windowSize={bad}")
+        assert refused.status_code == 400 and refused.json()["code"] == -1130, bad
+    assert ticker("windowSize=1h").json()["code"] == -1102
