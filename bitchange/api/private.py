@@ -19,7 +19,7 @@ from bitchange.api import errors
 from bitchange.api.http import Call, Params, endpoint, server_ms
 from bitchange.api.market import Market
 from bitchange.api.public import all_markets, market_of, moment_of, ms
-from bitchange.api.user_stream import order_status, order_type
+from bitchange.api.user_stream import list_client_id, order_status, order_type
 from bitchange.clock import now
 from bitchange.config import get_settings
 from bitchange.db.models import LedgerAccount
@@ -392,7 +392,7 @@ def _list_json(m: Market, legs: list, reports: bool) -> dict:  # type: ignore[ty
         "orderListId": first.order_list_id, "contingencyType": "OCO",
         "listStatusType": "EXEC_STARTED" if live else "ALL_DONE",
         "listOrderStatus": "EXECUTING" if live else "ALL_DONE",
-        "listClientOrderId": f"oco-{first.order_list_id}",
+        "listClientOrderId": list_client_id(first),
         "transactionTime": ms(max(leg.updated_at for leg in legs)), "symbol": m.name,
         "orders": [{"symbol": m.name, "orderId": leg.id,
                     "clientOrderId": leg.client_order_id or f"web-{leg.id}"} for leg in legs],
@@ -425,9 +425,10 @@ def new_oco(call: Call) -> dict:  # type: ignore[type-arg]
         if leg.client_order_id is None:
             leg = replace(leg, client_order_id=secrets.token_urlsafe(16))
         legs.append(leg)
+    list_client_id = _client_id(params, "listClientOrderId")
     try:
-        placed = service.place_oco(call.user_id, m.info.symbol,
-                                   OcoRequest(side, quantity or 0, legs[0], legs[1]))
+        placed = service.place_oco(call.user_id, m.info.symbol, OcoRequest(
+            side, quantity or 0, legs[0], legs[1], list_client_id))
     except TradingError as exc:
         raise _refused(exc) from None
     with db.read() as conn:
@@ -435,13 +436,21 @@ def new_oco(call: Call) -> dict:  # type: ignore[type-arg]
 
 
 def _find_list(conn: Connection, call: Call) -> list:  # type: ignore[type-arg]
+    """The caller's order list by `orderListId`, or by its client id (the one it was placed
+    with, or the `oco-<id>` a list placed without one answers with)."""
     list_id = call.params.integer("orderListId")
     if list_id is None:
-        client = call.params.text("origClientOrderId") or call.params.text("listClientOrderId")
-        if client is None or not client.startswith("oco-") or not client[4:].isdigit():
-            raise errors.mandatory("orderListId")
-        list_id = int(client[4:])
-    legs = _legs(conn, call.user_id, list_id)
+        client = (_client_id(call.params, "origClientOrderId")
+                  or _client_id(call.params, "listClientOrderId"))
+        if client is None:
+            raise errors.ApiError(-1102, "Param 'listClientOrderId' or 'orderListId' must be "
+                                         "sent, but both were empty/null!")
+        list_id = conn.scalar(select(_orders.c.order_list_id).where(
+            _orders.c.user_id == call.user_id, _orders.c.list_client_order_id == client)
+            .order_by(_orders.c.id.desc()).limit(1))
+        if list_id is None and client.startswith("oco-") and client[4:].isdigit():
+            list_id = int(client[4:])
+    legs = _legs(conn, call.user_id, list_id) if list_id is not None else []
     if not legs:
         raise errors.ApiError(-2011, "Order list does not exist.")
     return legs

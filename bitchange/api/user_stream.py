@@ -171,6 +171,11 @@ def order_reports(conn: Connection, symbol: str, users: frozenset[int], after_se
     return out
 
 
+def list_client_id(leg) -> str:  # type: ignore[no-untyped-def]
+    """An OCO list's client id: the one it was placed with, or `oco-<list id>`."""
+    return leg.list_client_order_id or f"oco-{leg.order_list_id}"
+
+
 def list_status(conn: Connection, list_id: int, p: Precisions, event_ms: int) -> dict:  # type: ignore[type-arg]
     """A `listStatus` event of an OCO list, as its legs are now."""
     legs = conn.execute(select(_orders).where(_orders.c.order_list_id == list_id)
@@ -179,7 +184,7 @@ def list_status(conn: Connection, list_id: int, p: Precisions, event_ms: int) ->
     return {
         "e": "listStatus", "E": event_ms, "s": p.symbol, "g": list_id, "c": "OCO",
         "l": "EXEC_STARTED" if live else "ALL_DONE", "L": "EXECUTING" if live else "ALL_DONE",
-        "r": "NONE", "C": f"oco-{list_id}", "T": ms(max(leg.updated_at for leg in legs)),
+        "r": "NONE", "C": list_client_id(legs[0]), "T": ms(max(leg.updated_at for leg in legs)),
         "O": [{"s": p.symbol, "i": leg.id, "c": leg.client_order_id or str(leg.id)}
               for leg in legs],
     }

@@ -129,6 +129,7 @@ class OcoRequest:
     quantity: int
     above: OrderRequest
     below: OrderRequest
+    list_client_order_id: str | None = None  # unique among the trader's live lists
 
 
 @dataclass(frozen=True)
@@ -828,7 +829,8 @@ def _check_conditional(request: OrderRequest, book: OrderBook, market: MarketInf
 
 
 # The columns a new order leaves empty (its row as placed is complete without reading it).
-_UNSET = dict.fromkeys(("trail_extreme", "order_list_id", "triggered_at", "expire_reason"))
+_UNSET = dict.fromkeys(("trail_extreme", "order_list_id", "list_client_order_id",
+                        "triggered_at", "expire_reason"))
 
 
 def _order_row(symbol: str, user_id: int, request: OrderRequest, held_asset: str, hold: int,
@@ -858,10 +860,12 @@ def _pending_hold(request: OrderRequest, base: AssetInfo, quote: AssetInfo) -> t
 
 def _place_pending(conn: Connection, live: _LiveBook, seq: int, account: int, user_id: int,
                    symbol: str, requests: list[OrderRequest],
-                   holds: list[int] | None = None) -> list[PlacedOrder]:
+                   holds: list[int] | None = None,
+                   list_client_id: str | None = None) -> list[PlacedOrder]:
     """Accept orders that wait: conditional ones (pending) and limit makers (resting), all
-    of one trader, holding their funds now; two of them are an OCO list. `holds`: what each
-    holds, if not its own need (an OCO's legs share one hold)."""
+    of one trader, holding their funds now; two of them are an OCO list (`list_client_id`:
+    its own client id). `holds`: what each holds, if not its own need (an OCO's legs share
+    one hold)."""
     book = live.book
     base, quote = live.base, live.quote
     assert book is not None and base is not None and quote is not None
@@ -882,9 +886,10 @@ def _place_pending(conn: Connection, live: _LiveBook, seq: int, account: int, us
         ids.append(_NEW_ORDER.scalar(conn, rows[-1]))
         rows[-1]["id"] = ids[-1]
     if len(ids) == 2:
-        conn.execute(update(_orders).where(_orders.c.id.in_(ids)).values(order_list_id=ids[0]))
+        conn.execute(update(_orders).where(_orders.c.id.in_(ids)).values(
+            order_list_id=ids[0], list_client_order_id=list_client_id))
         for row in rows:
-            row["order_list_id"] = ids[0]
+            row["order_list_id"], row["list_client_order_id"] = ids[0], list_client_id
     live.touched = True
     placed = []
     for order_id, request, row in zip(ids, requests, rows, strict=True):
@@ -955,6 +960,13 @@ def place_oco(user_id: int, symbol: str, request: OcoRequest) -> PlacedList:
                 raise TradingError("An OCO's limit leg must be a limit maker", "OCO_TYPES")
             elif _would_take(book, leg.side, leg.price):  # type: ignore[arg-type]
                 raise TradingError("Order would immediately match and take.", "WOULD_TAKE")
+        if request.list_client_order_id is not None and conn.scalar(
+                select(_orders.c.id).where(
+                    _orders.c.user_id == user_id,
+                    _orders.c.list_client_order_id == request.list_client_order_id,
+                    _orders.c.status.in_(LIVE_STATUSES)).limit(1)):
+            raise TradingError("You already have an open order list with this client id",
+                               "DUPLICATE_ORDER")
         try:
             conditional.check_oco(request.side, legs[0], legs[1], book.last_price)
         except conditional.ConditionalProblem as problem:
@@ -966,7 +978,8 @@ def place_oco(user_id: int, symbol: str, request: OcoRequest) -> PlacedList:
         holds = [0, 0]
         holds[carrier] = needs[carrier]
         holds[1 - carrier] = max(needs) - needs[carrier]
-        above, below = _place_pending(conn, live, seq, account, user_id, symbol, legs, holds)
+        above, below = _place_pending(conn, live, seq, account, user_id, symbol, legs, holds,
+                                      request.list_client_order_id)
         return PlacedList(above.order_id, above, below)
 
     return _run_on_market(symbol, work)

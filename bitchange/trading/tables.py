@@ -62,6 +62,7 @@ class Order(SQLModel, table=True):
     trail_extreme: int | None = _big(nullable=True, default=None)
     # The two legs of an OCO share it (the id of the list's first leg).
     order_list_id: int | None = _big(nullable=True, default=None)
+    list_client_order_id: str | None = Field(default=None, max_length=36)  # the list's own
     triggered_at: datetime | None = None
     # Why an order that was not placed by the trader's own request ended without filling
     # (a triggered stop-market finding an empty book: MARKET_NO_LIQUIDITY; OCO, ...).
@@ -82,6 +83,7 @@ class Order(SQLModel, table=True):
         Index("ix_orders_user", "user_id", "id"),
         Index("ix_orders_client_id", "user_id", "client_order_id"),
         Index("ix_orders_list", "order_list_id"),
+        Index("ix_orders_list_client_id", "user_id", "list_client_order_id"),
     )
 
 

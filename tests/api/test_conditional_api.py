@@ -146,6 +146,36 @@ def test_oco_lists_over_the_api(client, alice, bob, carol, alice_api: Signed) ->
     assert reconciled()
 
 
+def test_an_oco_list_keeps_its_client_id(client, alice, bob, carol, alice_api: Signed) -> None:
+    trade_at(bob, carol, 30_000)
+    named = OCO_SELL | {"listClientOrderId": "my-bracket-1"}
+    body = alice_api.call("POST", "/orderList/oco", named).json()
+    assert body["listClientOrderId"] == "my-bracket-1"
+    found = alice_api.call("GET", "/orderList", {"origClientOrderId": "my-bracket-1"}).json()
+    assert found["orderListId"] == body["orderListId"]
+    assert found["listClientOrderId"] == "my-bracket-1"
+    again = alice_api.call("POST", "/orderList/oco", named | {"aboveClientOrderId": "a2",
+                                                             "belowClientOrderId": "b2"})
+    assert again.json() == {"code": -2010, "msg": "Duplicate order sent."}
+    assert alice.balance("BTC") == (10 * BTC - 2 * BTC // 100, 2 * BTC // 100)  # one list held
+    unnamed = alice_api.call("GET", "/orderList", {"origClientOrderId": "nobody"})
+    assert unnamed.json() == {"code": -2011, "msg": "Order list does not exist."}
+    cancelled = alice_api.call("DELETE", "/orderList", {"symbol": "BTCUSDT",
+                                                        "listClientOrderId": "my-bracket-1"})
+    assert cancelled.json()["listOrderStatus"] == "ALL_DONE"
+    reused = alice_api.call("POST", "/orderList/oco", named | {"aboveClientOrderId": "a3",
+                                                              "belowClientOrderId": "b3"})
+    assert reused.status_code == 200 and reused.json()["orderListId"] != body["orderListId"]
+    latest = alice_api.call("GET", "/orderList", {"origClientOrderId": "my-bracket-1"}).json()
+    assert latest["orderListId"] == reused.json()["orderListId"]  # the live one, not the old
+    plain = alice_api.call("POST", "/orderList/oco", OCO_SELL | {
+        "aboveClientOrderId": "a4", "belowClientOrderId": "b4", "quantity": "0.01"}).json()
+    listed = alice_api.call("GET", "/orderList",
+                            {"origClientOrderId": plain["listClientOrderId"]}).json()
+    assert plain["listClientOrderId"] == f"oco-{plain['orderListId']}"
+    assert listed["orderListId"] == plain["orderListId"]
+
+
 def test_oco_take_profit_fill_cancels_the_stop(client, alice, bob, carol,
                                                alice_api: Signed) -> None:
     trade_at(bob, carol, 30_000)
