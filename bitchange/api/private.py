@@ -544,15 +544,19 @@ def my_trades(call: Call) -> list:  # type: ignore[type-arg]
             query = query.where(_trades.c.id >= from_id)
         query = _window(query, _trades.c.created_at, call.params)
         rows = _page(conn, query, _trades.c.id, call.params, "fromId", limit)
+        mine = {r.maker_order_id if r.maker_user_id == user else r.taker_order_id for r in rows}
+        lists = dict(conn.execute(select(_orders.c.id, _orders.c.order_list_id).where(
+            _orders.c.id.in_(mine), _orders.c.order_list_id.is_not(None))).all())
     result = []
     for r in rows:
         # A self-trade cannot happen (self-trade prevention): the user is maker or taker.
         is_maker = r.maker_user_id == user
         is_buyer = (r.taker_side == "BUY") != is_maker
         asset = m.base.code if is_buyer else m.quote.code
+        order_id = r.maker_order_id if is_maker else r.taker_order_id
         result.append({
-            "symbol": m.name, "id": r.id,
-            "orderId": r.maker_order_id if is_maker else r.taker_order_id, "orderListId": -1,
+            "symbol": m.name, "id": r.id, "orderId": order_id,
+            "orderListId": lists.get(order_id, -1),
             "price": m.price(r.price), "qty": m.qty(r.quantity),
             "quoteQty": m.quote_qty(r.notional),
             "commission": m.minor(r.maker_fee if is_maker else r.taker_fee, asset),

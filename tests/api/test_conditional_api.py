@@ -187,6 +187,9 @@ def test_oco_take_profit_fill_cancels_the_stop(client, alice, bob, carol,
     assert row(limit_leg).status == "partially_filled"
     listed = alice_api.call("GET", "/orderList", {"orderListId": body["orderListId"]}).json()
     assert listed["listStatusType"] == "EXEC_STARTED"
+    fills = alice_api.call("GET", "/myTrades", {"symbol": "BTCUSDT"}).json()
+    assert [(f["orderId"], f["orderListId"]) for f in fills] == [
+        (limit_leg, body["orderListId"])]  # the OCO leg's fill names its list
     assert reconciled()
 
 
