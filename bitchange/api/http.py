@@ -251,13 +251,17 @@ Handler = Callable[[Call], Any]
 class Spec:
     """What an endpoint declares, for the OpenAPI description (bitchange.api.openapi)."""
 
-    weight: int
+    weight: int | str  # a variable weight: how it is counted
     security: str  # NONE, API_KEY or SIGNED
     scope: str
     counts_order: int
 
 
-def endpoint(weight: int, *, security: str = "NONE", scope: str = "read",
+# A request's weight: fixed, or Binance's for its parameters (its docstring says how).
+Weight = int | Callable[[Params], int]
+
+
+def endpoint(weight: Weight, *, security: str = "NONE", scope: str = "read",
              counts_order: int = 0, market: MarketLookup | None = None,
              key_checked_in_command: bool = False,
              ) -> Callable[[Handler], Callable[[Request], Any]]:
@@ -282,11 +286,18 @@ def endpoint(weight: int, *, security: str = "NONE", scope: str = "read",
             headers: dict[str, str] = {}
             try:
                 _count_request(ip)
-                headers["X-MBX-USED-WEIGHT-1M"] = str(limiter().spend_weight(ip, weight))
                 query = request.scope["query_string"].decode("latin-1")
                 body = raw_body.decode("utf-8", "replace")
-                params = Params(parse_qsl(query, keep_blank_values=True),
-                                parse_qsl(body, keep_blank_values=True))
+                try:
+                    params = Params(parse_qsl(query, keep_blank_values=True),
+                                    parse_qsl(body, keep_blank_values=True))
+                    refusal = None
+                except ApiError as exc:  # still costs its weight, as at Binance
+                    params, refusal = Params(()), exc
+                cost = weight if isinstance(weight, int) else weight(params)
+                headers["X-MBX-USED-WEIGHT-1M"] = str(limiter().spend_weight(ip, cost))
+                if refusal is not None:
+                    raise refusal
                 call = Call(params, ip)
                 if key_checked_in_command:
                     call = _from_memory(request, ip, query, body, params, scope,
@@ -318,7 +329,9 @@ def endpoint(weight: int, *, security: str = "NONE", scope: str = "read",
 
         handler.__name__, handler.__qualname__ = fn.__name__, fn.__qualname__
         handler.__doc__ = fn.__doc__
-        handler.spec = Spec(weight, security, scope, counts_order)  # type: ignore[attr-defined]
+        described = weight if isinstance(weight, int) else " ".join(
+            (weight.__doc__ or "").split())
+        handler.spec = Spec(described, security, scope, counts_order)  # type: ignore[attr-defined]
         return handler
 
     return wrap

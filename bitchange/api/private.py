@@ -355,7 +355,17 @@ def cancel_replace(call: Call) -> dict:  # type: ignore[type-arg]
     return outcome
 
 
-@endpoint(6, security="SIGNED")
+def open_orders_weight(params: Params) -> int:
+    """6 for a symbol, 80 for all (Binance's)."""
+    return 6 if params.values.get("symbol") else 80
+
+
+def my_trades_weight(params: Params) -> int:
+    """5 with orderId, 20 without (Binance's)."""
+    return 5 if params.values.get("orderId") else 20
+
+
+@endpoint(open_orders_weight, security="SIGNED")
 def open_orders(call: Call) -> list:  # type: ignore[type-arg]
     with db.read() as conn:
         single = market_of(conn, call.params, required=False)
@@ -527,7 +537,7 @@ def all_orders(call: Call) -> list:  # type: ignore[type-arg]
         return [_order_json(m, r) for r in rows]
 
 
-@endpoint(20, security="SIGNED", market=market_of)
+@endpoint(my_trades_weight, security="SIGNED", market=market_of)
 def my_trades(call: Call) -> list:  # type: ignore[type-arg]
     limit = call.params.integer("limit", default=500, lo=1, hi=1000)
     user = call.user_id

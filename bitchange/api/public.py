@@ -68,6 +68,37 @@ def _limit(params: Params, default: int, top: int) -> int:
     return params.integer("limit", default=default, lo=1, hi=top)  # type: ignore[return-value]
 
 
+def _symbols_sent(params: Params) -> int | None:
+    """How many markets `symbols` names (None when it is not sent)."""
+    names = params.values.get("symbols")
+    return None if not names else len([n for n in names.strip("[]").split(",") if n.strip()])
+
+
+def depth_weight(params: Params) -> int:
+    """5 up to limit 100, 25 to 500, 50 to 1000, 250 above (Binance's)."""
+    text = params.values.get("limit", "")
+    limit = int(text) if text.isdigit() else 100
+    return 5 if limit <= 100 else 25 if limit <= 500 else 50 if limit <= 1000 else 250
+
+
+def ticker_24hr_weight(params: Params) -> int:
+    """2 for a symbol or up to 20 symbols, 40 for up to 100, 80 for more or all (Binance's)."""
+    if params.values.get("symbol"):
+        return 2
+    count = _symbols_sent(params)
+    return 80 if count is None or count > 100 else 40 if count > 20 else 2
+
+
+def price_weight(params: Params) -> int:
+    """2 for a symbol, 4 for several or all (Binance's)."""
+    return 2 if params.values.get("symbol") else 4
+
+
+def rolling_ticker_weight(params: Params) -> int:
+    """4 per symbol, at most 200 (Binance's)."""
+    return 4 if params.values.get("symbol") else min(200, 4 * (_symbols_sent(params) or 1))
+
+
 @endpoint(1)
 def ping(call: Call) -> dict:  # type: ignore[type-arg]
     return {}
@@ -138,7 +169,7 @@ def exchange_info(call: Call) -> dict:  # type: ignore[type-arg]
             "exchangeFilters": [], "symbols": [symbol_info(m) for m in markets]}
 
 
-@endpoint(5)
+@endpoint(depth_weight)
 def depth(call: Call) -> dict:  # type: ignore[type-arg]
     with db.read() as conn:
         m = market_of(conn, call.params)
@@ -369,7 +400,7 @@ MINI_TICKER = ("symbol", "openPrice", "highPrice", "lowPrice", "lastPrice", "vol
                "quoteVolume", "openTime", "closeTime", "firstId", "lastId", "count")
 
 
-@endpoint(2)
+@endpoint(ticker_24hr_weight)
 def ticker_24hr(call: Call):  # type: ignore[no-untyped-def]
     kind = call.params.text("type") or "FULL"
     if kind not in ("FULL", "MINI"):
@@ -408,7 +439,7 @@ def _rolling_ticker(conn: Connection, m: Market, opened: datetime, close: dateti
             "count": stats.count}
 
 
-@endpoint(4)
+@endpoint(rolling_ticker_weight)
 def ticker_rolling(call: Call):  # type: ignore[no-untyped-def]
     """Binance's rolling window ticker: the trades from the minute `windowSize` ago began to
     now (so up to 59,999 ms more than the window, as Binance's)."""
@@ -432,7 +463,7 @@ def ticker_rolling(call: Call):  # type: ignore[no-untyped-def]
     return _one_or_all(tickers, single)
 
 
-@endpoint(2)
+@endpoint(price_weight)
 def ticker_price(call: Call):  # type: ignore[no-untyped-def]
     with db.read() as conn:
         markets, single = _wanted(conn, call.params)
@@ -441,7 +472,7 @@ def ticker_price(call: Call):  # type: ignore[no-untyped-def]
             for m in markets], single)
 
 
-@endpoint(2)
+@endpoint(price_weight)
 def ticker_book(call: Call):  # type: ignore[no-untyped-def]
     with db.read() as conn:
         markets, single = _wanted(conn, call.params)

@@ -92,3 +92,31 @@ def test_two_processes_share_one_count_through_redis() -> None:
     with pytest.raises(ApiError) as refused:
         here.spend_weight(ip, 21)
     assert refused.value.status == 429
+
+
+@pytest.mark.parametrize(("path", "weight"), [
+    ("/depth?symbol=BTCUSDT", 5), ("/depth?symbol=BTCUSDT&limit=500", 25),
+    ("/depth?symbol=BTCUSDT&limit=1000", 50), ("/depth?symbol=BTCUSDT&limit=5000", 250),
+    ("/ticker/24hr?symbol=BTCUSDT", 2), ("/ticker/24hr", 80),
+    ('/ticker/24hr?symbols=["BTCUSDT","ETHUSDT"]', 2),
+    ("/ticker/price?symbol=BTCUSDT", 2), ("/ticker/price", 4),
+    ("/ticker/bookTicker", 4), ("/ticker?symbol=BTCUSDT", 4),
+    ('/ticker?symbols=["BTCUSDT","ETHUSDT"]', 8),
+    ("/depth?symbol=BTCUSDT&symbol=ETHUSDT", 5),  # refused (-1101), still counted
+])
+def test_weights_follow_binances_tables(client, path, weight) -> None:
+    before = int(client.get("/api/v3/ping").headers["X-MBX-USED-WEIGHT-1M"])
+    after = int(client.get("/api/v3" + path).headers["X-MBX-USED-WEIGHT-1M"])
+    assert after - before == weight
+
+
+def test_signed_weights_depend_on_the_parameters(client, alice_api) -> None:
+    def weight(path: str, params: dict[str, str]) -> int:
+        before = int(client.get("/api/v3/ping").headers["X-MBX-USED-WEIGHT-1M"])
+        answer = alice_api.call("GET", path, params)
+        return int(answer.headers["X-MBX-USED-WEIGHT-1M"]) - before
+
+    assert weight("/openOrders", {"symbol": "BTCUSDT"}) == 6
+    assert weight("/openOrders", {}) == 80
+    assert weight("/myTrades", {"symbol": "BTCUSDT"}) == 20
+    assert weight("/myTrades", {"symbol": "BTCUSDT", "orderId": "1"}) == 5
