@@ -173,13 +173,18 @@ def run_baseline(orders: int, workdir: Path) -> list[float]:
             stamp = int(time.time())
             conn.executemany(
                 "INSERT INTO candles (symbol, interval, open_time, open, high, low, close, "
-                "volume, quote_volume) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "volume, quote_volume, trade_count, taker_buy_volume, taker_buy_quote_volume) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?) "
                 "ON CONFLICT (symbol, interval, open_time) DO UPDATE SET "
                 "high = max(candles.high, excluded.high), low = min(candles.low, excluded.low), "
                 "close = excluded.close, volume = candles.volume + excluded.volume, "
-                "quote_volume = candles.quote_volume + excluded.quote_volume",
+                "quote_volume = candles.quote_volume + excluded.quote_volume, "
+                "trade_count = candles.trade_count + 1, "
+                "taker_buy_volume = candles.taker_buy_volume + excluded.taker_buy_volume, "
+                "taker_buy_quote_volume = candles.taker_buy_quote_volume "
+                "+ excluded.taker_buy_quote_volume",
                 [(SYMBOL, name, stamp - stamp % seconds, price, price, price, price, qty,
-                  notional) for name, seconds in intervals])
+                  notional, qty, notional) for name, seconds in intervals])
             apply(settlement)
             journal(hold + settlement, taker, now)
             conn.execute("UPDATE orders SET filled_quantity = ?, filled_quote = ?, "
