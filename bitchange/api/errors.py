@@ -48,6 +48,12 @@ def too_precise(name: str) -> ApiError:
     return ApiError(-1111, f"Parameter '{name}' has too much precision.")
 
 
+def either(first: str, second: str) -> ApiError:
+    """Neither of two alternative parameters was sent."""
+    return ApiError(-1102, f"Param '{first}' or '{second}' must be sent, but both were "
+                           "empty/null!")
+
+
 def not_required(name: str) -> ApiError:
     return ApiError(-1106, f"Parameter '{name}' sent when not required.")
 

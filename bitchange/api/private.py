@@ -93,16 +93,22 @@ def _conditional_fields(r, body: dict) -> dict:  # type: ignore[no-untyped-def, 
     return {k: body[k] for k in ("stopPrice", "trailingDelta", "trailingTime") if k in body}
 
 
-def _find_order(conn: Connection, user_id: int, m: Market, params: Params,  # type: ignore[no-untyped-def]
-                by: tuple[str, str] = ("orderId", "origClientOrderId")):
-    """The caller's order by its id or client order id (`by`: the two parameters' names);
-    another user's is unknown."""
+def _order_named(params: Params, by: tuple[str, str]) -> tuple[int | None, str | None]:
+    """The order id and client order id sent in the parameters `by` (their names); at least
+    one of them."""
     id_param, client_param = by
     order_id = params.integer(id_param)
     client_id = _client_id(params, client_param)
     if order_id is None and client_id is None:
-        raise errors.ApiError(-1102, f"Param '{client_param}' or '{id_param}' must be sent, "
-                                     "but both were empty/null!")
+        raise errors.either(client_param, id_param)
+    return order_id, client_id
+
+
+def _find_order(conn: Connection, user_id: int, m: Market, params: Params,  # type: ignore[no-untyped-def]
+                by: tuple[str, str] = ("orderId", "origClientOrderId")):
+    """The caller's order by its id or client order id (`by`: the two parameters' names);
+    another user's is unknown."""
+    order_id, client_id = _order_named(params, by)
     query = select(_orders).where(_orders.c.user_id == user_id,
                                   _orders.c.symbol == m.info.symbol)
     if order_id is not None:
@@ -156,9 +162,7 @@ def _typed(m: Market, params: Params, side: str, quantity: int | None, stp: str,
         stop = params.minor(name("stopPrice"), m.quote.precision)
         delta = params.integer(name("trailingDelta"), lo=1)  # out of range: the filter's -1013
         if stop is None and delta is None:
-            raise errors.ApiError(-1102, f"Param '{name('stopPrice')}' or "
-                                         f"'{name('trailingDelta')}' must be sent, but both "
-                                         "were empty/null!")
+            raise errors.either(name("stopPrice"), name("trailingDelta"))
     if runs == "MARKET":
         if params.text(name("timeInForce")) is not None:
             raise errors.not_required(name("timeInForce"))
@@ -166,8 +170,7 @@ def _typed(m: Market, params: Params, side: str, quantity: int | None, stp: str,
             raise errors.not_required(name("price"))
         spend = params.minor("quoteOrderQty", m.quote.precision)
         if (quantity is None) == (spend is None):
-            raise errors.ApiError(-1102, "Param 'quantity' or 'quoteOrderQty' must be sent, "
-                                         "but both were empty/null!")
+            raise errors.either("quantity", "quoteOrderQty")
         if spend is not None and side != "BUY":
             raise errors.error(errors.BAD_COMBO)
         return OrderRequest(side, "market", quantity=quantity, quote_amount=spend, stp=stp,
@@ -326,9 +329,7 @@ def cancel_replace(call: Call) -> dict:  # type: ignore[type-arg]
     only_if = _restriction(params, "cancelRestrictions")
     cancel_client_id = _client_id(params, "cancelNewClientOrderId")
     by = ("cancelOrderId", "cancelOrigClientOrderId")
-    if params.integer(by[0]) is None and _client_id(params, by[1]) is None:
-        raise errors.ApiError(-1102, f"Param '{by[1]}' or '{by[0]}' must be sent, but both "
-                                     "were empty/null!")
+    _order_named(params, by)  # named at all: checked before anything is done
     request, response_type = _new_request(call.market, params)
     try:
         service.check_order(call.market.info.symbol, request, against_book=False)
@@ -453,8 +454,7 @@ def _find_list(conn: Connection, call: Call) -> list:  # type: ignore[type-arg]
         client = (_client_id(call.params, "origClientOrderId")
                   or _client_id(call.params, "listClientOrderId"))
         if client is None:
-            raise errors.ApiError(-1102, "Param 'listClientOrderId' or 'orderListId' must be "
-                                         "sent, but both were empty/null!")
+            raise errors.either("listClientOrderId", "orderListId")
         list_id = conn.scalar(select(_orders.c.order_list_id).where(
             _orders.c.user_id == call.user_id, _orders.c.list_client_order_id == client)
             .order_by(_orders.c.id.desc()).limit(1))
@@ -554,19 +554,20 @@ def my_trades(call: Call) -> list:  # type: ignore[type-arg]
             query = query.where(_trades.c.id >= from_id)
         query = _window(query, _trades.c.created_at, call.params)
         rows = _page(conn, query, _trades.c.id, call.params, "fromId", limit)
-        mine = {r.maker_order_id if r.maker_user_id == user else r.taker_order_id for r in rows}
+        # A self-trade cannot happen (self-trade prevention): the user is maker or taker.
+        own_order = {r.id: r.maker_order_id if r.maker_user_id == user else r.taker_order_id
+                     for r in rows}
         lists = dict(conn.execute(select(_orders.c.id, _orders.c.order_list_id).where(
-            _orders.c.id.in_(mine), _orders.c.order_list_id.is_not(None))).all())
+            _orders.c.id.in_(set(own_order.values())),
+            _orders.c.order_list_id.is_not(None))).all())
     result = []
     for r in rows:
-        # A self-trade cannot happen (self-trade prevention): the user is maker or taker.
         is_maker = r.maker_user_id == user
         is_buyer = (r.taker_side == "BUY") != is_maker
         asset = m.base.code if is_buyer else m.quote.code
-        order_id = r.maker_order_id if is_maker else r.taker_order_id
         result.append({
-            "symbol": m.name, "id": r.id, "orderId": order_id,
-            "orderListId": lists.get(order_id, -1),
+            "symbol": m.name, "id": r.id, "orderId": own_order[r.id],
+            "orderListId": lists.get(own_order[r.id], -1),
             "price": m.price(r.price), "qty": m.qty(r.quantity),
             "quoteQty": m.quote_qty(r.notional),
             "commission": m.minor(r.maker_fee if is_maker else r.taker_fee, asset),

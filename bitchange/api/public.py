@@ -22,6 +22,7 @@ from bitchange.api.stream_events import (
     percent_change,
     trade_aggregates,
     trade_stats,
+    weighted_price,
 )
 from bitchange.clock import now
 from bitchange.money import MAX_MINOR
@@ -68,10 +69,11 @@ def _limit(params: Params, default: int, top: int) -> int:
     return params.integer("limit", default=default, lo=1, hi=top)  # type: ignore[return-value]
 
 
-def _symbols_sent(params: Params) -> int | None:
-    """How many markets `symbols` names (None when it is not sent)."""
-    names = params.values.get("symbols")
-    return None if not names else len([n for n in names.strip("[]").split(",") if n.strip()])
+def _symbol_names(params: Params) -> list[str] | None:
+    """The markets `symbols` names, a JSON list (None when it is not sent)."""
+    names = params.text("symbols")
+    return None if names is None else [
+        n.strip().strip('"') for n in names.strip("[]").split(",") if n.strip()]
 
 
 def depth_weight(params: Params) -> int:
@@ -85,8 +87,8 @@ def ticker_24hr_weight(params: Params) -> int:
     """2 for a symbol or up to 20 symbols, 40 for up to 100, 80 for more or all (Binance's)."""
     if params.values.get("symbol"):
         return 2
-    count = _symbols_sent(params)
-    return 80 if count is None or count > 100 else 40 if count > 20 else 2
+    names = _symbol_names(params)
+    return 80 if names is None or len(names) > 100 else 40 if len(names) > 20 else 2
 
 
 def price_weight(params: Params) -> int:
@@ -96,7 +98,8 @@ def price_weight(params: Params) -> int:
 
 def rolling_ticker_weight(params: Params) -> int:
     """4 per symbol, at most 200 (Binance's)."""
-    return 4 if params.values.get("symbol") else min(200, 4 * (_symbols_sent(params) or 1))
+    return 4 if params.values.get("symbol") else min(200, 4 * max(1, len(
+        _symbol_names(params) or ())))
 
 
 @endpoint(1)
@@ -345,10 +348,9 @@ def _wanted(conn: Connection, params: Params) -> tuple[list[Market], bool]:
     if single is not None:
         return [single], True
     markets = all_markets(conn)
-    names = params.text("symbols")
-    if names is None:
+    wanted = _symbol_names(params)
+    if wanted is None:
         return markets, False
-    wanted = [n.strip().strip('"') for n in names.strip("[]").split(",") if n.strip()]
     if len(wanted) != len(set(wanted)):
         raise errors.ApiError(-1151, "Symbol is present multiple times in the list.")
     chosen = [m for m in markets if m.name in wanted]
@@ -378,11 +380,10 @@ def _ticker_24h(conn: Connection, m: Market) -> dict:  # type: ignore[type-arg]
     bids, asks = _book_top(m)
     last, first = t.last or 0, t.open or t.last or 0
     change = last - first if t.last is not None else 0
-    percent = percent_change(change, first)
-    weighted = (t.quote_volume * 10**m.base.precision // t.volume) if t.volume else 0
+    weighted = weighted_price(t.quote_volume, t.volume, m.base.precision)
     return {
-        "symbol": m.name, "priceChange": m.price(change) if change >= 0
-        else "-" + m.price(-change), "priceChangePercent": percent,
+        "symbol": m.name, "priceChange": m.price(change),
+        "priceChangePercent": percent_change(change, first),
         "weightedAvgPrice": m.price(weighted), "prevClosePrice": m.price(first),
         "lastPrice": m.price(last), "lastQty": m.qty(last_qty),
         "bidPrice": m.price(bids[0][0] if bids else 0), "bidQty": m.qty(bids[0][1] if bids else 0),
@@ -400,17 +401,25 @@ MINI_TICKER = ("symbol", "openPrice", "highPrice", "lowPrice", "lastPrice", "vol
                "quoteVolume", "openTime", "closeTime", "firstId", "lastId", "count")
 
 
-@endpoint(ticker_24hr_weight)
-def ticker_24hr(call: Call):  # type: ignore[no-untyped-def]
-    kind = call.params.text("type") or "FULL"
+def _ticker_type(params: Params) -> str:
+    kind = params.text("type") or "FULL"
     if kind not in ("FULL", "MINI"):
         raise errors.ApiError(-1139, "Invalid ticker type.")
+    return kind
+
+
+def _shaped(tickers: list[dict], kind: str) -> list[dict]:  # type: ignore[type-arg]
+    """FULL tickers as `kind` asks for them."""
+    return [{k: t[k] for k in MINI_TICKER} for t in tickers] if kind == "MINI" else tickers
+
+
+@endpoint(ticker_24hr_weight)
+def ticker_24hr(call: Call):  # type: ignore[no-untyped-def]
+    kind = _ticker_type(call.params)
     with db.read() as conn:
         markets, single = _wanted(conn, call.params)
         tickers = [_ticker_24h(conn, m) for m in markets]
-    if kind == "MINI":
-        tickers = [{k: t[k] for k in MINI_TICKER} for t in tickers]
-    return _one_or_all(tickers, single)
+    return _one_or_all(_shaped(tickers, kind), single)
 
 
 _WINDOW_SIZE = re.compile(r"^([1-9][0-9]?)([mhd])$")
@@ -428,9 +437,9 @@ def _window_seconds(params: Params) -> int:
 def _rolling_ticker(conn: Connection, m: Market, opened: datetime, close: datetime) -> dict:  # type: ignore[type-arg]
     stats = trade_stats(conn, m.info.symbol, opened, None)
     change = stats.close - stats.open
-    weighted = stats.quote_volume * 10**m.base.precision // stats.volume if stats.volume else 0
-    return {"symbol": m.name, "priceChange": m.price(change) if change >= 0
-            else "-" + m.price(-change), "priceChangePercent": percent_change(change, stats.open),
+    weighted = weighted_price(stats.quote_volume, stats.volume, m.base.precision)
+    return {"symbol": m.name, "priceChange": m.price(change),
+            "priceChangePercent": percent_change(change, stats.open),
             "weightedAvgPrice": m.price(weighted), "openPrice": m.price(stats.open),
             "highPrice": m.price(stats.high), "lowPrice": m.price(stats.low),
             "lastPrice": m.price(stats.close), "volume": m.qty(stats.volume),
@@ -443,12 +452,9 @@ def _rolling_ticker(conn: Connection, m: Market, opened: datetime, close: dateti
 def ticker_rolling(call: Call):  # type: ignore[no-untyped-def]
     """Binance's rolling window ticker: the trades from the minute `windowSize` ago began to
     now (so up to 59,999 ms more than the window, as Binance's)."""
-    kind = call.params.text("type") or "FULL"
-    if kind not in ("FULL", "MINI"):
-        raise errors.ApiError(-1139, "Invalid ticker type.")
+    kind = _ticker_type(call.params)
     if call.params.text("symbol") is None and call.params.text("symbols") is None:
-        raise errors.ApiError(-1102, "Param 'symbol' or 'symbols' must be sent, but both were "
-                                     "empty/null!")
+        raise errors.either("symbol", "symbols")
     close = now()
     start = close - timedelta(seconds=_window_seconds(call.params))
     opened = start.replace(second=0, microsecond=0)
@@ -458,9 +464,7 @@ def ticker_rolling(call: Call):  # type: ignore[no-untyped-def]
             raise errors.ApiError(-1101, "Too many values sent for parameter 'symbols', "
                                          "maximum allowed up to 100.")
         tickers = [_rolling_ticker(conn, m, opened, close) for m in markets]
-    if kind == "MINI":
-        tickers = [{k: t[k] for k in MINI_TICKER} for t in tickers]
-    return _one_or_all(tickers, single)
+    return _one_or_all(_shaped(tickers, kind), single)
 
 
 @endpoint(price_weight)
@@ -500,6 +504,6 @@ def avg_price(call: Call) -> dict:  # type: ignore[type-arg]
         last = conn.execute(select(_trades.c.created_at, _trades.c.price).where(
             _trades.c.symbol == m.info.symbol).order_by(_trades.c.id.desc()).limit(1)).first()
     # No fill in the window: the last trade's price (a bot reads 0 as a price).
-    price = (int(quote) * 10**m.base.precision // int(volume) if volume
+    price = (weighted_price(int(quote), int(volume), m.base.precision) if volume
              else last.price if last else 0)
     return {"mins": 5, "price": m.price(price), "closeTime": ms(last.created_at) if last else 0}

@@ -168,6 +168,11 @@ def kline_event(interval: str, open_time: int, candle, stats: TradeStats,  # typ
         "Q": p.price(stats.taker_buy_quote), "B": "0"}}
 
 
+def weighted_price(quote_volume: int, volume: int, base_precision: int) -> int:
+    """The volume-weighted average price of trades (0 without any), in quote minor units."""
+    return quote_volume * 10**base_precision // volume if volume else 0
+
+
 def percent_change(change: int, base: int) -> str:
     """Binance's priceChangePercent, to three decimals (truncated, in integers)."""
     thousandths = abs(change) * 100_000 // base if base else 0
@@ -179,7 +184,7 @@ def ticker_events(stats: TradeStats, before_price: int, bids: Levels, asks: Leve
     """(`@ticker`, `@miniTicker`) over the 24 hours before `event_ms`."""
     bid, ask = (bids[0] if bids else (0, 0)), (asks[0] if asks else (0, 0))
     change = stats.close - stats.open
-    weighted = (stats.quote_volume * 10**p.base // stats.volume) if stats.volume else 0
+    weighted = weighted_price(stats.quote_volume, stats.volume, p.base)
     common = {"s": p.symbol, "c": p.price(stats.close), "o": p.price(stats.open),
               "h": p.price(stats.high), "l": p.price(stats.low), "v": p.qty(stats.volume),
               "q": p.price(stats.quote_volume)}

@@ -46,26 +46,9 @@ _entries = LedgerEntry.__table__
 _transactions = LedgerTransaction.__table__
 
 
-def _bucket_update(column: str):  # type: ignore[no-untyped-def]
-    col = _balances.c[column]
-    return (
-        update(_balances)
-        .where(
-            and_(
-                _balances.c.account_id == bindparam("b_account"),
-                _balances.c.asset == bindparam("b_asset"),
-                or_(_balances.c.allow_negative, col + bindparam("b_amount") >= 0),
-            )
-        )
-        .values({column: col + bindparam("b_amount")})
-    )
-
-
-_UPDATE = {AVAILABLE: Prepared(_bucket_update(AVAILABLE)),
-           LOCKED: Prepared(_bucket_update(LOCKED))}
-# Both buckets of one balance in one statement: a hold, a release or one side of a fill moves
-# a balance between them, and this is the hot path of every order.
-_UPDATE_BOTH = Prepared(
+# A balance's two buckets changed by one statement (either change may be 0): a hold, a
+# release or one side of a fill moves a balance between them, on every order.
+_UPDATE_BALANCE = Prepared(
     update(_balances)
     .where(
         and_(
@@ -181,8 +164,10 @@ def lock_balances(conn: Connection, keys: Iterable[tuple[int, str]]) -> None:
 
 
 def _apply(conn: Connection, m: Movement) -> None:
-    params = {"b_account": m.account_id, "b_asset": m.asset, "b_amount": m.amount}
-    if _UPDATE[m.bucket].rowcount(conn, params) == 1:
+    params = {"b_account": m.account_id, "b_asset": m.asset,
+              "b_available": m.amount if m.bucket == AVAILABLE else 0,
+              "b_locked": m.amount if m.bucket == LOCKED else 0}
+    if _UPDATE_BALANCE.rowcount(conn, params) == 1:
         return
     exists = conn.scalar(
         select(_balances.c.account_id).where(
@@ -190,16 +175,8 @@ def _apply(conn: Connection, m: Movement) -> None:
         )
     )
     if exists is None:
-        inserted = conn.execute(
-            _INSERT_BALANCE,
-            {
-                "b_account": m.account_id,
-                "b_asset": m.asset,
-                "b_available": m.amount if m.bucket == AVAILABLE else 0,
-                "b_locked": m.amount if m.bucket == LOCKED else 0,
-                "b_positive": 1 if m.amount > 0 else 0,
-            },
-        )
+        inserted = conn.execute(_INSERT_BALANCE,
+                                params | {"b_positive": 1 if m.amount > 0 else 0})
         # RETURNING, not rowcount: psycopg 3 reports -1 for INSERT ... SELECT.
         if inserted.first() is not None:
             return
@@ -222,7 +199,7 @@ def _apply_netted(conn: Connection, movements: list[Movement]) -> None:
             continue
         params = {"b_account": account_id, "b_asset": asset, "b_available": available,
                   "b_locked": locked}
-        if _UPDATE_BOTH.rowcount(conn, params) == 1:
+        if _UPDATE_BALANCE.rowcount(conn, params) == 1:
             continue
         for m in sorted((Movement(account_id, asset, bucket, amount)
                          for bucket, amount in ((AVAILABLE, available), (LOCKED, locked))

@@ -812,6 +812,14 @@ def _check_against_book(request: OrderRequest, book: OrderBook, market: MarketIn
         raise TradingError("Post-only order would trade immediately", "WOULD_TAKE")
 
 
+def _check_list_client_id(conn: Connection, user_id: int, list_client_id: str | None) -> None:
+    if list_client_id is not None and conn.scalar(select(_orders.c.id).where(
+            _orders.c.user_id == user_id, _orders.c.list_client_order_id == list_client_id,
+            _orders.c.status.in_(LIVE_STATUSES)).limit(1)):
+        raise TradingError("You already have an open order list with this client id",
+                           "DUPLICATE_ORDER")
+
+
 def _check_client_id(conn: Connection, user_id: int, symbol: str,
                      request: OrderRequest) -> None:
     if request.client_order_id is not None and _CLIENT_ID_OPEN.scalar(conn, {
@@ -960,13 +968,7 @@ def place_oco(user_id: int, symbol: str, request: OcoRequest) -> PlacedList:
                 raise TradingError("An OCO's limit leg must be a limit maker", "OCO_TYPES")
             elif _would_take(book, leg.side, leg.price):  # type: ignore[arg-type]
                 raise TradingError("Order would immediately match and take.", "WOULD_TAKE")
-        if request.list_client_order_id is not None and conn.scalar(
-                select(_orders.c.id).where(
-                    _orders.c.user_id == user_id,
-                    _orders.c.list_client_order_id == request.list_client_order_id,
-                    _orders.c.status.in_(LIVE_STATUSES)).limit(1)):
-            raise TradingError("You already have an open order list with this client id",
-                               "DUPLICATE_ORDER")
+        _check_list_client_id(conn, user_id, request.list_client_order_id)
         try:
             conditional.check_oco(request.side, legs[0], legs[1], book.last_price)
         except conditional.ConditionalProblem as problem:
