@@ -4,6 +4,7 @@ security, scope), so it lists exactly what is served."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -51,7 +52,8 @@ def _operation(op: Operation) -> dict[str, Any]:
     spec = op.spec
     doc = (op.handler.__doc__ or "").strip()
     body: dict[str, Any] = {
-        "operationId": f"{op.method.lower()}_{op.handler.__name__}",
+        # From the path: one handler may serve two paths (klines and uiKlines).
+        "operationId": op.method.lower() + "_" + re.sub(r"[^A-Za-z0-9]+", "_", op.path).strip("_"),
         "summary": doc.split("\n\n")[0].replace("\n", " ") or op.handler.__name__,
         "parameters": [_parameter(p) for p in op.params]
         + (_SIGNED if spec.security == "SIGNED" else []),

@@ -208,7 +208,9 @@ def moment_of(stamp_ms: int) -> datetime:
     return datetime.fromtimestamp(stamp_ms / 1000, UTC)
 
 
-def _trades_json(call: Call) -> list:  # type: ignore[type-arg]
+@endpoint(25)
+def trades(call: Call) -> list:  # type: ignore[type-arg]
+    """Trades: the most recent, or from the trade `fromId` on (historicalTrades)."""
     with db.read() as conn:
         m = market_of(conn, call.params)
         assert m is not None
@@ -216,18 +218,6 @@ def _trades_json(call: Call) -> list:  # type: ignore[type-arg]
     return [{"id": r.id, "price": m.price(r.price), "qty": m.qty(r.quantity),
              "quoteQty": m.quote_qty(r.notional), "time": ms(r.created_at),
              "isBuyerMaker": r.taker_side == "SELL", "isBestMatch": True} for r in rows]
-
-
-@endpoint(25)
-def trades(call: Call) -> list:  # type: ignore[type-arg]
-    """The most recent trades."""
-    return _trades_json(call)
-
-
-@endpoint(25)
-def historical_trades(call: Call) -> list:  # type: ignore[type-arg]
-    """Older trades: from the trade `fromId` on (the most recent without it)."""
-    return _trades_json(call)
 
 
 @endpoint(4)
@@ -314,7 +304,10 @@ def _added_up(rows: Sequence[Any], seconds: int, offset: int) -> list[SimpleName
     return out
 
 
-def _klines(call: Call) -> list:  # type: ignore[type-arg]
+@endpoint(2)
+def klines(call: Call) -> list:  # type: ignore[type-arg]
+    """Candles in UTC, or in `timeZone` (startTime and endTime are UTC either way); uiKlines
+    answers the same."""
     interval = call.params.text("interval", required=True)
     if interval not in INTERVALS:
         raise errors.error(errors.BAD_INTERVAL)
@@ -328,18 +321,6 @@ def _klines(call: Call) -> list:  # type: ignore[type-arg]
              m.price(r.close), m.qty(r.volume), (r.open_time + seconds) * 1000 - 1,
              m.quote_qty(r.quote_volume), r.trade_count, m.qty(r.taker_buy_volume),
              m.quote_qty(r.taker_buy_quote_volume), "0"] for r in rows]
-
-
-@endpoint(2)
-def klines(call: Call) -> list:  # type: ignore[type-arg]
-    """Candles in UTC, or in `timeZone` (startTime and endTime are UTC either way)."""
-    return _klines(call)
-
-
-@endpoint(2)
-def ui_klines(call: Call) -> list:  # type: ignore[type-arg]
-    """Binance's uiKlines, "optimized for presentation": here the same candles as klines."""
-    return _klines(call)
 
 
 def _wanted(conn: Connection, params: Params) -> tuple[list[Market], bool]:
