@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -45,6 +46,18 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _stop_group(process: subprocess.Popen) -> None:  # type: ignore[type-arg]
+    """Stop the server and every worker it forked (its own session, so its process group):
+    a worker outliving a main process stopped mid-start would otherwise keep running."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=10)
+    with contextlib.suppress(ProcessLookupError):  # whatever is left of the group
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+
+
 @contextlib.contextmanager
 def serving(env: dict[str, str] | None = None, workers: int = 1) -> Iterator[str]:
     """Run this app under Granian in a child process; yields its ws:// base URL. Its output
@@ -70,9 +83,4 @@ def serving(env: dict[str, str] | None = None, workers: int = 1) -> Iterator[str
                 time.sleep(0.1)
             yield f"ws://127.0.0.1:{port}"
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            _stop_group(process)
