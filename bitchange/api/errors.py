@@ -75,6 +75,7 @@ NO_SUCH_ORDER = (-2013, "Order does not exist.")
 BAD_LISTEN_KEY = (-1125, "This listenKey does not exist.")
 BAD_CANCEL_RESTRICTIONS = (-1145, "cancelRestrictions has to be either ONLY_NEW or "
                                   "ONLY_PARTIALLY_FILLED.")
+STATUS_MISMATCH = (-1220, "The symbol's status does not match the requested symbolStatus.")
 NO_ICEBERGS = (-2010, "Iceberg orders are not supported for this symbol.")
 
 # trading.service's TradingError.reason -> Binance's code and message.

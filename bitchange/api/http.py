@@ -10,7 +10,7 @@ import re
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import parse_qsl, unquote_plus  # an Ed25519 signature is percent-encoded
@@ -103,6 +103,8 @@ class Call:
     # Set when the key was taken from memory (an endpoint `key_checked_in_command`): the
     # check of the key that the endpoint's service call must make in its own transaction.
     authorize: Callable[[Connection], bool] | None = None
+    # The order limit's refusal, for a call that runs over it (`endpoint(over_order_limit=)`).
+    order_refusal: ApiError | None = None
 
     @property
     def user_id(self) -> int:
@@ -264,6 +266,7 @@ Weight = int | Callable[[Params], int]
 def endpoint(weight: Weight, *, security: str = "NONE", scope: str = "read",
              counts_order: int = 0, market: MarketLookup | None = None,
              key_checked_in_command: bool = False,
+             over_order_limit: Callable[[Params], bool] | None = None,
              ) -> Callable[[Handler], Callable[[Request], Any]]:
     """An HTTP handler for `fn`: weight and order limits (`counts_order`: how many orders a
     call places), parameters, authentication (`security`: NONE, API_KEY (the key only, as
@@ -272,7 +275,8 @@ def endpoint(weight: Weight, *, security: str = "NONE", scope: str = "read",
     `Call.authorize` to its one service command, which checks the key in its own transaction,
     so a key and market read before need no read of their own, see `_from_memory`; should
     `fn` refuse the call, the key's own refusal, if any, is what the client sees, as
-    without), then `fn`. All of it runs in one trip off the
+    without; `over_order_limit(params)`: whether a call over the order limit still runs,
+    seeing the refusal as `Call.order_refusal`), then `fn`. All of it runs in one trip off the
     event loop (its DB, Redis and service work blocks). Any failure becomes Binance's error body; an
     unexpected one is -1000 (500), and since every service call is one transaction, nothing
     half-done remains."""
@@ -308,7 +312,12 @@ def endpoint(weight: Weight, *, security: str = "NONE", scope: str = "read",
                     call = Call(params, ip, caller, found)
                 try:
                     if counts_order:
-                        headers.update(limiter().spend_order(call.user_id, counts_order))
+                        try:
+                            headers.update(limiter().spend_order(call.user_id, counts_order))
+                        except ApiError as exc:
+                            if over_order_limit is None or not over_order_limit(params):
+                                raise
+                            call = replace(call, order_refusal=exc)
                     return _answer(fn(call), 200, headers)
                 except ApiError:
                     if call.authorize is not None:  # the key's refusal comes first

@@ -24,7 +24,7 @@ from bitchange.clock import now
 from bitchange.config import get_settings
 from bitchange.db.models import LedgerAccount
 from bitchange.money import plain_amount
-from bitchange.trading import service
+from bitchange.trading import conditional, service
 from bitchange.trading.service import (
     LIVE_STATUSES,
     OPEN_STATUSES,
@@ -74,7 +74,7 @@ def _order_json(m: Market, r) -> dict:  # type: ignore[no-untyped-def, type-arg]
         "stopPrice": m.price(r.stop_price), "icebergQty": m.qty(0), "time": ms(r.created_at),
         "updateTime": ms(r.updated_at), "isWorking": r.status in OPEN_STATUSES,
         "workingTime": ms(working) if working is not None else -1,
-        "origQuoteOrderQty": m.quote_qty(r.quote_amount),
+        "origQuoteOrderQty": m.quote_qty(conditional.sized_by_total(r)),
         "selfTradePreventionMode": "EXPIRE_TAKER",
     }
     if r.trailing_delta is not None:
@@ -171,8 +171,8 @@ def _typed(m: Market, params: Params, side: str, quantity: int | None, stp: str,
         spend = params.minor("quoteOrderQty", m.quote.precision)
         if (quantity is None) == (spend is None):
             raise errors.either("quantity", "quoteOrderQty")
-        if spend is not None and side != "BUY":
-            raise errors.error(errors.BAD_COMBO)
+        if spend is not None and side != "BUY" and stop_type is not None:
+            raise errors.error(errors.BAD_COMBO)  # a stop-market sell is sized by quantity
         return OrderRequest(side, "market", quantity=quantity, quote_amount=spend, stp=stp,
                             client_order_id=client_id, stop_type=stop_type, stop_price=stop,
                             trailing_delta=delta)
@@ -315,17 +315,24 @@ CANCEL_REPLACE_PARAMS = (*NEW_ORDER_PARAMS, "cancelReplaceMode*", "cancelOrderId
 CANCEL_REPLACE_MODES = ("STOP_ON_FAILURE", "ALLOW_FAILURE")
 
 
-@endpoint(1, security="SIGNED", scope="trade", counts_order=1, market=market_of)
+def _cancels_over_the_limit(params: Params) -> bool:
+    return params.text("orderRateLimitExceededMode") == "CANCEL_ONLY"
+
+
+@endpoint(1, security="SIGNED", scope="trade", counts_order=1, market=market_of,
+          over_order_limit=_cancels_over_the_limit)
 def cancel_replace(call: Call) -> dict:  # type: ignore[type-arg]
     """Cancel an order, then place a new one on the same market: two commands, as Binance
     makes them (the cancel commits before the placement starts). The new order's parameters
-    and filters are checked before anything is cancelled."""
+    and filters are checked before anything is cancelled. Over the order limit, with
+    `orderRateLimitExceededMode=CANCEL_ONLY`, the cancel still runs and the placement is
+    refused (Binance's table: 429 for STOP_ON_FAILURE, 409 or 400 for ALLOW_FAILURE)."""
     params = call.params
     mode = params.text("cancelReplaceMode", required=True)
     if mode not in CANCEL_REPLACE_MODES:
         raise errors.invalid("cancelReplaceMode")
-    if params.text("orderRateLimitExceededMode") not in (None, "DO_NOTHING"):
-        raise errors.invalid("orderRateLimitExceededMode")  # the order count is spent first
+    if params.text("orderRateLimitExceededMode") not in (None, "DO_NOTHING", "CANCEL_ONLY"):
+        raise errors.invalid("orderRateLimitExceededMode")
     only_if = _restriction(params, "cancelRestrictions")
     cancel_client_id = _client_id(params, "cancelNewClientOrderId")
     by = ("cancelOrderId", "cancelOrigClientOrderId")
@@ -340,9 +347,19 @@ def cancel_replace(call: Call) -> dict:  # type: ignore[type-arg]
         outcome["cancelResponse"] = _cancel(call, by, only_if, cancel_client_id)
     except errors.ApiError as exc:
         outcome |= {"cancelResult": "FAILURE", "cancelResponse": exc.body()}
+    limited = call.order_refusal
+    status = 429 if limited is not None and mode == "STOP_ON_FAILURE" else 400
+    headers = limited.headers if limited is not None else None
     if outcome["cancelResult"] == "FAILURE" and mode == "STOP_ON_FAILURE":
-        raise errors.ApiError(-2022, "Order cancel-replace failed.",
+        raise errors.ApiError(-2022, "Order cancel-replace failed.", status, headers,
                               data=outcome | {"newOrderResponse": None})
+    if limited is not None:
+        outcome |= {"newOrderResult": "FAILURE", "newOrderResponse": limited.body()}
+        if outcome["cancelResult"] == "FAILURE":
+            raise errors.ApiError(-2022, "Order cancel-replace failed.", status, headers,
+                                  data=outcome)
+        raise errors.ApiError(-2021, "Order cancel-replace partially failed.",
+                              429 if mode == "STOP_ON_FAILURE" else 409, headers, data=outcome)
     try:
         outcome |= {"newOrderResult": "SUCCESS",
                     "newOrderResponse": _place(call, request, response_type)}

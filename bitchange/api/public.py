@@ -141,6 +141,20 @@ def _status(m: Market) -> str:
     return "TRADING" if m.info.is_active else "HALT"
 
 
+def _asked_status(params: Params) -> str | None:
+    status = params.text("symbolStatus")
+    if status is not None and status not in ("TRADING", "HALT", "BREAK"):
+        raise errors.invalid("symbolStatus")
+    return status
+
+
+def _check_status(m: Market, params: Params) -> None:
+    """A market named alone must have the `symbolStatus` asked for, if any (-1220)."""
+    status = _asked_status(params)
+    if status is not None and _status(m) != status:
+        raise errors.error(errors.STATUS_MISMATCH)
+
+
 def symbol_info(m: Market) -> dict:  # type: ignore[type-arg]
     return {
         "symbol": m.name, "status": _status(m),
@@ -161,13 +175,11 @@ def symbol_info(m: Market) -> dict:  # type: ignore[type-arg]
 
 @endpoint(20)
 def exchange_info(call: Call) -> dict:  # type: ignore[type-arg]
+    if call.params.text("symbolStatus") is not None and (
+            call.params.text("symbol") is not None or call.params.text("symbols") is not None):
+        raise errors.error(errors.BAD_COMBO)  # Binance: not with `symbol` or `symbols`
     with db.read() as conn:
         markets, _ = _wanted(conn, call.params)
-    status = call.params.text("symbolStatus")
-    if status is not None:
-        if status not in ("TRADING", "HALT", "BREAK"):
-            raise errors.invalid("symbolStatus")
-        markets = [m for m in markets if _status(m) == status]
     return {"timezone": "UTC", "serverTime": server_ms(), "rateLimits": limiter().rate_limits(),
             "exchangeFilters": [], "symbols": [symbol_info(m) for m in markets]}
 
@@ -177,6 +189,7 @@ def depth(call: Call) -> dict:  # type: ignore[type-arg]
     with db.read() as conn:
         m = market_of(conn, call.params)
     assert m is not None
+    _check_status(m, call.params)
     limit = min(_limit(call.params, 100, MAX_MINOR), 5000)  # Binance: more gives 5000
     seq, bids, asks = service.depth_snapshot(m.info.symbol, limit)
     return {"lastUpdateId": seq,
@@ -324,20 +337,23 @@ def klines(call: Call) -> list:  # type: ignore[type-arg]
 
 
 def _wanted(conn: Connection, params: Params) -> tuple[list[Market], bool]:
-    """The markets asked for (`symbol` or a JSON `symbols` list) and whether one was named."""
+    """The markets asked for (`symbol` or a JSON `symbols` list) and whether one was named.
+    With `symbolStatus`, as Binance: a market named alone must have it (-1220); of several,
+    those without it are left out."""
     single = market_of(conn, params, required=False)
     if single is not None:
+        _check_status(single, params)
         return [single], True
     markets = all_markets(conn)
     wanted = _symbol_names(params)
-    if wanted is None:
-        return markets, False
-    if len(wanted) != len(set(wanted)):
-        raise errors.ApiError(-1151, "Symbol is present multiple times in the list.")
-    chosen = [m for m in markets if m.name in wanted]
-    if len(chosen) != len(set(wanted)):
-        raise errors.error(errors.BAD_SYMBOL)
-    return chosen, False
+    if wanted is not None:
+        if len(wanted) != len(set(wanted)):
+            raise errors.ApiError(-1151, "Symbol is present multiple times in the list.")
+        markets = [m for m in markets if m.name in wanted]
+        if len(markets) != len(set(wanted)):
+            raise errors.error(errors.BAD_SYMBOL)
+    status = _asked_status(params)
+    return [m for m in markets if status is None or _status(m) == status], False
 
 
 def _one_or_all(items: list[dict], single: bool):  # type: ignore[no-untyped-def, type-arg]

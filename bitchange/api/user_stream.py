@@ -18,6 +18,7 @@ from bitchange.api.stream_events import Precisions, ms, now_ms
 from bitchange.clock import now
 from bitchange.db.models import Balance, LedgerAccount, LedgerEntry, LedgerTransaction
 from bitchange.money import to_decimal
+from bitchange.trading import conditional
 from bitchange.trading.markets import assets
 from bitchange.trading.tables import Order
 
@@ -96,7 +97,7 @@ def execution_report(order, p: Precisions, event_ms: int, *, execution: str,  # 
         "m": fill is not None and fill.maker_order_id == order.id, "M": False,
         "O": ms(order.created_at), "Z": p.price(cumulative_quote),
         "Y": p.price(fill.notional if fill is not None else 0),
-        "Q": p.price(order.quote_amount or 0), "W": ms(order.created_at), "V": "NONE",
+        "Q": p.price(conditional.sized_by_total(order)), "W": ms(order.created_at), "V": "NONE",
     }
     if order.stop_type is not None:
         if order.triggered_at is None:

@@ -312,6 +312,12 @@ class OrderBook:
             if (price <= 0 or quantity <= 0 or price % self._tick or quantity % self._lot
                     or price * quantity < self._min_pq or tif not in _TIFS or stp not in _STPS):
                 return self._diagnose_limit(order_id, side, price, quantity, tif, False, stp)
+        elif side == BUY and quantity is not None and quote_amount is not None:
+            bad = self._check_quantity(order_id, quantity)  # ``quote_amount`` caps its spend
+            if bad is not None:
+                return bad
+            if quote_amount <= 0:
+                return _reject(order_id, "QUOTE_NON_POSITIVE", "Amount must be positive")
         else:
             bad = self._diagnose_market(order_id, side, quantity, quote_amount, stp)
             if bad is not None:
@@ -526,6 +532,34 @@ class OrderBook:
             left -= take
         return quantity - left, cost
 
+    def market_sell_quantity(self, quote_amount: int, owner: int | None = None) -> int:
+        """The base quantity, in whole lots, that a market SELL must offer now to receive as
+        close to ``quote_amount`` quote as it can without more (Binance's ``quoteOrderQty``
+        sell), without mutating. Level by level from the best bid; it stops at the first
+        level it does not empty, since matching fills that level before any worse one. Pass
+        ``owner`` to skip that user's own bids (self-trade prevention never fills them).
+        Call it under the same lock as the submit."""
+        left = quote_amount
+        quantity = 0
+        orders = self._orders
+        for key in reversed(self._bid_keys):
+            level = self._levels[key]
+            if owner is None:
+                offered = level.qty
+            else:
+                offered = 0
+                for order_id in level:
+                    state = orders[order_id & _MASK].get(order_id)
+                    if state is not None and state[1] != owner:
+                        offered += state[0]
+            # Per-level floor >= sum of per-fill floors: what it receives never exceeds this.
+            take = min(offered, left * self._scale // key // self._lot * self._lot)
+            quantity += take
+            left -= key * take // self._scale
+            if take < offered:
+                break
+        return quantity
+
     def snapshot(self) -> Snapshot:
         """Comparable image ``(bids, asks)``: levels best first, each
         ``(price, ((order_id, owner, quantity, remaining), ...))`` in queue order."""
@@ -607,6 +641,10 @@ class OrderBook:
         if order.price is not None:
             result = self._limit(order_id, owner, side, order.price, order.quantity or 0,
                                  order.tif, False, order.stp)
+        elif order.quantity is not None and order.quote_amount is not None:  # a capped buy
+            result = self._check_quantity(order_id, order.quantity) or self._market_buy_quote(
+                order_id, owner, order.quote_amount, order.stp, [_new(Accepted, (order_id,))],
+                order.quantity)
         else:
             result = self._market(order_id, owner, side, order.quantity, order.quote_amount,
                                   order.stp)
@@ -713,21 +751,29 @@ class OrderBook:
         return left, quote, fee, stopped
 
     def _market_buy_quote(
-        self, order_id: int, owner: int, budget: int, stp: STP, events: list[Event]
+        self, order_id: int, owner: int, budget: int, stp: STP, events: list[Event],
+        quantity: int | None = None,
     ) -> SubmitResult:
-        """Spend up to ``budget`` quote, level by level, in whole lots."""
+        """Spend up to ``budget`` quote, level by level, in whole lots; with ``quantity``,
+        buy that much at most (a stop-market buy by quantity, its spend capped by its hold):
+        then a budget that runs out first expires the rest."""
         keys = self._ask_keys
         spent = filled = fee = 0
         reason: str | None
         while True:
+            if filled == quantity:
+                reason = None
+                break
             if not keys:
                 reason = "MARKET_NO_LIQUIDITY"
                 break
             key = keys[-1]
             cap = (budget - spent) * self._scale // -key // self._lot * self._lot
+            if quantity is not None:
+                cap = min(cap, quantity - filled)
             if not cap:
                 # The rest cannot buy one lot: done (the dust stays with the buyer).
-                reason = None if filled else "INSUFFICIENT_BUDGET"
+                reason = None if filled and quantity is None else "INSUFFICIENT_BUDGET"
                 break
             # threshold=key restricts this pass to the best level (a single price).
             left, quote, f, stopped = self._take(order_id, owner, True, key, cap, stp, events)
@@ -737,12 +783,12 @@ class OrderBook:
             if stopped:
                 reason = "STP"
                 break
-        unspent = budget - spent
+        left = budget - spent if quantity is None else quantity - filled
         status = _FILLED
         if reason is not None:
             status = _EXPIRED
-            events.append(_new(Expired, (order_id, unspent, reason)))
-        return _new(SubmitResult, (order_id, status, filled, spent, fee, unspent, False, events))
+            events.append(_new(Expired, (order_id, left, reason)))
+        return _new(SubmitResult, (order_id, status, filled, spent, fee, left, False, events))
 
     def _fillable(self, is_buy: bool, threshold: int, quantity: int, owner: int, stp: STP) -> bool:
         """Dry run of ``_take`` for FOK: would ``quantity`` fill completely?"""

@@ -227,7 +227,8 @@ class PendingOrder(NamedTuple):
     tracking then (at once if there is no ``stop_price``) and triggers after the price moves
     against it by the delta from ``extreme`` (None until tracking starts). Once triggered it
     runs as a limit order at ``price`` (with ``tif``) or, if ``price`` is None, as a market
-    order of ``quantity`` or (BUY) ``quote_amount``.
+    order of ``quantity`` or (BUY) ``quote_amount``; a BUY given both buys ``quantity``
+    spending at most ``quote_amount`` (what it holds), and expires what that does not buy.
     """
 
     order_id: int

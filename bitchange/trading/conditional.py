@@ -7,8 +7,9 @@ engine's `PendingOrder`. Binance semantics (spot `rest-api.md`, `faqs/trailing-s
   the last price already meets is refused ("Order would trigger immediately.");
 * `trailing_delta` is in bps, within the market's TRAILING_DELTA filter;
 * what runs when triggered is a limit order at `price` (the _LIMIT types) or a market order;
-  a triggered stop-market BUY is sized by the amount to spend, which is held from the start,
-  so a trigger can never fail for funds.
+  what a stop-market BUY may spend is held from the start, so a trigger can never fail for
+  funds: sized by the amount to spend, that amount; sized by quantity (as Binance's STOP_LOSS
+  and TAKE_PROFIT are), its `spend_cap`, which it never spends more than.
 """
 
 from __future__ import annotations
@@ -72,11 +73,37 @@ def check(request: Any, filters: Filters, last_price: int | None) -> None:
     if request.stp != STP.EXPIRE_TAKER.value:
         raise ConditionalProblem("Stop orders use the default self-trade prevention "
                                  "(EXPIRE_TAKER)")
-    if request.kind == "market" and request.side == "BUY" and request.quote_amount is None:
-        raise ConditionalProblem("A stop-market buy is sized by the amount to spend "
-                                 "(quoteOrderQty), which is held until it triggers")
     if would_trigger(request.stop_type, request.side, request.stop_price, last_price):
         raise ConditionalProblem(WOULD_TRIGGER, "WOULD_TRIGGER")
+
+
+# How far past its trigger level the price may run before a stop-market buy by quantity runs
+# out of what it holds (bps): beyond it, what the hold does not buy expires.
+STOP_BUY_MARGIN_BPS = 500
+
+
+def spend_cap(request: Any, last_price: int | None, base_scale: int) -> int | None:
+    """What a stop-market BUY sized by quantity holds and may spend at most: its quantity at
+    the level it triggers near (its stop price, or for a trailing stop without one the last
+    price), raised by its trailing delta and `STOP_BUY_MARGIN_BPS`, rounded up. None for any
+    other order."""
+    if (request.stop_type is None or request.kind != "market" or request.side != "BUY"
+            or request.quantity is None):
+        return None
+    level = request.stop_price if request.stop_price is not None else last_price
+    if level is None:
+        raise ConditionalProblem("A trailing stop-market buy by quantity needs a last trade "
+                                 "price to hold against: size it by the amount to spend")
+    bps = 10_000 + STOP_BUY_MARGIN_BPS + (request.trailing_delta or 0)
+    return -(-request.quantity * level * bps // (base_scale * 10_000))
+
+
+def sized_by_total(row: Any) -> int:
+    """The total an order row was sized by (Binance's origQuoteOrderQty), 0 if by quantity.
+    A stop-market buy by quantity keeps its `spend_cap` in the same column."""
+    if row.stop_type is not None and row.quantity is not None:
+        return 0
+    return row.quote_amount or 0
 
 
 def leg_level(request: Any) -> int | None:

@@ -48,7 +48,7 @@ from bitchange.engine import (
     Triggered,
 )
 from bitchange.ledger import InsufficientFunds
-from bitchange.money import MAX_MINOR
+from bitchange.money import MAX_MINOR, format_step
 from bitchange.ops import metrics
 from bitchange.trading import conditional
 from bitchange.trading.candles import record_trades
@@ -607,9 +607,16 @@ def _validate(request: OrderRequest, market: MarketInfo, base: AssetInfo,
     if request.post_only:
         raise TradingError("Market orders cannot be post-only")
     if request.quote_amount is not None:
-        if request.side != "BUY" or request.quantity is not None:
-            raise TradingError("Only a market buy can be sized by the amount to spend")
-        _refuse(filters.spend_problem(request.quote_amount), "NOTIONAL")
+        if request.quantity is not None:
+            raise TradingError("Size a market order by its amount or by its total, not both")
+        if request.side == "BUY":
+            _refuse(filters.spend_problem(request.quote_amount), "NOTIONAL")
+            return
+        if request.stop_type is not None:
+            raise TradingError("A stop-market sell is sized by its amount")
+        _refuse(filters.total_problem(request.quote_amount)
+                or ("Enter the total to receive" if request.quote_amount <= 0 else ""),
+                "NOTIONAL")
         return
     if request.quantity is None or request.quantity <= 0:
         raise TradingError("Enter an amount")
@@ -641,6 +648,19 @@ def _hold_needed(request: OrderRequest, book: OrderBook, user_id: int, market: M
     if not fillable:
         raise TradingError(f"No sell orders in {market.symbol} to buy from", "NO_LIQUIDITY")
     return quote.code, cost
+
+
+def _quantity_to_sell(book: OrderBook, user_id: int, market: MarketInfo, base: AssetInfo,
+                      to_receive: int) -> int:
+    """The whole lots a market sell offers to receive `to_receive` quote, at most."""
+    quantity = book.market_sell_quantity(to_receive, owner=user_id)
+    if quantity:
+        return quantity
+    if not book.market_sell_quantity(MAX_MINOR, owner=user_id):
+        raise TradingError(f"No buy orders in {market.symbol} to sell to", "NO_LIQUIDITY")
+    lot = format_step(market.lot_size, base.precision)
+    raise TradingError(f"The total is less than one lot ({lot} {base.code}) at the best bid",
+                       "LOT_SIZE")
 
 
 # --- placing --------------------------------------------------------------------------------
@@ -704,7 +724,15 @@ def _place(conn: Connection, live: _LiveBook, seq: int, user_id: int, symbol: st
     _check_client_id(conn, user_id, symbol, request)
     _check_against_book(request, book, market, base, quote)
     if request.stop_type is not None:
+        request = _capped(request, book, base)
         return _place_pending(conn, live, seq, account, user_id, symbol, [request])[0]
+    to_receive = None
+    if request.side == "SELL" and request.quote_amount is not None:
+        # A market sell of a total (Binance's quoteOrderQty) runs as one of the quantity
+        # the book gives that total for now; the row keeps the total asked for.
+        to_receive = request.quote_amount
+        request = replace(request, quote_amount=None,
+                          quantity=_quantity_to_sell(book, user_id, market, base, to_receive))
     held_asset, hold = _hold_needed(request, book, user_id, market, base, quote)
     if hold >= MAX_MINOR:  # a market buy's sweep of the whole book
         raise TradingError("The order is too large")
@@ -726,6 +754,8 @@ def _place(conn: Connection, live: _LiveBook, seq: int, user_id: int, symbol: st
 
     moment = now()
     row = _order_row(symbol, user_id, request, held_asset, hold, "open", seq, moment)
+    if to_receive is not None:
+        row["quote_amount"] = to_receive
     order_id = _NEW_ORDER.scalar(conn, row)
     live.touched = True
     side = Side(request.side)
@@ -828,6 +858,16 @@ def _check_client_id(conn: Connection, user_id: int, symbol: str,
                            "DUPLICATE_ORDER")
 
 
+def _capped(request: OrderRequest, book: OrderBook, base: AssetInfo) -> OrderRequest:
+    """A stop-market buy by quantity with its spend cap (what it holds) as the engine's
+    `quote_amount`; any other conditional order as it is."""
+    try:
+        cap = conditional.spend_cap(request, book.last_price, 10**base.precision)
+    except conditional.ConditionalProblem as problem:
+        raise TradingError(str(problem), problem.reason) from None
+    return request if cap is None else replace(request, quote_amount=cap)
+
+
 def _check_conditional(request: OrderRequest, book: OrderBook, market: MarketInfo,
                        base: AssetInfo, quote: AssetInfo) -> None:
     try:
@@ -858,7 +898,7 @@ def _order_row(symbol: str, user_id: int, request: OrderRequest, held_asset: str
 
 def _pending_hold(request: OrderRequest, base: AssetInfo, quote: AssetInfo) -> tuple[str, int]:
     """What a conditional order holds from its acceptance: its limit's hold; a stop-market
-    sell its quantity; a stop-market buy its budget."""
+    sell its quantity; a stop-market buy its budget (by quantity: its spend cap, `_capped`)."""
     if request.side == "SELL":
         return base.code, request.quantity or 0
     if request.kind == "limit":
@@ -957,9 +997,6 @@ def place_oco(user_id: int, symbol: str, request: OcoRequest) -> PlacedList:
         legs = [replace(leg, side=request.side, quantity=request.quantity)
                 for leg in (request.above, request.below)]
         for leg in legs:
-            if leg.kind == "market" and leg.side == "BUY":
-                raise TradingError("A buy OCO's legs are limit orders (a stop-limit, a "
-                                   "take-profit-limit or a limit maker)", "OCO_TYPES")
             _validate(leg, market, base, quote)
             _check_client_id(conn, user_id, symbol, leg)
             if leg.stop_type is not None:
@@ -973,6 +1010,7 @@ def place_oco(user_id: int, symbol: str, request: OcoRequest) -> PlacedList:
             conditional.check_oco(request.side, legs[0], legs[1], book.last_price)
         except conditional.ConditionalProblem as problem:
             raise TradingError(str(problem), problem.reason) from None
+        legs = [_capped(leg, book, base) for leg in legs]
         # One hold for the list, carried by the leg that can trade as a maker (it needs all of
         # its own); a triggered leg takes over its partner's share before it runs.
         needs = [_pending_hold(leg, base, quote)[1] for leg in legs]

@@ -9,6 +9,8 @@ import pytest
 from sqlalchemy import select
 
 from bitchange import db, ledger
+from bitchange.api.limits import limiter
+from bitchange.config import reload_settings
 from bitchange.trading.tables import Order
 from tests.api.conftest import USDT, Signed, make_trader, new_key
 
@@ -118,7 +120,7 @@ def test_both_failing_under_allow_failure(api) -> None:
     ({"price": "0.5"}, -1013),  # below the minimum notional: a filter
     ({"cancelReplaceMode": "SOMETIMES"}, -1130),
     ({"cancelOrderId": ""}, -1102),  # neither order named
-    ({"orderRateLimitExceededMode": "CANCEL_ONLY"}, -1130),
+    ({"orderRateLimitExceededMode": "CANCEL_ALL"}, -1130),
 ])
 def test_the_new_order_is_checked_before_anything_is_cancelled(api, changes, code) -> None:
     first = _rested(api)
@@ -135,3 +137,43 @@ def test_another_users_order_cannot_be_cancelled(client, api) -> None:
     answer = _replace(api, cancelOrderId=str(theirs["orderId"]))
     assert answer.status_code == 400 and answer.json()["code"] == -2022
     assert _statuses() == {theirs["orderId"]: "open"}
+
+
+@pytest.fixture
+def one_order_per_10s(monkeypatch, client):  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("API_ORDERS_PER_10S", "1")
+    reload_settings()
+    limiter.cache_clear()
+    yield
+    monkeypatch.delenv("API_ORDERS_PER_10S")
+    reload_settings()
+    limiter.cache_clear()
+
+
+@pytest.mark.parametrize(("mode", "status"), [("STOP_ON_FAILURE", 429), ("ALLOW_FAILURE", 409)])
+def test_over_the_order_limit_cancel_only_still_cancels(api, trader, one_order_per_10s,
+                                                         mode, status) -> None:
+    first = _rested(api)  # the one order these 10 s allow
+    # DO_NOTHING (the default): refused as any order over the limit, nothing cancelled.
+    refused = _replace(api, cancelOrderId=str(first["orderId"]), cancelReplaceMode=mode)
+    assert (refused.status_code, refused.json()) == (429, {
+        "code": -1015, "msg": "Too many new orders; current limit is 1 orders per 10 SECOND."})
+    assert _statuses() == {first["orderId"]: "open"}
+    answer = _replace(api, cancelOrderId=str(first["orderId"]), cancelReplaceMode=mode,
+                      orderRateLimitExceededMode="CANCEL_ONLY")
+    body = answer.json()
+    assert answer.status_code == status, body
+    assert (body["code"], body["msg"]) == (-2021, "Order cancel-replace partially failed.")
+    data = body["data"]
+    assert (data["cancelResult"], data["newOrderResult"]) == ("SUCCESS", "FAILURE")
+    assert data["cancelResponse"]["status"] == "CANCELED"
+    assert data["newOrderResponse"] == {
+        "code": -1015, "msg": "Too many new orders; current limit is 1 orders per 10 SECOND."}
+    assert int(answer.headers["Retry-After"]) >= 1
+    assert _statuses() == {first["orderId"]: "cancelled"}
+    assert _usdt(trader.user_id) == (500 * USDT, 0)
+    # The cancel failing too: nothing done, 429 (STOP_ON_FAILURE) or 400 (ALLOW_FAILURE).
+    again = _replace(api, cancelOrderId=str(first["orderId"]), cancelReplaceMode=mode,
+                     orderRateLimitExceededMode="CANCEL_ONLY")
+    assert again.status_code == (429 if mode == "STOP_ON_FAILURE" else 400)
+    assert (again.json()["code"], again.json()["data"]["cancelResult"]) == (-2022, "FAILURE")

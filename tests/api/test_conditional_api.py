@@ -100,8 +100,8 @@ def test_conditional_refusals_map_to_binance(client, alice, bob, carol, alice_ap
          "Param 'stopPrice' or 'trailingDelta' must be sent, but both were empty/null!"),
         (STOP_LIMIT_SELL | {"type": "LIMIT"}, -1106,
          "Parameter 'stopPrice' sent when not required."),
-        ({"symbol": "BTCUSDT", "side": "BUY", "type": "STOP_LOSS", "quantity": "0.01",
-          "stopPrice": "31000"}, -2010, "NEW_ORDER_REJECTED"),
+        ({"symbol": "BTCUSDT", "side": "SELL", "type": "STOP_LOSS", "quoteOrderQty": "100",
+          "stopPrice": "29000"}, -1128, "Combination of optional parameters invalid."),
     ]
     for params, code, msg in cases:
         assert alice_api.call("POST", "/order", params).json() == {"code": code, "msg": msg}, \
@@ -109,6 +109,28 @@ def test_conditional_refusals_map_to_binance(client, alice, bob, carol, alice_ap
     with db.read() as conn:
         assert conn.scalar(select(Order.__table__.c.id).where(
             Order.__table__.c.user_id == alice.user_id)) is None
+
+
+def test_stop_market_buy_by_quantity_as_binance_sizes_it(client, alice, bob, carol,
+                                                        alice_api: Signed) -> None:
+    trade_at(bob, carol, 30_000)
+    placed = alice_api.call("POST", "/order", {
+        "symbol": "BTCUSDT", "side": "BUY", "type": "STOP_LOSS", "quantity": "0.01",
+        "stopPrice": "31000", "newOrderRespType": "RESULT"})
+    assert placed.status_code == 200, placed.json()
+    body = placed.json()
+    assert (body["type"], body["origQty"], body["origQuoteOrderQty"], body["stopPrice"]) == (
+        "STOP_LOSS", "0.01000000", "0.000000", "31000.000000")
+    cap = 310 * USDT * 105 // 100  # 0.01 at the stop, and the 5% margin
+    assert alice.balance("USDT") == (1_000_000 * USDT - cap, cap)
+    service.place_order(carol.user_id, "BTC-USDT", OrderRequest(
+        side="SELL", kind="limit", price=31_050 * USDT, quantity=BTC))
+    trade_at(carol, bob, 31_000)
+    got = alice_api.call("GET", "/order", {"symbol": "BTCUSDT", "orderId": body["orderId"]}).json()
+    assert (got["status"], got["executedQty"], got["cummulativeQuoteQty"],
+            got["origQuoteOrderQty"]) == ("FILLED", "0.01000000", "310.500000", "0.000000")
+    assert alice.balance("USDT") == (1_000_000 * USDT - 310_500_000, 0)
+    assert reconciled()
 
 
 OCO_SELL = {"symbol": "BTCUSDT", "side": "SELL", "quantity": "0.02",

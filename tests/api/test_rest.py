@@ -491,3 +491,73 @@ def test_rolling_window_ticker(client, alice, bob) -> None:
         refused = ticker(f"symbol=BTCUSDT&windowSize={bad}")
         assert refused.status_code == 400 and refused.json()["code"] == -1130, bad
     assert ticker("windowSize=1h").json()["code"] == -1102
+
+
+def test_market_sell_by_quote_order_qty_receives_at_most_the_total(client, alice, alice_api,
+                                                                   bob) -> None:
+    sell = {"symbol": "BTCUSDT", "side": "SELL", "type": "MARKET", "quoteOrderQty": "90"}
+    assert alice_api.call("POST", "/order", sell).json() == {
+        "code": -2010, "msg": "Order book liquidity is less than symbol minimum quantity."}
+    for price in ("30000", "29990"):
+        service.place_order(bob.user_id, "BTC-USDT", OrderRequest(
+            "BUY", "limit", price=int(price) * 10**6, quantity=200_000))
+    btc_before = alice.balance("BTC")[0]
+    placed = alice_api.call("POST", "/order", sell)
+    body = placed.json()
+    assert placed.status_code == 200, body
+    # 0.002 at 30,000 (60 USDT), then what 30 USDT more buys at 29,990 in whole lots: 0.001.
+    assert (body["status"], body["origQty"], body["executedQty"], body["cummulativeQuoteQty"],
+            body["origQuoteOrderQty"]) == ("FILLED", "0.00300000", "0.00300000", "89.990000",
+                                           "90.000000")
+    assert [(f["price"], f["qty"]) for f in body["fills"]] == [
+        ("30000.000000", "0.00200000"), ("29990.000000", "0.00100000")]
+    with db.read() as conn:
+        row = conn.execute(select(Order.__table__).where(
+            Order.__table__.c.id == body["orderId"])).one()
+    assert (row.quantity, row.quote_amount, row.filled_quote, row.held_amount) == (
+        300_000, 90 * 10**6, 89_990_000, 0)
+    assert alice.balance("BTC") == (btc_before - 300_000, 0)
+    fetched = alice_api.call("GET", "/order", {"symbol": "BTCUSDT", "orderId": body["orderId"]})
+    assert fetched.json()["origQuoteOrderQty"] == "90.000000"
+    # A total below one lot at the best bid, below the minimum, or on a stop: refused.
+    service.place_order(bob.user_id, "BTC-USDT", OrderRequest(
+        "BUY", "limit", price=150_000 * 10**6, quantity=10_000))
+    count = orders_count()
+    refusals = [(sell | {"quoteOrderQty": "12"}, -1013, "Filter failure: LOT_SIZE"),
+                (sell | {"quoteOrderQty": "9.99"}, -1013, "Filter failure: NOTIONAL"),
+                (sell | {"quoteOrderQty": "100", "quantity": "0.001"}, -1102,
+                 "Param 'quantity' or 'quoteOrderQty' must be sent, but both were empty/null!"),
+                (sell | {"type": "STOP_LOSS", "stopPrice": "20000"}, -1128,
+                 "Combination of optional parameters invalid.")]
+    for params, code, msg in refusals:
+        assert alice_api.call("POST", "/order", params).json() == {"code": code, "msg": msg}
+    assert orders_count() == count and reconciled()
+
+
+def test_symbol_status_filters_the_market_data_as_binance(client) -> None:
+    service.set_market_status("ETH-USDT", "halted")
+
+    def get(path: str, query: str):  # type: ignore[no-untyped-def]
+        return client.get(f"/api/v3/{path}?{query}").json()
+
+    for path in ("ticker/24hr", "ticker/price", "ticker/bookTicker"):
+        halted = get(path, "symbolStatus=HALT")
+        assert [t["symbol"] for t in halted] == ["ETHUSDT"], path
+        trading = {t["symbol"] for t in get(path, "symbolStatus=TRADING")}
+        assert trading == {"BTCUSDT", "ETHBTC"}, path
+        # Of a list, those without the status are left out; one market alone must have it.
+        assert [t["symbol"] for t in get(path, 'symbols=["BTCUSDT","ETHUSDT"]'
+                                                 "&symbolStatus=TRADING")] == ["BTCUSDT"]
+        assert get(path, "symbol=ETHUSDT&symbolStatus=TRADING") == {
+            "code": -1220, "msg": "The symbol's status does not match the requested symbolStatus."}
+        assert get(path, "symbol=ETHUSDT&symbolStatus=HALT")["symbol"] == "ETHUSDT"
+        assert get(path, "symbolStatus=CLOSED") == {
+            "code": -1130, "msg": "Data sent for parameter 'symbolStatus' is not valid."}
+    assert [t["symbol"] for t in get("ticker", 'symbols=["BTCUSDT","ETHUSDT"]'
+                                                "&symbolStatus=HALT")] == ["ETHUSDT"]
+    assert get("depth", "symbol=ETHUSDT&symbolStatus=TRADING")["code"] == -1220
+    assert "lastUpdateId" in get("depth", "symbol=ETHUSDT&symbolStatus=HALT")
+    assert [s["symbol"] for s in get("exchangeInfo", "symbolStatus=HALT")["symbols"]] == [
+        "ETHUSDT"]
+    assert get("exchangeInfo", "symbol=ETHUSDT&symbolStatus=HALT") == {
+        "code": -1128, "msg": "Combination of optional parameters invalid."}

@@ -484,6 +484,33 @@ def test_market_buy_cost_matches_the_fill(book: OrderBook, ids: Ids) -> None:
     assert r.quote == cost[1]
 
 
+def test_market_sell_quantity_receives_at_most_the_amount(book: OrderBook, ids: Ids) -> None:
+    book.submit_limit(ids(), 1, BUY, P, 2 * LOT)
+    book.submit_limit(ids(), 7, BUY, P - TICK, 2 * LOT)
+    book.submit_limit(ids(), 1, BUY, P - 2 * TICK, 3 * LOT)
+    both_best = notional(P, 2 * LOT)
+    assert book.market_sell_quantity(both_best) == 2 * LOT
+    # One unit short of a whole second lot: one lot, not an overshoot.
+    assert book.market_sell_quantity(notional(P, 2 * LOT) - 1) == LOT
+    # It does not reach past a level it does not empty, where matching would fill first.
+    wanted = both_best + notional(P - TICK, LOT) + notional(P - 2 * TICK, LOT)
+    assert book.market_sell_quantity(wanted) == 3 * LOT
+    assert book.market_sell_quantity(10**15) == 7 * LOT
+    assert book.market_sell_quantity(notional(P, LOT) - 1) == 0
+    # Owner 7's own bid is skipped: the cheaper level after it gives the rest (two lots).
+    assert book.market_sell_quantity(wanted, owner=7) == 4 * LOT
+    before = book.snapshot()
+    quantity = book.market_sell_quantity(wanted, owner=7)
+    assert book.snapshot() == before  # no mutation
+    r = book.submit_market(ids(), 7, SELL, quantity=quantity, stp=STP.EXPIRE_MAKER)
+    assert r.status is Status.FILLED
+    assert r.quote == both_best + notional(P - 2 * TICK, 2 * LOT) <= wanted
+
+
+def test_market_sell_quantity_of_an_empty_book(book: OrderBook) -> None:
+    assert book.market_sell_quantity(notional(P, LOT)) == 0
+
+
 # --- restore / snapshot ------------------------------------------------------------------
 
 

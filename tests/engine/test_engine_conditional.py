@@ -171,6 +171,35 @@ def test_market_buy_by_quote_on_trigger() -> None:
     assert triggered(events) == [(sid, 11_000, Status.FILLED)]
 
 
+def test_market_buy_by_quantity_on_trigger_spends_at_most_its_cap() -> None:
+    book, ids = market_at(10_000)
+    enough, short = ids(), ids()
+    assert book.submit_conditional(stop(enough, BUY, True, 11_000, qty=3 * LOT,
+                                        quote=400)).status is Status.PENDING
+    book.submit_conditional(stop(short, BUY, True, 11_000, qty=3 * LOT, quote=250))
+    book.submit_limit(ids(), MAKER, SELL, 12_000, 10 * LOT)  # 120 a lot
+    events = trade_at(book, ids, 11_000)
+    bought = {sid: [(e.price, e.quantity) for e in events
+                    if type(e) is Trade and e.taker_order_id == sid] for sid in (enough, short)}
+    assert bought == {enough: [(12_000, 3 * LOT)], short: [(12_000, 2 * LOT)]}
+    runs = {e.order_id: e for e in events if type(e) is Triggered}
+    assert runs[enough] == Triggered(enough, 11_000, Status.FILLED, 3 * LOT, 360, 0, 0, False,
+                                     "")
+    # Its cap buys two of its three lots: the third expires, 240 of 250 spent.
+    assert runs[short] == Triggered(short, 11_000, Status.EXPIRED, 2 * LOT, 240, 0, LOT,
+                                    False, "INSUFFICIENT_BUDGET")
+
+
+def test_a_capped_market_buy_is_checked_at_acceptance() -> None:
+    book, ids = market_at(10_000)
+    for order, code in [(stop(ids(), BUY, True, 11_000, qty=LOT + 1, quote=500), "QUANTITY_LOT"),
+                        (stop(ids(), BUY, True, 11_000, quote=0), "QUOTE_NON_POSITIVE"),
+                        (stop(ids(), SELL, False, 9_000, quote=500), "MARKET_SIZE")]:
+        result = book.submit_conditional(order)
+        assert result.status is Status.REJECTED and result.events[0].code == code
+    assert book.pending_count() == 0
+
+
 # --- trailing ---------------------------------------------------------------------------
 
 

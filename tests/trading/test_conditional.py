@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from bitchange import db
 from bitchange.engine import fee_for
-from bitchange.trading import service
+from bitchange.trading import conditional, service
 from bitchange.trading.service import OcoRequest, OrderRequest, TradingError
 from bitchange.trading.tables import MarketSequence, Order
 from tests.trading.conftest import BTC, USDT, Trader, assert_books_sound, make_trader, price, qty
@@ -126,10 +126,81 @@ def test_stop_market_buy_by_quote_holds_its_budget(alice, bob, dave) -> None:
     assert_books_sound()
 
 
-def test_a_stop_market_buy_by_quantity_is_refused(alice, bob, dave) -> None:
-    with pytest.raises(TradingError, match="amount to spend"):
+def cap_of(amount: str, level: str, delta_bps: int = 0) -> int:
+    """conditional.spend_cap's hold: the quantity at `level`, plus the margin and delta."""
+    bps = 10_000 + conditional.STOP_BUY_MARGIN_BPS + delta_bps
+    return -(-qty(amount) * price(level) * bps // (BTC * 10_000))
+
+
+def test_stop_market_buy_by_quantity_holds_a_cap_and_buys_its_quantity(alice, bob,
+                                                                       dave) -> None:
+    trade_at(bob, dave, "60000")
+    stop = place(alice, side="BUY", kind="market", quantity=qty("0.1"), stop_type="STOP_LOSS",
+                 stop_price=price("60100"))
+    cap = cap_of("0.1", "60100")
+    assert alice.balance("USDT") == (1_000_000 * USDT - cap, cap)
+    assert (row(stop.order_id).held_amount, row(stop.order_id).quantity) == (cap, qty("0.1"))
+    limit(bob, "SELL", "60200", "0.06")  # the asks the triggered buy takes
+    limit(bob, "SELL", "60300", "1")
+    service.forget_books()  # the cap survives a restart (it is the row's)
+    result = trade_at(bob, dave, "60100")
+    assert result.triggered == (stop.order_id,)
+    stored = row(stop.order_id)
+    spent = (price("60200") * qty("0.06") + price("60300") * qty("0.04")) // BTC
+    assert (stored.status, stored.filled_quantity, stored.filled_quote, stored.held_amount) == (
+        "filled", qty("0.1"), spent, 0)
+    assert alice.balance("USDT") == (1_000_000 * USDT - spent, 0)
+    assert alice.balance("BTC") == (10 * BTC + qty("0.1") - fee_for(qty("0.06"), TAKER_BPS)
+                                    - fee_for(qty("0.04"), TAKER_BPS), 0)
+    assert_books_sound()
+
+
+def test_a_stop_market_buy_that_gaps_past_its_cap_buys_what_it_holds(alice, bob,
+                                                                     dave) -> None:
+    trade_at(bob, dave, "60000")
+    stop = place(alice, side="BUY", kind="market", quantity=qty("0.1"), stop_type="STOP_LOSS",
+                 stop_price=price("60100"))
+    cap = cap_of("0.1", "60100")
+    limit(bob, "SELL", "70000", "1")  # far past the stop and its margin
+    trade_at(bob, dave, "60100")
+    stored = row(stop.order_id)
+    bought = cap * BTC // price("70000") // 10_000 * 10_000
+    assert (stored.status, stored.expire_reason, stored.filled_quantity, stored.held_amount) == (
+        "expired", "INSUFFICIENT_BUDGET", bought, 0)
+    assert stored.filled_quote == price("70000") * bought // BTC <= cap
+    assert alice.balance("USDT") == (1_000_000 * USDT - stored.filled_quote, 0)
+    assert_books_sound()
+
+
+def test_a_trailing_stop_market_buy_by_quantity_holds_from_the_last_price(alice, bob,
+                                                                          dave) -> None:
+    with pytest.raises(TradingError, match="needs a last trade price"):
         place(alice, side="BUY", kind="market", quantity=qty("0.1"), stop_type="STOP_LOSS",
-              stop_price=price("60100"))
+              trailing_delta=200)
+    trade_at(bob, dave, "60000")
+    place(alice, side="BUY", kind="market", quantity=qty("0.1"), stop_type="STOP_LOSS",
+          trailing_delta=200)
+    cap = cap_of("0.1", "60000", 200)
+    assert alice.balance("USDT") == (1_000_000 * USDT - cap, cap)
+    assert_books_sound()
+
+
+def test_a_buy_oco_with_a_stop_market_leg_holds_the_larger_need(alice, bob, dave) -> None:
+    trade_at(bob, dave, "60000")
+    placed = service.place_oco(alice.user_id, SYMBOL, OcoRequest(
+        side="BUY", quantity=qty("0.1"),
+        above=OrderRequest(side="BUY", kind="market", stop_type="STOP_LOSS",
+                           stop_price=price("61000")),
+        below=OrderRequest(side="BUY", kind="limit", price=price("59000"), post_only=True)))
+    cap = cap_of("0.1", "61000")
+    assert alice.balance("USDT") == (1_000_000 * USDT - cap, cap)
+    limit(bob, "SELL", "61000", "1")
+    trade_at(bob, dave, "61000")
+    stop = row(placed.above.order_id)
+    assert (stop.status, stop.filled_quantity, stop.held_amount) == ("filled", qty("0.1"), 0)
+    assert row(placed.below.order_id).status == "cancelled"
+    assert alice.balance("USDT") == (1_000_000 * USDT - stop.filled_quote, 0)
+    assert_books_sound()
 
 
 @pytest.mark.parametrize(("side", "stop_type", "stop"), [

@@ -149,7 +149,9 @@ def test_self_trade_is_prevented_and_holds_released(alice):
     (OrderRequest(side="BUY", kind="limit", price=price("60000"), quantity=qty("100")),
      "Insufficient USDT"),
     (OrderRequest(side="BUY", kind="market", quantity=qty("1")), "No sell orders"),
-    (OrderRequest(side="SELL", kind="market", quote_amount=price("100")), "Only a market buy"),
+    (OrderRequest(side="SELL", kind="market", quote_amount=price("100")), "No buy orders"),
+    (OrderRequest(side="SELL", kind="market", quantity=qty("1"), quote_amount=price("100")),
+     "not both"),
     (OrderRequest(side="HOLD", kind="limit", price=1, quantity=1), "buy or sell"),
     # Each within what the form accepts, their product beyond a 64-bit column.
     (OrderRequest(side="BUY", kind="limit", price=price("4000000000000"),
