@@ -21,6 +21,7 @@ from starlette.types import Receive, Scope, Send
 
 from bitchange.api.streams import watch_streams
 from bitchange.config import PROJECT_ROOT
+from bitchange.engine import gc_policy
 from bitchange.ops.cpu_pinning import pin_backend_process
 from bitchange.web import api
 
@@ -28,6 +29,7 @@ from bitchange.web import api
 @contextlib.asynccontextmanager
 async def _lifespan(_app: Starlette) -> AsyncIterator[None]:
     pin_backend_process()
+    gc_policy.apply()  # the start-up heap frozen, as the app's lifespan task does
     task = asyncio.create_task(watch_streams())
     yield
     task.cancel()
