@@ -11,7 +11,7 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import Route
 
 from bitchange import db, routes
 from bitchange.accounts.sessions import (
@@ -165,7 +165,7 @@ api = Starlette(routes=[
           methods=["GET"]),
     Route(routes.PROOF_VERIFIER, _repository_text("tools", "verify_liabilities.py",
                                                   media_type="text/x-python"), methods=["GET"]),
-    Mount(routes.API_V3, routes=api_routes),
+    *api_routes,  # /api/v3 and /sapi/v1 (bitchange.api.app)
     *stream_routes,  # Binance-compatible market streams: /ws/<stream>, /stream?streams=
 ])
 # Outermost first: rate limits on every backend route and the request metrics

@@ -61,7 +61,7 @@ async def _refuse(scope: Scope, send: Send, refusal: ratelimits.Refusal) -> None
     if scope["type"] == "websocket":
         await send({"type": "websocket.close", "code": 1008, "reason": "Too many requests"})
         return
-    if scope["path"].startswith(routes.API_V3):  # Binance's shape, for programs
+    if scope["path"].startswith((routes.API_V3, routes.SAPI_V1)):  # Binance's, for programs
         body = json.dumps({"code": -1003, "msg": refusal.message}).encode()
         kind = b"application/json"
     else:

@@ -1,5 +1,6 @@
-"""The /api/v3 endpoints in one table (mounted by bitchange.web): the Starlette routes and
-the OpenAPI description served at /api/v3/openapi.json are both made from it."""
+"""The /api/v3 endpoints (and the few under /sapi/v1) in one table (mounted by bitchange.web):
+the Starlette routes and the OpenAPI description served at /api/v3/openapi.json are both made
+from it."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from bitchange.api import openapi, private, public
 from bitchange.api.http import Call, endpoint
 from bitchange.api.openapi import Operation
-from bitchange.routes import API_V3
+from bitchange.routes import SAPI_V1
 
 SYMBOL, SYMBOL_OPTIONAL = "symbol*", "symbol"
 ORDER_LOOKUP = (SYMBOL, "orderId:int", "origClientOrderId")
@@ -66,11 +67,14 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("PUT", "/userDataStream", private.keep_alive_listen_key, ("listenKey*",)),
     Operation("DELETE", "/userDataStream", private.close_listen_key, ("listenKey*",)),
     Operation("GET", "/openapi.json", describe),
+    Operation("GET", "/account/commission", private.commission, (SYMBOL,)),
+    Operation("GET", "/system/status", public.system_status, prefix=SAPI_V1),
+    Operation("GET", "/asset/tradeFee", private.trade_fees, (SYMBOL_OPTIONAL,), prefix=SAPI_V1),
 )
 
-routes = [Route(op.path, op.handler, methods=[op.method]) for op in OPERATIONS]
+routes = [Route(op.full_path, op.handler, methods=[op.method]) for op in OPERATIONS]
 # The full paths the endpoints serve: the request guard leaves their per-IP count to them.
-PATHS = frozenset(API_V3 + op.path for op in OPERATIONS)
+PATHS = frozenset(op.full_path for op in OPERATIONS)
 
 
 class Dispatch:
@@ -81,7 +85,7 @@ class Dispatch:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.handlers = {(op.method, API_V3 + op.path): op.handler for op in OPERATIONS}
+        self.handlers = {(op.method, op.full_path): op.handler for op in OPERATIONS}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         handler = (self.handlers.get((scope["method"], scope["path"]))

@@ -1,4 +1,4 @@
-"""An OpenAPI 3.1 description of the /api/v3 endpoints, made from their table
+"""An OpenAPI 3.1 description of the /api/v3 (and /sapi/v1) endpoints, made from their table
 (bitchange.api.app.OPERATIONS) and what each endpoint declares (`http.Spec`: weight,
 security, scope), so it lists exactly what is served."""
 
@@ -20,9 +20,14 @@ class Operation:
     """One method on one path. A parameter is "name", "name*" (required) or "name:int"."""
 
     method: str
-    path: str
+    path: str  # under `prefix`
     handler: Callable[..., Any]
     params: tuple[str, ...] = ()
+    prefix: str = API_V3
+
+    @property
+    def full_path(self) -> str:
+        return self.prefix + self.path
 
     @property
     def spec(self) -> Spec:
@@ -53,7 +58,8 @@ def _operation(op: Operation) -> dict[str, Any]:
     doc = (op.handler.__doc__ or "").strip()
     body: dict[str, Any] = {
         # From the path: one handler may serve two paths (klines and uiKlines).
-        "operationId": op.method.lower() + "_" + re.sub(r"[^A-Za-z0-9]+", "_", op.path).strip("_"),
+        "operationId": op.method.lower() + "_" + re.sub(
+            r"[^A-Za-z0-9]+", "_", op.full_path.removeprefix(API_V3)).strip("_"),
         "summary": doc.split("\n\n")[0].replace("\n", " ") or op.handler.__name__,
         "parameters": [_parameter(p) for p in op.params]
         + (_SIGNED if spec.security == "SIGNED" else []),
@@ -80,7 +86,7 @@ def _operation(op: Operation) -> dict[str, Any]:
 def document(operations: tuple[Operation, ...]) -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
     for op in operations:
-        paths.setdefault(API_V3 + op.path, {})[op.method.lower()] = _operation(op)
+        paths.setdefault(op.full_path, {})[op.method.lower()] = _operation(op)
     return {
         "openapi": "3.1.0",
         "info": {"title": "BitChange trader API (Binance-compatible)", "version": "v3",

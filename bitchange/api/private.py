@@ -604,15 +604,9 @@ def account(call: Call) -> dict:  # type: ignore[type-arg]
     maker = markets[0].info.maker_fee_bps if markets else 0
     taker = markets[0].info.taker_fee_bps if markets else 0
     scopes = call.caller.scopes if call.caller else frozenset()
-
-    def rate(bps: int) -> str:
-        return f"{bps / 10_000:.8f}"
-
     return {
         "makerCommission": maker, "takerCommission": taker, "buyerCommission": 0,
-        "sellerCommission": 0,
-        "commissionRates": {"maker": rate(maker), "taker": rate(taker), "buyer": rate(0),
-                            "seller": rate(0)},
+        "sellerCommission": 0, "commissionRates": _rates(maker, taker),
         "canTrade": "trade" in scopes, "canWithdraw": "withdraw" in scopes, "canDeposit": True,
         "brokered": False, "requireSelfTradePrevention": False, "preventSor": False,
         "updateTime": server_ms(), "accountType": "SPOT",
@@ -621,6 +615,39 @@ def account(call: Call) -> dict:  # type: ignore[type-arg]
                      for asset, (free, locked) in sorted(balances.items())],
         "permissions": ["SPOT"], "uid": call.user_id,
     }
+
+
+def _rate(bps: int) -> str:
+    """A fee in basis points as Binance's rate: 20 -> '0.00200000'."""
+    return plain_amount(bps * 10_000, 8)
+
+
+def _rates(maker_bps: int, taker_bps: int) -> dict[str, str]:
+    return {"maker": _rate(maker_bps), "taker": _rate(taker_bps), "buyer": _rate(0),
+            "seller": _rate(0)}
+
+
+@endpoint(20, security="SIGNED", market=market_of)
+def commission(call: Call) -> dict:  # type: ignore[type-arg]
+    """The market's commission rates for this account (every account pays the market's own;
+    no special, tax or discounted rates)."""
+    info = call.market.info
+    return {"symbol": call.market.name,
+            "standardCommission": _rates(info.maker_fee_bps, info.taker_fee_bps),
+            "specialCommission": _rates(0, 0), "taxCommission": _rates(0, 0),
+            "discount": {"enabledForAccount": False, "enabledForSymbol": False,
+                         "discountAsset": "", "discount": _rate(0)}}
+
+
+@endpoint(1, security="SIGNED")
+def trade_fees(call: Call) -> list:  # type: ignore[type-arg]
+    """/sapi/v1/asset/tradeFee (ccxt's fetch_trading_fees): each market's maker and taker
+    rates, or the one `symbol`'s."""
+    with db.read() as conn:
+        single = market_of(conn, call.params, required=False)
+        markets = [single] if single is not None else all_markets(conn)
+    return [{"symbol": m.name, "makerCommission": _rate(m.info.maker_fee_bps),
+             "takerCommission": _rate(m.info.taker_fee_bps)} for m in markets]
 
 
 def _ledger_account(conn: Connection, user_id: int) -> int | None:

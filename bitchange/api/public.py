@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, func, literal, select
 
 from bitchange import db
 from bitchange.api import errors
@@ -110,6 +110,20 @@ def ping(call: Call) -> dict:  # type: ignore[type-arg]
 @endpoint(1)
 def time(call: Call) -> dict:  # type: ignore[type-arg]
     return {"serverTime": server_ms()}
+
+
+@endpoint(1)
+def system_status(call: Call) -> dict:  # type: ignore[type-arg]
+    """/sapi/v1/system/status (ccxt's fetch_status): 0 "normal" while the database answers,
+    1 "system maintenance" when it does not (nothing can be saved then)."""
+    try:
+        with db.read() as conn:
+            conn.execute(select(literal(1)))
+    except Exception as exc:
+        if not db.is_storage_fault(exc):
+            raise
+        return {"status": 1, "msg": "system maintenance"}
+    return {"status": 0, "msg": "normal"}
 
 
 def _filters(m: Market) -> list[dict]:  # type: ignore[type-arg]

@@ -313,7 +313,8 @@ class OrderBook:
                     or price * quantity < self._min_pq or tif not in _TIFS or stp not in _STPS):
                 return self._diagnose_limit(order_id, side, price, quantity, tif, False, stp)
         elif side == BUY and quantity is not None and quote_amount is not None:
-            bad = self._check_quantity(order_id, quantity)  # ``quote_amount`` caps its spend
+            # Sized by quantity, ``quote_amount`` capping what it spends.
+            bad = self._diagnose_market(order_id, side, quantity, None, stp)
             if bad is not None:
                 return bad
             if quote_amount <= 0:

@@ -67,6 +67,7 @@ class Signed:
     client: TestClient
     key: str
     secret: str
+    prefix: str = "/api/v3"
 
     def call(self, method: str, path: str, params: dict | None = None, *,
              timestamp: int | None = None, secret: str | None = None, in_body: bool = False):
@@ -77,8 +78,8 @@ class Signed:
         headers = {"X-MBX-APIKEY": self.key}
         if in_body:
             headers["Content-Type"] = "application/x-www-form-urlencoded"
-            return self.client.request(method, "/api/v3" + path, content=text, headers=headers)
-        return self.client.request(method, f"/api/v3{path}?{text}", headers=headers)
+            return self.client.request(method, self.prefix + path, content=text, headers=headers)
+        return self.client.request(method, f"{self.prefix}{path}?{text}", headers=headers)
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@ description lists exactly the endpoints served."""
 
 from __future__ import annotations
 
-from starlette.routing import Mount
+from starlette.routing import Route
 
 from bitchange import routes
 from bitchange.config import PROJECT_ROOT
@@ -20,9 +20,9 @@ def test_the_docs_carry_the_demo_keys_and_are_served(client) -> None:
 
 
 def _served(app) -> set[tuple[str, str]]:  # type: ignore[no-untyped-def]
-    """(method, path) of every route the app serves under /api/v3."""
-    (mount,) = [r for r in app.routes if isinstance(r, Mount) and r.path == routes.API_V3]
-    return {(method, routes.API_V3 + route.path) for route in mount.routes
+    """(method, path) of every route the app serves under /api/v3 and /sapi/v1."""
+    return {(method, route.path) for route in app.routes if isinstance(route, Route)
+            and route.path.startswith((routes.API_V3, routes.SAPI_V1))
             for method in route.methods - {"HEAD"}}
 
 
@@ -39,5 +39,7 @@ def test_the_openapi_description_lists_exactly_the_served_endpoints(client) -> N
     assert {p["name"] for p in order["post"]["parameters"]} >= {
         "symbol", "side", "type", "quantity", "price", "timestamp", "signature"}
     assert "security" not in described["paths"][routes.API_V3 + "/depth"]["get"]
+    assert (("GET", routes.SAPI_V1 + "/asset/tradeFee") in listed
+            and described["paths"][routes.SAPI_V1 + "/asset/tradeFee"]["get"]["security"])
     assert len({op["operationId"] for methods in described["paths"].values()
                 for op in methods.values()}) == len(listed)

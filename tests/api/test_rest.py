@@ -561,3 +561,25 @@ def test_symbol_status_filters_the_market_data_as_binance(client) -> None:
         "ETHUSDT"]
     assert get("exchangeInfo", "symbol=ETHUSDT&symbolStatus=HALT") == {
         "code": -1128, "msg": "Combination of optional parameters invalid."}
+
+
+def test_commission_rates_and_the_sapi_endpoints_ccxt_calls(client, alice, alice_api) -> None:
+    rates = {"maker": "0.00100000", "taker": "0.00200000", "buyer": "0.00000000",
+             "seller": "0.00000000"}  # the reference markets' 10 and 20 bps
+    zero = dict.fromkeys(rates, "0.00000000")
+    assert alice_api.call("GET", "/account/commission", {"symbol": "BTCUSDT"}).json() == {
+        "symbol": "BTCUSDT", "standardCommission": rates, "specialCommission": zero,
+        "taxCommission": zero, "discount": {"enabledForAccount": False, "enabledForSymbol": False,
+                                            "discountAsset": "", "discount": "0.00000000"}}
+    assert alice_api.call("GET", "/account/commission").json()["code"] == -1102
+    assert alice_api.call("GET", "/account").json()["commissionRates"] == rates
+    assert client.get("/sapi/v1/system/status").json() == {"status": 0, "msg": "normal"}
+    sapi = Signed(client, alice_api.key, alice_api.secret, prefix="/sapi/v1")
+    fees = sapi.call("GET", "/asset/tradeFee").json()
+    assert {f["symbol"] for f in fees} == {"BTCUSDT", "ETHUSDT", "ETHBTC"}
+    assert sapi.call("GET", "/asset/tradeFee", {"symbol": "ETHBTC"}).json() == [
+        {"symbol": "ETHBTC", "makerCommission": "0.00100000", "takerCommission": "0.00200000"}]
+    unsigned = client.get("/sapi/v1/asset/tradeFee", headers={"X-MBX-APIKEY": alice_api.key})
+    assert unsigned.status_code == 400 and unsigned.json()["code"] == -1102
+    assert sapi.call("GET", "/asset/tradeFee", {"symbol": "NOPE"}).json() == {
+        "code": -1121, "msg": "Invalid symbol."}

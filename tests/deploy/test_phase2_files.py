@@ -65,7 +65,7 @@ def test_the_proxy_balances_the_nodes_and_serves_the_frontend():
     assert proxy["flush_interval"] == -1
 
     text = json.dumps(server)
-    for path in ("/_event*", "/_upload*", "/healthz", "/auth/*", "/api/*", "/ws/*",
+    for path in ("/_event*", "/_upload*", "/healthz", "/auth/*", "/api/*", "/sapi/*", "/ws/*",
                  "/documents/*"):
         assert f'"{path}"' in text, f"{path} does not reach the nodes"
     [files] = [h for h in handlers if h["handler"] == "file_server"]

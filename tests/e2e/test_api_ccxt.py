@@ -100,6 +100,23 @@ def test_ccxt_binance_trades_on_bitchange(app) -> None:  # type: ignore[no-untyp
         assert Decimal(str(balance[line["asset"]]["free"])) == Decimal(line["available"]) / scale
         assert Decimal(str(balance[line["asset"]]["used"])) == Decimal(line["locked"]) / scale
 
+    # A market sell by cost (quoteOrderQty), a stop-market buy by quantity (Binance's
+    # STOP_LOSS), and what ccxt reads under /sapi/v1.
+    alice.create_order("BTC/USDT", "limit", "buy", 0.01, 20000)
+    sold = bob.create_market_sell_order_with_cost("BTC/USDT", 50)
+    row = order_row(app, sold["id"])
+    assert (row["side"], row["quote_amount"], row["filled_quantity"], row["filled_quote"]) == (
+        "SELL", 50 * 10**6, 250_000, 50 * 10**6)  # 0.0025 BTC at 20,000
+    assert sold["status"] == "closed" and sold["cost"] == 50.0 and sold["filled"] == 0.0025
+    stop = alice.create_order("BTC/USDT", "market", "buy", 0.001, None, {"stopPrice": 40000})
+    row = order_row(app, stop["id"])
+    assert (row["stop_type"], row["quantity"], row["status"]) == ("STOP_LOSS", 100_000,
+                                                                  "pending")
+    assert row["held_amount"] == 42 * 10**6  # 0.001 at the stop, and the 5% margin
+    assert alice.fetch_status()["status"] == "ok"
+    fees = alice.fetch_trading_fees()
+    assert (fees["BTC/USDT"]["maker"], fees["BTC/USDT"]["taker"]) == (0.001, 0.002)
+
     # The five error mappings.
     with pytest.raises(ccxt.InsufficientFunds):
         alice.create_order("BTC/USDT", "limit", "buy", 100, 20000)
@@ -115,7 +132,7 @@ def test_ccxt_binance_trades_on_bitchange(app) -> None:  # type: ignore[no-untyp
     with pytest.raises(ccxt.AuthenticationError):
         wrong.fetch_balance()
     assert query(app, "SELECT count(*) AS n FROM orders WHERE user_id = (SELECT id FROM users "
-                      "WHERE email = 'alice@demo.bitchange.local')")[0]["n"] == 4  # none refused
+                      "WHERE email = 'alice@demo.bitchange.local')")[0]["n"] == 6  # none refused
 
 
 @pytest.fixture(scope="module")
