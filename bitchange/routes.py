@@ -56,6 +56,7 @@ METRICS = "/metrics"  # Prometheus; never forwarded by the public proxy (bitchan
 UPLOAD = "/_upload"  # Reflex's own endpoint, checked first (bitchange.py)
 API_V3 = "/api/v3"  # the Binance-compatible trader API (bitchange.api, docs/api.md)
 SAPI_V1 = "/sapi/v1"  # the few of Binance's account endpoints that ccxt calls there
+WS_API_V3 = "/ws-api/v3"  # Binance's WebSocket API (bitchange.api.ws_api)
 API_DOCS = "/api/docs"  # docs/api.md, served as text
 PROOF_FORMAT = "/proof/format"  # docs/proof-of-liabilities.md, served as text
 PROOF_VERIFIER = "/proof/verify_liabilities.py"  # tools/verify_liabilities.py, to download

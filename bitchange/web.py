@@ -25,6 +25,7 @@ from bitchange.api.app import PATHS as API_PATHS
 from bitchange.api.app import Dispatch
 from bitchange.api.app import routes as api_routes
 from bitchange.api.streams import routes as stream_routes
+from bitchange.api.ws_api import routes as ws_api_routes
 from bitchange.config import PROJECT_ROOT, get_settings
 from bitchange.documents.http import serve_document
 from bitchange.ops.health import health_report
@@ -167,6 +168,7 @@ api = Starlette(routes=[
                                                   media_type="text/x-python"), methods=["GET"]),
     *api_routes,  # /api/v3 and /sapi/v1 (bitchange.api.app)
     *stream_routes,  # Binance-compatible market streams: /ws/<stream>, /stream?streams=
+    *ws_api_routes,  # Binance's WebSocket API: /ws-api/v3
 ])
 # Outermost first: rate limits on every backend route and the request metrics
 # (bitchange/web_guard.py), then the API's endpoints straight from their table.

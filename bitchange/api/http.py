@@ -37,6 +37,11 @@ DEFAULT_RECV_WINDOW = 5000
 MAX_RECV_WINDOW = 60000
 
 
+async def off_loop(fn: Callable[..., Any], *args: Any) -> Any:
+    """`fn(*args)` in the endpoints' threads (its DB, Redis and service work blocks)."""
+    return await asyncio.get_running_loop().run_in_executor(_WORKERS, fn, *args)
+
+
 def server_ms() -> int:
     return time.time_ns() // 1_000_000
 
@@ -168,13 +173,30 @@ MarketLookup = Callable[[Connection, Params], Market | None]
 _markets_found: dict[tuple[str, MarketLookup, str | None], Market] = {}
 
 
-def _authenticate(request: Request, ip: str, query: str, body: str, params: Params,
-                  scope: str, signed: bool,
+@dataclass(frozen=True)
+class Credentials:
+    """What a call carries to authenticate, however it arrived: the API key, what was signed
+    and the signature (HTTP: the query string and body; the WebSocket API: the sorted
+    `params`)."""
+
+    api_key: str
+    payload: str = ""
+    signature: str | None = None
+
+
+def http_credentials(request: Request, query: str, body: str) -> Credentials:
+    """The `X-MBX-APIKEY` header and the signed part of the query string and body."""
+    payload, signature = _signed_part(query, body)
+    return Credentials(request.headers.get("x-mbx-apikey", ""), payload,
+                       unquote_plus(signature) if signature else None)
+
+
+def _authenticate(ip: str, credentials: Credentials, params: Params, scope: str, signed: bool,
                   market: MarketLookup | None) -> tuple[api_keys.Caller, Market | None]:
     """The caller and, once it is authenticated, the market `market` looks up: in one read."""
     if signed:
         _check_time(params)
-    api_key = request.headers.get("x-mbx-apikey", "")
+    api_key = credentials.api_key
     with db.read() as conn:
         try:
             caller = api_keys.authenticate(conn, api_key, ip)
@@ -182,7 +204,7 @@ def _authenticate(request: Request, ip: str, query: str, body: str, params: Para
             raise errors.error(errors.BAD_KEY_FORMAT if exc.bad_format
                                else errors.REJECTED_KEY, 401) from None
         if signed:
-            _check_signature(caller, query, body)
+            _check_signature(caller, credentials)
         if scope not in caller.scopes:
             raise errors.error(errors.REJECTED_KEY, 401)
         found = market(conn, params) if market is not None else None
@@ -194,14 +216,21 @@ def _authenticate(request: Request, ip: str, query: str, body: str, params: Para
     return caller, found
 
 
-def _from_memory(request: Request, ip: str, query: str, body: str, params: Params,
-                 scope: str, market: MarketLookup | None) -> Call | None:
+def authenticate_signed(ip: str, credentials: Credentials, params: Params,
+                        scope: str) -> api_keys.Caller:
+    """The caller of a signed request outside the endpoints (the WebSocket API's user data
+    subscription): the time window, the key, the signature and the scope."""
+    return _authenticate(ip, credentials, params, scope, True, None)[0]
+
+
+def _from_memory(ip: str, credentials: Credentials, params: Params, scope: str,
+                 market: MarketLookup | None) -> Call | None:
     """A signed call whose key and market this process has read before, without reading them
     again: the signature is checked against the remembered key here, and the key itself
     (revoked, expired, scopes, allowlist, its owner's state) by the command, in its own
     transaction (`Call.authorize`). None when anything is not as remembered, or its use is
     worth recording: then the call is authenticated by a read."""
-    api_key = request.headers.get("x-mbx-apikey", "")
+    api_key = credentials.api_key
     caller = api_keys.remembered(api_key)
     found = (_markets_found.get((db.current_url(), market, params.text("symbol")))
              if market is not None else None)
@@ -209,8 +238,8 @@ def _from_memory(request: Request, ip: str, query: str, body: str, params: Param
             or scope not in caller.scopes or api_keys.use_worth_noting(caller, ip):
         return None
     _check_time(params)
-    payload, signature = _signed_part(query, body)
-    if not signature or not caller.signature_valid(payload, unquote_plus(signature)):
+    signature = credentials.signature
+    if not signature or not caller.signature_valid(credentials.payload, signature):
         return None
     return Call(params, ip, caller, found,
                 lambda conn: api_keys.still_allowed(conn, api_key, caller, ip, scope))
@@ -224,11 +253,10 @@ def _signed_part(query: str, body: str) -> tuple[str, str | None]:
     return query_part + body_part, in_query or in_body
 
 
-def _check_signature(caller: api_keys.Caller, query: str, body: str) -> None:
-    payload, signature = _signed_part(query, body)
-    if not signature:
+def _check_signature(caller: api_keys.Caller, credentials: Credentials) -> None:
+    if not credentials.signature:
         raise errors.mandatory("signature")
-    if not caller.signature_valid(payload, unquote_plus(signature)):
+    if not caller.signature_valid(credentials.payload, credentials.signature):
         raise errors.error(errors.BAD_SIGNATURE)
 
 
@@ -239,6 +267,9 @@ def _count_request(ip: str) -> None:
     if refusal is not None:
         raise ApiError(-1003, refusal.message, 429, {"Retry-After": str(refusal.retry_after),
                                                      "Cache-Control": "no-store"})
+
+
+NO_CREDENTIALS = Credentials("")
 
 
 def _answer(payload: Any, status: int, headers: dict[str, str]) -> Response:
@@ -285,29 +316,27 @@ def endpoint(weight: Weight, *, security: str = "NONE", scope: str = "read",
     assert not key_checked_in_command or security == "SIGNED"
 
     def wrap(fn: Handler) -> Callable[[Request], Any]:
-        def serve(request: Request, raw_body: bytes) -> Response:
-            ip = client_ip(request.scope)  # behind Caddy: the client's, not the proxy's
+        def run(ip: str, params: Params | ApiError, credentials: Credentials,
+                what: Callable[[], str]) -> tuple[Any, int, dict[str, str]]:
+            """The answer (body, status, headers) to one call of `fn`, however it arrived:
+            `params`, or the refusal of a request whose parameters could not be read (it
+            still costs its weight, as at Binance); `what()` names the call in the log."""
             headers: dict[str, str] = {}
             try:
                 _count_request(ip)
-                query = request.scope["query_string"].decode("latin-1")
-                body = raw_body.decode("utf-8", "replace")
-                try:
-                    params = Params(parse_qsl(query, keep_blank_values=True),
-                                    parse_qsl(body, keep_blank_values=True))
-                    refusal = None
-                except ApiError as exc:  # still costs its weight, as at Binance
-                    params, refusal = Params(()), exc
+                refusal = params if isinstance(params, ApiError) else None
+                if refusal is not None:
+                    params = Params(())
+                assert isinstance(params, Params)
                 cost = weight if isinstance(weight, int) else weight(params)
                 headers["X-MBX-USED-WEIGHT-1M"] = str(limiter().spend_weight(ip, cost))
                 if refusal is not None:
                     raise refusal
                 call = Call(params, ip)
                 if key_checked_in_command:
-                    call = _from_memory(request, ip, query, body, params, scope,
-                                        market) or call
+                    call = _from_memory(ip, credentials, params, scope, market) or call
                 if security != "NONE" and call.caller is None:
-                    caller, found = _authenticate(request, ip, query, body, params, scope,
+                    caller, found = _authenticate(ip, credentials, params, scope,
                                                   security == "SIGNED", market)
                     call = Call(params, ip, caller, found)
                 try:
@@ -318,29 +347,42 @@ def endpoint(weight: Weight, *, security: str = "NONE", scope: str = "read",
                             if over_order_limit is None or not over_order_limit(params):
                                 raise
                             call = replace(call, order_refusal=exc)
-                    return _answer(fn(call), 200, headers)
+                    return fn(call), 200, headers
                 except ApiError:
                     if call.authorize is not None:  # the key's refusal comes first
-                        _authenticate(request, ip, query, body, params, scope, True, market)
+                        _authenticate(ip, credentials, params, scope, True, market)
                     raise
             except ApiError as exc:
-                return _answer(exc.body(), exc.status, headers | exc.headers)
+                return exc.body(), exc.status, headers | exc.headers
             except Exception as exc:
                 failure = errors.unavailable() if db.is_storage_fault(exc) else errors.unknown()
-                log.exception("API %s %s failed", request.method, request.url.path)
-                return _answer({"code": failure.code, "msg": failure.msg}, failure.status,
-                               headers)
+                log.exception("API %s failed", what())
+                return {"code": failure.code, "msg": failure.msg}, failure.status, headers
+
+        def serve(request: Request, raw_body: bytes) -> Response:
+            ip = client_ip(request.scope)  # behind Caddy: the client's, not the proxy's
+            query = request.scope["query_string"].decode("latin-1")
+            body = raw_body.decode("utf-8", "replace")
+            params: Params | ApiError
+            try:
+                params = Params(parse_qsl(query, keep_blank_values=True),
+                                parse_qsl(body, keep_blank_values=True))
+            except ApiError as exc:
+                params = exc
+            credentials = (http_credentials(request, query, body) if security != "NONE"
+                           else NO_CREDENTIALS)
+            return _answer(*run(ip, params, credentials,
+                                lambda: f"{request.method} {request.url.path}"))
 
         async def handler(request: Request) -> Response:
-            body = await request.body()
-            return await asyncio.get_running_loop().run_in_executor(_WORKERS, serve, request,
-                                                                    body)
+            return await off_loop(serve, request, await request.body())
 
         handler.__name__, handler.__qualname__ = fn.__name__, fn.__qualname__
         handler.__doc__ = fn.__doc__
         described = weight if isinstance(weight, int) else " ".join(
             (weight.__doc__ or "").split())
         handler.spec = Spec(described, security, scope, counts_order)  # type: ignore[attr-defined]
+        handler.run = run  # type: ignore[attr-defined]  # for the WebSocket API (bitchange.api.ws_api)
         return handler
 
     return wrap

@@ -27,11 +27,14 @@ import logging
 import re
 import time
 from collections import Counter, defaultdict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from limits import RateLimitItemPerMinute, RateLimitItemPerSecond
 from limits.aio.storage import MemoryStorage
 from limits.aio.strategies import MovingWindowRateLimiter
+from sqlalchemy import Connection
 from starlette.responses import JSONResponse
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
@@ -106,6 +109,10 @@ class Client:
     listen_key: str = ""
     streams: dict[str, tuple[str, str]] = field(default_factory=dict)  # name -> (market, kind)
     queue: asyncio.Queue[str] = field(default_factory=lambda: asyncio.Queue(QUEUE_LIMIT))
+    # The user data subscriptions a WebSocket API connection carries (bitchange.api.ws_api).
+    subscriptions: dict[int, Client] = field(default_factory=dict)
+    subscriptions_made: int = 0
+    closes_when_ended: ClassVar[bool] = True  # when its key lapses (`Hub.end_lapsed...`)
 
     def put(self, text: str) -> bool:
         try:
@@ -113,6 +120,16 @@ class Client:
         except asyncio.QueueFull:
             return False
         return True
+
+    def still_live(self, conn: Connection) -> bool:
+        """Whether this user data stream's key is still good."""
+        return listen_key_owner(conn, self.listen_key) is not None
+
+    def ended_event(self) -> dict[str, object]:
+        return {"e": "listenKeyExpired", "E": now_ms(), "listenKey": self.listen_key}
+
+    def detach(self) -> None:
+        """Leave whatever carries it (a subscription, its connection); a socket: nothing."""
 
 
 class Hub:
@@ -150,7 +167,15 @@ class Hub:
         if client.user_id is not None:
             self.users[client.user_id].add(client)
 
+    def follow_user(self, client: Client) -> None:
+        """A user data subscription of a connection already added (the WebSocket API's)."""
+        assert client.user_id is not None
+        self.users[client.user_id].add(client)
+
     def remove(self, client: Client) -> None:
+        for subscription in list(client.subscriptions.values()):
+            self.remove(subscription)
+        client.detach()
         if client in self.clients:
             self.clients.discard(client)
             self.peers[client.ip] -= 1
@@ -271,15 +296,17 @@ class Hub:
 
     async def end_lapsed_user_streams(self) -> None:
         """A listenKey that expired, was closed, or whose API key was revoked (a frozen
-        account, "this wasn't me"...) ends its streams with Binance's `listenKeyExpired`."""
-        keys = {c.listen_key for sockets in self.users.values() for c in sockets}
-        live = await asyncio.to_thread(_live_listen_keys, keys)
-        for client in [c for sockets in self.users.values() for c in sockets
-                       if c.listen_key not in live]:
-            client.put(json.dumps({"e": "listenKeyExpired", "E": now_ms(),
-                                   "listenKey": client.listen_key}, separators=(",", ":")))
+        account, "this wasn't me"...) ends its streams with Binance's `listenKeyExpired`;
+        a WebSocket API subscription whose key lapsed, with `eventStreamTerminated`."""
+        streams = [c for sockets in self.users.values() for c in sockets]
+        live = await asyncio.to_thread(_still_live, streams)
+        for client in streams:
+            if client in live:
+                continue
+            client.put(json.dumps(client.ended_event(), separators=(",", ":")))
             self.remove(client)
-            asyncio.get_running_loop().create_task(_close_after_queue(client))
+            if client.closes_when_ended:
+                asyncio.get_running_loop().create_task(_close_after_queue(client))
 
     def publish_private(self, reports: dict[int, list[dict]]) -> int:
         """Each user's events to that user's own sockets only."""
@@ -359,9 +386,9 @@ def _listen_key_owner(listen_key: str) -> int | None:
         return listen_key_owner(conn, listen_key)
 
 
-def _live_listen_keys(keys: set[str]) -> set[str]:
+def _still_live(streams: list[Client]) -> set[Client]:
     with db.read() as conn:
-        return {key for key in keys if listen_key_owner(conn, key) is not None}
+        return {client for client in streams if client.still_live(conn)}
 
 
 hub = Hub()
@@ -492,8 +519,27 @@ async def _sender(client: Client) -> None:
         client.queue.task_done()
 
 
+# A text message -> the text answered, or None once it has closed the connection.
+Handle = Callable[[Client, str], Awaitable[str | None]]
+
+
+async def _control(client: Client, text: str) -> str | None:
+    """A market stream's control message (at most `stream_messages_per_second`)."""
+    if not await _attempts.hit(_message_limit(), "ws-message", f"{client.ip}:{id(client)}"):
+        await _close(client, 1008, "Too many messages")
+        return None
+    return json.dumps(handle_message(client, text), separators=(",", ":"))
+
+
+async def serve_connection(websocket: WebSocket, handle: Handle) -> None:
+    """A socket with no streams, whose messages `handle` answers (the WebSocket API), within
+    the same connection limits and watcher as the streams."""
+    await _serve(websocket, [], combined=False, handle=handle)
+
+
 async def _serve(websocket: WebSocket, names: list[str], combined: bool,
-                 user_id: int | None = None, listen_key: str = "") -> None:
+                 user_id: int | None = None, listen_key: str = "",
+                 handle: Handle = _control) -> None:
     ip = client_ip(websocket.scope) or "?"  # behind Caddy: the client's, not the proxy's
     if not await _attempts.hit(_connection_limit(), "ws-connect", ip):
         await _refuse(websocket, 429, -1003, "Too many connection attempts; try again later.")
@@ -515,25 +561,23 @@ async def _serve(websocket: WebSocket, names: list[str], combined: bool,
         await websocket.accept()
         sender = asyncio.create_task(_sender(client))
         try:
-            await _receive(client, ip)
+            await _receive(client, handle)
         finally:
             sender.cancel()
     finally:
         hub.remove(client)
 
 
-async def _receive(client: Client, ip: str) -> None:
-    websocket = client.websocket
-    key = f"{ip}:{id(client)}"
+async def _receive(client: Client, handle: Handle) -> None:
     while True:
         try:
-            text = await websocket.receive_text()
+            text = await client.websocket.receive_text()
         except (WebSocketDisconnect, KeyError, RuntimeError):
             return  # closed, or a binary frame: Binance takes text only
-        if not await _attempts.hit(_message_limit(), "ws-message", key):
-            await _close(client, 1008, "Too many messages")
+        answer = await handle(client, text)
+        if answer is None:
             return
-        client.put(json.dumps(handle_message(client, text), separators=(",", ":")))
+        client.put(answer)
 
 
 async def raw_streams(websocket: WebSocket) -> None:

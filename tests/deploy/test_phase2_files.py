@@ -66,7 +66,7 @@ def test_the_proxy_balances_the_nodes_and_serves_the_frontend():
 
     text = json.dumps(server)
     for path in ("/_event*", "/_upload*", "/healthz", "/auth/*", "/api/*", "/sapi/*", "/ws/*",
-                 "/documents/*"):
+                 "/ws-api/*", "/documents/*"):
         assert f'"{path}"' in text, f"{path} does not reach the nodes"
     [files] = [h for h in handlers if h["handler"] == "file_server"]
     assert "gzip" in files["precompressed"]
