@@ -371,8 +371,15 @@ def endpoint(weight: Weight, *, security: str = "NONE", scope: str = "read",
                 params = exc
             credentials = (http_credentials(request, query, body) if security != "NONE"
                            else NO_CREDENTIALS)
-            return _answer(*run(ip, params, credentials,
-                                lambda: f"{request.method} {request.url.path}"))
+            def what() -> str:  # for the log only
+                return f"{request.method} {request.url.path}"
+
+            body, status, headers = run(ip, params, credentials, what)
+            try:
+                return _answer(body, status, headers)
+            except TypeError:  # a body orjson cannot encode: a bug, answered as one
+                log.exception("API %s: answer not serialisable", what())
+                return _answer(errors.unknown().body(), 500, headers)
 
         async def handler(request: Request) -> Response:
             return await off_loop(serve, request, await request.body())

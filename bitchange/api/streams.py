@@ -301,8 +301,8 @@ class Hub:
         streams = [c for sockets in self.users.values() for c in sockets]
         live = await asyncio.to_thread(_still_live, streams)
         for client in streams:
-            if client in live:
-                continue
+            if client in live or client not in self.users.get(client.user_id, ()):  # type: ignore[arg-type]
+                continue  # good, or ended meanwhile (unsubscribed, its socket closed)
             client.put(json.dumps(client.ended_event(), separators=(",", ":")))
             self.remove(client)
             if client.closes_when_ended:
@@ -315,7 +315,8 @@ class Hub:
                 for payload in payloads:
                     if not client.put(json.dumps(payload, separators=(",", ":"))):
                         self.remove(client)
-                        asyncio.get_running_loop().create_task(_close(client, 1008, "too slow"))
+                        asyncio.get_running_loop().create_task(
+                            close_client(client, 1008, "too slow"))
                         break
         return sum(len(p) for p in reports.values())
 
@@ -337,7 +338,7 @@ class Hub:
                 if not client.put(text):
                     log.warning("stream socket too slow; closing it")
                     self.remove(client)
-                    asyncio.get_running_loop().create_task(_close(client, 1008, "too slow"))
+                    asyncio.get_running_loop().create_task(close_client(client, 1008, "too slow"))
                     break
         return 1
 
@@ -424,10 +425,10 @@ async def _close_after_queue(client: Client) -> None:
     """Close once the sender has written what is queued (the last event)."""
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(client.queue.join(), 5)
-    await _close(client, 1000, "listenKey expired")
+    await close_client(client, 1000, "listenKey expired")
 
 
-async def _close(client: Client, code: int, reason: str) -> None:
+async def close_client(client: Client, code: int, reason: str) -> None:
     with contextlib.suppress(Exception):
         await client.websocket.close(code, reason)
 
@@ -526,7 +527,7 @@ Handle = Callable[[Client, str], Awaitable[str | None]]
 async def _control(client: Client, text: str) -> str | None:
     """A market stream's control message (at most `stream_messages_per_second`)."""
     if not await _attempts.hit(_message_limit(), "ws-message", f"{client.ip}:{id(client)}"):
-        await _close(client, 1008, "Too many messages")
+        await close_client(client, 1008, "Too many messages")
         return None
     return json.dumps(handle_message(client, text), separators=(",", ":"))
 
@@ -577,7 +578,9 @@ async def _receive(client: Client, handle: Handle) -> None:
         answer = await handle(client, text)
         if answer is None:
             return
-        client.put(answer)
+        if not client.put(answer):  # never a silently lost answer (to an order.place...)
+            await close_client(client, 1008, "too slow")
+            return
 
 
 async def raw_streams(websocket: WebSocket) -> None:

@@ -34,7 +34,7 @@ from bitchange.api.errors import ApiError
 from bitchange.api.http import Credentials, Params, authenticate_signed, off_loop
 from bitchange.api.limits import limiter
 from bitchange.api.stream_events import now_ms
-from bitchange.api.streams import Client, hub, serve_connection
+from bitchange.api.streams import Client, close_client, hub, serve_connection
 from bitchange.routes import WS_API_V3
 
 # Binance's method names -> the REST endpoint that answers them.
@@ -60,7 +60,8 @@ _HANDLERS = {(op.method, op.path): op.handler for op in OPERATIONS}
 log = logging.getLogger(__name__)
 MAX_SUBSCRIPTIONS = 1_000  # active on one connection, as Binance
 MAX_SUBSCRIPTIONS_MADE = 65_535  # over a connection's life, as Binance
-SUBSCRIBE_WEIGHT = 2
+SESSION_WEIGHT = 2  # Binance's weight of the subscription methods
+MAX_REQUEST_CHARS = 65_536  # a longer frame closes the connection (1009) before it is parsed
 
 
 @dataclass(eq=False)
@@ -119,11 +120,20 @@ def _rate_limits(headers: dict[str, str]) -> list[dict[str, object]]:
             if (count := counts[limit["rateLimitType"], limit["interval"]]) is not None]
 
 
+def _weight(ip: str, weight: int) -> dict[str, str]:
+    """Spend a request's weight (a refusal carries its own headers)."""
+    return {"X-MBX-USED-WEIGHT-1M": str(limiter().spend_weight(ip, weight))}
+
+
 def _subscriber(ip: str, params: dict[str, Any]) -> tuple[int, dict[str, str]]:
     """The account whose key signed `userDataStream.subscribe.signature`, and the weight."""
-    headers = {"X-MBX-USED-WEIGHT-1M": str(limiter().spend_weight(ip, SUBSCRIBE_WEIGHT))}
-    return authenticate_signed(ip, _credentials(params), _params(params), "read").user_id, \
-        headers
+    headers = _weight(ip, SESSION_WEIGHT)
+    try:
+        caller = authenticate_signed(ip, _credentials(params), _params(params), "read")
+    except ApiError as exc:
+        exc.headers = headers | exc.headers  # the weight it spent, in its `rateLimits`
+        raise
+    return caller.user_id, headers
 
 
 def _params(params: dict[str, Any]) -> Params:
@@ -137,7 +147,8 @@ async def _answer(connection: Client, method: str, params: dict[str, Any]) -> tu
         return await _session_method(connection, method, params)
     where = REST_METHODS.get(method)
     if where is None:
-        raise ApiError(-1020, "This operation is not supported.")
+        raise ApiError(-1020, "This operation is not supported.",
+                       headers=await off_loop(_weight, connection.ip, 1))
     run = _HANDLERS[where].run  # type: ignore[attr-defined]
     return await off_loop(run, connection.ip, _params(params), _credentials(params),
                           lambda: f"WebSocket API {method}")
@@ -145,17 +156,21 @@ async def _answer(connection: Client, method: str, params: dict[str, Any]) -> tu
 
 async def _session_method(connection: Client, method: str,
                           params: dict[str, Any]) -> tuple[Any, int, dict[str, str]]:
+    if method != "userDataStream.subscribe.signature":
+        headers = await off_loop(_weight, connection.ip, SESSION_WEIGHT)
     if method == "session.subscriptions":
-        return [{"subscriptionId": n} for n in sorted(connection.subscriptions)], 200, {}
+        return [{"subscriptionId": n} for n in sorted(connection.subscriptions)], 200, headers
     if method == "userDataStream.unsubscribe":
         wanted = params.get("subscriptionId")
         if wanted is not None and (isinstance(wanted, bool) or not isinstance(wanted, int)):
-            raise errors.illegal("subscriptionId")
+            refusal = errors.illegal("subscriptionId")
+            refusal.headers = headers
+            raise refusal
         if wanted is not None and wanted not in connection.subscriptions:
-            raise ApiError(-2036, "User Data Stream subscription not active.")
+            raise ApiError(-2036, "User Data Stream subscription not active.", headers=headers)
         for number in [wanted] if wanted is not None else list(connection.subscriptions):
             hub.remove(connection.subscriptions[number])
-        return {}, 200, {}
+        return {}, 200, headers
     user_id, headers = await off_loop(_subscriber, connection.ip, params)
     if any(s.user_id == user_id for s in connection.subscriptions.values()):
         raise ApiError(-2035, "User Data Stream subscription already active.", headers=headers)
@@ -184,16 +199,20 @@ def _request_id(message: dict[str, Any]) -> object:
     raise errors.illegal("id")
 
 
-async def handle(connection: Client, text: str) -> str:
-    """The answer to one request, as its own text frame."""
+async def handle(connection: Client, text: str) -> str | None:
+    """The answer to one request, as its own text frame (None: the connection is closed)."""
+    if len(text) > MAX_REQUEST_CHARS:
+        await close_client(connection, 1009, "Request too large")
+        return None
     rid: object = None
     try:
         try:
             message = json.loads(text)
         except ValueError:
-            raise ApiError(-1135, "Invalid JSON Request") from None
+            message = None
         if not isinstance(message, dict):
-            raise ApiError(-1135, "Invalid JSON Request")
+            raise ApiError(-1135, "Invalid JSON Request",
+                           headers=await off_loop(_weight, connection.ip, 1))
         rid = _request_id(message)
         method = message.get("method")
         params = message.get("params", {})
@@ -216,7 +235,12 @@ async def handle(connection: Client, text: str) -> str:
     limits = _rate_limits(headers)
     if limits:
         answer["rateLimits"] = limits
-    return json.dumps(answer, separators=(",", ":"))
+    try:
+        return json.dumps(answer, separators=(",", ":"))
+    except (TypeError, ValueError):  # a body that is not JSON: a bug, answered as one
+        log.exception("WebSocket API answer not serialisable")
+        return json.dumps({"id": rid, "status": 500, "error": errors.unknown().body()},
+                          separators=(",", ":"))
 
 
 async def ws_api(websocket: WebSocket) -> None:

@@ -17,6 +17,7 @@ from sqlalchemy import Connection, and_, or_, select
 
 from bitchange import db
 from bitchange.money import to_decimal
+from bitchange.trading import conditional
 from bitchange.trading.markets import list_markets
 from bitchange.trading.service import OPEN_STATUSES
 from bitchange.trading.tables import Order, Trade
@@ -181,7 +182,8 @@ def _csv(header: list[str], rows: list[list[str]]) -> str:
 
 
 ORDER_COLUMNS = ["order_id", "time_utc", "market", "side", "type", "time_in_force", "price",
-                 "amount", "spend", "filled", "average_price", "fee", "fee_asset", "status"]
+                 "amount", "order_total", "filled", "average_price", "fee", "fee_asset",
+                 "status"]
 TRADE_COLUMNS = ["trade_id", "time_utc", "market", "side", "role", "price", "amount", "total",
                  "fee", "fee_asset"]
 
@@ -199,7 +201,8 @@ def orders_csv(user_id: int, f: OrderFilter, limit: int = CSV_ROWS) -> str:
                    if r.filled_quantity else None)
         fee_asset = mv.base if r.side == "BUY" else mv.quote
         lines.append([str(r.id), _stamp(r.created_at), r.symbol, r.side, r.kind, r.tif,
-                      _exact(r.price, qp), _exact(r.quantity, bp), _exact(r.quote_amount, qp),
+                      _exact(r.price, qp), _exact(r.quantity, bp),
+                      _exact(conditional.sized_by_total(r) or None, qp),
                       _exact(r.filled_quantity, bp), _exact(average, qp),
                       _exact(r.fee_total, bp if r.side == "BUY" else qp), fee_asset, r.status])
     return _csv(ORDER_COLUMNS, lines)

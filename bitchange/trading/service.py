@@ -724,7 +724,7 @@ def _place(conn: Connection, live: _LiveBook, seq: int, user_id: int, symbol: st
     _check_client_id(conn, user_id, symbol, request)
     _check_against_book(request, book, market, base, quote)
     if request.stop_type is not None:
-        request = _capped(request, book, base)
+        request = _capped(request, book, market, base, quote)
         return _place_pending(conn, live, seq, account, user_id, symbol, [request])[0]
     to_receive = None
     if request.side == "SELL" and request.quote_amount is not None:
@@ -858,14 +858,21 @@ def _check_client_id(conn: Connection, user_id: int, symbol: str,
                            "DUPLICATE_ORDER")
 
 
-def _capped(request: OrderRequest, book: OrderBook, base: AssetInfo) -> OrderRequest:
+def _capped(request: OrderRequest, book: OrderBook, market: MarketInfo, base: AssetInfo,
+            quote: AssetInfo) -> OrderRequest:
     """A stop-market buy by quantity with its spend cap (what it holds) as the engine's
-    `quote_amount`; any other conditional order as it is."""
+    `quote_amount`, its total at its level meeting the minimum as any market order's must;
+    any other conditional order as it is."""
     try:
         cap = conditional.spend_cap(request, book.last_price, 10**base.precision)
     except conditional.ConditionalProblem as problem:
         raise TradingError(str(problem), problem.reason) from None
-    return request if cap is None else replace(request, quote_amount=cap)
+    if cap is None:
+        return request
+    level = request.stop_price if request.stop_price is not None else book.last_price
+    _refuse(filters_of(market, base, quote).total_problem(
+        request.quantity * level // 10**base.precision), "NOTIONAL")  # type: ignore[operator]
+    return replace(request, quote_amount=cap)
 
 
 def _check_conditional(request: OrderRequest, book: OrderBook, market: MarketInfo,
@@ -1010,7 +1017,7 @@ def place_oco(user_id: int, symbol: str, request: OcoRequest) -> PlacedList:
             conditional.check_oco(request.side, legs[0], legs[1], book.last_price)
         except conditional.ConditionalProblem as problem:
             raise TradingError(str(problem), problem.reason) from None
-        legs = [_capped(leg, book, base) for leg in legs]
+        legs = [_capped(leg, book, market, base, quote) for leg in legs]
         # One hold for the list, carried by the leg that can trade as a maker (it needs all of
         # its own); a triggered leg takes over its partner's share before it runs.
         needs = [_pending_hold(leg, base, quote)[1] for leg in legs]

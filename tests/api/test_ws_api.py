@@ -13,8 +13,10 @@ import time
 from itertools import count
 
 import ccxt.pro
+import pytest
 from sqlalchemy import func, select
 from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
 
 from bitchange import db, ledger
 from bitchange.accounts import api_keys
@@ -79,8 +81,15 @@ async def test_requests_are_answered_in_binances_shape(client) -> None:
             assert unknown["error"] == {"code": -1020, "msg": "This operation is not supported."}
             await ws.send("{not json")
             broken = json.loads(await asyncio.wait_for(ws.recv(), WAIT))
-            assert broken == {"id": None, "status": 400,
-                              "error": {"code": -1135, "msg": "Invalid JSON Request"}}
+            assert (broken["id"], broken["status"], broken["error"]) == (
+                None, 400, {"code": -1135, "msg": "Invalid JSON Request"})
+            # Refused requests still cost weight: the count goes on rising.
+            used = [r["rateLimits"][0]["count"] for r in (pong, unknown, broken)]
+            assert used == sorted(used) and len(set(used)) == 3
+            await ws.send("x" * 70_000)  # closed before it is parsed
+            with pytest.raises(ConnectionClosed):
+                await asyncio.wait_for(ws.recv(), WAIT)
+            assert ws.close_code == 1009
 
 
 async def test_orders_through_the_rest_endpoints_code(client, alice) -> None:
@@ -128,6 +137,7 @@ async def test_the_user_data_stream_by_signature(client, alice, bob) -> None:
             refused = await request(ws, "userDataStream.subscribe.signature", wrong)
             assert refused["error"] == {"code": -1022,
                                         "msg": "Signature for this request is not valid."}
+            assert refused["rateLimits"][0]["rateLimitType"] == "REQUEST_WEIGHT"
             subscribed = await request(ws, "userDataStream.subscribe.signature", signed(key))
             assert subscribed["result"] == {"subscriptionId": 0}
             again = await request(ws, "userDataStream.subscribe.signature", signed(key))

@@ -155,6 +155,15 @@ def test_stop_market_buy_by_quantity_holds_a_cap_and_buys_its_quantity(alice, bo
     assert_books_sound()
 
 
+def test_a_stop_market_buy_by_quantity_must_meet_the_minimum_total(alice, bob, dave) -> None:
+    trade_at(bob, dave, "60000")
+    with pytest.raises(TradingError, match=r"at least 10\.00 USDT"):  # 0.0001 at 60,100
+        place(alice, side="BUY", kind="market", quantity=qty("0.0001"), stop_type="STOP_LOSS",
+              stop_price=price("60100"))
+    assert alice.balance("USDT") == (1_000_000 * USDT, 0)
+    assert_books_sound()
+
+
 def test_a_stop_market_buy_that_gaps_past_its_cap_buys_what_it_holds(alice, bob,
                                                                      dave) -> None:
     trade_at(bob, dave, "60000")

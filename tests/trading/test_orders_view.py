@@ -137,7 +137,7 @@ def test_csv_carries_exact_amounts_by_asset_precision(alice, bob, activity):
     assert filled == {
         "order_id": activity["filled"], "time_utc": filled["time_utc"], "market": "BTC-USDT",
         "side": "SELL", "type": "limit", "time_in_force": "GTC", "price": "60000.000000",
-        "amount": "0.50000000", "spend": "", "filled": "0.50000000",
+        "amount": "0.50000000", "order_total": "", "filled": "0.50000000",
         "average_price": "60000.000000", "fee": "30.000000", "fee_asset": "USDT",
         "status": "filled"}
     assert orders[2]["market"] == "ETH-USDT" and orders[2]["price"] == "3000.000000"
@@ -150,6 +150,18 @@ def test_csv_carries_exact_amounts_by_asset_precision(alice, bob, activity):
     assert (bobs["side"], bobs["role"], bobs["fee_asset"]) == ("BUY", "taker", "BTC")
     filtered = rows(orders_csv(alice.user_id, parse_filter(MARKETS, status="cancelled")))
     assert [r["order_id"] for r in filtered] == [activity["cancelled"]]
+
+
+def test_csv_order_total_is_what_an_order_was_sized_by(alice, bob, activity):
+    spend = service.place_order(alice.user_id, "BTC-USDT", OrderRequest(
+        side="BUY", kind="market", quote_amount=price("100")))
+    stop = service.place_order(alice.user_id, "BTC-USDT", OrderRequest(
+        side="BUY", kind="market", quantity=qty("0.01"), stop_type="STOP_LOSS",
+        stop_price=price("61000")))
+    totals = {r["order_id"]: r["order_total"] for r in rows(orders_csv(alice.user_id,
+                                                                       OrderFilter()))}
+    # A stop-market buy by quantity keeps its spend cap in the same column: not a total.
+    assert (totals[str(spend.order_id)], totals[str(stop.order_id)]) == ("100.000000", "")
 
 
 # --- the handlers ---------------------------------------------------------------------------
