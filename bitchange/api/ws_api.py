@@ -205,6 +205,7 @@ async def handle(connection: Client, text: str) -> str | None:
         await close_client(connection, 1009, "Request too large")
         return None
     rid: object = None
+    quiet = False
     try:
         try:
             message = json.loads(text)
@@ -220,6 +221,7 @@ async def handle(connection: Client, text: str) -> str | None:
             raise errors.mandatory("method")
         if not isinstance(params, dict):
             raise ApiError(-1135, "JSON sent for parameter 'params' is not valid")
+        quiet = _text(params.get("returnRateLimits")) == "false"  # Binance's opt-out
         body, status, headers = await _answer(connection, method.removeprefix("v3/"), params)
     except ApiError as exc:
         body, status, headers = exc.body(), exc.status, exc.headers
@@ -232,7 +234,7 @@ async def handle(connection: Client, text: str) -> str | None:
         answer["result"] = body
     else:
         answer["error"] = body
-    limits = _rate_limits(headers)
+    limits = [] if quiet else _rate_limits(headers)
     if limits:
         answer["rateLimits"] = limits
     try:

@@ -70,6 +70,7 @@ async def test_requests_are_answered_in_binances_shape(client) -> None:
             pong = await request(ws, "ping")
             assert (pong["status"], pong["result"]) == (200, {})
             assert pong["rateLimits"][0]["rateLimitType"] == "REQUEST_WEIGHT"
+            assert "rateLimits" not in await request(ws, "ping", {"returnRateLimits": False})
             assert abs((await request(ws, "v3/time"))["result"]["serverTime"]
                        - time.time() * 1000) < 60_000
             info = await request(ws, "exchangeInfo", {"symbols": ["BTCUSDT"]})
@@ -192,6 +193,11 @@ async def test_ccxt_pro_follows_its_orders_and_balance_on_the_websocket_api(clie
             assert orders[0]["status"] == "open" and orders[0]["price"] == 30000.0
             held = await asyncio.wait_for(balance, WAIT)
             assert (held["USDT"]["free"], held["USDT"]["used"]) == (999_700.0, 300.0)
+            # Orders over the WebSocket API itself (ccxt signs them there, no rateLimits).
+            by_ws = await exchange.create_order_ws("BTC/USDT", "limit", "buy", 0.01, 29000)
+            assert by_ws["status"] == "open" and by_ws["price"] == 29000.0
+            assert (await exchange.cancel_order_ws(by_ws["id"], "BTC/USDT"))["status"] == \
+                "canceled"
             trading = asyncio.create_task(exchange.watch_my_trades("BTC/USDT"))
             await asyncio.to_thread(service.place_order, seller.user_id, "BTC-USDT",
                                     OrderRequest(side="SELL", kind="limit",
