@@ -514,20 +514,10 @@ class OrderBook:
         will spend in every STP mode. Call it under the same lock as the submit."""
         left = quantity
         cost = 0
-        orders = self._orders
         for key in reversed(self._ask_keys):
             if left <= 0:
                 break
-            level = self._levels[key]
-            if owner is None:
-                take = min(level.qty, left)
-            else:
-                take = 0
-                for order_id in level:
-                    state = orders[order_id & _MASK].get(order_id)
-                    if state is not None and state[1] != owner:
-                        take += state[0]
-                take = min(take, left)
+            take = min(self._offered(key, owner), left)
             # Per-level floor >= sum of per-fill floors, so this never under-holds.
             cost += -key * take // self._scale
             left -= take
@@ -542,17 +532,8 @@ class OrderBook:
         Call it under the same lock as the submit."""
         left = quote_amount
         quantity = 0
-        orders = self._orders
         for key in reversed(self._bid_keys):
-            level = self._levels[key]
-            if owner is None:
-                offered = level.qty
-            else:
-                offered = 0
-                for order_id in level:
-                    state = orders[order_id & _MASK].get(order_id)
-                    if state is not None and state[1] != owner:
-                        offered += state[0]
+            offered = self._offered(key, owner)
             # Per-level floor >= sum of per-fill floors: what it receives never exceeds this.
             take = min(offered, left * self._scale // key // self._lot * self._lot)
             quantity += take
@@ -806,6 +787,12 @@ class OrderBook:
                 if need <= 0:
                     return True
         return False
+
+    def _offered(self, key: int, owner: int | None) -> int:
+        """What a level holds, without ``owner``'s own orders (if given)."""
+        if owner is None:
+            return self._levels[key].qty
+        return sum(state[0] for _, state in self._live(key) if state[1] != owner)
 
     def _live(self, key: int) -> list[tuple[int, _OrderState]]:
         """``(order_id, state)`` of the live orders of a level, in queue order."""

@@ -82,11 +82,11 @@ def check(request: Any, filters: Filters, last_price: int | None) -> None:
 STOP_BUY_MARGIN_BPS = 500
 
 
-def spend_cap(request: Any, last_price: int | None, base_scale: int) -> int | None:
+def spend_cap(request: Any, filters: Filters, last_price: int | None) -> int | None:
     """What a stop-market BUY sized by quantity holds and may spend at most: its quantity at
     the level it triggers near (its stop price, or for a trailing stop without one the last
-    price), raised by its trailing delta and `STOP_BUY_MARGIN_BPS`, rounded up. None for any
-    other order."""
+    price), raised by its trailing delta and `STOP_BUY_MARGIN_BPS`, rounded up; its total at
+    that level must meet the minimum, as any market order's must. None for any other order."""
     if (request.stop_type is None or request.kind != "market" or request.side != "BUY"
             or request.quantity is None):
         return None
@@ -94,8 +94,12 @@ def spend_cap(request: Any, last_price: int | None, base_scale: int) -> int | No
     if level is None:
         raise ConditionalProblem("A trailing stop-market buy by quantity needs a last trade "
                                  "price to hold against: size it by the amount to spend")
+    scale = 10**filters.base_precision
+    problem = filters.total_problem(request.quantity * level // scale)
+    if problem:
+        raise ConditionalProblem(problem, "NOTIONAL")
     bps = 10_000 + STOP_BUY_MARGIN_BPS + (request.trailing_delta or 0)
-    return -(-request.quantity * level * bps // (base_scale * 10_000))
+    return -(-request.quantity * level * bps // (scale * 10_000))
 
 
 def sized_by_total(row: Any) -> int:

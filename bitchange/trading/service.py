@@ -861,18 +861,12 @@ def _check_client_id(conn: Connection, user_id: int, symbol: str,
 def _capped(request: OrderRequest, book: OrderBook, market: MarketInfo, base: AssetInfo,
             quote: AssetInfo) -> OrderRequest:
     """A stop-market buy by quantity with its spend cap (what it holds) as the engine's
-    `quote_amount`, its total at its level meeting the minimum as any market order's must;
-    any other conditional order as it is."""
+    `quote_amount`; any other conditional order as it is."""
     try:
-        cap = conditional.spend_cap(request, book.last_price, 10**base.precision)
+        cap = conditional.spend_cap(request, filters_of(market, base, quote), book.last_price)
     except conditional.ConditionalProblem as problem:
         raise TradingError(str(problem), problem.reason) from None
-    if cap is None:
-        return request
-    level = request.stop_price if request.stop_price is not None else book.last_price
-    _refuse(filters_of(market, base, quote).total_problem(
-        request.quantity * level // 10**base.precision), "NOTIONAL")  # type: ignore[operator]
-    return replace(request, quote_amount=cap)
+    return request if cap is None else replace(request, quote_amount=cap)
 
 
 def _check_conditional(request: OrderRequest, book: OrderBook, market: MarketInfo,

@@ -132,11 +132,15 @@ def cap_of(amount: str, level: str, delta_bps: int = 0) -> int:
     return -(-qty(amount) * price(level) * bps // (BTC * 10_000))
 
 
+def stop_market_buy(trader: Trader, amount: str, stop: str) -> service.PlacedOrder:
+    return place(trader, side="BUY", kind="market", quantity=qty(amount), stop_type="STOP_LOSS",
+                 stop_price=price(stop))
+
+
 def test_stop_market_buy_by_quantity_holds_a_cap_and_buys_its_quantity(alice, bob,
                                                                        dave) -> None:
     trade_at(bob, dave, "60000")
-    stop = place(alice, side="BUY", kind="market", quantity=qty("0.1"), stop_type="STOP_LOSS",
-                 stop_price=price("60100"))
+    stop = stop_market_buy(alice, "0.1", "60100")
     cap = cap_of("0.1", "60100")
     assert alice.balance("USDT") == (1_000_000 * USDT - cap, cap)
     assert (row(stop.order_id).held_amount, row(stop.order_id).quantity) == (cap, qty("0.1"))
@@ -158,8 +162,7 @@ def test_stop_market_buy_by_quantity_holds_a_cap_and_buys_its_quantity(alice, bo
 def test_a_stop_market_buy_by_quantity_must_meet_the_minimum_total(alice, bob, dave) -> None:
     trade_at(bob, dave, "60000")
     with pytest.raises(TradingError, match=r"at least 10\.00 USDT"):  # 0.0001 at 60,100
-        place(alice, side="BUY", kind="market", quantity=qty("0.0001"), stop_type="STOP_LOSS",
-              stop_price=price("60100"))
+        stop_market_buy(alice, "0.0001", "60100")
     assert alice.balance("USDT") == (1_000_000 * USDT, 0)
     assert_books_sound()
 
@@ -167,8 +170,7 @@ def test_a_stop_market_buy_by_quantity_must_meet_the_minimum_total(alice, bob, d
 def test_a_stop_market_buy_that_gaps_past_its_cap_buys_what_it_holds(alice, bob,
                                                                      dave) -> None:
     trade_at(bob, dave, "60000")
-    stop = place(alice, side="BUY", kind="market", quantity=qty("0.1"), stop_type="STOP_LOSS",
-                 stop_price=price("60100"))
+    stop = stop_market_buy(alice, "0.1", "60100")
     cap = cap_of("0.1", "60100")
     limit(bob, "SELL", "70000", "1")  # far past the stop and its margin
     trade_at(bob, dave, "60100")
